@@ -1,0 +1,41 @@
+# CareFlow developer commands. Everything runs from the root virtual
+# environment that `make venv` builds from requirements/lock.txt.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+STAMP := $(VENV)/.synced
+
+.PHONY: venv run test test-unit lint contracts contracts-check bench lock clean-var tokens
+
+venv: $(STAMP)
+
+$(STAMP): requirements/lock.txt requirements/bootstrap.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements/bootstrap.txt
+	$(UV) pip sync --python $(BIN)/python requirements/lock.txt
+	touch $(STAMP)
+
+lock:
+	$(UV) pip compile --python-version 3.11 --no-header requirements/dev.in -o requirements/lock.txt
+
+run: venv
+	$(BIN)/careflow-local run
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+contracts: venv
+	$(BIN)/careflow-contracts generate contracts/schemas
+
+bench: venv
+	$(BIN)/python -m careflow.bench
+
+clean-var:
+	rm -rf var

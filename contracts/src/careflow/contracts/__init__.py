@@ -1,0 +1,1 @@
+"""CareFlow event contracts: envelope, topic registry and versioned event models."""

@@ -1,0 +1,1 @@
+"""CareFlow platform library: infrastructure only, no business rules."""

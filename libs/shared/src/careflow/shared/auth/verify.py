@@ -1,0 +1,137 @@
+"""Access-token verification: a bearer JWT in, a `Principal` out, or a refusal.
+
+Every check that could let a forged token through happens before pyjwt sees
+the key: the header's `alg` must be in the configured allow-list AND usable
+with the key its `kid` names, so `none`, HMAC-with-the-public-key and
+algorithm downgrades fail whatever the token claims.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from enum import StrEnum
+
+import jwt
+from pydantic import ValidationError
+
+from careflow.shared.auth.claims import Principal, parse_principal
+from careflow.shared.auth.keys import VerificationKey, load_keys
+from careflow.shared.settings import AuthSettings
+
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "iss", "aud")
+
+logger = logging.getLogger(__name__)
+
+
+class Reason(StrEnum):
+    """Why a token was refused; safe to log, names no token content."""
+
+    MALFORMED = "malformed"
+    MISSING_KID = "missing_kid"
+    UNKNOWN_KID = "unknown_kid"
+    ALGORITHM_NOT_ALLOWED = "algorithm_not_allowed"
+    BAD_SIGNATURE = "bad_signature"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    WRONG_ISSUER = "wrong_issuer"
+    WRONG_AUDIENCE = "wrong_audience"
+    MISSING_CLAIM = "missing_claim"
+    INVALID_CLAIMS = "invalid_claims"
+
+
+class AuthenticationError(Exception):
+    """The token does not authenticate anyone; `reason` says why."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+# Most specific first: pyjwt's exceptions subclass one another.
+_PYJWT_REASONS: tuple[tuple[type[jwt.PyJWTError], Reason], ...] = (
+    (jwt.ExpiredSignatureError, Reason.EXPIRED),
+    (jwt.ImmatureSignatureError, Reason.NOT_YET_VALID),
+    (jwt.InvalidIssuerError, Reason.WRONG_ISSUER),
+    (jwt.InvalidAudienceError, Reason.WRONG_AUDIENCE),
+    (jwt.MissingRequiredClaimError, Reason.MISSING_CLAIM),
+    (jwt.InvalidSignatureError, Reason.BAD_SIGNATURE),
+    (jwt.InvalidAlgorithmError, Reason.ALGORITHM_NOT_ALLOWED),
+    (jwt.InvalidKeyError, Reason.ALGORITHM_NOT_ALLOWED),
+    (jwt.DecodeError, Reason.MALFORMED),
+)
+
+
+def _reason_for(exc: jwt.PyJWTError) -> Reason:
+    for error_type, reason in _PYJWT_REASONS:
+        if isinstance(exc, error_type):
+            return reason
+    # Ill-typed registered claims (iat not a number, sub not a string, ...).
+    return Reason.INVALID_CLAIMS
+
+
+class TokenVerifier:
+    """Verifies CareFlow access tokens against the configured keys."""
+
+    def __init__(
+        self, settings: AuthSettings, keys: Mapping[str, VerificationKey] | None = None
+    ) -> None:
+        self._issuer = settings.issuer
+        self._audience = settings.audience
+        self._leeway = settings.leeway_seconds
+        self._allowed = frozenset(settings.algorithms)
+        self._keys = dict(keys) if keys is not None else load_keys(settings)
+        if not self._keys:
+            # Legal (e.g. a worker with no API), but a likely cause of "every call is 401".
+            logger.warning("no verification keys configured: every access token will be refused")
+
+    @property
+    def key_ids(self) -> frozenset[str]:
+        """The key ids this verifier accepts."""
+        return frozenset(self._keys)
+
+    def verify(self, token: str) -> Principal:
+        """Return the principal `token` proves, or raise `AuthenticationError`."""
+        try:
+            return self._verify(token)
+        except AuthenticationError as exc:
+            logger.info("access token refused: %s", exc.reason.value)
+            raise
+
+    def _verify(self, token: str) -> Principal:
+        key, algorithm = self._key_for(token)
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(_reason_for(exc)) from None
+        try:
+            return parse_principal(claims)
+        except ValidationError:
+            # `from None`: the validation error quotes claim values.
+            raise AuthenticationError(Reason.INVALID_CLAIMS) from None
+
+    def _key_for(self, token: str) -> tuple[VerificationKey, str]:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise AuthenticationError(Reason.MALFORMED) from None
+        algorithm = header.get("alg")
+        if not isinstance(algorithm, str) or algorithm not in self._allowed:
+            raise AuthenticationError(Reason.ALGORITHM_NOT_ALLOWED)
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise AuthenticationError(Reason.MISSING_KID)
+        key = self._keys.get(kid)
+        if key is None:
+            raise AuthenticationError(Reason.UNKNOWN_KID)
+        if algorithm not in key.algorithms:
+            raise AuthenticationError(Reason.ALGORITHM_NOT_ALLOWED)
+        return key, algorithm

@@ -1,0 +1,1 @@
+"""Database engine, naming conventions, migrations and the unit of work."""

@@ -1,0 +1,171 @@
+"""RFC 9457 problem details: the one error body every CareFlow API returns.
+
+Routes raise `Problem`; `install_problem_handlers(app)` turns it, request
+validation errors, Starlette HTTP exceptions and unhandled exceptions into
+`application/problem+json` responses. Bodies never carry request input: it may
+hold health data, and error bodies end up in client logs and support tickets.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+_STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
+
+logger = logging.getLogger(__name__)
+
+
+class ProblemResponse(JSONResponse):
+    """A JSON response with the problem details media type."""
+
+    media_type = PROBLEM_MEDIA_TYPE
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem_response(
+    status: int,
+    title: str | None = None,
+    detail: str | None = None,
+    *,
+    type: str = "about:blank",
+    instance: str | None = None,
+    extensions: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """Build an `application/problem+json` response."""
+    extra = dict(extensions or {})
+    clashing = _STANDARD_MEMBERS & extra.keys()
+    if clashing:
+        raise ValueError(f"extension members clash with standard ones: {sorted(clashing)}")
+    # RFC 9457 §4.2.1: with about:blank the title should be the status phrase.
+    body: dict[str, Any] = {"type": type, "title": title or _phrase(status), "status": status}
+    if detail is not None:
+        body["detail"] = detail
+    if instance is not None:
+        body["instance"] = instance
+    body.update(extra)
+    return ProblemResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+class Problem(Exception):
+    """An HTTP error rendered as RFC 9457 problem details."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str | None = None,
+        detail: str | None = None,
+        *,
+        type: str = "about:blank",
+        instance: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status, title or _phrase(status), detail)
+        self.status = status
+        self.title = title or _phrase(status)
+        self.detail = detail
+        self.type = type
+        self.instance = instance
+        self.extensions = dict(extensions or {})
+        self.headers = dict(headers or {})
+
+    def to_response(self) -> JSONResponse:
+        """Render this problem as a response."""
+        return problem_response(
+            self.status,
+            self.title,
+            self.detail,
+            type=self.type,
+            instance=self.instance,
+            extensions=self.extensions,
+            headers=self.headers,
+        )
+
+
+def _leaves(value: Any, depth: int = 0) -> Iterator[str]:
+    if isinstance(value, bool) or value is None:
+        return
+    if isinstance(value, str | int | float):
+        yield str(value)
+    elif depth < 4 and isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaves(item, depth + 1)
+    elif depth < 4 and isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaves(item, depth + 1)
+
+
+def _safe_message(error: Mapping[str, Any]) -> str:
+    # Some pydantic messages quote the input (union tags, custom validators);
+    # drop the message rather than echo what may be health data.
+    message = str(error.get("msg", ""))
+    if any(len(leaf) >= 2 and leaf in message for leaf in _leaves(error.get("input"))):
+        return "Invalid value."
+    return message
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    """List validation errors as {loc, msg, type}, without input values."""
+    return [
+        {"loc": list(error.get("loc", ())), "msg": _safe_message(error), "type": error.get("type")}
+        for error in exc.errors()
+    ]
+
+
+async def _on_problem(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return exc.to_response()
+
+
+async def _on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem_response(
+        422,
+        detail="The request is not valid.",
+        extensions={"errors": validation_errors(exc)},
+    )
+
+
+async def _on_http_exception(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title = _phrase(exc.status_code)
+    # Starlette fills `detail` with the phrase when none is given; don't repeat it.
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    return problem_response(exc.status_code, title, detail, headers=exc.headers)
+
+
+async def _on_unhandled(request: Request, exc: Exception) -> JSONResponse:
+    # Method and path only: bodies and query strings may hold health data.
+    logger.error(
+        "unhandled error on %s %s",
+        request.method,
+        request.url.path,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
+    return problem_response(500, detail="An unexpected error occurred.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Render every error `app` raises as problem details."""
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    # Starlette re-raises after this handler so the server still sees the
+    # error; the client only ever gets the generic body.
+    app.add_exception_handler(Exception, _on_unhandled)

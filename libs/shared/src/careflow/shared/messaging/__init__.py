@@ -1,0 +1,1 @@
+"""Kafka wiring: producer, topics, idempotent consumers, dead letters."""

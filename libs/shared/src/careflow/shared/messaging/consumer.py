@@ -1,0 +1,262 @@
+"""Idempotent consumers: one subscriber per (topic, consumer group).
+
+For each message: decode the CloudEvents envelope and the contract model,
+then in ONE database transaction record the event id in the inbox and apply
+the handler's effect; commit; only then FastStream commits the offset. A
+redelivered event finds its inbox row and has no second effect.
+
+Failures never skip a message: non-retryable ones (bad envelope, schema
+violation, unknown type or version, retries exhausted) go to `<topic>.dlq`
+with the reason in headers; retryable ones are retried in place with
+exponential backoff. Each partition has its own consumer (FastStream's
+`max_workers`), so a retrying partition does not block the others.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
+from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
+
+from careflow.contracts.base import ContractEvent
+from careflow.contracts.envelope import Envelope, EnvelopeError
+from careflow.contracts.topics import TopicSpec
+from careflow.shared.db.unit_of_work import SqlUnitOfWork
+from careflow.shared.messaging.dead_letters import send_to_dlq
+from careflow.shared.messaging.errors import PermanentError, is_transient
+from careflow.shared.outbox.tables import inbox
+from careflow.shared.settings import ConsumerSettings
+from careflow.shared.telemetry.metrics import CONSUMER_METRICS
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("careflow.consumer")
+
+E = TypeVar("E", bound=ContractEvent)
+U = TypeVar("U", bound=SqlUnitOfWork)
+Handler = Callable[[E, Envelope, U], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Decoded:
+    envelope: Envelope
+    event: ContractEvent
+
+
+class EventConsumer(Generic[U]):
+    """Dispatches one topic's events by CloudEvents type to registered handlers."""
+
+    def __init__(
+        self,
+        topic: TopicSpec,
+        *,
+        group: str,
+        uow_factory: Callable[[], U],
+        producer: AIOKafkaProducer,
+        settings: ConsumerSettings,
+        max_attempts: int = 8,
+    ) -> None:
+        self.topic = topic
+        self.group = group
+        self._uow_factory = uow_factory
+        self._producer = producer
+        self._settings = settings
+        self._max_attempts = max_attempts
+        self._handlers: dict[str, tuple[type[ContractEvent], Callable[..., Awaitable[None]]]] = {}
+
+    def on(self, event_class: type[E]) -> Callable[[Handler[E, U]], Handler[E, U]]:
+        if event_class not in self.topic.events:
+            raise ValueError(f"{event_class.event_type} is not published on {self.topic.name}")
+
+        def register(handler: Handler[E, U]) -> Handler[E, U]:
+            self._handlers[event_class.event_type] = (event_class, handler)
+            return handler
+
+        return register
+
+    def attach(self, broker: KafkaBroker) -> None:
+        """Subscribes to the topic on `broker` (before the broker starts)."""
+        subscriber = broker.subscriber(
+            self.topic.name,
+            group_id=self.group,
+            auto_offset_reset=self._settings.auto_offset_reset,  # type: ignore[arg-type]
+            # Anything escaping `handle` seeks back instead of committing past it.
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            max_workers=min(self._settings.max_workers, self.topic.partitions),
+            # The body is decoded here, with envelope checks and DLQ on failure;
+            # FastStream's own JSON decoding would fail before our handler ran.
+            decoder=_raw_body,
+        )
+        subscriber(self.handle)
+
+    async def handle(self, message: KafkaMessage) -> None:
+        record: ConsumerRecord = message.raw_message  # type: ignore[assignment]
+        await self.process(record)
+
+    async def process(self, record: ConsumerRecord) -> str:
+        """Applies one record; returns the outcome label. Never raises for a bad message."""
+        started = time.perf_counter()
+        carrier = {
+            k: v.decode(errors="replace")
+            for k, v in record.headers or ()
+            if k in ("traceparent", "tracestate")
+        }
+        with tracer.start_as_current_span(
+            f"{record.topic} process",
+            context=propagate.extract(carrier),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": record.topic,
+                "messaging.consumer.group.name": self.group,
+                "messaging.destination.partition.id": str(record.partition),
+                "messaging.kafka.offset": record.offset,
+            },
+        ) as span:
+            outcome = await self._process_with_retries(record)
+            span.set_attribute("careflow.outcome", outcome)
+        labels = {"topic": record.topic, "group": self.group, "outcome": outcome}
+        CONSUMER_METRICS.messages.add(1, labels)
+        CONSUMER_METRICS.duration.record(time.perf_counter() - started, labels)
+        return outcome
+
+    async def _process_with_retries(self, record: ConsumerRecord) -> str:
+        try:
+            decoded = self._decode(record)
+        except PermanentError as exc:
+            await self._dead_letter(record, exc.reason, exc.code)
+            return "dead_lettered"
+        entry = self._handlers.get(decoded.envelope.type)
+        if entry is None:
+            return "ignored"  # a known type this consumer does not act on
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda exc: not isinstance(exc, PermanentError)),
+            wait=wait_exponential_jitter(
+                multiplier=self._settings.retry_initial_seconds,
+                max=self._settings.retry_max_seconds,
+            ),
+            stop=self._should_stop,
+            before_sleep=self._before_retry,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._apply(decoded, entry[1], record)
+        except PermanentError as exc:
+            await self._dead_letter(record, exc.reason, exc.code)
+        except Exception as exc:
+            # The type only: exception messages may quote the event's content.
+            log.error(
+                "handler failed %d times (%s); dead-lettering",
+                self._max_attempts,
+                type(exc).__name__,
+            )
+            await self._dead_letter(
+                record, f"retries exhausted: {type(exc).__name__}", "retries_exhausted"
+            )
+        return "dead_lettered"
+
+    def _should_stop(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        # Infrastructure outages are waited out; other errors get a bounded number of tries.
+        return (
+            exc is not None and not is_transient(exc) and state.attempt_number >= self._max_attempts
+        )
+
+    def _before_retry(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        CONSUMER_METRICS.retries.add(1, {"topic": self.topic.name, "group": self.group})
+        log.warning(
+            "handler failed (attempt %d), retrying: %s",
+            state.attempt_number,
+            type(exc).__name__,
+        )
+
+    def _decode(self, record: ConsumerRecord) -> Decoded:
+        try:
+            envelope = Envelope.from_headers(record.headers or ())
+        except EnvelopeError as exc:
+            raise PermanentError(f"invalid envelope: {exc}", "invalid_envelope") from None
+        event_class = self.topic.event_class(envelope.type)
+        if event_class is None:
+            raise PermanentError(
+                f"unknown event type {envelope.type} on {record.topic}", "unknown_type"
+            )
+        try:
+            payload = json.loads(record.value or b"")
+            event = event_class.model_validate(payload)
+        except json.JSONDecodeError as exc:
+            raise PermanentError(f"body is not JSON (at char {exc.pos})", "invalid_json") from None
+        except ValidationError as exc:
+            # Locations and error types only: the input itself may hold health data.
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '<body>'}: {err['type']}"
+                for err in exc.errors()
+            )
+            raise PermanentError(f"schema violation: {problems}", "schema_violation") from None
+        return Decoded(envelope, event)
+
+    async def _apply(
+        self, decoded: Decoded, handler: Callable[..., Awaitable[None]], record: ConsumerRecord
+    ) -> str:
+        async with self._uow_factory() as uow:
+            claimed = await uow.session.execute(
+                pg_insert(inbox)
+                .values(
+                    consumer=self.group,
+                    event_id=decoded.envelope.id,
+                    event_type=decoded.envelope.type,
+                    topic=record.topic,
+                )
+                .on_conflict_do_nothing()
+                .returning(inbox.c.event_id)
+            )
+            if claimed.first() is None:
+                return "duplicate"
+            await handler(decoded.event, decoded.envelope, uow)
+            await uow.commit()
+        return "processed"
+
+    async def _dead_letter(self, record: ConsumerRecord, reason: str, code: str) -> None:
+        log.error(
+            "dead-lettering message from %s[%d]@%d: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            code,
+        )
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(is_transient),
+            wait=wait_exponential_jitter(multiplier=0.2, max=self._settings.retry_max_seconds),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                await send_to_dlq(
+                    self._producer,
+                    record,
+                    dlq_topic=self.topic.dlq,
+                    reason=reason,
+                    code=code,
+                    group=self.group,
+                )
+        CONSUMER_METRICS.dead_letters.add(1, {"topic": record.topic, "code": code})
+
+
+async def _raw_body(message: Any) -> bytes:
+    return message.body  # type: ignore[no-any-return]

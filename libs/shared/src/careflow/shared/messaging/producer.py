@@ -1,0 +1,21 @@
+"""The aiokafka producer every service publishes through."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer
+
+from careflow.shared.settings import BrokerSettings
+
+
+def create_producer(settings: BrokerSettings, *, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        # Tansu lacks InitProducerId; Apache Kafka gets idempotence so a
+        # producer retry never writes a duplicate or reorders a partition.
+        enable_idempotence=settings.idempotent_producer,
+        linger_ms=2,
+        request_timeout_ms=settings.request_timeout_ms,
+        retry_backoff_ms=200,
+    )

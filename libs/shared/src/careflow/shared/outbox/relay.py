@@ -1,0 +1,223 @@
+"""The outbox relay: publishes committed events to Kafka, in order per key.
+
+Leaderless scale-out: each pass takes, with `pg_try_advisory_xact_lock`, the
+shards no other replica holds, then locks their oldest unpublished rows
+(`FOR UPDATE SKIP LOCKED`). A key always maps to one shard, so two replicas
+never publish events of one key concurrently and per-key order holds.
+
+Delivery is at-least-once: a crash after publishing and before the
+`published_at` update publishes those rows again; consumers' inboxes drop the
+duplicates. Wake-ups come from LISTEN/NOTIFY (sent on commit by a trigger),
+with a slow fallback poll that also covers a lost listener connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind
+from sqlalchemy import Row, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from careflow.contracts.envelope import Envelope
+from careflow.shared.db.engine import asyncpg_dsn
+from careflow.shared.outbox.tables import NOTIFY_CHANNEL
+from careflow.shared.settings import RelaySettings
+from careflow.shared.telemetry.metrics import OUTBOX_METRICS
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("careflow.outbox.relay")
+
+# Advisory-lock namespace of the relay's shard locks (any constant unique to us).
+LOCK_NAMESPACE = 0x0CF0
+
+CLAIM_SQL = text(
+    """
+    SELECT id, event_id, topic, key, event_type, source, subject, payload, headers, occurred_at
+    FROM outbox
+    WHERE published_at IS NULL
+      AND shard IN (
+        SELECT s FROM generate_series(0, :shards - 1) AS s
+        WHERE pg_try_advisory_xact_lock(:ns, s)
+      )
+    ORDER BY id
+    LIMIT :batch
+    FOR UPDATE SKIP LOCKED
+    """
+)
+MARK_SQL = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:ids)")
+LAG_SQL = text(
+    "SELECT count(*), extract(epoch FROM now() - min(created_at)) "
+    "FROM outbox WHERE published_at IS NULL"
+)
+PURGE_SQL = text("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => :secs)")
+
+# Hook for fault-injection tests: runs after Kafka acknowledged a batch and
+# before the rows are marked published (where a crash causes redelivery).
+AfterPublish = Callable[[Sequence[Row[Any]]], Awaitable[None]]
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        producer: AIOKafkaProducer,
+        settings: RelaySettings,
+        *,
+        service: str,
+        on_missing_topic: Callable[[], None] | None = None,
+        after_publish: AfterPublish | None = None,
+    ) -> None:
+        self._engine = engine
+        self._producer = producer
+        self._settings = settings
+        self._service = service
+        self._on_missing_topic = on_missing_topic
+        self._after_publish = after_publish
+        self._wake = asyncio.Event()
+        self._last_lag_check = 0.0
+        self.published = 0
+
+    async def run(self) -> None:
+        """Publish until cancelled; survives broker and database outages."""
+        listener = asyncio.create_task(self._listen(), name="outbox-listen")
+        delay = self._settings.retry_initial_seconds
+        try:
+            while True:
+                try:
+                    count = await self.drain_once()
+                    delay = self._settings.retry_initial_seconds
+                except Exception as exc:
+                    # Broker or database outages heal; anything else is a bug that
+                    # the lag metric and this log make visible while rows stay queued.
+                    OUTBOX_METRICS.publish_failures.add(1, {"service": self._service})
+                    log.warning(
+                        "outbox publish failed, retrying in %.1fs: %s", delay, type(exc).__name__
+                    )
+                    if isinstance(exc, KafkaError) and self._on_missing_topic is not None:
+                        self._on_missing_topic()
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, self._settings.retry_max_seconds)
+                    continue
+                await self._maybe_report_lag()
+                if count < self._settings.batch_size:
+                    await self._idle()
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def drain_once(self) -> int:
+        """One pass: publish up to one batch; returns how many rows it published."""
+        async with self._engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    CLAIM_SQL,
+                    {
+                        "shards": self._settings.shards,
+                        "ns": LOCK_NAMESPACE,
+                        "batch": self._settings.batch_size,
+                    },
+                )
+            ).all()
+            if not rows:
+                return 0
+            ids = [row.id for row in rows]
+            await self._publish(rows)
+            if self._after_publish is not None:
+                await self._after_publish(rows)
+            await conn.execute(MARK_SQL, {"ids": ids})
+        self.published += len(rows)
+        OUTBOX_METRICS.published.add(len(rows), {"service": self._service})
+        return len(rows)
+
+    async def _publish(self, rows: Sequence[Row[Any]]) -> None:
+        futures = []
+        for row in rows:
+            parent = propagate.extract(row.headers or {})
+            with tracer.start_as_current_span(
+                f"{row.topic} publish",
+                context=parent,
+                kind=SpanKind.PRODUCER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation.type": "publish",
+                    "messaging.destination.name": row.topic,
+                    "messaging.message.id": str(row.event_id),
+                    "cloudevents.event_type": row.event_type,
+                },
+            ):
+                carrier: dict[str, str] = {}
+                propagate.inject(carrier)
+                envelope = Envelope(
+                    id=str(row.event_id),
+                    type=row.event_type,
+                    source=row.source,
+                    subject=row.subject,
+                    time=row.occurred_at,
+                    traceparent=carrier.get("traceparent"),
+                    tracestate=carrier.get("tracestate"),
+                )
+                futures.append(
+                    await self._producer.send(
+                        row.topic,
+                        value=_json(row.payload),
+                        key=row.key.encode(),
+                        headers=envelope.to_headers(),
+                    )
+                )
+        await asyncio.gather(*futures)
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._settings.idle_poll_seconds)
+
+    async def _listen(self) -> None:
+        """Keeps a LISTEN connection open; reconnects after it drops."""
+        dsn = asyncpg_dsn(self._engine.url)
+        while True:
+            try:
+                conn = await asyncpg.connect(dsn)
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(self._settings.idle_poll_seconds)
+                continue
+            closed = asyncio.Event()
+            conn.add_termination_listener(lambda _c, ev=closed: ev.set())
+            try:
+                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
+                self._wake.set()  # rows may have arrived while not listening
+                await closed.wait()
+            except (OSError, asyncpg.PostgresError):
+                pass
+            finally:
+                if not conn.is_closed():
+                    await conn.close()
+
+    async def _maybe_report_lag(self) -> None:
+        now = time.monotonic()
+        if now - self._last_lag_check < 10:
+            return
+        self._last_lag_check = now
+        async with self._engine.begin() as conn:
+            pending, age = (await conn.execute(LAG_SQL)).one()
+            if self._settings.retain_published_hours:
+                await conn.execute(
+                    PURGE_SQL, {"secs": self._settings.retain_published_hours * 3600}
+                )
+        OUTBOX_METRICS.set_lag(self._service, int(pending), float(age or 0.0))
+
+
+def _json(payload: Any) -> bytes:
+    import json
+
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()

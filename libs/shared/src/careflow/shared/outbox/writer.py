@@ -1,0 +1,73 @@
+"""Appending contract events to the outbox inside the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from datetime import UTC, datetime
+
+from opentelemetry import propagate
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from careflow.contracts.base import ContractEvent
+from careflow.contracts.topics import TopicRegistry
+from careflow.shared.outbox.tables import outbox
+
+
+def shard_of(key: str, shards: int) -> int:
+    # crc32 is stable across processes (hash() is salted per process).
+    return zlib.crc32(key.encode()) % shards
+
+
+class Outbox:
+    """Collects a use case's events; written by `flush()` before the commit."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        source: str,
+        topics: TopicRegistry,
+        shards: int = 16,
+    ) -> None:
+        self._session = session
+        self._source = source
+        self._topics = topics
+        self._shards = shards
+        self._pending: list[dict[str, object]] = []
+
+    def add(self, event: ContractEvent, *, occurred_at: datetime | None = None) -> str:
+        """Queue one event; returns its CloudEvents id."""
+        topic = self._topics.for_event(event)
+        key = event.key()
+        carrier: dict[str, str] = {}
+        # The current span (an HTTP request, a consumer) becomes the parent of
+        # the relay's publish span, so one trace crosses the outbox.
+        propagate.inject(carrier)
+        event_id = str(uuid.uuid4())
+        self._pending.append(
+            {
+                "event_id": event_id,
+                "topic": topic.name,
+                "key": key,
+                "shard": shard_of(key, self._shards),
+                "event_type": event.event_type,
+                "source": self._source,
+                "subject": key,
+                "payload": event.model_dump(mode="json"),
+                "headers": {k: v for k, v in carrier.items() if k in ("traceparent", "tracestate")},
+                "occurred_at": occurred_at or datetime.now(UTC),
+            }
+        )
+        return event_id
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        await self._session.execute(insert(outbox), rows)

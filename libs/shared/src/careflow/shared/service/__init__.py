@@ -1,0 +1,1 @@
+"""The service kit: what every CareFlow service process is built from."""

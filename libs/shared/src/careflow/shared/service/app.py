@@ -1,0 +1,120 @@
+"""`create_service_app`: the FastAPI application shell every service shares.
+
+Health (`/healthz`, `/readyz`) and `/metrics` are the only routes without a
+token; everything a service adds sits behind its own auth dependencies.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from careflow.shared.service.runtime import ServiceRuntime
+from careflow.shared.telemetry.metrics import HTTP_METRICS
+from careflow.shared.telemetry.setup import configure_logging, configure_telemetry
+
+
+def create_service_app(
+    runtime: ServiceRuntime,
+    *,
+    routers: Iterable[APIRouter] = (),
+    title: str | None = None,
+) -> FastAPI:
+    settings = runtime.settings
+    configure_telemetry(settings.telemetry, runtime.name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.telemetry, runtime.name)
+        from careflow.shared.auth.verify import TokenVerifier
+
+        app.state.token_verifier = TokenVerifier(settings.auth)
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title or f"CareFlow {runtime.name}", lifespan=lifespan)
+    app.state.runtime = runtime
+    from careflow.shared.http.problems import install_problem_handlers
+
+    install_problem_handlers(app)
+    app.include_router(_operational_routes(runtime))
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(HttpMetricsMiddleware)
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    return app
+
+
+def _operational_routes(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @router.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Readiness: the database answers and the broker is reachable."""
+        checks = {
+            "database": "ok" if await runtime.database_ready() else "unavailable",
+            "broker": "ok" if runtime.broker_ready() else "unavailable",
+        }
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus exposition of the process's metrics."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+class HttpMetricsMiddleware:
+    """Counts requests by route template (never the raw path: it may hold ids)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def capture(message: dict) -> None:  # type: ignore[type-arg]
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)  # type: ignore[arg-type]
+        finally:
+            route = scope.get("route")
+            labels = {
+                "method": scope["method"],
+                "route": getattr(route, "path", "<unmatched>"),
+                "status": str(status["code"]),
+            }
+            HTTP_METRICS.requests.add(1, labels)
+            HTTP_METRICS.duration.record(time.perf_counter() - started, labels)
+
+
+def runtime_of(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime  # type: ignore[no-any-return]

@@ -1,0 +1,146 @@
+"""Everything one service process connects to, built in its lifespan, nowhere else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
+from faststream.kafka import KafkaBroker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from careflow.contracts.registry import TOPICS
+from careflow.contracts.topics import TopicRegistry, TopicSpec
+from careflow.shared.db.engine import create_engine, session_factory
+from careflow.shared.db.migrate import upgrade_async
+from careflow.shared.db.unit_of_work import SqlUnitOfWork
+from careflow.shared.messaging.consumer import EventConsumer
+from careflow.shared.messaging.producer import create_producer
+from careflow.shared.messaging.topics import TopicKeeper, ensure_topics
+from careflow.shared.outbox.relay import OutboxRelay
+from careflow.shared.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+ConsumerFactory = Callable[["ServiceRuntime"], Iterable[EventConsumer[SqlUnitOfWork]]]
+
+
+@dataclass
+class ServiceRuntime:
+    """Engine, producer, subscribers, relay and topic keeper of one process."""
+
+    settings: ServiceSettings
+    name: str
+    migrations: Path | None = None
+    topics: TopicRegistry = TOPICS
+    consumer_factory: ConsumerFactory | None = None
+    engine: AsyncEngine = field(init=False)
+    sessions: async_sessionmaker[AsyncSession] = field(init=False)
+    producer: AIOKafkaProducer = field(init=False)
+    broker: KafkaBroker = field(init=False)
+    keeper: TopicKeeper = field(init=False)
+    relay: OutboxRelay = field(init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(
+            self.sessions, source=self.source, topics=self.topics, shards=self.settings.relay.shards
+        )
+
+    @property
+    def source(self) -> str:
+        return f"/careflow/{self.name}"
+
+    @property
+    def topic_specs(self) -> list[TopicSpec]:
+        return list(self.topics)
+
+    async def start(self) -> None:
+        settings = self.settings
+        if self.migrations is not None and settings.database.migrate_on_start:
+            await upgrade_async(self.migrations, settings.database.url.get_secret_value())
+        self.engine = create_engine(settings.database, application_name=f"careflow-{self.name}")
+        _instrument_engine(self.engine)
+        self.sessions = session_factory(self.engine)
+        await self._wait_for_broker()
+        self.producer = create_producer(settings.broker, client_id=f"{self.name}-relay")
+        await self.producer.start()
+        self.keeper = TopicKeeper(settings.broker, self.topic_specs)
+        self.keeper.ready.set()
+        self.relay = OutboxRelay(
+            self.engine,
+            self.producer,
+            settings.relay,
+            service=self.name,
+            on_missing_topic=self.keeper.nudge,
+        )
+        self.broker = KafkaBroker(
+            settings.broker.bootstrap_servers,
+            client_id=f"{self.name}-consumer",
+            request_timeout_ms=settings.broker.request_timeout_ms,
+            # Per-message "Received/Processed" lines belong at DEBUG, not in production logs.
+            log_level=logging.DEBUG,
+        )
+        for consumer in self.consumer_factory(self) if self.consumer_factory else ():
+            consumer.attach(self.broker)
+        await self.broker.start()
+        self._spawn(self.keeper.run(), "topic-keeper")
+        if settings.relay.enabled:
+            self._spawn(self.relay.run(), "outbox-relay")
+
+    async def _wait_for_broker(self, attempts: int = 60) -> None:
+        for attempt in range(attempts):
+            try:
+                if self.settings.broker.create_topics:
+                    await ensure_topics(self.settings.broker, self.topic_specs)
+                return
+            except (KafkaConnectionError, OSError) as exc:
+                if attempt == attempts - 1:
+                    raise
+                log.warning("broker not reachable yet: %s", type(exc).__name__)
+                await asyncio.sleep(1)
+
+    def _spawn(self, coro: object, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
+        task.add_done_callback(_crash_loudly)
+        self._tasks.append(task)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.broker.stop()
+        await self.producer.stop()
+        await self.engine.dispose()
+
+    async def database_ready(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+            return True
+        except Exception:
+            return False
+
+    def broker_ready(self) -> bool:
+        return self.keeper.ready.is_set()
+
+
+def _crash_loudly(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("background task %s died: %r", task.get_name(), task.exception())
+
+
+def _instrument_engine(engine: AsyncEngine) -> None:
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    # Statements become spans; parameters are never recorded.
+    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)

@@ -1,0 +1,124 @@
+"""Settings fragments every service nests in its own `Settings` class.
+
+A service declares `class Settings(ServiceSettings)` with
+`model_config = service_config("WORKQUEUE_")`; nested fragments then read
+`WORKQUEUE_DATABASE__URL`, `WORKQUEUE_BROKER__BOOTSTRAP_SERVERS` and so on.
+The platform-wide `DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS` are honoured as
+fallbacks so one environment can point every service at external servers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseModel):
+    url: SecretStr = SecretStr("")
+    pool_size: int = Field(default=10, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    echo: bool = False
+    migrate_on_start: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _async_driver(cls, value: SecretStr) -> SecretStr:
+        raw = value.get_secret_value()
+        if raw.startswith(("postgresql://", "postgres://")):
+            raw = "postgresql+asyncpg://" + raw.split("://", 1)[1]
+        return SecretStr(raw)
+
+
+class BrokerSettings(BaseModel):
+    bootstrap_servers: str = "127.0.0.1:9092"
+    client_id: str = "careflow"
+    # Apache Kafka: on. Tansu does not implement InitProducerId, so the local
+    # runtime turns it off; the outbox + inbox keep effects exactly-once anyway.
+    idempotent_producer: bool = True
+    create_topics: bool = True
+    topic_replication_factor: int = Field(default=1, ge=1)
+    request_timeout_ms: int = Field(default=40_000, ge=1_000)
+
+
+class RelaySettings(BaseModel):
+    enabled: bool = True
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    # Upper bound of the fallback poll when no NOTIFY arrives; the relay
+    # wakes at once on NOTIFY, so this only bounds recovery from a lost one.
+    idle_poll_seconds: float = Field(default=2.0, gt=0)
+    shards: int = Field(default=16, ge=1, le=1024)
+    retry_initial_seconds: float = Field(default=0.2, gt=0)
+    retry_max_seconds: float = Field(default=10.0, gt=0)
+    retain_published_hours: float = Field(default=24.0, ge=0)
+
+
+class ConsumerSettings(BaseModel):
+    retry_initial_seconds: float = Field(default=0.2, gt=0)
+    retry_max_seconds: float = Field(default=30.0, gt=0)
+    max_workers: int = Field(default=6, ge=1)
+    auto_offset_reset: str = "earliest"
+
+
+class TelemetrySettings(BaseModel):
+    otlp_endpoint: str | None = None
+    log_level: str = "INFO"
+    log_json: bool = True
+    sample_ratio: float = Field(default=1.0, ge=0, le=1)
+
+
+class AuthSettings(BaseModel):
+    issuer: str = "https://auth.careflow.local"
+    audience: str = "careflow"
+    # PEM public keys by key id; or a file/JWKS path holding them.
+    public_keys: dict[str, str] = Field(default_factory=dict)
+    jwks_path: Path | None = None
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "EdDSA"])
+    leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        for alg in value:
+            if alg.lower() == "none" or alg.upper().startswith("HS"):
+                raise ValueError(f"algorithm {alg} is not allowed: only asymmetric algorithms")
+        return value
+
+
+def service_config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix,
+        env_nested_delimiter="__",
+        extra="ignore",
+        env_file=None,
+    )
+
+
+class ServiceSettings(BaseSettings):
+    """Common settings; subclass per service with its own prefix."""
+
+    model_config = service_config("CAREFLOW_")
+
+    service_name: str = "careflow"
+    environment: str = "local"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    database: DatabaseSettings = DatabaseSettings()
+    broker: BrokerSettings = BrokerSettings()
+    relay: RelaySettings = RelaySettings()
+    consumer: ConsumerSettings = ConsumerSettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    auth: AuthSettings = AuthSettings()
+
+    @model_validator(mode="after")
+    def _platform_fallbacks(self) -> ServiceSettings:
+        if not self.database.url.get_secret_value() and os.environ.get("DATABASE_URL"):
+            self.database = self.database.model_copy(
+                update={"url": DatabaseSettings(url=os.environ["DATABASE_URL"]).url}
+            )
+        servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+        if servers and "bootstrap_servers" not in self.broker.model_fields_set:
+            self.broker = self.broker.model_copy(update={"bootstrap_servers": servers})
+        return self

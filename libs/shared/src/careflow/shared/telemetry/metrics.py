@@ -1,0 +1,79 @@
+"""Platform metric instruments (OpenTelemetry API, exported to Prometheus).
+
+Labels carry only service, topic, consumer group, route template and outcome:
+never ids or anything a resident typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from opentelemetry import metrics
+from opentelemetry.metrics import CallbackOptions, Observation
+
+_meter = metrics.get_meter("careflow.platform")
+
+
+class _OutboxMetrics:
+    def __init__(self) -> None:
+        self.published = _meter.create_counter(
+            "careflow_outbox_published", unit="1", description="Events the relay published"
+        )
+        self.publish_failures = _meter.create_counter(
+            "careflow_outbox_publish_failures", unit="1", description="Failed relay passes"
+        )
+        self._lag: dict[str, tuple[int, float]] = {}
+        _meter.create_observable_gauge(
+            "careflow_outbox_pending",
+            callbacks=[self._pending],
+            unit="1",
+            description="Unpublished outbox rows",
+        )
+        _meter.create_observable_gauge(
+            "careflow_outbox_lag_seconds",
+            callbacks=[self._age],
+            unit="s",
+            description="Age of the oldest unpublished outbox row",
+        )
+
+    def set_lag(self, service: str, pending: int, age_seconds: float) -> None:
+        self._lag[service] = (pending, age_seconds)
+
+    def _pending(self, _options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(p, {"service": s}) for s, (p, _a) in self._lag.items()]
+
+    def _age(self, _options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(a, {"service": s}) for s, (_p, a) in self._lag.items()]
+
+
+class _ConsumerMetrics:
+    def __init__(self) -> None:
+        self.messages = _meter.create_counter(
+            "careflow_consumer_messages",
+            unit="1",
+            description="Messages handled by outcome: processed, duplicate, ignored, dead_lettered",
+        )
+        self.retries = _meter.create_counter(
+            "careflow_consumer_retries", unit="1", description="Retryable handler failures"
+        )
+        self.dead_letters = _meter.create_counter(
+            "careflow_dlq_messages", unit="1", description="Messages sent to a dead-letter topic"
+        )
+        self.duration = _meter.create_histogram(
+            "careflow_consumer_duration", unit="s", description="Handler time per message"
+        )
+
+
+class _HttpMetrics:
+    def __init__(self) -> None:
+        self.requests = _meter.create_counter(
+            "careflow_http_requests", unit="1", description="HTTP requests by route and status"
+        )
+        self.duration = _meter.create_histogram(
+            "careflow_http_request_duration", unit="s", description="HTTP request time"
+        )
+
+
+OUTBOX_METRICS = _OutboxMetrics()
+CONSUMER_METRICS = _ConsumerMetrics()
+HTTP_METRICS = _HttpMetrics()

@@ -1,0 +1,1 @@
+"""Test fixtures: embedded PostgreSQL and a Tansu broker for every test suite."""

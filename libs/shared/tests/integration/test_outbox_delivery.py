@@ -1,0 +1,50 @@
+"""The outbox: committed events are delivered and take effect exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlalchemy import text
+
+from careflow.shared.service.runtime import ServiceRuntime
+from careflow.shared.testing.probe_service import effects_of, emit, probe, wait_until
+
+
+async def test_event_of_rolled_back_transaction_is_never_published(running: ServiceRuntime):
+    rolled_back, committed = uuid.uuid4(), uuid.uuid4()
+    async with running.uow() as uow:
+        uow.outbox.add(probe(rolled_back, 0))
+        await uow.outbox.flush()
+        await uow.rollback()
+    await emit(running, [probe(committed, 0)])
+
+    await wait_until(lambda: effects_of(running, committed))
+    await asyncio.sleep(1.0)  # give a wrongly published event time to arrive
+    assert await effects_of(running, rolled_back) == []
+    async with running.sessions() as session:
+        rows = await session.execute(
+            text("SELECT count(*) FROM outbox WHERE key = :k"), {"k": str(rolled_back)}
+        )
+        assert rows.scalar_one() == 0
+
+
+async def test_committed_event_takes_effect_exactly_once(running: ServiceRuntime):
+    probe_id = uuid.uuid4()
+    await emit(running, [probe(probe_id, n) for n in range(5)])
+
+    await wait_until(lambda: _count(running, probe_id, 5))
+    await asyncio.sleep(0.5)
+    assert [(seq, applied) for seq, applied, _ in await effects_of(running, probe_id)] == [
+        (n, 1) for n in range(5)
+    ]
+    async with running.sessions() as session:
+        unpublished = await session.execute(
+            text("SELECT count(*) FROM outbox WHERE key = :k AND published_at IS NULL"),
+            {"k": str(probe_id)},
+        )
+        assert unpublished.scalar_one() == 0
+
+
+async def _count(runtime: ServiceRuntime, probe_id: uuid.UUID, n: int) -> bool:
+    return len(await effects_of(runtime, probe_id)) == n

@@ -1,0 +1,133 @@
+"""TokenVerifier: each refusal for the right reason, and what it accepts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+
+from careflow.shared.auth.claims import ProfessionalPrincipal, ResidentPrincipal
+from careflow.shared.auth.signing import PrivateKey
+from careflow.shared.auth.verify import AuthenticationError, Reason, TokenVerifier
+from careflow.shared.settings import AuthSettings
+
+Claims = dict[str, Any]
+
+
+def refusal(verifier: TokenVerifier, token: str) -> Reason:
+    with pytest.raises(AuthenticationError) as caught:
+        verifier.verify(token)
+    return caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("expired", Reason.EXPIRED),
+        ("wrong_issuer", Reason.WRONG_ISSUER),
+        ("wrong_audience", Reason.WRONG_AUDIENCE),
+        ("alg_none", Reason.ALGORITHM_NOT_ALLOWED),
+        ("hs256_with_public_key", Reason.ALGORITHM_NOT_ALLOWED),
+        ("unknown_kid", Reason.UNKNOWN_KID),
+        ("garbage", Reason.MALFORMED),
+    ],
+)
+def test_bad_token_is_refused_for_its_reason(
+    verifier: TokenVerifier, bad_tokens: dict[str, str], name: str, reason: Reason
+) -> None:
+    assert refusal(verifier, bad_tokens[name]) is reason
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "sub", "iss", "aud"])
+def test_token_missing_a_required_claim_is_refused(
+    verifier: TokenVerifier,
+    signing_key: tuple[str, PrivateKey],
+    valid_claims: Claims,
+    claim: str,
+) -> None:
+    kid, private_key = signing_key
+    claims = {name: value for name, value in valid_claims.items() if name != claim}
+    token = jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
+    assert refusal(verifier, token) is Reason.MISSING_CLAIM
+
+
+def test_token_without_kid_is_refused(
+    verifier: TokenVerifier, signing_key: tuple[str, PrivateKey], valid_claims: Claims
+) -> None:
+    _, private_key = signing_key
+    token = jwt.encode(valid_claims, private_key, algorithm="RS256")
+    assert refusal(verifier, token) is Reason.MISSING_KID
+
+
+def test_algorithm_outside_the_allow_list_is_refused_even_when_correctly_signed(
+    verifier: TokenVerifier, signing_key: tuple[str, PrivateKey], valid_claims: Claims
+) -> None:
+    kid, private_key = signing_key
+    token = jwt.encode(valid_claims, private_key, algorithm="RS512", headers={"kid": kid})
+    assert refusal(verifier, token) is Reason.ALGORITHM_NOT_ALLOWED
+
+
+def test_hmac_stays_refused_even_if_the_allow_list_were_bypassed(
+    auth_settings: AuthSettings,
+    bad_tokens: dict[str, str],
+) -> None:
+    # model_construct skips the settings validator that forbids HS*; the key's
+    # own algorithm set is the second line of defence.
+    unsafe = AuthSettings.model_construct(
+        **(auth_settings.model_dump() | {"algorithms": ["HS256", "RS256"]})
+    )
+    verifier = TokenVerifier(unsafe)
+    assert refusal(verifier, bad_tokens["hs256_with_public_key"]) is Reason.ALGORITHM_NOT_ALLOWED
+
+
+def test_tampered_payload_is_refused(
+    verifier: TokenVerifier, token_for: Callable[..., str], nurse: ProfessionalPrincipal
+) -> None:
+    header, _, signature = token_for(nurse).split(".")
+    other = token_for(nurse.model_copy(update={"roles": ["doctor"]})).split(".")[1]
+    assert refusal(verifier, f"{header}.{other}.{signature}") is Reason.BAD_SIGNATURE
+
+
+def test_token_not_yet_issued_is_refused(
+    verifier: TokenVerifier, token_for: Callable[..., str], nurse: ProfessionalPrincipal
+) -> None:
+    token = token_for(nurse, now=datetime.now(UTC) + timedelta(hours=1))
+    assert refusal(verifier, token) is Reason.NOT_YET_VALID
+
+
+def test_unknown_actor_is_refused_as_invalid_claims(
+    verifier: TokenVerifier, signing_key: tuple[str, PrivateKey], valid_claims: Claims
+) -> None:
+    kid, private_key = signing_key
+    claims = valid_claims | {"actor": "administrator"}
+    token = jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
+    assert refusal(verifier, token) is Reason.INVALID_CLAIMS
+
+
+def test_valid_professional_token_gives_the_professional(
+    verifier: TokenVerifier, token_for: Callable[..., str], nurse: ProfessionalPrincipal
+) -> None:
+    principal = verifier.verify(token_for(nurse))
+    assert principal == nurse
+    assert isinstance(principal, ProfessionalPrincipal)
+    assert principal.has_role("nurse")
+    assert not principal.has_role("doctor")
+
+
+def test_valid_resident_token_keeps_the_children(
+    verifier: TokenVerifier, token_for: Callable[..., str], resident: ResidentPrincipal
+) -> None:
+    principal = verifier.verify(token_for(resident))
+    assert isinstance(principal, ResidentPrincipal)
+    assert principal.is_guardian_of("child-1")
+    assert not principal.is_guardian_of("child-2")
+    assert principal.guardian_of[0].birth_date.isoformat() == "2015-04-01"
+
+
+def test_verifier_knows_the_generated_key(verifier: TokenVerifier, key_dir: Path) -> None:
+    (private_key_file,) = key_dir.glob("*.private.pem")
+    assert verifier.key_ids == {private_key_file.name.removesuffix(".private.pem")}
