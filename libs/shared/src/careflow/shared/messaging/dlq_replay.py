@@ -50,21 +50,15 @@ async def read_dead_letters(bootstrap_servers: str, dlq_topic: str) -> list[Dead
         await consumer.seek_to_beginning(*assigned)
         ends = await consumer.end_offsets(assigned)
         letters: list[DeadLetter] = []
-        while any(await _behind(consumer, tp, ends[tp]) for tp in assigned):
-            batch = await consumer.getmany(*assigned, timeout_ms=500)
-            for records in batch.values():
-                letters.extend(
-                    _letter(r)
-                    for r in records
-                    if r.offset < ends[TopicPartition(r.topic, r.partition)]
-                )
+        pending = {tp for tp in assigned if ends[tp] > 0}
+        while pending:
+            batch = await consumer.getmany(*pending, timeout_ms=500)
+            for tp, records in batch.items():
+                letters.extend(_letter(r) for r in records if r.offset < ends[tp])
+            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
         return sorted(letters, key=lambda d: (d.partition, d.offset))
     finally:
         await consumer.stop()
-
-
-async def _behind(consumer: AIOKafkaConsumer, tp: TopicPartition, end: int) -> bool:
-    return await consumer.position(tp) < end
 
 
 def _letter(record: ConsumerRecord) -> DeadLetter:

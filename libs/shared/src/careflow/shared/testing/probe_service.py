@@ -132,3 +132,29 @@ async def wait_until(predicate: Callable[[], object], within: float = 20.0) -> N
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(0.05)
+
+
+async def publish_raw(
+    bootstrap_servers: str,
+    topic: str,
+    messages: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]],
+) -> None:
+    """Publishes (key, value, headers) as-is: duplicates, malformed input, replays."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for key, value, headers in messages:
+            await producer.send_and_wait(topic, value=value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+
+
+def envelope_headers(event: ProbeEmitted, event_id: str | None = None) -> list[tuple[str, bytes]]:
+    return Envelope(
+        id=event_id or str(uuid.uuid4()),
+        type=event.event_type,
+        source="/careflow/tests",
+        subject=event.key(),
+    ).to_headers()
