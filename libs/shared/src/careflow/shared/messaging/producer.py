@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
 
+from careflow.shared.messaging.kafka_client import disable_topic_auto_creation
 from careflow.shared.settings import BrokerSettings
 
 
 def create_producer(settings: BrokerSettings, *, client_id: str) -> AIOKafkaProducer:
+    disable_topic_auto_creation()
     return AIOKafkaProducer(
         bootstrap_servers=settings.bootstrap_servers,
         client_id=client_id,

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -64,24 +65,47 @@ async def ensure_topics(settings: BrokerSettings, specs: Iterable[TopicSpec]) ->
 
 
 class TopicKeeper:
-    """Checks the topics periodically and whenever told a topic is missing."""
+    """Keeps the registry's topics present and notices when the broker lost them.
+
+    Topics that vanish mean the broker lost its state (Tansu's memory storage, a
+    rebuilt cluster): anything it acknowledged since the last check that still
+    found them may be gone too. The keeper re-creates the topics, then calls
+    `on_lost(since)` so the runtime re-publishes from the outbox and
+    re-subscribes its consumers; the inbox drops what was already applied.
+    While it is not `ready`, the relay holds off publishing.
+    """
 
     def __init__(
-        self, settings: BrokerSettings, specs: Iterable[TopicSpec], interval: float = 5.0
+        self,
+        settings: BrokerSettings,
+        specs: Iterable[TopicSpec],
+        *,
+        interval: float = 5.0,
+        on_lost: Callable[[datetime], Awaitable[None]] | None = None,
     ) -> None:
         self._settings = settings
         self._specs = list(specs)
         self._interval = interval
+        self._on_lost = on_lost
         self._wake = asyncio.Event()
+        self._last_complete = datetime.now(UTC)
         self.ready = asyncio.Event()
+        self.ready.set()
 
-    def nudge(self) -> None:
+    def report_failure(self) -> None:
+        """A client saw the broker fail: recheck now and hold publishing until then."""
+        self.ready.clear()
         self._wake.set()
 
     async def run(self) -> None:
         while True:
+            checked_at = datetime.now(UTC)
             try:
-                await ensure_topics(self._settings, self._specs)
+                created = await ensure_topics(self._settings, self._specs)
+                if created and self._on_lost is not None:
+                    log.warning("broker lost %d topics; recovering", len(created))
+                    await self._on_lost(self._last_complete)
+                self._last_complete = checked_at
                 self.ready.set()
             except (KafkaError, OSError) as exc:
                 self.ready.clear()

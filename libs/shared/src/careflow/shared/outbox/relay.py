@@ -18,7 +18,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -61,6 +61,13 @@ LAG_SQL = text(
 )
 PURGE_SQL = text("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => :secs)")
 
+
+class BrokerHealth(Protocol):
+    ready: asyncio.Event
+
+    def report_failure(self) -> None: ...
+
+
 # Hook for fault-injection tests: runs after Kafka acknowledged a batch and
 # before the rows are marked published (where a crash causes redelivery).
 AfterPublish = Callable[[Sequence[Row[Any]]], Awaitable[None]]
@@ -74,14 +81,14 @@ class OutboxRelay:
         settings: RelaySettings,
         *,
         service: str,
-        on_missing_topic: Callable[[], None] | None = None,
+        broker_health: BrokerHealth | None = None,
         after_publish: AfterPublish | None = None,
     ) -> None:
         self._engine = engine
         self._producer = producer
         self._settings = settings
         self._service = service
-        self._on_missing_topic = on_missing_topic
+        self._broker_health = broker_health
         self._after_publish = after_publish
         self._wake = asyncio.Event()
         self._last_lag_check = 0.0
@@ -103,10 +110,14 @@ class OutboxRelay:
                     log.warning(
                         "outbox publish failed, retrying in %.1fs: %s", delay, type(exc).__name__
                     )
-                    if isinstance(exc, KafkaError) and self._on_missing_topic is not None:
-                        self._on_missing_topic()
+                    if isinstance(exc, KafkaError) and self._broker_health is not None:
+                        self._broker_health.report_failure()
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, self._settings.retry_max_seconds)
+                    if self._broker_health is not None:
+                        # Publishing into a broker that lost its topics would let it
+                        # auto-create them with the wrong partition count.
+                        await self._broker_health.ready.wait()
                     continue
                 await self._maybe_report_lag()
                 if count < self._settings.batch_size:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
@@ -28,6 +29,8 @@ from careflow.shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
+REPUBLISH_SQL = text("UPDATE outbox SET published_at = NULL WHERE published_at >= :since")
+
 ConsumerFactory = Callable[["ServiceRuntime"], Iterable[EventConsumer[SqlUnitOfWork]]]
 
 
@@ -46,6 +49,7 @@ class ServiceRuntime:
     broker: KafkaBroker = field(init=False)
     keeper: TopicKeeper = field(init=False)
     relay: OutboxRelay = field(init=False)
+    consumers: list[EventConsumer[SqlUnitOfWork]] = field(init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     def uow(self) -> SqlUnitOfWork:
@@ -71,28 +75,47 @@ class ServiceRuntime:
         await self._wait_for_broker()
         self.producer = create_producer(settings.broker, client_id=f"{self.name}-relay")
         await self.producer.start()
-        self.keeper = TopicKeeper(settings.broker, self.topic_specs)
-        self.keeper.ready.set()
-        self.relay = OutboxRelay(
-            self.engine,
-            self.producer,
-            settings.relay,
-            service=self.name,
-            on_missing_topic=self.keeper.nudge,
+        self.keeper = TopicKeeper(
+            settings.broker, self.topic_specs, on_lost=self._recover_lost_broker
         )
-        self.broker = KafkaBroker(
+        self.relay = OutboxRelay(
+            self.engine, self.producer, settings.relay, service=self.name, broker_health=self.keeper
+        )
+        self.broker = self._build_broker()
+        await self.broker.start()
+        self._spawn(self.keeper.run(), "topic-keeper")
+        if settings.relay.enabled:
+            self._spawn(self.relay.run(), "outbox-relay")
+
+    def _build_broker(self) -> KafkaBroker:
+        settings = self.settings
+        broker = KafkaBroker(
             settings.broker.bootstrap_servers,
             client_id=f"{self.name}-consumer",
             request_timeout_ms=settings.broker.request_timeout_ms,
             # Per-message "Received/Processed" lines belong at DEBUG, not in production logs.
             log_level=logging.DEBUG,
         )
-        for consumer in self.consumer_factory(self) if self.consumer_factory else ():
-            consumer.attach(self.broker)
+        if not hasattr(self, "consumers"):
+            self.consumers = list(self.consumer_factory(self) if self.consumer_factory else ())
+        for consumer in self.consumers:
+            consumer.attach(broker)
+        return broker
+
+    async def _recover_lost_broker(self, since: datetime) -> None:
+        """The broker lost its topics: re-publish what it may have lost, re-subscribe.
+
+        Events marked published since the last check that still found the topics
+        may have been acknowledged into the void; they go out again (consumers'
+        inboxes drop duplicates). Fresh consumers rejoin, because the old
+        members' groups and offsets no longer exist on the broker.
+        """
+        async with self.engine.begin() as conn:
+            result = await conn.execute(REPUBLISH_SQL, {"since": since})
+        log.warning("broker lost state: re-publishing %d events", result.rowcount)
+        await self.broker.stop()
+        self.broker = self._build_broker()
         await self.broker.start()
-        self._spawn(self.keeper.run(), "topic-keeper")
-        if settings.relay.enabled:
-            self._spawn(self.relay.run(), "outbox-relay")
 
     async def _wait_for_broker(self, attempts: int = 60) -> None:
         for attempt in range(attempts):
