@@ -6,12 +6,15 @@ token; everything a service adds sits behind its own auth dependencies.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from opentelemetry.trace import Span
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -52,7 +55,9 @@ def create_service_app(
     app.add_middleware(HttpMetricsMiddleware)
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls="healthz,readyz,metrics", server_request_hook=_redact_url
+    )
     return app
 
 
@@ -114,6 +119,19 @@ class HttpMetricsMiddleware:
             }
             HTTP_METRICS.requests.add(1, labels)
             HTTP_METRICS.duration.record(time.perf_counter() - started, labels)
+
+
+_ID_SEGMENT = re.compile(r"/[^/]*\d[^/]*")
+_URL_ATTRIBUTES = ("http.target", "http.url", "url.path", "url.full", "url.query")
+
+
+def _redact_url(span: Span, scope: dict[str, Any]) -> None:
+    """Paths carry resident and case ids: spans keep the shape, never the ids."""
+    if not span.is_recording():
+        return
+    path = _ID_SEGMENT.sub("/{id}", scope.get("path", ""))
+    for name in _URL_ATTRIBUTES:
+        span.set_attribute(name, path if name != "url.query" else "")
 
 
 def runtime_of(request: Request) -> ServiceRuntime:

@@ -1,0 +1,92 @@
+"""One trace joins the HTTP request, the relay's publish, the consumer and its SQL."""
+
+from __future__ import annotations
+
+import uuid
+import httpx
+from fastapi import APIRouter, Request
+from opentelemetry.trace import SpanKind
+
+from careflow.shared.auth.claims import ServicePrincipal
+from careflow.shared.auth.dependencies import Service
+from careflow.shared.auth.signing import generate_keypair, load_signing_key, mint_token
+from careflow.shared.service.app import create_service_app, runtime_of
+from careflow.shared.settings import AuthSettings
+from careflow.shared.testing.probe_service import (
+    effects_of,
+    probe,
+    probe_runtime,
+    settings_for,
+    wait_until,
+)
+
+router = APIRouter()
+
+
+@router.post("/probes/{probe_id}", status_code=202)
+async def emit_probe(probe_id: uuid.UUID, request: Request, _caller: Service) -> dict[str, str]:
+    """Writes one probe event to the outbox."""
+    async with runtime_of(request).uow() as uow:
+        uow.outbox.add(probe(probe_id, 0))
+        await uow.commit()
+    return {"status": "accepted"}
+
+
+async def test_one_trace_id_joins_http_publish_consume_and_sql(
+    probe_db: str, kafka, tmp_path, span_exporter
+):
+    kid = generate_keypair(tmp_path)
+    _kid, key = load_signing_key(tmp_path, kid)
+    settings = settings_for(probe_db, kafka.bootstrap_servers)
+    settings.auth = AuthSettings(jwks_path=tmp_path / "jwks.json")
+    token = mint_token(
+        key,
+        kid,
+        ServicePrincipal(subject="trace-test"),
+        issuer=settings.auth.issuer,
+        audience=settings.auth.audience,
+    )
+    runtime = probe_runtime(settings)
+    app = create_service_app(runtime, routers=[router])
+    probe_id = uuid.uuid4()
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app), base_url="http://probe"
+        ) as client:
+            span_exporter.clear()
+            denied = await client.post(f"/probes/{probe_id}")
+            assert denied.status_code == 401
+            response = await client.post(
+                f"/probes/{probe_id}", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert response.status_code == 202
+        await wait_until(lambda: effects_of(runtime, probe_id))
+
+    spans = span_exporter.get_finished_spans()
+    server = next(
+        s
+        for s in spans
+        if s.kind == SpanKind.SERVER
+        and s.attributes.get("http.response.status_code", s.attributes.get("http.status_code"))
+        == 202
+    )
+    trace_id = server.context.trace_id
+    in_trace = [s for s in spans if s.context.trace_id == trace_id]
+    publish = [s for s in in_trace if s.kind == SpanKind.PRODUCER and s.name.endswith("publish")]
+    consume = [s for s in in_trace if s.kind == SpanKind.CONSUMER and s.name.endswith("process")]
+    assert publish, "the relay's publish span is not in the request's trace"
+    assert consume, "the consumer span is not in the request's trace"
+    consumer_span_id = consume[0].context.span_id
+    sql_in_consumer = [
+        s
+        for s in in_trace
+        if s.attributes.get("db.system") == "postgresql"
+        and s.parent is not None
+        and s.parent.span_id == consumer_span_id
+    ]
+    assert sql_in_consumer, "no SQL span under the consumer span"
+    assert publish[0].parent is not None
+    assert consume[0].parent.span_id == publish[0].context.span_id
+    # No personal data in spans: statements are recorded without parameters.
+    for span in in_trace:
+        assert str(probe_id) not in str(dict(span.attributes or {})), span.name
