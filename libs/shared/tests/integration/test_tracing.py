@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+
 import httpx
 from fastapi import APIRouter, Request
 from opentelemetry.trace import SpanKind
