@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.synced
 
-.PHONY: venv run test test-unit lint contracts contracts-check bench lock clean-var tokens
+.PHONY: venv run test lint contracts contracts-check bench lock clean-var
 
 venv: $(STAMP)
 
@@ -33,6 +33,9 @@ lint: venv
 
 contracts: venv
 	$(BIN)/careflow-contracts generate contracts/schemas
+
+contracts-check: venv
+	$(BIN)/careflow-contracts check contracts/schemas
 
 bench: venv
 	$(BIN)/python -m careflow.bench
