@@ -1,0 +1,194 @@
+"""`careflow-local run` (what `make run` starts) and the one-shot topics job."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import smtplib
+import subprocess
+import sys
+import time
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+
+from careflow.contracts.registry import TOPICS
+from careflow.shared.auth.verify import TokenVerifier
+from careflow.shared.local.ports import free_port, port_is_free
+from careflow.shared.local.postgres import EmbeddedPostgres
+from careflow.shared.settings import AuthSettings
+
+READY = "Ctrl-C stops everything."
+WANTED = {name for spec in TOPICS for name in (spec.name, spec.dlq)}
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).parent / "careflow-local"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "careflow.shared.local.cli"]
+
+
+class LocalRun:
+    """One `careflow-local run` subprocess on free ports, its output in a file."""
+
+    def __init__(self, var: Path, *extra: str) -> None:
+        self.var = var
+        self.pg_port, self.kafka_port, self.smtp_port = free_port(), free_port(), free_port()
+        self.out = var.parent / f"run-{uuid.uuid4().hex[:6]}.out"
+        args = ["run", "--var", str(var), "--pg-port", str(self.pg_port)]
+        args += ["--kafka-port", str(self.kafka_port), "--smtp-port", str(self.smtp_port), *extra]
+        with open(self.out, "wb") as out:
+            self.process = subprocess.Popen(
+                [*_command(), *args], stdout=out, stderr=subprocess.STDOUT
+            )
+
+    @property
+    def output(self) -> str:
+        return self.out.read_text(errors="replace")
+
+    async def ready(self, timeout: float = 180.0) -> str:
+        deadline = time.monotonic() + timeout
+        while READY not in self.output:
+            assert self.process.poll() is None, f"careflow-local exited early:\n{self.output}"
+            assert time.monotonic() < deadline, f"no table after {timeout}s:\n{self.output}"
+            await asyncio.sleep(0.2)
+        return self.output
+
+    def pid_of(self, component: str) -> int | None:
+        match = re.search(rf"^{re.escape(component)}\s.*\s(\d+)\s*$", self.output, re.MULTILINE)
+        return int(match.group(1)) if match else None
+
+    def stop(self) -> int:
+        """Ctrl-C; whatever is still running afterwards is recorded in `leaked` and killed."""
+        pids = {"PostgreSQL": self.pid_of("PostgreSQL"), "Tansu": self.pid_of("Tansu (Kafka API)")}
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(90)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(10)
+            return -1
+        finally:
+            self.leaked = [name for name, pid in pids.items() if pid and _alive(pid)]
+            if pids["PostgreSQL"] and "PostgreSQL" in self.leaked:
+                EmbeddedPostgres(self.var / "postgres", port=self.pg_port).stop()
+            if pids["Tansu"] and "Tansu" in self.leaked:
+                os.kill(pids["Tansu"], signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+
+
+async def _topics(bootstrap_servers: str) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+def _send_mail(port: int, subject: str) -> None:
+    message = EmailMessage()
+    message["From"] = "noreply@careflow.local"
+    message["To"] = "resident@example.org"
+    message["Subject"] = subject
+    message.set_content("Your case has an answer.")
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+        smtp.send_message(message)
+
+
+async def test_run_starts_everything_and_ctrl_c_stops_it_cleanly(tmp_path: Path) -> None:
+    run = LocalRun(tmp_path / "var", "--services-dir", str(tmp_path / "services"))
+    try:
+        table = await run.ready()
+        assert "none yet under" in table  # zero services is a normal start
+        assert await _topics(f"127.0.0.1:{run.kafka_port}") >= WANTED
+
+        subject = f"test-{uuid.uuid4().hex}"
+        await asyncio.to_thread(_send_mail, run.smtp_port, subject)
+        mail = tmp_path / "var" / "mail"
+        for _ in range(50):
+            if any(subject in p.read_text() for p in mail.glob("*.eml")):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"no .eml with {subject} in {mail}")
+
+        token = re.search(r"export TOKEN=(\S+)", table)
+        assert token is not None
+        verifier = TokenVerifier(AuthSettings(jwks_path=tmp_path / "var/keys/jwks.json"))
+        assert verifier.verify(token.group(1)).actor == "professional"
+        assert run.pid_of("PostgreSQL"), table
+        assert run.pid_of("Tansu (Kafka API)"), table
+    finally:
+        code = run.stop()
+    assert code == 0, run.output
+    assert run.leaked == []
+    for port in (run.pg_port, run.kafka_port, run.smtp_port):
+        assert port_is_free("127.0.0.1", port), f"{port} still bound"
+
+
+async def test_database_contents_survive_a_restart(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    value = uuid.uuid4().hex
+    first = LocalRun(var, "--no-services")
+    try:
+        await first.ready()
+        conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{first.pg_port}/postgres")
+        try:
+            await conn.execute("CREATE TABLE kept (value text)")
+            await conn.execute("INSERT INTO kept VALUES ($1)", value)
+        finally:
+            await conn.close()
+    finally:
+        assert first.stop() == 0, first.output
+        assert first.leaked == []
+
+    second = LocalRun(var, "--no-services")
+    try:
+        await second.ready()
+        conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{second.pg_port}/postgres")
+        try:
+            assert await conn.fetchval("SELECT value FROM kept") == value
+        finally:
+            await conn.close()
+    finally:
+        assert second.stop() == 0, second.output
+
+
+def _topics_cli(bootstrap_servers: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers}
+    return subprocess.run(
+        [sys.executable, "-m", "careflow.shared.messaging.topics_cli"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_topics_job_creates_every_topic_and_dlq_and_can_run_again(kafka) -> None:  # type: ignore[no-untyped-def]
+    before = await _topics(kafka.bootstrap_servers)
+
+    first = _topics_cli(kafka.bootstrap_servers)
+    assert first.returncode == 0, first.stderr
+    created = set(re.findall(r"^created (\S+)$", first.stdout, re.MULTILINE))
+    assert created == WANTED - before
+    assert await _topics(kafka.bootstrap_servers) >= WANTED
+
+    second = _topics_cli(kafka.bootstrap_servers)
+    assert second.returncode == 0, second.stderr
+    assert not re.search(r"^created ", second.stdout, re.MULTILINE)
+    assert f"{len(WANTED)} topics on {kafka.bootstrap_servers}: 0 created" in second.stdout
