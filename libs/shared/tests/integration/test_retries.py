@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from aiokafka.partitioner import DefaultPartitioner
@@ -11,6 +12,7 @@ from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.registry import PLATFORM_PROBES
 from careflow.shared.db.unit_of_work import SqlUnitOfWork
 from careflow.shared.messaging.errors import RetryLater
+from careflow.shared.service.runtime import ServiceRuntime
 from careflow.shared.testing.probe_service import (
     effects_of,
     emit,
@@ -22,33 +24,52 @@ from careflow.shared.testing.probe_service import (
 )
 
 
-def _two_ids_on_different_partitions() -> tuple[uuid.UUID, uuid.UUID]:
+def _key_on(partition: int) -> uuid.UUID:
     partitions = list(range(PLATFORM_PROBES.partitions))
-    first = uuid.uuid4()
-    p_first = DefaultPartitioner()(str(first).encode(), partitions, partitions)
     while True:
-        second = uuid.uuid4()
-        if DefaultPartitioner()(str(second).encode(), partitions, partitions) != p_first:
-            return first, second
+        key = uuid.uuid4()
+        if DefaultPartitioner()(str(key).encode(), partitions, partitions) == partition:
+            return key
+
+
+async def _partitions_of_two_consumers(runtime: ServiceRuntime) -> tuple[int, int]:
+    """Two partitions owned by different consumers of the group (once assigned)."""
+    for _ in range(200):
+        owners = [
+            {tp.partition for tp in consumer.assignment()}
+            for subscriber in runtime.broker.subscribers
+            for consumer in subscriber.consumer_subgroup  # type: ignore[attr-defined]
+        ]
+        owning = [p for p in owners if p]
+        if len(owning) >= 2:
+            return min(owning[0]), min(owning[1])
+        await asyncio.sleep(0.1)
+    raise AssertionError("the group never spread its partitions over two consumers")
 
 
 async def test_failing_message_is_retried_before_later_ones_and_blocks_no_other_partition(
     probe_db: str, kafka
 ):
-    slow, other = _two_ids_on_different_partitions()
-    failures = {"left": 6}
+    failures = {"count": 0}
+    slow = other = uuid.UUID(int=0)  # set once partitions are assigned
     seen_other_while_failing: list[bool] = []
 
     async def flaky(event: ProbeEmitted, envelope: Envelope, uow: SqlUnitOfWork) -> None:
-        if event.probe_id == slow and event.sequence == 0 and failures["left"] > 0:
-            failures["left"] -= 1
-            seen_other_while_failing.append(bool(await effects_of(runtime, other)))
-            raise RetryLater("prerequisite not there yet")
+        # Sequence 0 of `slow` fails until the other partition's event has been
+        # applied (bounded): only a partition that is not blocked can get there.
+        if event.probe_id == slow and event.sequence == 0 and failures["count"] < 40:
+            other_applied = bool(await effects_of(runtime, other))
+            seen_other_while_failing.append(other_applied)
+            if not other_applied or failures["count"] < 3:
+                failures["count"] += 1
+                raise RetryLater("prerequisite not there yet")
         await record_effect(event, envelope, uow)
 
     runtime = probe_runtime(settings_for(probe_db, kafka.bootstrap_servers), handler=flaky)
     await runtime.start()
     try:
+        first, second = await _partitions_of_two_consumers(runtime)
+        slow, other = _key_on(first), _key_on(second)
         await emit(runtime, [probe(slow, 0), probe(slow, 1)])
         await emit(runtime, [probe(other, 0)])
         await wait_until(lambda: _count(runtime, slow, 2), within=30)
@@ -56,7 +77,7 @@ async def test_failing_message_is_retried_before_later_ones_and_blocks_no_other_
         # Nothing skipped and order kept: sequence 0 applied (once) before 1.
         assert [(s, a) for s, a, _ in slow_effects] == [(0, 1), (1, 1)]
         assert slow_effects[0][2] < slow_effects[1][2]
-        assert failures["left"] == 0
+        assert failures["count"] >= 3
         # The other partition's event was applied while sequence 0 was still failing.
         assert any(seen_other_while_failing)
     finally:
