@@ -8,12 +8,16 @@ API in a worker thread so start-up code inside an event loop can await them.
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.ext.asyncio import async_engine_from_config
+
+
+MIGRATION_LOCK = 0x0CF1  # advisory-lock key held while a process migrates
 
 
 def alembic_config(script_location: Path, url: str) -> Config:
@@ -30,8 +34,17 @@ def upgrade(script_location: Path, url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(script_location, url), revision)
 
 
+# Alembic's `context` is process-global: one migration at a time per process.
+_one_at_a_time = threading.Lock()
+
+
+def _upgrade_serialised(script_location: Path, url: str, revision: str) -> None:
+    with _one_at_a_time:
+        upgrade(script_location, url, revision)
+
+
 async def upgrade_async(script_location: Path, url: str, revision: str = "head") -> None:
-    await asyncio.to_thread(upgrade, script_location, url, revision)
+    await asyncio.to_thread(_upgrade_serialised, script_location, url, revision)
 
 
 def run_env(target_metadata: MetaData) -> None:
@@ -41,14 +54,22 @@ def run_env(target_metadata: MetaData) -> None:
     config = context.config
 
     def do_run(connection) -> None:  # type: ignore[no-untyped-def]
-        context.configure(
-            connection=connection,
-            target_metadata=target_metadata,
-            compare_type=True,
-            transaction_per_migration=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
+        # Replicas starting together would race through the same history; a
+        # session advisory lock lets one migrate while the others wait.
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata,
+                compare_type=True,
+                transaction_per_migration=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
 
     async def run_async() -> None:
         engine = async_engine_from_config(

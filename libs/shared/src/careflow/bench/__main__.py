@@ -1,0 +1,124 @@
+"""`make bench`: platform benchmarks against embedded PostgreSQL + Tansu, one run.
+
+    python -m careflow.bench [--quick] [--output .bench/platform.json]
+
+Honours DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS (external servers instead of
+embedded ones). Prints a table (CareFlow vs raw FastStream, targets met or
+not) and writes the same figures, with details, as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import platform
+import shutil
+import sys
+import time
+import warnings
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from careflow.bench.baseline import raw_faststream
+from careflow.bench.idle_relay import measure_idle_cpu
+from careflow.bench.latency_bench import careflow_latency
+from careflow.bench.plan import Plan
+from careflow.bench.relay_bench import relay_throughput
+from careflow.bench.report import json_safe, render_table, rows_as_json, summary
+from careflow.bench.results import details, table_rows
+from careflow.shared.settings import TelemetrySettings
+from careflow.shared.telemetry.setup import configure_logging, configure_telemetry
+from careflow.shared.testing.probe_service import prepare_database
+from careflow.shared.testing.servers import PostgresForTests, start_broker, start_postgres
+
+_STARTED = time.monotonic()
+
+
+def _phase(name: str) -> None:
+    print(f"[bench {time.monotonic() - _STARTED:5.1f}s] {name}", file=sys.stderr, flush=True)
+
+
+async def measure(postgres: PostgresForTests, bootstrap: str, plan: Plan) -> dict[str, Any]:
+    url = await postgres.create_database("bench")
+    await prepare_database(url)
+    rates = ", ".join(f"{rate:.0f}/s for {s:.0f} s" for rate, s in plan.latency_runs)
+    _phase(f"relay throughput: {plan.backlog:,} events, batch sizes {plan.batch_sizes}")
+    relay = await relay_throughput(url, bootstrap, plan)
+    _phase(f"idle relay CPU: {plan.idle_seconds:.0f} s in a child process")
+    idle = await measure_idle_cpu(url, bootstrap, plan.idle_seconds)
+    _phase(f"CareFlow: consume {plan.consumer_backlog:,} events; latency at {rates}")
+    careflow = await careflow_latency(url, bootstrap, plan)
+    _phase(f"raw FastStream: publish + consume {plan.backlog:,} events; latency at {rates}")
+    raw = await raw_faststream(bootstrap, plan)
+    return {"relay": relay, "idle": idle, "careflow": careflow, "raw": raw}
+
+
+def _quiet_logs() -> None:
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    telemetry = TelemetrySettings(log_json=False, log_level="WARNING")
+    configure_telemetry(telemetry, "bench")  # spans are recorded, as in a service
+    configure_logging(telemetry, "bench")
+    # FastStream's access logger prints INFO lines to stdout, where the table goes.
+    logging.getLogger("faststream.access.kafka").addFilter(
+        lambda record: record.levelno >= logging.WARNING
+    )
+    # Each runtime instruments its own engine; the second time only warns.
+    logging.getLogger("opentelemetry.instrumentation.instrumentor").setLevel(logging.ERROR)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m careflow.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller numbers (~30 s smoke test)")
+    parser.add_argument("--output", type=Path, default=Path(".bench/platform.json"))
+    args = parser.parse_args(argv)
+    plan = Plan.quick_plan() if args.quick else Plan()
+
+    _quiet_logs()
+    started = time.monotonic()
+    _phase("starting PostgreSQL and the broker")
+    postgres = start_postgres()
+    try:
+        broker = start_broker()
+        try:
+            results = asyncio.run(measure(postgres, broker.bootstrap_servers, plan))
+        finally:
+            broker.stop()
+    finally:
+        postgres.stop()
+        if postgres.embedded is not None:
+            shutil.rmtree(postgres.embedded.data_dir.parent, ignore_errors=True)
+    elapsed = time.monotonic() - started
+
+    rows = table_rows(results, plan)
+    print()
+    print(render_table(rows))
+    print()
+    for line in details(results):
+        print(f"  {line}")
+    print(f"  {summary(rows)}; total run {elapsed:.0f} s{' (--quick)' if plan.quick else ''}")
+    report = {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "quick": plan.quick,
+        "elapsed_s": elapsed,
+        "host": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "external": {
+            "database": bool(os.environ.get("DATABASE_URL")),
+            "broker": bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS")),
+        },
+        "plan": asdict(plan),
+        "metrics": rows_as_json(rows),
+        "details": results,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(json_safe(report), indent=2, default=str) + "\n")
+    print(f"  written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
