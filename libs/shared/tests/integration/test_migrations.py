@@ -44,7 +44,10 @@ async def test_upgrade_creates_outbox_inbox_and_notify_trigger(fresh_database: s
 
 
 async def test_concurrent_upgrades_of_replicas_all_succeed(fresh_database: str):
-    code = "import sys; from careflow.shared.db.migrate import upgrade; upgrade(sys.argv[1], sys.argv[2])"
+    code = (
+        "import sys; from careflow.shared.db.migrate import upgrade; "
+        "upgrade(sys.argv[1], sys.argv[2])"
+    )
     replicas = [
         await asyncio.create_subprocess_exec(
             sys.executable,

@@ -23,21 +23,20 @@ async def test_health_ready_and_metrics_need_no_token_and_report_the_platform(pr
     runtime = probe_runtime(settings_for(probe_db, kafka.bootstrap_servers))
     app = create_service_app(runtime)
     probe_id = uuid.uuid4()
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app), base_url="http://probe"
-        ) as client:
-            assert (await client.get("/healthz")).json() == {"status": "ok"}
-            ready = await client.get("/readyz")
-            assert ready.status_code == 200
-            assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://probe"
+    ) as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
 
-            await emit(runtime, [probe(probe_id, 0)])
-            await publish_raw(kafka.bootstrap_servers, PLATFORM_PROBES.name, [(b"k", b"{}", [])])
-            await wait_until(lambda: effects_of(runtime, probe_id))
-            await runtime.relay._maybe_report_lag()
-            await client.get("/no-such-route")
-            metrics = (await client.get("/metrics")).text
+        await emit(runtime, [probe(probe_id, 0)])
+        await publish_raw(kafka.bootstrap_servers, PLATFORM_PROBES.name, [(b"k", b"{}", [])])
+        await wait_until(lambda: effects_of(runtime, probe_id))
+        await runtime.relay._maybe_report_lag()
+        await client.get("/no-such-route")
+        metrics = (await client.get("/metrics")).text
 
     for name in (
         "careflow_http_requests",
@@ -55,18 +54,17 @@ async def test_health_ready_and_metrics_need_no_token_and_report_the_platform(pr
 async def test_readiness_fails_when_the_database_is_unreachable(probe_db: str, kafka):
     runtime = probe_runtime(settings_for(probe_db, kafka.bootstrap_servers))
     app = create_service_app(runtime)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app), base_url="http://probe"
-        ) as client:
-            real_engine = runtime.engine
-            from sqlalchemy.ext.asyncio import create_async_engine
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://probe"
+    ) as client:
+        real_engine = runtime.engine
+        from sqlalchemy.ext.asyncio import create_async_engine
 
-            runtime.engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
-            try:
-                ready = await client.get("/readyz")
-            finally:
-                await runtime.engine.dispose()
-                runtime.engine = real_engine
+        runtime.engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+        try:
+            ready = await client.get("/readyz")
+        finally:
+            await runtime.engine.dispose()
+            runtime.engine = real_engine
     assert ready.status_code == 503
     assert ready.json()["checks"]["database"] == "unavailable"

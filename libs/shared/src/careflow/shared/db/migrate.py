@@ -16,7 +16,6 @@ from alembic.config import Config
 from sqlalchemy import MetaData, pool, text
 from sqlalchemy.ext.asyncio import async_engine_from_config
 
-
 MIGRATION_LOCK = 0x0CF1  # advisory-lock key held while a process migrates
 
 
