@@ -100,7 +100,7 @@ def _channel(topic: TopicSpec, *, dlq: bool) -> dict[str, Any]:
         if dlq
         else topic.description
     )
-    return {
+    channel: dict[str, Any] = {
         "address": address,
         "description": description,
         "messages": {
@@ -117,6 +117,9 @@ def _channel(topic: TopicSpec, *, dlq: bool) -> dict[str, Any]:
         "x-careflow-key": topic.key,
         "x-careflow-owner": topic.owner,
     }
+    if topic.readers is not None:
+        channel["x-careflow-readers"] = list(topic.readers)
+    return channel
 
 
 def _message(event: type[ContractEvent]) -> dict[str, Any]:

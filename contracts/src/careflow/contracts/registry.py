@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from careflow.contracts.cases import CASE_EVENTS
 from careflow.contracts.probes import ProbeEmitted
+from careflow.contracts.residents import RESIDENT_CONTACT_EVENTS, RESIDENT_EVENTS
 from careflow.contracts.topics import DAY_MS, TopicRegistry, TopicSpec
+from careflow.contracts.workqueue import QUEUE_EVENTS
 
 PLATFORM_PROBES = TopicSpec(
     name="platform.probes.v1",
@@ -15,4 +18,60 @@ PLATFORM_PROBES = TopicSpec(
     retention_ms=1 * DAY_MS,
 )
 
-TOPICS = TopicRegistry([PLATFORM_PROBES])
+INTAKE_CASES = TopicSpec(
+    name="intake.cases.v1",
+    description=(
+        "Case lifecycle from submission to closing: ids, codes, dates and flags; "
+        "no free text, no names, no contact details."
+    ),
+    key="case_id",
+    events=CASE_EVENTS,
+    owner="intake",
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+)
+
+INTAKE_RESIDENTS = TopicSpec(
+    name="intake.residents.v1",
+    description=(
+        "Residents' notification consents, phone permission and communication language; "
+        "whether contact details exist, never the details."
+    ),
+    key="resident_id",
+    events=RESIDENT_EVENTS,
+    owner="intake",
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+)
+
+INTAKE_RESIDENT_CONTACTS = TopicSpec(
+    name="intake.resident-contacts.v1",
+    description=(
+        "Residents' email addresses and phone numbers. RESTRICTED: only the notification "
+        "service may read this topic; short retention, consumers keep the latest value."
+    ),
+    key="resident_id",
+    events=RESIDENT_CONTACT_EVENTS,
+    owner="intake",
+    partitions=6,
+    retention_ms=7 * DAY_MS,
+    dlq_retention_ms=7 * DAY_MS,
+    readers=("notification",),
+)
+
+WORKQUEUE_ITEMS = TopicSpec(
+    name="workqueue.items.v1",
+    description=(
+        "Work-queue changes per case (added, taken, transferred, urgency, incomplete, "
+        "removed, closed) for the professional desktop integration, intake and notification."
+    ),
+    key="case_id",
+    events=QUEUE_EVENTS,
+    owner="workqueue",
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+)
+
+TOPICS = TopicRegistry(
+    [PLATFORM_PROBES, INTAKE_CASES, INTAKE_RESIDENTS, INTAKE_RESIDENT_CONTACTS, WORKQUEUE_ITEMS]
+)

@@ -28,6 +28,9 @@ class TopicSpec:
     retention_ms: int = 7 * DAY_MS
     dlq_retention_ms: int = 30 * DAY_MS
     config: dict[str, str] = field(default_factory=dict)
+    #: Services (consumer groups) allowed to read the topic; None = any CareFlow service.
+    #: Set for topics carrying contact details; enforced by the broker's ACLs.
+    readers: tuple[str, ...] | None = None
 
     @property
     def dlq(self) -> str:
