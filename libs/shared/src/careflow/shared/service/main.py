@@ -1,0 +1,45 @@
+"""The command line of every service: `python -m careflow.<name> [serve|migrate]`.
+
+`serve` (the default) runs migrations in the lifespan (unless disabled) and
+serves HTTP, consumers and the relay in one process; `migrate` only migrates,
+for a deployment that runs migrations as a separate job.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from careflow.shared.settings import ServiceSettings
+
+
+def run(
+    name: str,
+    settings_factory: Callable[[], ServiceSettings],
+    app_factory: Callable[[ServiceSettings], FastAPI],
+    migrations: Path,
+    argv: Sequence[str] | None = None,
+) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m careflow.{name}")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    args = parser.parse_args(argv)
+    settings = settings_factory()
+    if args.command == "migrate":
+        from careflow.shared.db.migrate import upgrade
+
+        upgrade(migrations, settings.database.url.get_secret_value())
+        return 0
+    import uvicorn
+
+    uvicorn.run(
+        app_factory(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,  # the service's JSON logging stays in charge
+        access_log=False,  # access lines would carry raw paths with ids
+        proxy_headers=True,
+    )
+    return 0
