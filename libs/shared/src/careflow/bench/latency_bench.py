@@ -13,6 +13,7 @@ from typing import Any
 
 from careflow.bench.harness import (
     Recorder,
+    Send,
     keys_covering,
     latency_run,
     start_group_at_end,
@@ -73,7 +74,7 @@ async def careflow_latency(url: str, bootstrap: str, plan: Plan) -> dict[str, An
     return {"consume_events_per_s": consume, "latency": runs}
 
 
-def _sender(runtime: ServiceRuntime) -> Any:
+def _sender(runtime: ServiceRuntime) -> Send:
     keys = [uuid.uuid4() for _ in range(1_000)]
 
     async def send(i: int) -> tuple[Any, float]:

@@ -23,9 +23,9 @@ class Plan:
         return cls(
             backlog=2_000,
             batch_sizes=(500,),
-            consumer_backlog=500,
-            latency_runs=((500.0, 3.0),),
-            warmup_seconds=0.5,
-            idle_seconds=4.0,
+            consumer_backlog=300,
+            latency_runs=((500.0, 2.0),),
+            warmup_seconds=0.3,
+            idle_seconds=3.0,
             quick=True,
         )
