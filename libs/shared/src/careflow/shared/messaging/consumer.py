@@ -29,7 +29,7 @@ from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import text
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
 from careflow.contracts.base import ContractEvent
@@ -38,12 +38,19 @@ from careflow.contracts.topics import TopicSpec
 from careflow.shared.db.unit_of_work import SqlUnitOfWork
 from careflow.shared.messaging.dead_letters import send_to_dlq
 from careflow.shared.messaging.errors import PermanentError, is_transient
-from careflow.shared.outbox.tables import inbox
 from careflow.shared.settings import ConsumerSettings
 from careflow.shared.telemetry.metrics import CONSUMER_METRICS
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("careflow.consumer")
+
+# Plain SQL on purpose: SQLAlchemy does not cache compiled ON CONFLICT inserts,
+# and this statement runs once per consumed message.
+CLAIM_INBOX = text(
+    "INSERT INTO inbox (consumer, event_id, event_type, topic) "
+    "VALUES (:consumer, :event_id, :event_type, :topic) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
 
 E = TypeVar("E", bound=ContractEvent)
 U = TypeVar("U", bound=SqlUnitOfWork)
@@ -96,6 +103,7 @@ class EventConsumer(Generic[U]):
             # Anything escaping `handle` seeks back instead of committing past it.
             ack_policy=AckPolicy.NACK_ON_ERROR,
             max_workers=min(self._settings.max_workers, self.topic.partitions),
+            fetch_max_wait_ms=self._settings.fetch_max_wait_ms,
             # The body is decoded here, with envelope checks and DLQ on failure;
             # FastStream's own JSON decoding would fail before our handler ran.
             decoder=_raw_body,
@@ -216,15 +224,13 @@ class EventConsumer(Generic[U]):
     ) -> str:
         async with self._uow_factory() as uow:
             claimed = await uow.session.execute(
-                pg_insert(inbox)
-                .values(
-                    consumer=self.group,
-                    event_id=decoded.envelope.id,
-                    event_type=decoded.envelope.type,
-                    topic=record.topic,
-                )
-                .on_conflict_do_nothing()
-                .returning(inbox.c.event_id)
+                CLAIM_INBOX,
+                {
+                    "consumer": self.group,
+                    "event_id": decoded.envelope.id,
+                    "event_type": decoded.envelope.type,
+                    "topic": record.topic,
+                },
             )
             if claimed.first() is None:
                 return "duplicate"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 REPUBLISH_SQL = text("UPDATE outbox SET published_at = NULL WHERE published_at >= :since")
 
 ConsumerFactory = Callable[["ServiceRuntime"], Iterable[EventConsumer[SqlUnitOfWork]]]
+#: A service's own long-running loop (e.g. a scheduler), started after the relay.
+BackgroundTask = Callable[["ServiceRuntime"], Coroutine[object, object, None]]
 
 
 @dataclass
@@ -43,6 +45,7 @@ class ServiceRuntime:
     migrations: Path | None = None
     topics: TopicRegistry = TOPICS
     consumer_factory: ConsumerFactory | None = None
+    background: list[BackgroundTask] = field(default_factory=list)
     engine: AsyncEngine = field(init=False)
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     producer: AIOKafkaProducer = field(init=False)
@@ -86,6 +89,8 @@ class ServiceRuntime:
         self._spawn(self.keeper.run(), "topic-keeper")
         if settings.relay.enabled:
             self._spawn(self.relay.run(), "outbox-relay")
+        for task in self.background:
+            self._spawn(task(self), getattr(task, "__name__", "background"))
 
     def _build_broker(self) -> KafkaBroker:
         settings = self.settings
