@@ -21,9 +21,10 @@ from careflow.bench.report import (
     percentile,
     ratio,
     render_table,
+    stage_breakdown,
     summary,
 )
-from careflow.bench.results import table_rows
+from careflow.bench.results import details, table_rows
 
 
 class TestPercentile:
@@ -215,3 +216,60 @@ class TestTableRows:
     def test_slow_p99_at_the_judged_rate_is_not_met(self):
         rows = {row.metric: row for row in table_rows(_results(150.0), Plan())}
         assert rows["commit->consume p99 @500/s"].result == NOT_MET
+
+
+class TestStageBreakdown:
+    def test_splits_each_trip_into_stages(self):
+        sent = {("a", 1): 10.000, ("b", 2): 20.000}
+        # handled, arrived, done, created
+        stamps = {
+            ("a", 1): (10.060, 10.050, 10.070, 10.010),
+            ("b", 2): (20.060, 20.050, 20.070, 20.010),
+        }
+        stages = stage_breakdown(sent, stamps)
+        assert stages["send_to_broker"]["p50_ms"] == pytest.approx(10.0)
+        assert stages["broker_to_consumer"]["p99_ms"] == pytest.approx(40.0)
+        assert stages["to_handler"]["max_ms"] == pytest.approx(10.0)
+        assert stages["handler_to_done"]["p50_ms"] == pytest.approx(10.0)
+
+    def test_ignores_events_the_consumer_never_reported(self):
+        stages = stage_breakdown({("a", 1): 1.0}, {("b", 1): (2.0, 2.0, 2.0, 2.0)})
+        assert stages["send_to_broker"] == {"p50_ms": None, "p99_ms": None, "max_ms": None}
+
+
+class TestDetails:
+    def test_reports_the_consumer_process_relay_passes_and_stages(self):
+        results = _results(80.0)
+        results["relay"]["runs"] = [
+            {
+                **run,
+                "events": 100,
+                "seconds": 1.0,
+                "cpu_ms_per_1000_events": 100.0,
+                "backlog_write_events_per_s": 9_000.0,
+            }
+            for run in results["relay"]["runs"]
+        ]
+        results["idle"].update(cpu_s=0.01, seconds=20.0)
+        stage = {"p50_ms": 1.0, "p99_ms": 2.0, "max_ms": 3.0}
+        for side in ("careflow", "raw"):
+            results[side]["consumer_process"] = {"backlog_events": 2_000, "cpu_ms_per_event": 2.5}
+            for run in results[side]["latency"]:
+                run.update(events=800, achieved_rate=run["rate"], max_ms=5.0, lost=0)
+                run["consumer_process"] = {
+                    "cpu_ms_per_event": 2.0,
+                    "percent_of_core": 90.0,
+                    "consumed_events_per_s": 450.0,
+                }
+                run["stages"] = dict.fromkeys(
+                    ("send_to_broker", "broker_to_consumer", "to_handler", "handler_to_done"), stage
+                )
+        results["careflow"]["latency"][1]["relay"] = {
+            "passes": 40,
+            "rows_per_pass": 12.5,
+            "pass_ms": {"p50_ms": 8.0, "p99_ms": 30.0},
+        }
+        text = "\n".join(details(results))
+        assert "CareFlow consumer process, backlog of 2,000: 300 events/s, 2.50 ms CPU" in text
+        assert "CareFlow @500/s relay: 40 passes, 12.5 rows per pass" in text
+        assert "broker_to_consumer 1.0/2.0" in text

@@ -51,10 +51,16 @@ async def measure(postgres: PostgresForTests, bootstrap: str, plan: Plan) -> dic
     relay = await relay_throughput(url, bootstrap, plan)
     _phase(f"idle relay CPU: {plan.idle_seconds:.0f} s in a child process")
     idle = await measure_idle_cpu(url, bootstrap, plan.idle_seconds)
-    _phase(f"CareFlow: consume {plan.consumer_backlog:,} events; latency at {rates}")
+    _phase(
+        f"CareFlow (consumer in a child process): consume {plan.consumer_backlog:,} events; "
+        f"latency at {rates}"
+    )
     careflow = await careflow_latency(url, bootstrap, plan)
-    _phase(f"raw FastStream: publish + consume {plan.backlog:,} events; latency at {rates}")
-    raw = await raw_faststream(bootstrap, plan)
+    _phase(
+        f"raw FastStream (subscriber in a child process): publish + consume "
+        f"{plan.backlog:,} events; latency at {rates}"
+    )
+    raw = await raw_faststream(url, bootstrap, plan)
     return {"relay": relay, "idle": idle, "careflow": careflow, "raw": raw}
 
 

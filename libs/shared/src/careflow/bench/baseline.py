@@ -3,6 +3,8 @@
 Mirrors the CareFlow phases: publish a backlog (concurrent publishes, acks=all,
 linger 2 ms like the relay's producer), drain it with a subscriber group (one
 consumer per partition), then publish → consume latency at the offered rate.
+As on the CareFlow side, the subscriber runs in its own process
+(`careflow.bench.consumer_proc`, mode `raw`); this one only publishes.
 """
 
 from __future__ import annotations
@@ -19,16 +21,16 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 
+from careflow.bench.consumer_proc import ConsumerProcess
 from careflow.bench.harness import (
-    Recorder,
     Send,
     keys_covering,
     latency_run,
     start_group_at_end,
-    wait_for_assignment,
     wait_for_count,
 )
 from careflow.bench.plan import Plan
+from careflow.bench.report import stage_breakdown
 from careflow.contracts.registry import PLATFORM_PROBES
 
 RAW_TOPIC = "bench.raw-faststream.v1"
@@ -84,30 +86,22 @@ async def _publish_backlog(publisher: KafkaBroker, count: int) -> float:
     return time.monotonic() - started
 
 
-async def raw_faststream(bootstrap: str, plan: Plan) -> dict[str, Any]:
+async def raw_faststream(url: str, bootstrap: str, plan: Plan) -> dict[str, Any]:
     await create_raw_topic(bootstrap)
-    recorder = Recorder()
     publisher = _broker(bootstrap, "bench-raw-publisher")
-    consumer = _broker(bootstrap, "bench-raw-consumer")
     # An external broker keeps earlier runs' messages: the group starts after them.
     group = f"bench-raw-{uuid.uuid4().hex[:8]}"
     await start_group_at_end(bootstrap, RAW_TOPIC, PARTITIONS, group)
-
-    @consumer.subscriber(
-        RAW_TOPIC,
-        group_id=group,
-        auto_offset_reset="earliest",
-        max_workers=PARTITIONS,
-    )
-    async def on_message(body: dict[str, Any]) -> None:
-        recorder.record((body["probe_id"], body["sequence"]))
-
     await publisher.start()
+    consumer: ConsumerProcess | None = None
     try:
         publish_s = await _publish_backlog(publisher, plan.backlog)
-        await consumer.start()  # drains the backlog just published
-        await wait_for_assignment(consumer, PARTITIONS)
+        consumer = ConsumerProcess("raw", group)
+        await consumer.start(url, bootstrap)  # drains the backlog just published
+        recorder = consumer.recorder
+        cpu0 = consumer.cpu_seconds()
         await wait_for_count(recorder, plan.backlog + 1, 300, "raw backlog drain")  # + warm-up
+        backlog_cpu = consumer.cpu_seconds() - cpu0
         consume = recorder.rate()
 
         recorder.reset()
@@ -119,13 +113,33 @@ async def raw_faststream(bootstrap: str, plan: Plan) -> dict[str, Any]:
         for rate, seconds in plan.latency_runs:
             recorder.reset()
             send = _sender(publisher)
-            runs.append(await latency_run(rate, seconds, plan.warmup_seconds, send, recorder))
+            cpu0, wall0 = consumer.cpu_seconds(), time.monotonic()
+
+            def analyse(sent: dict[Any, float], stamps: Any = consumer.stamps) -> dict[str, Any]:
+                return {"stages": stage_breakdown(sent, stamps)}
+
+            run = await latency_run(rate, seconds, plan.warmup_seconds, send, recorder, analyse)
+            cpu, wall = consumer.cpu_seconds() - cpu0, time.monotonic() - wall0
+            run["consumer_process"] = {
+                "cpu_ms_per_event": cpu / (run["events"] + run["warmup_events"]) * 1000,
+                "percent_of_core": cpu / wall * 100,
+                "consumed_events_per_s": recorder.rate(),
+            }
+            runs.append(run)
     finally:
-        await consumer.stop()
-        await publisher.stop()
+        try:
+            if consumer is not None:
+                await consumer.stop()
+        finally:
+            await publisher.stop()
     return {
         "publish_events_per_s": plan.backlog / publish_s,
         "consume_events_per_s": consume,
+        "consumer_process": {
+            "backlog_events": plan.backlog,
+            # Includes the group join: the backlog waits while the child starts.
+            "cpu_ms_per_event": backlog_cpu / plan.backlog * 1000,
+        },
         "latency": runs,
     }
 
@@ -135,7 +149,7 @@ def _sender(publisher: KafkaBroker) -> Send:
 
     async def send(i: int) -> tuple[Any, float]:
         key = keys[i % len(keys)]
-        at = time.monotonic()  # publish() is called (it returns once the broker acked)
+        at = time.time()  # publish() is called (it returns once the broker acked)
         await publisher.publish(_body(key, i), RAW_TOPIC, key=str(key).encode())
         return (str(key), i), at
 

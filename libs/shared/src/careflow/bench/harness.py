@@ -22,18 +22,22 @@ Send = Callable[[int], Awaitable[tuple[Any, float]]]
 
 @dataclass
 class Recorder:
-    """Monotonic receive times keyed by message identity, kept in memory."""
+    """Wall-clock receive times keyed by message identity, kept in memory.
+
+    The consumer runs in another process: its `time.time()` stamps arrive here.
+    """
 
     received: dict[Any, float] = field(default_factory=dict)
     first: float | None = None
     last: float | None = None
 
-    def record(self, key: Any) -> None:
-        now = time.monotonic()
+    def record(self, key: Any, at: float | None = None) -> None:
+        now = time.time() if at is None else at
         self.received.setdefault(key, now)
-        if self.first is None:
+        if self.first is None or now < self.first:
             self.first = now
-        self.last = now
+        if self.last is None or now > self.last:
+            self.last = now
 
     def reset(self) -> None:
         self.received.clear()
@@ -177,8 +181,12 @@ async def latency_run(
     warmup_seconds: float,
     send: Send,
     seen: Recorder,
+    analyse: Callable[[dict[Any, float]], dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A discarded warm-up, then `seconds` of open-loop load at `rate`; latency summary."""
+    """A discarded warm-up, then `seconds` of open-loop load at `rate`; latency summary.
+
+    `analyse(sent)` adds its own figures about the measured (not warm-up) events.
+    """
     warmup = await offer(rate, warmup_seconds, send)
     await wait_delivered(warmup, seen)
     seen.reset()
@@ -191,5 +199,7 @@ async def latency_run(
         "achieved_rate": offered.rate,
         "events": offered.scheduled,
         "lost": lost,
+        "warmup_events": warmup.scheduled,
         **latency_summary(latencies, lost),
+        **(analyse(offered.sent) if analyse is not None else {}),
     }

@@ -172,3 +172,33 @@ def json_safe(value: Any) -> Any:
 def pair_latencies(sent: dict[Any, float], received: dict[Any, float]) -> list[float]:
     """Receive minus send for every key seen on both sides (seconds)."""
     return [received[key] - at for key, at in sent.items() if key in received]
+
+
+# Stages of one event's trip, from the stamps the consumer process reports per event
+# (handled, arrived, done, created) and the time its commit/publish returned (sent).
+STAGES = (
+    ("send_to_broker", "commit/publish returned -> producer send() (Kafka timestamp)"),
+    ("broker_to_consumer", "Kafka timestamp -> consumer process() (broker, fetch wait, queue)"),
+    ("to_handler", "process() -> handler (decode, span, inbox claim)"),
+    ("handler_to_done", "handler -> process() returned (effect, commit)"),
+)
+
+
+def stage_breakdown(
+    sent: dict[Any, float], stamps: dict[Any, tuple[float, float, float, float]]
+) -> dict[str, dict[str, float | None]]:
+    """p50 / p99 / max in ms of each stage, over the keys present on both sides.
+
+    Kafka timestamps have millisecond resolution, so stages next to them may
+    come out a fraction of a millisecond negative.
+    """
+    spans: dict[str, list[float]] = {name: [] for name, _ in STAGES}
+    for key, at in sent.items():
+        if key not in stamps:
+            continue
+        handled, arrived, done, created = stamps[key]
+        spans["send_to_broker"].append(created - at)
+        spans["broker_to_consumer"].append(arrived - created)
+        spans["to_handler"].append(handled - arrived)
+        spans["handler_to_done"].append(done - handled)
+    return {name: latency_summary(values) for name, values in spans.items()}
