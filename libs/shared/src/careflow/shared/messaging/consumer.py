@@ -83,6 +83,17 @@ class EventConsumer(Generic[U]):
         self._settings = settings
         self._max_attempts = max_attempts
         self._handlers: dict[str, tuple[type[ContractEvent], Callable[..., Awaitable[None]]]] = {}
+        # Built once; `copy()` per message gives each its own attempt state.
+        self._retrying = AsyncRetrying(
+            retry=retry_if_exception(lambda exc: not isinstance(exc, PermanentError)),
+            wait=wait_exponential_jitter(
+                multiplier=settings.retry_initial_seconds,
+                max=settings.retry_max_seconds,
+            ),
+            stop=self._should_stop,
+            before_sleep=self._before_retry,
+            reraise=True,
+        )
 
     def on(self, event_class: type[E]) -> Callable[[Handler[E, U]], Handler[E, U]]:
         if event_class not in self.topic.events:
@@ -151,16 +162,7 @@ class EventConsumer(Generic[U]):
         entry = self._handlers.get(decoded.envelope.type)
         if entry is None:
             return "ignored"  # a known type this consumer does not act on
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(lambda exc: not isinstance(exc, PermanentError)),
-            wait=wait_exponential_jitter(
-                multiplier=self._settings.retry_initial_seconds,
-                max=self._settings.retry_max_seconds,
-            ),
-            stop=self._should_stop,
-            before_sleep=self._before_retry,
-            reraise=True,
-        )
+        retrying = self._retrying.copy()
         try:
             async for attempt in retrying:
                 with attempt:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, Integer, String, Table, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from careflow.contracts.envelope import Envelope
@@ -50,19 +49,19 @@ async def prepare_database(url: str) -> None:
     await engine.dispose()
 
 
+# Plain SQL so the statement is compiled once (ON CONFLICT inserts are not cached).
+RECORD_EFFECT = text(
+    "INSERT INTO probe_effects (probe_id, sequence, applied, arrival) "
+    "VALUES (:probe_id, :sequence, 1, nextval('arrival_seq')) "
+    "ON CONFLICT (probe_id, sequence) DO UPDATE SET applied = probe_effects.applied + 1"
+)
+
+
 async def record_effect(event: ProbeEmitted, _envelope: Envelope, uow: SqlUnitOfWork) -> None:
     """The consumer's effect: +1 per application, so a duplicate would show as 2."""
-    stmt = pg_insert(effects).values(
-        probe_id=str(event.probe_id),
-        sequence=event.sequence,
-        applied=1,
-        arrival=text("nextval('arrival_seq')"),
+    await uow.session.execute(
+        RECORD_EFFECT, {"probe_id": str(event.probe_id), "sequence": event.sequence}
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[effects.c.probe_id, effects.c.sequence],
-        set_={"applied": effects.c.applied + 1},
-    )
-    await uow.session.execute(stmt)
 
 
 def settings_for(db_url: str, bootstrap: str, **relay: object) -> ServiceSettings:
