@@ -1,0 +1,1 @@
+"""CareFlow work queue service."""

@@ -1,0 +1,211 @@
+"""Every query of the work queue: items, parked events, audit records."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, func, insert, or_, select, true, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from careflow.workqueue.adapters.tables import audit_records, parked_events, queue_items
+from careflow.workqueue.domain.audit import AuditAction, AuditQuery, AuditRecord
+from careflow.workqueue.domain.model import QueueItem, Status, UrgencyChange
+from careflow.workqueue.domain.ordering import QueueQuery
+
+_ITEM_FIELDS = [f.name for f in fields(QueueItem) if f.name not in ("events", "urgency_history")]
+_C = queue_items.c
+
+
+def _history_to_row(history: list[UrgencyChange]) -> list[dict[str, Any]]:
+    return [
+        {
+            "previous": c.previous,
+            "current": c.current,
+            "reason_code": c.reason_code,
+            "explanation": c.explanation,
+            "changed_by": c.changed_by,
+            "changed_at": c.changed_at.isoformat(),
+        }
+        for c in history
+    ]
+
+
+def _history_from_row(raw: list[dict[str, Any]]) -> list[UrgencyChange]:
+    return [
+        UrgencyChange(**{**c, "changed_at": datetime.fromisoformat(c["changed_at"])}) for c in raw
+    ]
+
+
+def _to_row(item: QueueItem) -> dict[str, Any]:
+    row = {name: getattr(item, name) for name in _ITEM_FIELDS}
+    row["status"] = item.status.value
+    row["urgency_history"] = _history_to_row(item.urgency_history)
+    return row
+
+
+def _from_row(row: Any) -> QueueItem:
+    data = {name: getattr(row, name) for name in _ITEM_FIELDS}
+    data["status"] = Status(data["status"])
+    return QueueItem(**data, urgency_history=_history_from_row(row.urgency_history))
+
+
+class SqlItemRepository:
+    """Queue items and the events parked for cases not known yet."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, case_id: UUID, *, for_update: bool = False) -> QueueItem | None:
+        """One item; `for_update` locks its row so concurrent commands serialise."""
+        stmt = select(queue_items).where(_C.case_id == case_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        row = (await self.session.execute(stmt)).first()
+        return _from_row(row) if row else None
+
+    async def add(self, item: QueueItem) -> None:
+        await self.session.execute(insert(queue_items).values(_to_row(item)))
+
+    async def update(self, item: QueueItem) -> None:
+        await self.session.execute(
+            update(queue_items).where(_C.case_id == item.case_id).values(_to_row(item))
+        )
+
+    async def list(self, query: QueueQuery, now: datetime) -> tuple[list[QueueItem], int]:
+        """One page of a view and the number of items in the whole view (QueueQuery.matches)."""
+        latest, earliest = query.submitted_bounds(now)
+        conditions = [
+            _C.organisation_id == query.organisation_id,
+            _C.status.in_([s.value for s in query.statuses]),
+            _C.status != Status.REMOVED.value,
+        ]
+        if query.groups:
+            pinned = (_C.immediate == true()) & (_C.status == Status.FREE.value)
+            conditions.append(or_(_C.group_id.in_(query.groups), pinned))
+        if query.case_kinds:
+            conditions.append(_C.case_kind.in_(query.case_kinds))
+        if query.urgencies:
+            conditions.append(_C.urgency.in_(query.urgencies))
+        if query.assignee is not None:
+            conditions.append(_C.assignee == query.assignee)
+        if query.languages:
+            conditions.append(_C.language.in_(query.languages))
+        if latest is not None:
+            conditions.append(_C.submitted_at <= latest)
+        if earliest is not None:
+            conditions.append(_C.submitted_at >= earliest)
+        order = (
+            [_C.closed_at.desc().nulls_last(), _C.case_id]
+            if query.closed_view
+            else [_C.urgency_rank, _C.submitted_at, _C.case_id]
+        )
+        rows = await self.session.execute(
+            select(queue_items)
+            .where(*conditions)
+            .order_by(*order)
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        total = await self.session.scalar(
+            select(func.count()).select_from(queue_items).where(*conditions)
+        )
+        return [_from_row(r) for r in rows], int(total or 0)
+
+    async def park(
+        self, case_id: UUID, event_id: str, event_type: str, payload: dict[str, Any], at: datetime
+    ) -> None:
+        await self.session.execute(
+            insert(parked_events).values(
+                case_id=case_id,
+                event_id=event_id,
+                event_type=event_type,
+                payload=payload,
+                parked_at=at,
+            )
+        )
+
+    async def take_parked(self, case_id: UUID) -> list[tuple[str, dict[str, Any]]]:
+        """Removes and returns (event_type, payload) parked for the case, oldest first."""
+        rows = (
+            await self.session.execute(
+                select(parked_events.c.id, parked_events.c.event_type, parked_events.c.payload)
+                .where(parked_events.c.case_id == case_id)
+                .order_by(parked_events.c.id)
+                .with_for_update()
+            )
+        ).all()
+        if rows:
+            await self.session.execute(
+                delete(parked_events).where(parked_events.c.id.in_([r.id for r in rows]))
+            )
+        return [(r.event_type, r.payload) for r in rows]
+
+    async def count_parked(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(parked_events)) or 0)
+
+
+class SqlAuditLog:
+    """Append-only audit of professionals' reads; queried by admins."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, records: list[AuditRecord]) -> None:
+        if not records:
+            return
+        await self.session.execute(
+            insert(audit_records),
+            [
+                {
+                    "organisation_id": r.organisation_id,
+                    "professional_id": r.professional_id,
+                    "resident_id": r.resident_id,
+                    "case_id": r.case_id,
+                    "action": r.action.value,
+                    "at": r.at,
+                }
+                for r in records
+            ],
+        )
+
+    async def query(self, query: AuditQuery) -> tuple[list[AuditRecord], int]:
+        a = audit_records.c
+        conditions = [a.organisation_id == query.organisation_id]
+        if query.resident_id is not None:
+            conditions.append(a.resident_id == query.resident_id)
+        if query.case_id is not None:
+            conditions.append(a.case_id == query.case_id)
+        if query.professional_id is not None:
+            conditions.append(a.professional_id == query.professional_id)
+        if query.since is not None:
+            conditions.append(a.at >= query.since)
+        if query.until is not None:
+            conditions.append(a.at < query.until)
+        rows = await self.session.execute(
+            select(audit_records)
+            .where(*conditions)
+            .order_by(a.at.desc(), a.id.desc())
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        total = await self.session.scalar(
+            select(func.count()).select_from(audit_records).where(*conditions)
+        )
+        records = [
+            AuditRecord(
+                organisation_id=r.organisation_id,
+                professional_id=r.professional_id,
+                resident_id=r.resident_id,
+                case_id=r.case_id,
+                action=AuditAction(r.action),
+                at=r.at,
+            )
+            for r in rows
+        ]
+        return records, int(total or 0)
+
+
+__all__ = ["SqlAuditLog", "SqlItemRepository"]

@@ -1,0 +1,21 @@
+"""The work queue's unit of work: the platform's (outbox in the same tx) plus repositories."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from careflow.shared.db.unit_of_work import SqlUnitOfWork
+from careflow.workqueue.adapters.repository import SqlAuditLog, SqlItemRepository
+
+
+class WorkqueueUnitOfWork(SqlUnitOfWork):
+    """`async with uow:` gives `items`, `audit` and `outbox` on one transaction."""
+
+    items: SqlItemRepository
+    audit: SqlAuditLog
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.items = SqlItemRepository(self.session)
+        self.audit = SqlAuditLog(self.session)
+        return self

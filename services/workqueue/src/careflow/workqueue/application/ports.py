@@ -1,0 +1,52 @@
+"""What use cases need from the outside world; adapters and test fakes provide it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, Self
+from uuid import UUID
+
+from careflow.contracts.base import ContractEvent
+from careflow.workqueue.domain.audit import AuditQuery, AuditRecord
+from careflow.workqueue.domain.model import QueueItem
+from careflow.workqueue.domain.ordering import QueueQuery
+
+
+class ItemStore(Protocol):
+    async def get(self, case_id: UUID, *, for_update: bool = False) -> QueueItem | None: ...
+    async def add(self, item: QueueItem) -> None: ...
+    async def update(self, item: QueueItem) -> None: ...
+    async def list(self, query: QueueQuery, now: datetime) -> tuple[list[QueueItem], int]: ...
+    async def park(
+        self, case_id: UUID, event_id: str, event_type: str, payload: dict[str, Any], at: datetime
+    ) -> None: ...
+    async def take_parked(self, case_id: UUID) -> list[tuple[str, dict[str, Any]]]: ...
+
+
+class AuditLog(Protocol):
+    async def record(self, records: list[AuditRecord]) -> None: ...
+    async def query(self, query: AuditQuery) -> tuple[list[AuditRecord], int]: ...
+
+
+class EventOutbox(Protocol):
+    def add(self, event: ContractEvent, *, occurred_at: datetime | None = None) -> str: ...
+
+
+class UnitOfWork(Protocol):
+    items: ItemStore
+    audit: AuditLog
+    outbox: EventOutbox
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+    async def commit(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The professional a command or query runs for (from their token)."""
+
+    professional_id: str
+    organisation_id: str
+    is_admin: bool = False

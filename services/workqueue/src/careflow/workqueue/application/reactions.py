@@ -1,0 +1,124 @@
+"""Building the queue from intake's case events (intake.cases.v1).
+
+Each reaction runs inside the consumer's unit of work, which also records the
+event id in the inbox and commits once: a redelivered event has no second
+effect. An event about a case the queue does not know yet (it overtook its
+CaseSubmitted) is parked in the same transaction and applied, in arrival
+order, when the case enters the queue — never dropped, and never blocking the
+partition (a retry would: the missing CaseSubmitted sits behind it there).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from opentelemetry import metrics
+
+from careflow.contracts import cases as c
+from careflow.workqueue.application.outgoing import publish_changes
+from careflow.workqueue.application.ports import UnitOfWork
+from careflow.workqueue.domain.model import ClearCause, QueueItem, Status, UrgencyPolicy
+
+log = logging.getLogger(__name__)
+_meter = metrics.get_meter("careflow.workqueue")
+IMMEDIATE_ITEMS = _meter.create_counter(
+    "workqueue.immediate_items", description="P0 cases that entered a queue (alert on any)."
+)
+PARKED_EVENTS = _meter.create_counter(
+    "workqueue.parked_events", description="Case events parked until their case is known."
+)
+
+Creation = c.CaseSubmitted | c.CaseCreatedByProfessional
+#: Events that change an existing item; the others on the topic are not the queue's business.
+FOLLOW_UPS: dict[str, type[c.CaseEvent]] = {
+    cls.event_type: cls
+    for cls in (
+        c.ClosingProposed,
+        c.ClosingObjected,
+        c.ClosingProposalRejected,
+        c.CaseClosed,
+        c.QuestionnaireFilled,
+        c.GoalEdited,
+    )
+}
+
+
+def _new_item(event: Creation, policy: UrgencyPolicy, now: datetime) -> QueueItem:
+    if isinstance(event, c.CaseSubmitted):
+        kind, urgency, at, assignee = event.form_kind, event.urgency, event.submitted_at, None
+    else:
+        kind, urgency, at = event.kind, None, event.created_at
+        # Created together at an appointment, or routed to no group: it is the creator's task.
+        assignee = event.created_by if event.kind == "appointment" or not event.group_id else None
+    return QueueItem.enter_queue(
+        case_id=event.case_id,
+        resident_id=event.resident_id,
+        organisation_id=event.organisation_id,
+        unit_id=event.unit_id,
+        group_id=event.group_id,
+        case_kind=kind,
+        language=event.language,
+        proxy_contact=event.proxy_contact,
+        urgency=urgency,
+        submitted_at=at,
+        assignee=assignee,
+        policy=policy,
+        now=now,
+    )
+
+
+def apply_follow_up(item: QueueItem, event: c.CaseEvent, now: datetime) -> None:
+    """What one case event does to an existing item (pure: the rules are in the domain)."""
+    match event:
+        case c.ClosingProposed(proposed_by="resident"):
+            item.resident_proposes_closing(now)
+        case c.ClosingObjected():
+            # The resident objects by sending a message: a resident message clears incomplete.
+            item.clear_incomplete(ClearCause.RESIDENT_MESSAGE, now)
+        case c.ClosingProposalRejected():
+            item.resident_proposal_rejected()
+        case c.CaseClosed():
+            item.close(
+                reason=event.reason, closed_by=event.closed_by, closed_at=event.closed_at, now=now
+            )
+        case c.QuestionnaireFilled():
+            item.clear_incomplete(ClearCause.QUESTIONNAIRE_FILLED, now)
+        case c.GoalEdited(edited_by="resident"):
+            item.clear_incomplete(ClearCause.GOAL_EDITED, now)
+
+
+async def on_case_created(
+    event: Creation, uow: UnitOfWork, *, policy: UrgencyPolicy, now: datetime
+) -> None:
+    """A submitted or professional-created case enters its organisation's queue, once."""
+    if await uow.items.get(event.case_id, for_update=True) is not None:
+        return  # announced again under a new event id (a republish): still one item
+    item = _new_item(event, policy, now)
+    for event_type, payload in await uow.items.take_parked(event.case_id):
+        apply_follow_up(item, FOLLOW_UPS[event_type].model_validate(payload), now)
+    await uow.items.add(item)
+    if item.status is Status.REMOVED:
+        item.pull_events()  # closed before anyone could take it: it never appears anywhere
+        return
+    if item.immediate:
+        IMMEDIATE_ITEMS.add(1)
+        log.warning("a P0 case entered the queue; it is pinned to the top of every group queue")
+    publish_changes(uow, item)
+
+
+async def on_case_follow_up(
+    event: c.CaseEvent, event_id: str, uow: UnitOfWork, *, now: datetime
+) -> None:
+    """Applies a later case event, or parks it until the case is known."""
+    item = await uow.items.get(event.case_id, for_update=True)
+    if item is None:
+        await uow.items.park(
+            event.case_id, event_id, event.event_type, event.model_dump(mode="json"), now
+        )
+        PARKED_EVENTS.add(1, {"event_type": event.event_type})
+        log.info("parked %s: its case is not in the queue yet", event.event_type)
+        return
+    apply_follow_up(item, event, now)
+    await uow.items.update(item)
+    publish_changes(uow, item)

@@ -1,0 +1,70 @@
+"""Dependencies of the routes: the container, the calling professional as an Actor, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from careflow.shared.auth.claims import ProfessionalPrincipal
+from careflow.shared.auth.dependencies import require_professional
+from careflow.shared.http.problems import Problem
+from careflow.workqueue.application.ports import Actor
+from careflow.workqueue.bootstrap import Container
+from careflow.workqueue.domain.errors import (
+    AlreadyTaken,
+    DomainError,
+    InvalidRequest,
+    InvalidState,
+    ItemNotFound,
+    NotAllowed,
+)
+
+ADMIN_ROLE = "admin"
+
+
+def container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+def actor(
+    principal: Annotated[ProfessionalPrincipal, Depends(require_professional())],
+) -> Actor:
+    return Actor(
+        professional_id=principal.subject,
+        organisation_id=principal.organisation,
+        is_admin=principal.has_role(ADMIN_ROLE),
+    )
+
+
+def admin_actor(
+    principal: Annotated[ProfessionalPrincipal, Depends(require_professional({ADMIN_ROLE}))],
+) -> Actor:
+    return Actor(principal.subject, principal.organisation, is_admin=True)
+
+
+Wiring = Annotated[Container, Depends(container)]
+CurrentActor = Annotated[Actor, Depends(actor)]
+Admin = Annotated[Actor, Depends(admin_actor)]
+
+_STATUS: list[tuple[type[DomainError], int, str]] = [
+    (ItemNotFound, 404, "Not Found"),
+    (AlreadyTaken, 409, "Task already taken"),
+    (InvalidState, 409, "Conflict"),
+    (NotAllowed, 403, "Forbidden"),
+    (InvalidRequest, 422, "Unprocessable Content"),
+]
+
+
+@contextmanager
+def domain_problems() -> Iterator[None]:
+    """Renders a refused command as problem details (the unit of work rolled back)."""
+    try:
+        yield
+    except DomainError as exc:
+        for kind, status, title in _STATUS:
+            if isinstance(exc, kind):
+                raise Problem(status, title, exc.detail) from None
+        raise

@@ -1,0 +1,50 @@
+"""Kafka envelope → inbox → use case: the consumer of intake's case events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from careflow.contracts import cases as c
+from careflow.contracts.envelope import Envelope
+from careflow.contracts.registry import INTAKE_CASES
+from careflow.shared.messaging.consumer import EventConsumer
+from careflow.shared.settings import ConsumerSettings
+from careflow.workqueue.adapters.unit_of_work import WorkqueueUnitOfWork
+from careflow.workqueue.application import reactions
+from careflow.workqueue.domain.model import UrgencyPolicy
+
+
+def case_events_consumer(
+    *,
+    group: str,
+    uow_factory: Callable[[], WorkqueueUnitOfWork],
+    producer: object,
+    settings: ConsumerSettings,
+    policy: UrgencyPolicy,
+    clock: Callable[[], datetime],
+) -> EventConsumer[WorkqueueUnitOfWork]:
+    """Subscribes to intake.cases.v1; the events the queue does not need are ignored."""
+    consumer: EventConsumer[WorkqueueUnitOfWork] = EventConsumer(
+        INTAKE_CASES,
+        group=group,
+        uow_factory=uow_factory,
+        producer=producer,  # type: ignore[arg-type]
+        settings=settings,
+    )
+
+    async def created(
+        event: c.CaseSubmitted | c.CaseCreatedByProfessional,
+        _envelope: Envelope,
+        uow: WorkqueueUnitOfWork,
+    ) -> None:
+        await reactions.on_case_created(event, uow, policy=policy, now=clock())
+
+    async def follow_up(event: c.CaseEvent, envelope: Envelope, uow: WorkqueueUnitOfWork) -> None:
+        await reactions.on_case_follow_up(event, envelope.id, uow, now=clock())
+
+    consumer.on(c.CaseSubmitted)(created)
+    consumer.on(c.CaseCreatedByProfessional)(created)
+    for event_class in reactions.FOLLOW_UPS.values():
+        consumer.on(event_class)(follow_up)
+    return consumer

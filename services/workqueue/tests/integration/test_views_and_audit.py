@@ -1,0 +1,97 @@
+"""Filters, sort, pages; authorisation against the resource; audit of reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from .conftest import submitted
+
+
+async def _queue(service, *events):  # type: ignore[no-untyped-def]
+    await service.publish(*events)
+    for event in events:
+        await service.wait_for_item(event.case_id)
+
+
+async def test_the_queue_sorts_by_urgency_then_age_filters_and_pages(service):
+    now = datetime.now(UTC)
+    old_p3 = submitted(service.org, urgency="P3", submitted_at=now - timedelta(hours=5))
+    new_p3 = submitted(service.org, urgency="P3", submitted_at=now - timedelta(minutes=5))
+    p1 = submitted(service.org, urgency="P1", language="sv")
+    other_kind = submitted(
+        service.org, urgency=None, form_kind="service_assessment", group_id="doctors"
+    )
+    p0 = submitted(service.org, urgency="P0", group_id="doctors")
+    await _queue(service, old_p3, new_p3, p1, other_kind, p0)
+    me = service.token("pro-a")
+
+    async def ids(url: str) -> list[str]:
+        response = await service.client.get(url, headers=me)
+        assert response.status_code == 200, response.text
+        return [i["case_id"] for i in response.json()["items"]]
+
+    order = [str(e.case_id) for e in (p0, p1, old_p3, new_p3, other_kind)]
+    assert await ids("/queue") == order
+    # P0 never waits: pinned to the top of every group queue while free.
+    assert await ids("/queue/groups/nurses") == [str(p0.case_id), *order[1:4]]
+    assert await ids("/queue?language=sv") == [str(p1.case_id)]
+    assert await ids("/queue?form_kind=service_assessment") == [str(other_kind.case_id)]
+    assert await ids("/queue?urgency=P3") == order[2:4]
+    assert await ids("/queue?min_age_hours=2") == [str(old_p3.case_id)]
+    page = (await service.client.get("/queue?limit=2&offset=2", headers=me)).json()
+    assert ([i["case_id"] for i in page["items"]], page["total"]) == (order[2:4], 5)
+
+
+async def test_another_organisations_professional_gets_404_and_sees_nothing(service):
+    event = submitted(service.org)
+    await _queue(service, event)
+    stranger = service.token("pro-x", org="another-org")
+    base = f"/queue/items/{event.case_id}"
+    assert (await service.client.get(base, headers=stranger)).status_code == 404
+    assert (await service.client.post(f"{base}/take", headers=stranger)).status_code == 404
+    assert (await service.client.get("/queue", headers=stranger)).json()["items"] == []
+    [row] = await service.items_of(event.case_id)
+    assert row.assignee is None
+
+
+async def test_reads_are_audited_and_only_admins_query_the_audit(service):
+    event = submitted(service.org)
+    await _queue(service, event)
+    nurse = service.token("pro-a")
+    await service.client.get("/queue", headers=nurse)
+    await service.client.get(f"/queue/items/{event.case_id}", headers=nurse)
+
+    assert (await service.client.get("/audit-records", headers=nurse)).status_code == 403
+    admin = service.token("boss", roles=("admin",))
+    response = await service.client.get(
+        f"/audit-records?resident_id={event.resident_id}", headers=admin
+    )
+    assert response.status_code == 200
+    records = response.json()["records"]
+    assert {(r["professional_id"], r["action"]) for r in records} == {
+        ("pro-a", "list_queue"),
+        ("pro-a", "open_task"),
+    }
+    assert all(r["case_id"] == str(event.case_id) for r in records)
+    foreign_admin = service.token("boss2", org="another-org", roles=("admin",))
+    foreign = await service.client.get(
+        f"/audit-records?resident_id={event.resident_id}", headers=foreign_admin
+    )
+    assert foreign.json()["records"] == []
+
+
+async def test_a_refused_take_writes_no_audit_record(service):
+    event = submitted(service.org)
+    await _queue(service, event)
+    await service.client.post(f"/queue/items/{event.case_id}/take", headers=service.token("a"))
+    before = await service.audit_count()
+    refused = await service.client.post(
+        f"/queue/items/{event.case_id}/take", headers=service.token("b")
+    )
+    assert refused.status_code == 409
+    assert await service.audit_count() == before
+
+
+async def test_the_urgency_scale_is_served(service):
+    response = await service.client.get("/urgency-scale", headers=service.token("pro-a"))
+    assert response.json()["levels"][0]["code"] == "P0"
