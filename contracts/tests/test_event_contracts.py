@@ -26,6 +26,10 @@ from careflow.contracts.cases import (
     TaskAssigned,
     objection_deadline,
 )
+from careflow.contracts.notifications import (
+    NotificationRequested,
+    ProfessionalChatNotificationRequested,
+)
 from careflow.contracts.registry import TOPICS
 from careflow.contracts.residents import (
     ResidentContactDetailsChanged,
@@ -52,6 +56,9 @@ FREE_STRING_ALLOWED: dict[tuple[str, str], str] = {
     ("careflow.probe.emitted.v1", "emitter"): "service name of synthetic traffic, no personal data",
     ("careflow.resident_contact.details_changed.v1", "email"): (
         "contact address; restricted topic read only by notification"
+    ),
+    ("careflow.notification.professional_chat_requested.v1", "email"): (
+        "professional's work address; restricted topic read only by notification"
     ),
 }
 CLOSED_FORMATS = {"uuid", "date-time", "date", "time", "duration"}
@@ -164,6 +171,27 @@ def samples() -> list[ContractEvent]:
         IncompleteCleared(case_id=case, cleared_by="resident_message", cleared_at=NOW),
         QueueItemRemoved(case_id=case, reason="closed_before_taken", removed_at=NOW),
         QueueItemClosed(case_id=case, closing_reason="resident_accepted", closed_at=NOW),
+        NotificationRequested(
+            notification_id=uuid4(),
+            requested_by="messaging",
+            requested_at=datetime.now(UTC),
+            resident_id=resident,
+            purpose="new_message",
+            channels=["email", "sms"],
+            link_target="case",
+            case_id=case,
+        ),
+        ProfessionalChatNotificationRequested(
+            notification_id=uuid4(),
+            requested_by="messaging",
+            requested_at=datetime.now(UTC),
+            professional_id="pro-1",
+            organisation_id="org-1",
+            channel_id="channel-1",
+            chat_id=uuid4(),
+            email="nurse@example.org",
+            language="sv",
+        ),
     ]
 
 
@@ -172,6 +200,7 @@ NEW_TOPICS = [
     "intake.residents.v1",
     "intake.resident-contacts.v1",
     "workqueue.items.v1",
+    "notification.requests.v1",
 ]
 
 
@@ -212,10 +241,14 @@ def test_event_types_follow_the_naming_rule_and_topics_their_owner() -> None:
             assert re.fullmatch(r"careflow\.[a-z_]+\.[a-z_]+\.v[0-9]+", event.event_type)
 
 
+RESTRICTED = ("intake.resident-contacts.v1", "notification.requests.v1")
+
+
 def test_only_notification_reads_contact_details() -> None:
-    assert TOPICS.get("intake.resident-contacts.v1").readers == ("notification",)
+    for name in RESTRICTED:
+        assert TOPICS.get(name).readers == ("notification",)
     for topic in TOPICS:
-        if topic.name != "intake.resident-contacts.v1":
+        if topic.name not in RESTRICTED:
             assert topic.readers is None
             for event in topic.events:
                 assert not {"email", "phone", "name"} & set(event.model_fields), event
@@ -342,7 +375,7 @@ def test_the_asyncapi_document_names_the_readers_of_a_restricted_topic() -> None
 
     channels = asyncapi_document(TOPICS)["channels"]
     for channel in channels.values():
-        if channel["address"].startswith("intake.resident-contacts.v1"):
+        if channel["address"].startswith(RESTRICTED):
             assert channel["x-careflow-readers"] == ["notification"]
         else:
             assert "x-careflow-readers" not in channel

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from careflow.contracts.bookings import BOOKING_EVENTS
 from careflow.contracts.cases import CASE_EVENTS
+from careflow.contracts.notifications import NOTIFICATION_REQUESTS
 from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.residents import RESIDENT_CONTACT_EVENTS, RESIDENT_EVENTS
 from careflow.contracts.topics import DAY_MS, TopicRegistry, TopicSpec
@@ -72,6 +74,42 @@ WORKQUEUE_ITEMS = TopicSpec(
     retention_ms=14 * DAY_MS,
 )
 
+NOTIFICATION_REQUESTS_TOPIC = TopicSpec(
+    name="notification.requests.v1",
+    description=(
+        "Requests to notify a resident (messaging, reminders, other systems) or a professional "
+        "(new chats). Template codes and ids only, no free text; professionals' work email. "
+        "RESTRICTED: only the notification service reads it."
+    ),
+    key="notification_id",
+    events=NOTIFICATION_REQUESTS,
+    owner="notification",
+    partitions=6,
+    retention_ms=7 * DAY_MS,
+    readers=("notification",),
+)
+
+BOOKINGS_APPOINTMENTS = TopicSpec(
+    name="bookings.appointments.v1",
+    description=(
+        "Appointments confirmed or cancelled in an organisation's external booking system, "
+        "keyed by booking id, each naming its case. Codes and times only, no free text."
+    ),
+    key="booking_id",
+    events=BOOKING_EVENTS,
+    owner="bookings",  # the external booking integration
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+)
+
 TOPICS = TopicRegistry(
-    [PLATFORM_PROBES, INTAKE_CASES, INTAKE_RESIDENTS, INTAKE_RESIDENT_CONTACTS, WORKQUEUE_ITEMS]
+    [
+        PLATFORM_PROBES,
+        INTAKE_CASES,
+        INTAKE_RESIDENTS,
+        INTAKE_RESIDENT_CONTACTS,
+        WORKQUEUE_ITEMS,
+        NOTIFICATION_REQUESTS_TOPIC,
+        BOOKINGS_APPOINTMENTS,
+    ]
 )

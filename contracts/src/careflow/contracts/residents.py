@@ -29,6 +29,10 @@ PhoneNumber = Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")]
 EmailAddress = Annotated[
     str, StringConstraints(max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 ]
+#: IANA time zone name, e.g. Europe/Helsinki.
+TimeZoneName = Annotated[
+    str, StringConstraints(max_length=64, pattern=r"^[A-Za-z]+(/[A-Za-z0-9_+-]+){0,2}$")
+]
 
 
 class ResidentEvent(ContractEvent):
@@ -66,6 +70,11 @@ class ResidentContactUpdated(ResidentEvent):
     has_email: bool = Field(description="Whether an email address is on file.")
     has_phone: bool = Field(description="Whether a phone number is on file.")
     updated_at: datetime = Field(description="When the change was made (UTC).")
+    time_zone: TimeZoneName | None = Field(
+        default=None,
+        description="IANA time zone the resident lives in, for dates in notifications "
+        "(e.g. a closing deadline); None = the organisation's default.",
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> ResidentContactUpdated:
