@@ -1,0 +1,238 @@
+"""Every query intake makes: cases with their sections, residents, timeline, audit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from careflow.intake.adapters import tables as t
+from careflow.intake.domain.bookings import Booking
+from careflow.intake.domain.case import Case
+from careflow.intake.domain.events import DomainEvent
+from careflow.intake.domain.residents import Resident
+from careflow.intake.domain.sections import Closing, ClosingProposal, Coaching, Goal, Task
+
+_CASE_FIELDS = [
+    "id",
+    "resident_id",
+    "organisation_id",
+    "unit_id",
+    "group_id",
+    "kind",
+    "form_id",
+    "origin",
+    "identification",
+    "proxy_contact",
+    "submitted_by",
+    "created_by",
+    "language",
+    "urgency",
+    "phone_contact_allowed",
+    "private",
+    "results",
+    "created_at",
+    "taken_by",
+    "taken_at",
+    "summary",
+]
+_SECTIONS: tuple[tuple[str, Table, type], ...] = (
+    ("proposals", t.closing_proposals, ClosingProposal),
+    ("goals", t.goals, Goal),
+    ("tasks", t.tasks, Task),
+    ("coachings", t.coachings, Coaching),
+)
+_RESIDENT_FIELDS = [
+    "id",
+    "communication_language",
+    "name",
+    "email",
+    "phone",
+    "email_notifications",
+    "sms_notifications",
+    "phone_contact_allowed",
+    "service_consents",
+    "updated_at",
+]
+
+
+async def _upsert(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    stmt = pg_insert(table).values(list(rows))
+    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"}
+    await session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=update))
+
+
+class CaseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, case_id: UUID, *, lock: bool = False) -> Case | None:
+        """The case with its sections; `lock` holds the row until the transaction ends."""
+        query = select(t.cases).where(t.cases.c.id == case_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).mappings().first()
+        return None if row is None else await self._load(row)
+
+    async def _load(self, row: Any) -> Case:
+        case = Case(**{name: row[name] for name in _CASE_FIELDS})
+        if row["closed_at"] is not None:
+            case.closing = Closing(
+                row["closing_reason"],
+                row["closed_by"],
+                row["closing_professional_id"],
+                row["closing_proposal_id"],
+                row["closed_at"],
+                row["closing_statement"],
+            )
+        for attribute, table, cls in _SECTIONS:
+            rows = await self.session.execute(
+                select(table).where(table.c.case_id == case.id).order_by(table.c.id)
+            )
+            items = [cls(**{k: v for k, v in r.items() if k != "case_id"}) for r in rows.mappings()]
+            key = {"proposals": "proposed_at", "goals": "set_at", "tasks": "assigned_at"}.get(
+                attribute, "attached_at"
+            )
+            setattr(case, attribute, sorted(items, key=lambda item: getattr(item, key)))
+        return case
+
+    async def save(self, case: Case, events: Sequence[DomainEvent]) -> None:
+        """Writes the case, its sections and the timeline entries of `events`."""
+        row = {name: getattr(case, name) for name in _CASE_FIELDS}
+        closing = case.closing
+        row |= {
+            "closing_reason": closing.reason if closing else None,
+            "closed_by": closing.closed_by if closing else None,
+            "closing_professional_id": closing.professional_id if closing else None,
+            "closing_proposal_id": closing.proposal_id if closing else None,
+            "closed_at": closing.closed_at if closing else None,
+            "closing_statement": closing.statement if closing else None,
+            "closes_at": case.closes_at,
+        }
+        await _upsert(self.session, t.cases, [row])
+        for attribute, table, _cls in _SECTIONS:
+            items = getattr(case, attribute)
+            await _upsert(
+                self.session, table, [vars(item) | {"case_id": case.id} for item in items]
+            )
+        if events:
+            await self.session.execute(
+                t.case_events.insert(),
+                [
+                    {"case_id": case.id, "kind": type(e).__name__, "actor": e.actor, "at": e.at}
+                    for e in events
+                ],
+            )
+
+    async def latest_events(self, case_id: UUID, limit: int = 3) -> list[dict[str, Any]]:
+        rows = await self.session.execute(
+            select(t.case_events.c.kind, t.case_events.c.actor, t.case_events.c.at)
+            .where(t.case_events.c.case_id == case_id)
+            .order_by(t.case_events.c.id.desc())
+            .limit(limit)
+        )
+        return [dict(r) for r in rows.mappings()]
+
+    async def open_cases_of(
+        self, resident_id: UUID, organisation_id: str, *, besides: UUID
+    ) -> list[dict[str, Any]]:
+        """Other open, shared cases of the resident in the organisation."""
+        c = t.cases.c
+        rows = await self.session.execute(
+            select(c.id, c.kind, c.created_at, c.taken_by)
+            .where(
+                c.resident_id == resident_id,
+                c.organisation_id == organisation_id,
+                c.id != besides,
+                c.closed_at.is_(None),
+                c.private.is_(False),
+            )
+            .order_by(c.created_at.desc())
+        )
+        return [dict(r) for r in rows.mappings()]
+
+    async def of_residents(self, resident_ids: Sequence[UUID]) -> list[dict[str, Any]]:
+        """Identified cases of the residents, newest first, for the resident's own list."""
+        c = t.cases.c
+        rows = await self.session.execute(
+            select(c.id, c.resident_id, c.kind, c.language, c.created_at, c.closed_at, c.private)
+            .where(c.resident_id.in_(list(resident_ids)), c.identification == "identified")
+            .order_by(c.created_at.desc())
+        )
+        return [dict(r) for r in rows.mappings()]
+
+    async def due_for_closing(self, now: datetime, limit: int) -> list[UUID]:
+        """Locks cases whose objection window has passed; rows other closers hold are skipped."""
+        rows = await self.session.execute(
+            select(t.cases.c.id)
+            .where(t.cases.c.closes_at <= now, t.cases.c.closed_at.is_(None))
+            .order_by(t.cases.c.closes_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return list(rows.scalars())
+
+
+class BookingRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, booking_id: str) -> Booking | None:
+        query = select(t.bookings).where(t.bookings.c.id == booking_id).with_for_update()
+        row = (await self.session.execute(query)).mappings().first()
+        return None if row is None else Booking(**row)
+
+    async def save(self, booking: Booking) -> None:
+        await _upsert(self.session, t.bookings, [vars(booking)])
+
+    async def of_case(self, case_id: UUID, organisation_id: str) -> list[dict[str, Any]]:
+        b = t.bookings.c
+        rows = await self.session.execute(
+            select(t.bookings)
+            .where(b.case_id == case_id, b.organisation_id == organisation_id)
+            .order_by(b.starts_at)
+        )
+        return [dict(r) for r in rows.mappings()]
+
+
+class ResidentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, resident_id: UUID, *, lock: bool = False) -> Resident | None:
+        query = select(t.residents).where(t.residents.c.id == resident_id)
+        if lock:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).mappings().first()
+        return None if row is None else Resident(**{k: row[k] for k in _RESIDENT_FIELDS})
+
+    async def save(self, resident: Resident) -> None:
+        await _upsert(
+            self.session, t.residents, [{k: getattr(resident, k) for k in _RESIDENT_FIELDS}]
+        )
+
+
+class AuditLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, **entry: Any) -> None:
+        await self.session.execute(t.audit_records.insert().values(**entry))
+
+    async def query(
+        self, organisation_id: str, *, limit: int, **filters: Any
+    ) -> list[dict[str, Any]]:
+        a = t.audit_records.c
+        query = select(t.audit_records).where(a.organisation_id == organisation_id)
+        for name, value in filters.items():
+            if value is not None:
+                query = query.where(a[name] == value)
+        rows = await self.session.execute(query.order_by(a.id.desc()).limit(limit))
+        return [dict(r) for r in rows.mappings()]

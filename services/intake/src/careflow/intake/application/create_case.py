@@ -1,0 +1,36 @@
+"""create_case: a professional creates a case for a resident of their organisation."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from careflow.intake.application.actors import ProfessionalActor
+from careflow.intake.application.case_changes import save_case
+from careflow.intake.application.context import Intake
+from careflow.intake.domain.case import Case
+
+
+async def create_case(
+    intake: Intake,
+    actor: ProfessionalActor,
+    *,
+    resident_subject: str,
+    kind: str,
+    language: str,
+    group_id: str | None,
+) -> UUID:
+    """Creates the case in the professional's organisation and unit; CaseCreatedByProfessional."""
+    case = Case.create_for_resident(
+        resident_id=intake.resident_ids.of(resident_subject),
+        kind=kind,
+        language=language,
+        professional_id=actor.subject,
+        organisation_id=actor.organisation,
+        unit_id=actor.unit,
+        group_id=group_id,
+        now=intake.clock(),
+    )
+    async with intake.uow() as uow:
+        await save_case(uow, case)
+        await uow.commit()
+    return case.id

@@ -1,0 +1,116 @@
+"""read_case, list_my_cases, query_audit: reads; a professional's read is audited."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+from uuid import UUID
+
+from careflow.intake.application.actors import ProfessionalActor, ResidentActor
+from careflow.intake.application.case_changes import Actor, may_access
+from careflow.intake.application.context import Intake
+from careflow.intake.domain.access import phone_contact_enabled
+from careflow.intake.domain.case import Case
+from careflow.intake.domain.errors import NotFound
+from careflow.intake.domain.forms import may_act_for_child
+from careflow.intake.domain.residents import Resident
+
+
+async def read_case(intake: Intake, actor: Actor, case_id: UUID) -> dict[str, Any]:
+    """The case page with every section; a professional's read writes an audit record."""
+    async with intake.uow() as uow:
+        now = intake.clock()
+        case = await uow.cases.get(case_id)
+        if case is None or not may_access(case, actor, now):
+            raise NotFound("no such case")
+        resident = await uow.residents.get(case.resident_id)
+        view = _view(case, resident, await uow.cases.latest_events(case.id))
+        # Bookings stay valid after closing; only the case's own organisation's count.
+        view["bookings"] = await uow.bookings.of_case(case.id, case.organisation_id)
+        if isinstance(actor, ProfessionalActor):
+            view["other_open_cases"] = await uow.cases.open_cases_of(
+                case.resident_id, actor.organisation, besides=case.id
+            )
+            # Audited in the same transaction as the read: no read without its record.
+            await uow.audit.record(
+                at=now,
+                professional_id=actor.subject,
+                organisation_id=actor.organisation,
+                unit_id=actor.unit,
+                resident_id=case.resident_id,
+                case_id=case.id,
+                action="read_case",
+            )
+            await uow.commit()
+    return view
+
+
+def _view(case: Case, resident: Resident | None, latest: list[dict[str, Any]]) -> dict[str, Any]:
+    consents = resident.service_consents if resident else True
+    closing = case.closing
+    return {
+        "id": case.id,
+        "resident_id": case.resident_id,
+        "organisation_id": case.organisation_id,
+        "kind": case.kind,
+        "origin": case.origin,
+        "identification": case.identification,
+        "proxy_contact": case.proxy_contact,
+        "language": case.language,
+        "urgency": case.urgency,
+        "private": case.private,
+        "created_at": case.created_at,
+        "taken_by": case.taken_by,
+        "status": "closed" if closing else "open",
+        "summary": {
+            "latest_events": latest,
+            "results": case.results,
+            "professional_summary": case.summary,
+        },
+        "goals": [asdict(g) for g in case.goals],
+        "tasks": [asdict(t) for t in case.tasks],
+        "coachings": [asdict(c) for c in case.coachings],
+        "closing": {
+            "pending_proposal": asdict(p) if (p := case.pending_proposal) else None,
+            "closes_at": case.closes_at,
+            "closed": asdict(closing) if closing else None,
+        },
+        "customer_information": {
+            "name": resident.name if resident else None,
+            "email": resident.email if resident else None,
+            "phone": resident.phone if resident and case.identification == "identified" else None,
+            "email_notifications": bool(resident and resident.email_notifications),
+            "sms_notifications": bool(resident and resident.sms_notifications),
+            "phone_contact": "enabled" if phone_contact_enabled(case, consents) else "not_enabled",
+        },
+    }
+
+
+async def list_my_cases(intake: Intake, actor: ResidentActor) -> list[dict[str, Any]]:
+    """The resident's identified cases and those of their children under 15."""
+    today = intake.clock().date()
+    ids = [actor.resident_id] + [
+        child for child in actor.children if may_act_for_child(actor.children, child, today)
+    ]
+    async with intake.uow() as uow:
+        return await uow.cases.of_residents(ids)
+
+
+async def query_audit(
+    intake: Intake,
+    actor: ProfessionalActor,
+    *,
+    resident_id: UUID | None,
+    case_id: UUID | None,
+    professional_id: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Audit records of the admin's organisation, newest first."""
+    async with intake.uow() as uow:
+        return await uow.audit.query(
+            actor.organisation,
+            limit=limit,
+            resident_id=resident_id,
+            case_id=case_id,
+            professional_id=professional_id,
+        )

@@ -1,0 +1,45 @@
+"""submit_form: a resident's (or guardian's) form becomes a case or a private record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from careflow.intake.application.actors import ResidentActor
+from careflow.intake.application.case_changes import save_case
+from careflow.intake.application.context import Intake
+from careflow.intake.application.outgoing import resident_events
+from careflow.intake.domain.case import Case
+from careflow.intake.domain.forms import FormSubmission, Submitter, admit
+from careflow.intake.domain.residents import Resident
+
+
+@dataclass(frozen=True)
+class Submitted:
+    case_id: UUID
+    private: bool
+    identification: str
+    call_emergency_number: bool
+
+
+async def submit_form(
+    intake: Intake, actor: ResidentActor, form: FormSubmission, results: dict[str, Any] | None
+) -> Submitted:
+    """Applies the submission rules and stores the case; publishes CaseSubmitted unless private."""
+    now = intake.clock()
+    who = Submitter(actor.resident_id, actor.identified, actor.children)
+    admission = admit(form, who, intake.policy, now.date())
+    case = Case.submit(form, admission, results, now)
+    async with intake.uow() as uow:
+        if admission.phone is not None and admission.identification == "identified":
+            resident = await uow.residents.get(admission.resident_id, lock=True) or Resident(
+                admission.resident_id, communication_language=form.language
+            )
+            resident.note_phone(admission.phone, now)
+            await uow.residents.save(resident)
+            for event in resident_events(resident, resident.pull_events()):
+                uow.outbox.add(event)
+        await save_case(uow, case)
+        await uow.commit()
+    return Submitted(case.id, case.private, case.identification, admission.call_emergency_number)

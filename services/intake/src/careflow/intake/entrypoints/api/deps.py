@@ -1,0 +1,74 @@
+"""Request → use-case inputs: the wiring from app state, and tokens → actors."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from careflow.intake.application.actors import ProfessionalActor, ResidentActor
+from careflow.intake.application.context import Intake
+from careflow.shared.auth.claims import AuthLevel, ProfessionalPrincipal, ResidentPrincipal
+from careflow.shared.auth.dependencies import (
+    Professional,
+    Resident,
+    StrongResident,
+    require_professional,
+)
+
+
+def intake_of(request: Request) -> Intake:
+    return request.app.state.intake  # type: ignore[no-any-return]
+
+
+IntakeDep = Annotated[Intake, Depends(intake_of)]
+
+
+def resident_actor(intake: Intake, principal: ResidentPrincipal) -> ResidentActor:
+    if principal.auth_level is not AuthLevel.STRONG:
+        # An anonymous sender is a fresh pseudonym per submission: nothing links
+        # their forms, and no case can be opened with it later.
+        return ResidentActor(resident_id=uuid.uuid4(), identified=False)
+    ids = intake.resident_ids
+    return ResidentActor(
+        resident_id=ids.of(principal.subject),
+        identified=True,
+        children={ids.of(child.subject): child.birth_date for child in principal.guardian_of},
+    )
+
+
+def professional_actor(principal: ProfessionalPrincipal) -> ProfessionalActor:
+    return ProfessionalActor(
+        subject=principal.subject,
+        organisation=principal.organisation,
+        unit=principal.unit,
+        roles=frozenset(principal.roles),
+    )
+
+
+async def _any_resident(intake: IntakeDep, principal: Resident) -> ResidentActor:
+    return resident_actor(intake, principal)
+
+
+async def _identified_resident(intake: IntakeDep, principal: StrongResident) -> ResidentActor:
+    return resident_actor(intake, principal)
+
+
+async def _professional(principal: Professional) -> ProfessionalActor:
+    return professional_actor(principal)
+
+
+_admin = require_professional(roles={"admin", "auditor"})
+
+
+async def _auditor(
+    principal: Annotated[ProfessionalPrincipal, Depends(_admin)],
+) -> ProfessionalActor:
+    return professional_actor(principal)
+
+
+AnySender = Annotated[ResidentActor, Depends(_any_resident)]
+IdentifiedResident = Annotated[ResidentActor, Depends(_identified_resident)]
+ProfessionalUser = Annotated[ProfessionalActor, Depends(_professional)]
+Auditor = Annotated[ProfessionalActor, Depends(_auditor)]

@@ -1,0 +1,147 @@
+"""Resident routes: submit forms, read own (and children's) cases, answer closing, contact."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from careflow.intake.application import read_case as reads
+from careflow.intake.application import residents as contact
+from careflow.intake.application.case_changes import change_case
+from careflow.intake.application.submit_form import submit_form
+from careflow.intake.domain.forms import FormSubmission
+from careflow.intake.entrypoints.api.deps import AnySender, IdentifiedResident, IntakeDep
+from careflow.intake.entrypoints.api.schemas import (
+    ContactIn,
+    Created,
+    FormIn,
+    ObjectionIn,
+    ResidentGoalIn,
+    SubmittedOut,
+)
+
+router = APIRouter(tags=["residents"])
+
+
+@router.post("/forms", status_code=201, response_model=SubmittedOut)
+async def submit(body: FormIn, intake: IntakeDep, sender: AnySender) -> SubmittedOut:
+    """Submit a form: identified, as guardian for a child under 15, or anonymously where allowed."""
+    child = intake.resident_ids.of(body.child_subject) if body.child_subject else None
+    form = FormSubmission(
+        kind=body.kind,
+        language=body.language,
+        organisation_id=body.organisation_id,
+        form_id=body.form_id,
+        unit_id=body.unit_id,
+        group_id=body.group_id,
+        urgency=body.urgency,
+        phone=body.phone,
+        refuse_phone_contact=body.refuse_phone_contact,
+        for_myself=body.for_myself,
+        child_id=child,
+    )
+    result = await submit_form(intake, sender, form, body.answers or None)
+    return SubmittedOut(
+        case_id=result.case_id if result.identification == "identified" else None,
+        private=result.private,
+        call_emergency_number=result.call_emergency_number,
+    )
+
+
+@router.get("/me/cases")
+async def my_cases(intake: IntakeDep, me: IdentifiedResident) -> list[dict[str, Any]]:
+    """My identified cases and my children's (under 15)."""
+    return await reads.list_my_cases(intake, me)
+
+
+@router.get("/me/cases/{case_id}")
+async def my_case(case_id: UUID, intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
+    """One of my (or my child's) cases with every section."""
+    return await reads.read_case(intake, me, case_id)
+
+
+@router.post("/me/cases/{case_id}/closure", status_code=204)
+async def close_before_taken(case_id: UUID, intake: IntakeDep, me: IdentifiedResident) -> None:
+    """Close my case before a professional has taken it; it leaves every queue."""
+    await change_case(intake, case_id, me, lambda case, now: case.close_before_taken(now))
+
+
+@router.post("/me/cases/{case_id}/closing-proposals", status_code=201, response_model=Created)
+async def propose(case_id: UUID, intake: IntakeDep, me: IdentifiedResident) -> Created:
+    """Propose closing my case; a professional accepts or rejects it."""
+    proposal = await change_case(
+        intake, case_id, me, lambda case, now: case.propose_closing("resident", now)
+    )
+    return Created(id=proposal)
+
+
+@router.post("/me/cases/{case_id}/closing-proposals/{proposal_id}/objection", status_code=204)
+async def object_to(
+    case_id: UUID, proposal_id: UUID, body: ObjectionIn, intake: IntakeDep, me: IdentifiedResident
+) -> None:
+    """Object to a professional's proposal within 72 hours; the case stays open."""
+    await change_case(
+        intake,
+        case_id,
+        me,
+        lambda case, now: case.object_to_closing(proposal_id, now, body.message_id),
+    )
+
+
+@router.post("/me/cases/{case_id}/closing-proposals/{proposal_id}/acceptance", status_code=204)
+async def accept(
+    case_id: UUID, proposal_id: UUID, intake: IntakeDep, me: IdentifiedResident
+) -> None:
+    """Agree to a professional's closing proposal; the case closes now."""
+    await change_case(intake, case_id, me, lambda case, now: case.accept_closing(proposal_id, now))
+
+
+@router.post("/me/cases/{case_id}/goals", status_code=201, response_model=Created)
+async def set_goal(
+    case_id: UUID, body: ResidentGoalIn, intake: IntakeDep, me: IdentifiedResident
+) -> Created:
+    """Set a goal of my own in the case."""
+    goal = await change_case(
+        intake, case_id, me, lambda case, now: case.set_goal(body.text, "resident", now)
+    )
+    return Created(id=goal)
+
+
+@router.put("/me/cases/{case_id}/goals/{goal_id}", status_code=204)
+async def edit_goal(
+    case_id: UUID, goal_id: UUID, body: ResidentGoalIn, intake: IntakeDep, me: IdentifiedResident
+) -> None:
+    """Edit a goal's text (goals are never deleted)."""
+    await change_case(
+        intake, case_id, me, lambda case, now: case.edit_goal(goal_id, body.text, "resident", now)
+    )
+
+
+@router.post("/me/cases/{case_id}/tasks/{task_id}/answers", status_code=204)
+async def fill_questionnaire(
+    case_id: UUID, task_id: UUID, intake: IntakeDep, me: IdentifiedResident
+) -> None:
+    """Mark a questionnaire task as filled."""
+    await change_case(intake, case_id, me, lambda case, now: case.fill_questionnaire(task_id, now))
+
+
+@router.get("/me/contact")
+async def read_contact(intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
+    """My customer information: contact details, notification consents, phone permission."""
+    return await contact.read_contact(intake, me)
+
+
+@router.put("/me/contact")
+async def update_contact(
+    body: ContactIn, intake: IntakeDep, me: IdentifiedResident
+) -> dict[str, Any]:
+    """Change my contact details, notification consents and phone permission."""
+    return await contact.update_contact(intake, me, **body.model_dump())
+
+
+@router.post("/me/consents/withdrawal")
+async def withdraw(intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
+    """Withdraw the consents the service needs; phone permission ends with them."""
+    return await contact.withdraw_service_consents(intake, me)

@@ -1,0 +1,42 @@
+"""Intake's settings: INTAKE_* environment variables, platform fragments nested."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+
+from careflow.shared.settings import ServiceSettings, service_config
+
+_DEV_KEY = "local-development-only-resident-id-key"
+
+
+class CloserSettings(BaseModel):
+    enabled: bool = True
+    poll_seconds: float = Field(default=30.0, gt=0)
+    batch_size: int = Field(default=50, ge=1, le=1000)
+
+
+class Settings(ServiceSettings):
+    model_config = service_config("INTAKE_")
+
+    service_name: str = "intake"
+    http_port: int = 8001
+    #: Key of the HMAC that turns a token subject into the pseudonymous resident_id.
+    #: Every replica must share it; changing it orphans every resident's cases.
+    resident_id_key: SecretStr = SecretStr(_DEV_KEY)
+    #: Pre-information forms an anonymous (not strongly authenticated) resident may send.
+    anonymous_pre_information_forms: list[str] = Field(
+        default_factory=lambda: ["regular-checkup-general"]
+    )
+    closer: CloserSettings = CloserSettings()
+    #: Kafka consumer group of intake's subscribers (one per service, shared by replicas).
+    consumer_group: str = "intake"
+    #: Off only for processes that serve HTTP alone (and in API-only tests).
+    consumers_enabled: bool = True
+
+    @model_validator(mode="after")
+    def _real_key_outside_local(self) -> Settings:
+        if self.environment not in ("local", "test") and (
+            self.resident_id_key.get_secret_value() == _DEV_KEY
+        ):
+            raise ValueError("INTAKE_RESIDENT_ID_KEY must be set outside local development")
+        return self

@@ -1,0 +1,158 @@
+"""Submission rules: identification, phone, proxy contact, private records, urgency."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+
+from careflow.intake.domain.case import Case
+from careflow.intake.domain.errors import InvalidInput, NotPermitted
+from careflow.intake.domain.events import CaseOpened
+from careflow.intake.domain.forms import FormSubmission, admit
+
+from .builders import POLICY, T0, TODAY, anonymous, resident, symptom_form
+
+
+@pytest.mark.parametrize(
+    "kind", ["symptom_assessment", "service_assessment", "health_check_result"]
+)
+def test_an_identified_resident_must_give_a_phone_number(kind: str) -> None:
+    form = symptom_form(
+        kind=kind, phone=None, urgency="P3" if kind == "symptom_assessment" else None
+    )
+    with pytest.raises(InvalidInput, match="phone"):
+        admit(form, resident(), POLICY, TODAY)
+
+
+def test_a_pre_information_form_needs_no_phone_number() -> None:
+    form = symptom_form(kind="pre_information", phone=None, urgency=None, form_id="x")
+    admission = admit(form, resident(), POLICY, TODAY)
+    assert admission.phone_contact_allowed is False
+
+
+def test_the_resident_may_refuse_phone_contact() -> None:
+    admission = admit(symptom_form(refuse_phone_contact=True), resident(), POLICY, TODAY)
+    assert admission.phone == "+358401234567"
+    assert admission.phone_contact_allowed is False
+
+
+def test_phone_contact_is_allowed_when_not_refused() -> None:
+    assert admit(symptom_form(), resident(), POLICY, TODAY).phone_contact_allowed is True
+
+
+def test_a_malformed_phone_number_is_refused() -> None:
+    with pytest.raises(InvalidInput):
+        admit(symptom_form(phone="040 123"), resident(), POLICY, TODAY)
+
+
+def test_anonymous_submission_is_allowed_only_for_listed_pre_information_forms() -> None:
+    form = FormSubmission(
+        kind="pre_information", language="fi", organisation_id="o", form_id="checkup-basic"
+    )
+    admission = admit(form, anonymous(), POLICY, TODAY)
+    assert admission.identification == "anonymous"
+    assert admission.phone is None
+    assert admission.phone_contact_allowed is False
+
+
+def test_anonymous_submission_of_an_unlisted_pre_information_form_is_refused() -> None:
+    form = FormSubmission(kind="pre_information", language="fi", organisation_id="o", form_id="x")
+    with pytest.raises(NotPermitted):
+        admit(form, anonymous(), POLICY, TODAY)
+
+
+@pytest.mark.parametrize(
+    "kind", ["symptom_assessment", "service_assessment", "health_check_result"]
+)
+def test_anonymous_submission_of_other_kinds_is_refused(kind: str) -> None:
+    form = symptom_form(kind=kind, urgency="P3" if kind == "symptom_assessment" else None)
+    with pytest.raises(NotPermitted):
+        admit(form, anonymous(), POLICY, TODAY)
+
+
+def test_an_anonymous_submission_carries_no_phone_number() -> None:
+    form = FormSubmission(
+        kind="pre_information",
+        language="fi",
+        organisation_id="o",
+        form_id="checkup-basic",
+        phone="+358401234567",
+    )
+    with pytest.raises(InvalidInput):
+        admit(form, anonymous(), POLICY, TODAY)
+
+
+def test_a_symptom_assessment_needs_an_automatic_urgency_class() -> None:
+    for bad in (None, "P6", "P7", "P9"):
+        with pytest.raises(InvalidInput):
+            admit(symptom_form(urgency=bad), resident(), POLICY, TODAY)
+
+
+def test_other_forms_carry_no_urgency() -> None:
+    with pytest.raises(InvalidInput):
+        admit(symptom_form(kind="service_assessment", urgency="P2"), resident(), POLICY, TODAY)
+
+
+def test_p0_tells_the_resident_to_call_the_emergency_number() -> None:
+    assert admit(symptom_form(urgency="P0"), resident(), POLICY, TODAY).call_emergency_number
+    assert not admit(symptom_form(urgency="P1"), resident(), POLICY, TODAY).call_emergency_number
+
+
+def test_unknown_language_is_refused() -> None:
+    with pytest.raises(InvalidInput):
+        admit(symptom_form(language="de"), resident(), POLICY, TODAY)
+
+
+def _born(years_ago: int, days_later: int = 0) -> date:
+    return date(TODAY.year - years_ago, TODAY.month, TODAY.day).fromordinal(
+        date(TODAY.year - years_ago, TODAY.month, TODAY.day).toordinal() + days_later
+    )
+
+
+def test_a_guardian_submits_for_a_child_of_14_years_364_days_as_proxy_contact() -> None:
+    child = uuid.uuid4()
+    guardian = resident({child: _born(15, days_later=1)})
+    admission = admit(symptom_form(child_id=child), guardian, POLICY, TODAY)
+    assert admission.proxy_contact is True
+    assert admission.resident_id == child
+    assert admission.submitted_by == guardian.resident_id
+
+
+def test_a_guardian_cannot_submit_for_a_child_on_their_15th_birthday() -> None:
+    child = uuid.uuid4()
+    with pytest.raises(NotPermitted):
+        admit(symptom_form(child_id=child), resident({child: _born(15)}), POLICY, TODAY)
+
+
+def test_a_proxy_for_someone_not_registered_as_ones_child_is_refused() -> None:
+    with pytest.raises(NotPermitted):
+        admit(symptom_form(child_id=uuid.uuid4()), resident(), POLICY, TODAY)
+
+
+def test_an_anonymous_sender_cannot_act_for_a_child() -> None:
+    form = FormSubmission(
+        kind="pre_information",
+        language="fi",
+        organisation_id="o",
+        form_id="checkup-basic",
+        child_id=uuid.uuid4(),
+    )
+    with pytest.raises(NotPermitted):
+        admit(form, anonymous(), POLICY, TODAY)
+
+
+def test_a_form_saved_for_myself_becomes_a_private_record() -> None:
+    form = symptom_form(for_myself=True, phone=None)
+    admission = admit(form, resident(), POLICY, TODAY)
+    case = Case.submit(form, admission, {"q": 1}, T0)
+    assert case.private
+    assert case.hidden_from_professionals
+    assert isinstance(case.events[0], CaseOpened)
+
+
+def test_the_case_keeps_the_language_of_the_form() -> None:
+    form = symptom_form(language="en")
+    case = Case.submit(form, admit(form, resident(), POLICY, TODAY), None, T0)
+    assert case.language == "en"

@@ -1,0 +1,73 @@
+"""Domain events map to valid contract events that carry no text."""
+
+from __future__ import annotations
+
+from careflow.contracts import cases as c
+from careflow.intake.application.outgoing import case_events, resident_events
+from careflow.intake.domain.residents import Resident
+
+from .builders import T0, TODAY, Clock, submitted_case
+
+
+def test_a_whole_case_life_maps_to_contract_events_without_free_text() -> None:
+    clock = Clock()
+    case = submitted_case()
+    case.events.clear()
+    from careflow.intake.domain.events import CaseOpened
+
+    case.events.append(CaseOpened(T0))
+    case.mark_taken("pro-1", clock())
+    goal = case.set_goal("Secret goal text", "together", clock(), "pro-1")
+    case.edit_goal(goal, "Secret edited text", "resident", clock())
+    case.assign_task(
+        kind="questionnaire",
+        instruction="Secret instruction",
+        professional_id="pro-1",
+        now=clock(),
+        today=TODAY,
+    )
+    case.fill_questionnaire(case.tasks[0].id, clock())
+    case.attach_coaching("pro-1", clock())
+    rejected = case.propose_closing("resident", clock())
+    case.reject_closing(rejected, "pro-1", clock())
+    objected = case.propose_closing("professional", clock(), "pro-1")
+    case.object_to_closing(objected, clock())
+    case.propose_closing("professional", clock(), "pro-1")
+    case.expire_proposal(clock.advance(hours=72))
+    published = list(case_events(case, case.pull_events()))
+    assert [type(e) for e in published] == [
+        c.CaseSubmitted,
+        c.GoalSet,
+        c.GoalEdited,
+        c.TaskAssigned,
+        c.QuestionnaireFilled,
+        c.CoachingAttached,
+        c.ClosingProposed,
+        c.ClosingProposalRejected,
+        c.ClosingProposed,
+        c.ClosingObjected,
+        c.ClosingProposed,
+        c.CaseClosed,
+        c.CoachingEnded,
+    ]
+    assert all(e.case_id == case.id for e in published)
+    assert "Secret" not in str([e.model_dump() for e in published])
+
+
+def test_a_private_record_publishes_nothing() -> None:
+    case = submitted_case(for_myself=True, phone=None)
+    from careflow.intake.domain.events import CaseOpened
+
+    assert list(case_events(case, [CaseOpened(T0)])) == []
+
+
+def test_withdrawn_consents_publish_no_phone_permission() -> None:
+    resident = Resident(submitted_case().resident_id, phone="+358401234567")
+    resident.phone_contact_allowed = True
+    resident.withdraw_service_consents(T0)
+    events = list(resident_events(resident, resident.pull_events()))
+    assert [type(e).__name__ for e in events] == [
+        "ServiceConsentsWithdrawn",
+        "ResidentContactUpdated",
+    ]
+    assert events[1].phone_contact_allowed is False
