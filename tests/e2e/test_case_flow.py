@@ -1,0 +1,198 @@
+"""Intake and workqueue together, over the real broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from careflow.intake.entrypoints.api.app import create_app as create_intake
+from careflow.intake.settings import CloserSettings
+from careflow.intake.settings import Settings as IntakeSettings
+from careflow.shared.auth.claims import AuthLevel, ProfessionalPrincipal, ResidentPrincipal
+from careflow.shared.auth.signing import generate_keypair, load_signing_key, mint_token
+from careflow.shared.settings import (
+    AuthSettings,
+    BrokerSettings,
+    ConsumerSettings,
+    DatabaseSettings,
+    RelaySettings,
+)
+from careflow.workqueue.entrypoints.api.app import create_app as create_workqueue
+from careflow.workqueue.settings import Settings as WorkqueueSettings
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Suite:
+    intake: httpx.AsyncClient
+    workqueue: httpx.AsyncClient
+    clock: Clock
+    org: str
+    sign: Any
+
+    def auth(self, principal: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.sign(principal)}"}
+
+    def nurse(self, sub: str = "nurse-1") -> dict[str, str]:
+        return self.auth(
+            ProfessionalPrincipal(subject=sub, organisation=self.org, unit="u", roles=["nurse"])
+        )
+
+    def resident(self, sub: str) -> dict[str, str]:
+        return self.auth(ResidentPrincipal(subject=sub, auth_level=AuthLevel.STRONG))
+
+    async def submit(self, sub: str, **extra: Any) -> dict[str, Any]:
+        body = {
+            "kind": "symptom_assessment",
+            "language": "fi",
+            "organisation_id": self.org,
+            "group_id": "nurses",
+            "urgency": "P2",
+            "phone": "+358401234567",
+            "answers": {"fever": True},
+        } | extra
+        response = await self.intake.post("/forms", json=body, headers=self.resident(sub))
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def queue(self, path: str = "/queue") -> list[dict[str, Any]]:
+        response = await self.workqueue.get(path, headers=self.nurse())
+        assert response.status_code == 200, response.text
+        return response.json()["items"]  # type: ignore[no-any-return]
+
+    async def in_queue(self, case_id: str, path: str = "/queue") -> dict[str, Any] | None:
+        return next((i for i in await self.queue(path) if i["case_id"] == case_id), None)
+
+
+async def eventually(predicate: Any, within: float = 60.0) -> Any:
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = await predicate()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not within {within}s")
+        await asyncio.sleep(0.2)
+
+
+@pytest.fixture
+async def suite(postgres, kafka, tmp_path: Path) -> AsyncIterator[Suite]:  # type: ignore[no-untyped-def]
+    kid = generate_keypair(tmp_path)
+    _kid, key = load_signing_key(tmp_path, kid)
+    auth = AuthSettings(jwks_path=tmp_path / "jwks.json")
+    common: dict[str, Any] = {
+        "environment": "test",
+        "broker": BrokerSettings(
+            bootstrap_servers=kafka.bootstrap_servers, idempotent_producer=False
+        ),
+        "relay": RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0),
+        "consumer": ConsumerSettings(retry_initial_seconds=0.05, retry_max_seconds=0.5),
+        "auth": auth,
+    }
+    clock = Clock()
+    intake = create_intake(
+        IntakeSettings(
+            database=DatabaseSettings(url=await postgres.create_database("intake")),
+            closer=CloserSettings(enabled=True, poll_seconds=0.2),
+            consumer_group=f"intake-{uuid.uuid4().hex[:8]}",
+            consumers_enabled=True,
+            **common,
+        ),
+        clock=clock,
+    )
+    workqueue = create_workqueue(
+        WorkqueueSettings(
+            database=DatabaseSettings(url=await postgres.create_database("workqueue")),
+            consumer_group=f"workqueue-{uuid.uuid4().hex[:8]}",
+            **common,
+        )
+    )
+
+    def sign(principal: Any) -> str:
+        return mint_token(key, kid, principal, issuer=auth.issuer, audience=auth.audience)
+
+    async with (
+        intake.router.lifespan_context(intake),
+        workqueue.router.lifespan_context(workqueue),
+        httpx.AsyncClient(transport=httpx.ASGITransport(intake), base_url="http://i") as ic,
+        httpx.AsyncClient(transport=httpx.ASGITransport(workqueue), base_url="http://w") as wc,
+    ):
+        yield Suite(ic, wc, clock, f"org-{uuid.uuid4().hex[:8]}", sign)
+        await asyncio.sleep(1.0)  # let relays finish in-flight publishes before stopping
+
+
+async def test_submission_is_taken_worked_and_closed_after_72_hours(suite: Suite):
+    case_id = (await suite.submit("resident-a"))["case_id"]
+    item = await eventually(lambda: suite.in_queue(case_id, "/queue/groups/nurses"))
+    assert item["urgency"] == "P2"
+
+    taken = await suite.workqueue.post(f"/queue/items/{case_id}/take", headers=suite.nurse())
+    assert taken.status_code == 200, taken.text
+    assert await suite.in_queue(case_id, "/queue/mine")
+
+    nurse = suite.nurse()
+    start = suite.clock.now.date().isoformat()
+    task = await suite.intake.post(
+        f"/cases/{case_id}/tasks",
+        json={"kind": "action_instruction", "instruction": "Drink water", "start_date": start},
+        headers=nurse,
+    )
+    assert task.status_code == 201, task.text
+    goal = await suite.intake.post(
+        f"/cases/{case_id}/goals", json={"text": "Enough hydration"}, headers=nurse
+    )
+    assert goal.status_code == 201, goal.text
+    proposal = await suite.intake.post(f"/cases/{case_id}/closing-proposals", headers=nurse)
+    assert proposal.status_code == 201, proposal.text
+
+    suite.clock.now += timedelta(hours=72, seconds=1)
+    await eventually(lambda: suite.in_queue(case_id, "/queue/closed"))
+    assert await suite.in_queue(case_id) is None
+
+
+async def test_closed_before_taken_disappears_and_private_save_never_appears(suite: Suite):
+    closing = (await suite.submit("resident-b"))["case_id"]
+    await eventually(lambda: suite.in_queue(closing))
+    closed = await suite.intake.post(
+        f"/me/cases/{closing}/closure", headers=suite.resident("resident-b")
+    )
+    assert closed.status_code == 204, closed.text
+
+    private = await suite.submit("resident-c", for_myself=True)
+    assert private["private"] is True
+    marker = (await suite.submit("resident-d"))["case_id"]  # published after the private save
+
+    await eventually(lambda: suite.in_queue(marker))
+    await eventually(lambda: _absent(suite, closing))
+    ids = {i["case_id"] for path in ("/queue", "/queue/closed") for i in await suite.queue(path)}
+    assert closing not in ids
+    assert private.get("case_id") not in ids
+
+
+async def _absent(suite: Suite, case_id: str) -> bool:
+    return await suite.in_queue(case_id) is None
+
+
+async def test_two_professionals_taking_at_once_one_wins(suite: Suite):
+    case_id = (await suite.submit("resident-e"))["case_id"]
+    await eventually(lambda: suite.in_queue(case_id))
+    responses = await asyncio.gather(
+        suite.workqueue.post(f"/queue/items/{case_id}/take", headers=suite.nurse("nurse-1")),
+        suite.workqueue.post(f"/queue/items/{case_id}/take", headers=suite.nurse("nurse-2")),
+    )
+    assert sorted(r.status_code for r in responses) == [200, 409]
