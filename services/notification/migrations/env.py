@@ -1,4 +1,0 @@
-from careflow.notification.adapters.tables import metadata
-from careflow.shared.db.migrate import run_env
-
-run_env(metadata)

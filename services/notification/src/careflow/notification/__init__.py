@@ -1,1 +1,0 @@
-"""Consent-aware email and SMS to residents; new-chat email to professionals."""

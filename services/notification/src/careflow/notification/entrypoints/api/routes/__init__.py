@@ -1,1 +1,0 @@
-"""CareFlow notification service."""
