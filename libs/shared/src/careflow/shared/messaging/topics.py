@@ -111,5 +111,8 @@ class TopicKeeper:
                 self.ready.clear()
                 log.warning("broker unreachable for topic check: %s", type(exc).__name__)
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a
+            # cancellation that races the event, and stop() then waits forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()

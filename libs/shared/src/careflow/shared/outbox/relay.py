@@ -191,8 +191,11 @@ class OutboxRelay:
 
     async def _idle(self) -> None:
         self._wake.clear()
+        # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation
+        # that races a NOTIFY wake-up, and the runtime's stop() then waits forever.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._settings.idle_poll_seconds)
+            async with asyncio.timeout(self._settings.idle_poll_seconds):
+                await self._wake.wait()
             # Commits arrive in bursts: a moment's pause lets one pass carry
             # several of them instead of one pass (and round trips) per commit.
             await asyncio.sleep(self._settings.coalesce_seconds)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.messaging.producer import create_producer
 from careflow.shared.messaging.topics import TopicKeeper, ensure_topics
 from careflow.shared.outbox.relay import OutboxRelay
+from careflow.shared.service.tasks import cancel_and_wait
 from careflow.shared.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -141,10 +141,7 @@ class ServiceRuntime:
 
     async def stop(self) -> None:
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         self._tasks.clear()
         await self.broker.stop()
         await self.producer.stop()
@@ -153,7 +150,8 @@ class ServiceRuntime:
     async def database_ready(self) -> bool:
         try:
             async with self.engine.connect() as conn:
-                await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+                async with asyncio.timeout(2):
+                    await conn.execute(text("SELECT 1"))
             return True
         except Exception:
             return False

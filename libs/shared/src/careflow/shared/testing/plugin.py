@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from careflow.shared.settings import TelemetrySettings
 from careflow.shared.telemetry.setup import configure_telemetry
+from careflow.shared.testing import hangs
 from careflow.shared.testing.servers import (
     BrokerForTests,
     PostgresForTests,
@@ -25,6 +26,7 @@ from careflow.shared.testing.servers import (
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 _SPANS = InMemorySpanExporter()
+_WATCHDOG = hangs.Watchdog()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -35,6 +37,17 @@ def pytest_configure(config: pytest.Config) -> None:
         "tests",
         span_processors=[SimpleSpanProcessor(_SPANS)],
     )
+    hangs.install()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    # Setup, call and teardown together: a stuck fixture teardown is a hang too.
+    _WATCHDOG.arm()
+    try:
+        return (yield)
+    finally:
+        _WATCHDOG.disarm()
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,48 @@
+"""Background loops stop when asked, even when a cancellation races a wake-up."""
+
+from __future__ import annotations
+
+import asyncio
+
+from careflow.shared.outbox.relay import OutboxRelay
+from careflow.shared.service.tasks import cancel_and_wait
+from careflow.shared.settings import RelaySettings
+
+
+async def test_a_task_that_swallows_one_cancellation_is_still_stopped():
+    swallowed = []
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            swallowed.append(True)  # and carries on, as a buggy library might
+        await asyncio.sleep(60)
+
+    task = asyncio.create_task(stubborn())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(cancel_and_wait(task, recheck_seconds=0.05), 5)
+    assert swallowed == [True]
+    assert task.cancelled()
+
+
+async def test_cancelling_the_relays_idle_wait_as_a_notify_arrives_ends_it():
+    relay = OutboxRelay(
+        None,  # type: ignore[arg-type]  # _idle touches neither engine nor producer
+        None,  # type: ignore[arg-type]
+        RelaySettings(idle_poll_seconds=30, coalesce_seconds=0),
+        service="test",
+    )
+
+    async def idle_forever() -> None:
+        while True:
+            await relay._idle()
+
+    task = asyncio.create_task(idle_forever())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    relay._wake.set()  # the NOTIFY wake-up and the stop land in the same loop step
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=2)
+    assert done == {task}
+    assert task.cancelled()
