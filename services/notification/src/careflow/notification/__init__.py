@@ -1,0 +1,1 @@
+"""Consent-aware email and SMS to residents; new-chat email to professionals."""

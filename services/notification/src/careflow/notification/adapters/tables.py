@@ -1,0 +1,101 @@
+"""Tables of the notification service (not contract models, not HTTP schemas)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text, Uuid, text
+from sqlalchemy.dialects.postgresql import JSONB
+
+from careflow.shared.db.metadata import new_metadata
+
+metadata = new_metadata()
+TZ = DateTime(timezone=True)
+
+# The projection of intake's resident events. The only place holding residents'
+# addresses; a later event with null forgets them.
+resident_contacts = Table(
+    "resident_contacts",
+    metadata,
+    Column("resident_id", Uuid, primary_key=True),
+    Column("consents_known", Boolean, nullable=False),
+    Column("anonymous", Boolean, nullable=False),
+    Column("email_opt_in", Boolean, nullable=False),
+    Column("sms_opt_in", Boolean, nullable=False),
+    Column("phone_permission", Boolean, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("time_zone", String(64)),
+    Column("has_email", Boolean, nullable=False),
+    Column("has_phone", Boolean, nullable=False),
+    Column("email", String(254)),
+    Column("phone", String(16)),
+    Column("consents_at", TZ),
+    Column("details_at", TZ),
+    Column("language_at", TZ),
+    Column("withdrawn_at", TZ),
+)
+
+# One row per notification request (idempotent by notification_id); `parked`
+# while the resident is unknown, `decided` once its deliveries exist.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("notification_id", Uuid, primary_key=True),
+    Column("resident_id", Uuid),
+    Column("purpose", String(40), nullable=False),
+    Column("channels", JSONB, nullable=False),
+    Column("link", String(500), nullable=False),
+    Column("case_id", Uuid),
+    Column("deadline", TZ),
+    Column("not_before", TZ),
+    Column("status", String(16), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("received_at", TZ, nullable=False),
+    Index("ix_notifications_resident_status", "resident_id", "status"),
+    Index(
+        "ix_notifications_parked",
+        "received_at",
+        postgresql_where=text("status = 'parked'"),
+    ),
+)
+
+# The durable send queue: one row per (notification, channel). The sender takes
+# due rows with FOR UPDATE SKIP LOCKED, so replicas share the work.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("delivery_id", Uuid, primary_key=True),
+    Column("notification_id", Uuid, nullable=False),
+    Column("resident_id", Uuid),
+    Column("channel", String(8), nullable=False),
+    Column("recipient", String(254)),  # professionals' work email only
+    Column("subject", String(200)),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(80)),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", TZ),
+    Column("created_at", TZ, nullable=False),
+    Column("updated_at", TZ, nullable=False),
+    Column("sent_at", TZ),
+    Column("provider_ref", String(200)),
+    Index(
+        "ix_deliveries_due",
+        "channel",
+        "next_attempt_at",
+        postgresql_where=text("status IN ('queued', 'retrying')"),
+    ),
+    Index("ix_deliveries_resident", "resident_id", "created_at"),
+)
+
+# Every step of every delivery: queued, retrying (with the error code), sent,
+# failed, suppressed (with the reason). Append-only.
+delivery_steps = Table(
+    "delivery_steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", Uuid, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("code", String(80)),
+    Column("attempt", Integer, nullable=False),
+    Column("at", TZ, nullable=False),
+    Index("ix_delivery_steps_delivery", "delivery_id", "id"),
+)

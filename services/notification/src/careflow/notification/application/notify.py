@@ -1,0 +1,116 @@
+"""Reactions that notify: decide channel by channel now, or park until the resident is known."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from careflow.contracts.base import ContractEvent
+from careflow.contracts.notifications import ProfessionalChatNotificationRequested
+from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
+from careflow.notification.application.context import Notifier
+from careflow.notification.application.planning import delivery_id, plan
+from careflow.notification.application.triggers import request_for
+from careflow.notification.domain.consent import EMAIL
+from careflow.notification.domain.contacts import ResidentContact
+from careflow.notification.domain.delivery import Delivery
+from careflow.notification.domain.notification import (
+    DECIDED,
+    PARKED,
+    PROFESSIONAL_NEW_CHAT,
+    NotificationRequest,
+)
+
+
+async def on_notifying_event(
+    event: ContractEvent, uow: NotificationUnitOfWork, notifier: Notifier
+) -> None:
+    """A case, queue or request event: record its notification once and plan its deliveries."""
+    request = request_for(event, notifier)
+    if request is None:
+        return
+    # Locking the resident's row orders this against a concurrent contact update:
+    # either that update sees this parked request, or this sees the update.
+    assert request.resident_id is not None
+    contact = await uow.contacts.lock_new(request.resident_id)
+    known = contact.consents_known
+    if not await uow.notifications.add(request, DECIDED if known else PARKED):
+        return  # the same notification, republished under another event id
+    if known:
+        await _plan_and_store(request, contact, uow, notifier)
+
+
+async def release_parked(
+    contact: ResidentContact, uow: NotificationUnitOfWork, notifier: Notifier
+) -> None:
+    """Contact data arrived: the resident's parked notifications are decided now."""
+    if not contact.consents_known:
+        return
+    for request in await uow.notifications.parked(contact.resident_id):
+        await _plan_and_store(request, contact, uow, notifier)
+        await uow.notifications.mark_decided(request.notification_id)
+
+
+async def _plan_and_store(
+    request: NotificationRequest,
+    contact: ResidentContact | None,
+    uow: NotificationUnitOfWork,
+    notifier: Notifier,
+    reason: str | None = None,
+) -> None:
+    deliveries = plan(
+        request,
+        contact,
+        notifier.renderer,
+        now=notifier.clock(),
+        default_time_zone=notifier.default_time_zone,
+        reason_override=reason,
+    )
+    for delivery in deliveries:
+        await uow.deliveries.add(delivery)
+
+
+async def on_professional_chat(
+    event: ProfessionalChatNotificationRequested, uow: NotificationUnitOfWork, notifier: Notifier
+) -> None:
+    """Email a professional of a new chat (they chose it in the channel's settings)."""
+    now = notifier.clock()
+    link = notifier.links.for_chat(event.chat_id)
+    request = NotificationRequest(
+        notification_id=event.notification_id,
+        resident_id=None,
+        purpose=PROFESSIONAL_NEW_CHAT,
+        channels=(EMAIL,),
+        link=link,
+        received_at=now,
+        source=event.event_type,
+    )
+    if not await uow.notifications.add(request, DECIDED):
+        return
+    text = notifier.renderer.render(PROFESSIONAL_NEW_CHAT, event.language, EMAIL, link=link)
+    await uow.deliveries.add(
+        Delivery.queue(
+            delivery_id=delivery_id(event.notification_id, EMAIL),
+            notification_id=event.notification_id,
+            channel=EMAIL,
+            created_at=now,
+            recipient=event.email,
+            subject=text.subject,
+            body=text.body,
+        )
+    )
+
+
+async def expire_parked(uow: NotificationUnitOfWork, notifier: Notifier, limit: int = 100) -> int:
+    """Requests parked too long for an unknown resident: suppressed with the reason. One tx."""
+    now = notifier.clock()
+    cutoff = now - timedelta(seconds=notifier.park_timeout_seconds)
+    async with uow:
+        expired = await uow.notifications.parked_before(cutoff, limit)
+        for request in expired:
+            contact = None
+            if request.resident_id is not None:
+                contact = await uow.contacts.get(request.resident_id)
+            await _plan_and_store(request, contact, uow, notifier, reason="unknown_resident")
+            await uow.notifications.mark_decided(request.notification_id)
+        await uow.commit()
+    return len(expired)

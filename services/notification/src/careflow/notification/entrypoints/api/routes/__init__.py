@@ -1,0 +1,1 @@
+"""CareFlow notification service."""
