@@ -71,16 +71,17 @@ async def test_relay_killed_between_publish_and_mark_delivers_again_with_one_eff
     runtime = probe_runtime(settings)
     await runtime.start()
     outcomes: list[str] = []
-    process = runtime.consumer.process  # type: ignore[attr-defined]
+    process_batch = runtime.consumer.process_batch  # type: ignore[attr-defined]
     probe_id = uuid.uuid4()
 
-    async def spy(record: ConsumerRecord) -> str:
-        outcome = await process(record)
-        if record.key == str(probe_id).encode():  # the topic holds other tests' probes too
-            outcomes.append(outcome)
-        return outcome
+    async def spy(records: list[ConsumerRecord]) -> list[str]:
+        results = await process_batch(records)
+        for record, outcome in zip(records, results, strict=True):
+            if record.key == str(probe_id).encode():  # the topic holds other tests' probes too
+                outcomes.append(outcome)
+        return results
 
-    runtime.consumer.process = spy  # type: ignore[attr-defined]
+    runtime.consumer.process_batch = spy  # type: ignore[attr-defined]
     try:
         await emit(runtime, [probe(probe_id, 0)])
         crashing = OutboxRelay(

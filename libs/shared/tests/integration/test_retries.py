@@ -35,11 +35,7 @@ def _key_on(partition: int) -> uuid.UUID:
 async def _partitions_of_two_consumers(runtime: ServiceRuntime) -> tuple[int, int]:
     """Two partitions owned by different consumers of the group (once assigned)."""
     for _ in range(200):
-        owners = [
-            {tp.partition for tp in consumer.assignment()}
-            for subscriber in runtime.broker.subscribers
-            for consumer in subscriber.consumer_subgroup  # type: ignore[attr-defined]
-        ]
+        owners = [{tp.partition for tp in owned} for owned in runtime.assignments()]
         owning = [p for p in owners if p]
         if len(owning) >= 2:
             return min(owning[0]), min(owning[1])

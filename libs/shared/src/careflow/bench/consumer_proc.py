@@ -10,8 +10,8 @@ streamed to the parent in small batches on stdout, one line per batch:
     E [[probe_id, sequence, handled, arrived, done, created], ...]
 
 - handled: the handler started (the receive time the latency is measured to);
-- arrived: the record reached EventConsumer.process (fetched, decoded by aiokafka);
-- done: process returned (inbox claim, effect and commit finished);
+- arrived: the record's batch reached EventConsumer.process_batch (fetched by aiokafka);
+- done: process_batch returned (inbox claim, effects and commit finished);
 - created: the record's Kafka timestamp (set when the relay called send()).
 
 `ConsumerProcess` starts the child, feeds a Recorder with those receive times
@@ -123,8 +123,8 @@ class ConsumerProcess:
 # --- the child -------------------------------------------------------------------
 
 _buffer: list[list[Any]] = []
-# Set by the process() wrapper, filled by the handler of the same message.
-_current: contextvars.ContextVar[list[Any]] = contextvars.ContextVar("bench_current")
+# Set by the process_batch() wrapper per event id, filled by the handler of that event.
+_current: contextvars.ContextVar[dict[str, list[Any]]] = contextvars.ContextVar("bench_current")
 
 
 async def _flush_forever(parent: int) -> None:
@@ -152,7 +152,7 @@ async def _careflow(url: str, bootstrap: str, group: str) -> Any:
     from careflow.shared.testing.probe_service import probe_runtime, record_effect, settings_for
 
     async def on_probe(event: ProbeEmitted, envelope: Envelope, uow: SqlUnitOfWork) -> None:
-        entry = _current.get(None)
+        entry = _current.get({}).get(envelope.id)
         if entry is not None:
             entry[0], entry[1], entry[2] = str(event.probe_id), event.sequence, time.time()
         await record_effect(event, envelope, uow)
@@ -162,20 +162,30 @@ async def _careflow(url: str, bootstrap: str, group: str) -> Any:
     )
     await runtime.start()
     consumer = runtime.consumer  # type: ignore[attr-defined]
-    process = consumer.process
+    process_batch = consumer.process_batch
 
-    async def timed_process(record: Any) -> str:
-        # handle() looks process up per message: this wrapper sees every record.
-        entry: list[Any] = [None, None, 0.0, time.time(), 0.0, record.timestamp / 1000]
-        _current.set(entry)
-        outcome = await process(record)
-        entry[4] = time.time()
-        if entry[0] is not None:
-            _buffer.append(entry)
-        return outcome
+    async def timed_batch(records: Any) -> list[str]:
+        # The subscription looks process_batch up per batch: this wrapper sees every one.
+        arrived = time.time()
+        entries = [[None, None, 0.0, arrived, 0.0, r.timestamp / 1000] for r in records]
+        _current.set(
+            {
+                dict(r.headers or ()).get("ce_id", b"").decode(): e
+                for r, e in zip(records, entries, strict=True)
+            }
+        )
+        outcomes = await process_batch(records)
+        done = time.time()
+        for entry in entries:
+            entry[4] = done
+            if entry[0] is not None:
+                _buffer.append(entry)
+        return outcomes  # type: ignore[no-any-return]
 
-    consumer.process = timed_process
-    await wait_for_assignment(runtime.broker, PLATFORM_PROBES.partitions)
+    consumer.process_batch = timed_batch
+    await wait_for_assignment(
+        lambda: sum(len(owned) for owned in runtime.assignments()), PLATFORM_PROBES.partitions
+    )
     return runtime.stop
 
 
@@ -184,7 +194,7 @@ async def _raw(bootstrap: str, group: str) -> Any:
     from faststream.kafka.annotations import KafkaMessage
 
     from careflow.bench.baseline import PARTITIONS, RAW_TOPIC
-    from careflow.bench.harness import wait_for_assignment
+    from careflow.bench.harness import assigned_partitions, wait_for_assignment
     from careflow.shared.settings import ConsumerSettings
 
     broker = KafkaBroker(bootstrap, client_id="bench-raw-consumer", log_level=10)
@@ -203,7 +213,7 @@ async def _raw(bootstrap: str, group: str) -> Any:
         _buffer.append([body["probe_id"], body["sequence"], now, now, now, created])
 
     await broker.start()
-    await wait_for_assignment(broker, PARTITIONS)
+    await wait_for_assignment(lambda: assigned_partitions(broker), PARTITIONS)
     return broker.stop
 
 

@@ -96,11 +96,11 @@ async def wait_for(
     return time.monotonic()
 
 
-async def wait_for_assignment(broker: KafkaBroker, partitions: int, within: float = 60) -> None:
+async def wait_for_assignment(
+    assigned: Callable[[], int], partitions: int, within: float = 60
+) -> None:
     """Group join on Tansu takes seconds: load only once every partition is owned."""
-    await wait_for(
-        lambda: assigned_partitions(broker) >= partitions, within, "partition assignment"
-    )
+    await wait_for(lambda: assigned() >= partitions, within, "partition assignment")
 
 
 async def start_group_at_end(bootstrap: str, topic: str, partitions: int, group: str) -> None:

@@ -65,6 +65,9 @@ class ConsumerSettings(BaseModel):
     # soon as data arrives; Tansu holds the fetch for the full wait, so this
     # bounds consume latency there (local runtime and CI).
     fetch_max_wait_ms: int = Field(default=50, ge=1, le=10_000)
+    # Records per fetch and per transaction: bounds a batch's lock time and
+    # the work a rolled-back batch repeats one by one.
+    batch_max_records: int = Field(default=200, ge=1, le=5_000)
 
 
 class TelemetrySettings(BaseModel):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from careflow.shared.outbox.relay import OutboxRelay
-from careflow.shared.service.tasks import cancel_and_wait
 from careflow.shared.settings import RelaySettings
+from careflow.shared.tasks import cancel_and_wait
 
 
 async def test_a_task_that_swallows_one_cancellation_is_still_stopped():

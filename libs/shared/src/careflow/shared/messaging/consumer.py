@@ -1,15 +1,17 @@
-"""Idempotent consumers: one subscriber per (topic, consumer group).
+"""Idempotent consumers: one per (topic, consumer group).
 
-For each message: decode the CloudEvents envelope and the contract model,
-then in ONE database transaction record the event id in the inbox and apply
-the handler's effect; commit; only then FastStream commits the offset. A
-redelivered event finds its inbox row and has no second effect.
+For each fetched batch of one partition: decode every CloudEvents envelope
+and contract model, then in ONE database transaction claim the event ids in
+the inbox and apply the handlers' effects; commit; only then the offset is
+committed (messaging.subscription). A redelivered event finds its inbox row
+and has no second effect. If anything in the batch fails, the transaction is
+rolled back and the batch is applied again message by message, so one bad or
+not-yet-applicable message costs only itself.
 
 Failures never skip a message: non-retryable ones (bad envelope, schema
 violation, unknown type or version, retries exhausted) go to `<topic>.dlq`
 with the reason in headers; retryable ones are retried in place with
-exponential backoff. Each partition has its own consumer (FastStream's
-`max_workers`), so a retrying partition does not block the others.
+exponential backoff, holding back only their own partition.
 """
 
 from __future__ import annotations
@@ -17,17 +19,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Span, SpanKind
 from pydantic import ValidationError
 from sqlalchemy import text
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
@@ -45,10 +44,17 @@ log = logging.getLogger(__name__)
 tracer = trace.get_tracer("careflow.consumer")
 
 # Plain SQL on purpose: SQLAlchemy does not cache compiled ON CONFLICT inserts,
-# and this statement runs once per consumed message.
+# and these statements run for every consumed batch.
 CLAIM_INBOX = text(
     "INSERT INTO inbox (consumer, event_id, event_type, topic) "
     "VALUES (:consumer, :event_id, :event_type, :topic) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+CLAIM_INBOX_MANY = text(
+    "INSERT INTO inbox (consumer, event_id, event_type, topic) "
+    "SELECT :consumer, e.event_id, e.event_type, :topic "
+    "FROM unnest(CAST(:event_ids AS text[]), CAST(:event_types AS text[])) "
+    "AS e(event_id, event_type) "
     "ON CONFLICT DO NOTHING RETURNING event_id"
 )
 
@@ -61,6 +67,17 @@ Handler = Callable[[E, Envelope, U], Awaitable[None]]
 class Decoded:
     envelope: Envelope
     event: ContractEvent
+
+
+@dataclass
+class _Pending:
+    """A decoded message of a batch, its handler and its open span."""
+
+    record: ConsumerRecord
+    decoded: Decoded
+    handler: Callable[..., Awaitable[None]]
+    span: Span
+    outcome: str = "processed"
 
 
 class EventConsumer(Generic[U]):
@@ -80,7 +97,7 @@ class EventConsumer(Generic[U]):
         self.group = group
         self._uow_factory = uow_factory
         self._producer = producer
-        self._settings = settings
+        self.settings = settings
         self._max_attempts = max_attempts
         self._handlers: dict[str, tuple[type[ContractEvent], Callable[..., Awaitable[None]]]] = {}
         # Built once; `copy()` per message gives each its own attempt state.
@@ -105,35 +122,90 @@ class EventConsumer(Generic[U]):
 
         return register
 
-    def attach(self, broker: KafkaBroker) -> None:
-        """Subscribes to the topic on `broker` (before the broker starts)."""
-        subscriber = broker.subscriber(
-            self.topic.name,
-            group_id=self.group,
-            auto_offset_reset=self._settings.auto_offset_reset,  # type: ignore[arg-type]
-            # Anything escaping `handle` seeks back instead of committing past it.
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            max_workers=min(self._settings.max_workers, self.topic.partitions),
-            fetch_max_wait_ms=self._settings.fetch_max_wait_ms,
-            # The body is decoded here, with envelope checks and DLQ on failure;
-            # FastStream's own JSON decoding would fail before our handler ran.
-            decoder=_raw_body,
-        )
-        subscriber(self.handle)
-
-    async def handle(self, message: KafkaMessage) -> None:
-        record: ConsumerRecord = message.raw_message  # type: ignore[assignment]
-        await self.process(record)
-
-    async def process(self, record: ConsumerRecord) -> str:
-        """Applies one record; returns the outcome label. Never raises for a bad message."""
+    async def process_batch(self, records: Sequence[ConsumerRecord]) -> list[str]:
+        """Applies one partition's records in order; returns their outcomes. Never raises
+        for a bad message."""
+        if len(records) == 1:
+            return [await self.process(records[0])]
         started = time.perf_counter()
+        outcomes: list[str] = ["ignored"] * len(records)
+        pending: list[tuple[int, _Pending]] = []
+        for index, record in enumerate(records):
+            try:
+                decoded = self._decode(record)
+            except PermanentError as exc:
+                with self._span(record) as span:
+                    await self._dead_letter(record, exc.reason, exc.code)
+                    span.set_attribute("careflow.outcome", "dead_lettered")
+                outcomes[index] = "dead_lettered"
+                continue
+            entry = self._handlers.get(decoded.envelope.type)
+            if entry is not None:
+                span = self._start_span(record)
+                pending.append((index, _Pending(record, decoded, entry[1], span)))
+        if pending:
+            if await self._apply_together([p for _, p in pending]):
+                for index, item in pending:
+                    outcomes[index] = item.outcome
+                    item.span.set_attribute("careflow.outcome", item.outcome)
+                    item.span.end()
+            else:
+                for index, item in pending:
+                    with trace.use_span(item.span, end_on_exit=True):
+                        outcomes[index] = await self._apply_with_retries(
+                            item.decoded, item.handler, item.record
+                        )
+                        item.span.set_attribute("careflow.outcome", outcomes[index])
+        elapsed = time.perf_counter() - started
+        for record, outcome in zip(records, outcomes, strict=True):
+            labels = {"topic": record.topic, "group": self.group, "outcome": outcome}
+            CONSUMER_METRICS.messages.add(1, labels)
+            CONSUMER_METRICS.duration.record(elapsed, labels)
+        return outcomes
+
+    async def _apply_together(self, batch: list[_Pending]) -> bool:
+        """One transaction for the whole batch; False (and nothing applied) if any part
+        failed, so the caller applies it message by message."""
+        try:
+            async with self._uow_factory() as uow:
+                claimed = set(
+                    (
+                        await uow.session.execute(
+                            CLAIM_INBOX_MANY,
+                            {
+                                "consumer": self.group,
+                                "topic": batch[0].record.topic,
+                                "event_ids": [p.decoded.envelope.id for p in batch],
+                                "event_types": [p.decoded.envelope.type for p in batch],
+                            },
+                        )
+                    ).scalars()
+                )
+                for item in batch:
+                    event_id = item.decoded.envelope.id
+                    if event_id not in claimed:
+                        item.outcome = "duplicate"
+                        continue
+                    claimed.discard(event_id)  # the same id twice in one batch: once
+                    with trace.use_span(item.span, end_on_exit=False):
+                        await item.handler(item.decoded.event, item.decoded.envelope, uow)
+                await uow.commit()
+            return True
+        except Exception as exc:
+            log.info(
+                "batch of %d rolled back (%s); applying one by one", len(batch), type(exc).__name__
+            )
+            for item in batch:
+                item.outcome = "processed"
+            return False
+
+    def _start_span(self, record: ConsumerRecord) -> Span:
         carrier = {
             k: v.decode(errors="replace")
             for k, v in record.headers or ()
             if k in ("traceparent", "tracestate")
         }
-        with tracer.start_as_current_span(
+        return tracer.start_span(
             f"{record.topic} process",
             context=propagate.extract(carrier),
             kind=SpanKind.CONSUMER,
@@ -145,7 +217,15 @@ class EventConsumer(Generic[U]):
                 "messaging.destination.partition.id": str(record.partition),
                 "messaging.kafka.offset": record.offset,
             },
-        ) as span:
+        )
+
+    def _span(self, record: ConsumerRecord) -> Any:
+        return trace.use_span(self._start_span(record), end_on_exit=True)
+
+    async def process(self, record: ConsumerRecord) -> str:
+        """Applies one record; returns the outcome label. Never raises for a bad message."""
+        started = time.perf_counter()
+        with self._span(record) as span:
             outcome = await self._process_with_retries(record)
             span.set_attribute("careflow.outcome", outcome)
         labels = {"topic": record.topic, "group": self.group, "outcome": outcome}
@@ -162,11 +242,16 @@ class EventConsumer(Generic[U]):
         entry = self._handlers.get(decoded.envelope.type)
         if entry is None:
             return "ignored"  # a known type this consumer does not act on
+        return await self._apply_with_retries(decoded, entry[1], record)
+
+    async def _apply_with_retries(
+        self, decoded: Decoded, handler: Callable[..., Awaitable[None]], record: ConsumerRecord
+    ) -> str:
         retrying = self._retrying.copy()
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._apply(decoded, entry[1], record)
+                    return await self._apply(decoded, handler, record)
         except PermanentError as exc:
             await self._dead_letter(record, exc.reason, exc.code)
         except Exception as exc:
@@ -250,7 +335,7 @@ class EventConsumer(Generic[U]):
         )
         retrying = AsyncRetrying(
             retry=retry_if_exception(is_transient),
-            wait=wait_exponential_jitter(multiplier=0.2, max=self._settings.retry_max_seconds),
+            wait=wait_exponential_jitter(multiplier=0.2, max=self.settings.retry_max_seconds),
             reraise=True,
         )
         async for attempt in retrying:
@@ -264,7 +349,3 @@ class EventConsumer(Generic[U]):
                     group=self.group,
                 )
         CONSUMER_METRICS.dead_letters.add(1, {"topic": record.topic, "code": code})
-
-
-async def _raw_body(message: Any) -> bytes:
-    return message.body  # type: ignore[no-any-return]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
-from faststream.kafka import KafkaBroker
+from aiokafka.structs import TopicPartition
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -22,10 +22,11 @@ from careflow.shared.db.migrate import upgrade_async
 from careflow.shared.db.unit_of_work import SqlUnitOfWork
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.messaging.producer import create_producer
+from careflow.shared.messaging.subscription import Subscription
 from careflow.shared.messaging.topics import TopicKeeper, ensure_topics
 from careflow.shared.outbox.relay import OutboxRelay
-from careflow.shared.service.tasks import cancel_and_wait
 from careflow.shared.settings import ServiceSettings
+from careflow.shared.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ BackgroundTask = Callable[["ServiceRuntime"], Coroutine[object, object, None]]
 
 @dataclass
 class ServiceRuntime:
-    """Engine, producer, subscribers, relay and topic keeper of one process."""
+    """Engine, producer, subscriptions, relay and topic keeper of one process."""
 
     settings: ServiceSettings
     name: str
@@ -49,7 +50,7 @@ class ServiceRuntime:
     engine: AsyncEngine = field(init=False)
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     producer: AIOKafkaProducer = field(init=False)
-    broker: KafkaBroker = field(init=False)
+    subscriptions: list[Subscription] = field(init=False)
     keeper: TopicKeeper = field(init=False)
     relay: OutboxRelay = field(init=False)
     consumers: list[EventConsumer[SqlUnitOfWork]] = field(init=False)
@@ -84,28 +85,31 @@ class ServiceRuntime:
         self.relay = OutboxRelay(
             self.engine, self.producer, settings.relay, service=self.name, broker_health=self.keeper
         )
-        self.broker = self._build_broker()
-        await self.broker.start()
+        await self._subscribe()
         self._spawn(self.keeper.run(), "topic-keeper")
         if settings.relay.enabled:
             self._spawn(self.relay.run(), "outbox-relay")
         for task in self.background:
             self._spawn(task(self), getattr(task, "__name__", "background"))
 
-    def _build_broker(self) -> KafkaBroker:
-        settings = self.settings
-        broker = KafkaBroker(
-            settings.broker.bootstrap_servers,
-            client_id=f"{self.name}-consumer",
-            request_timeout_ms=settings.broker.request_timeout_ms,
-            # Per-message "Received/Processed" lines belong at DEBUG, not in production logs.
-            log_level=logging.DEBUG,
-        )
+    async def _subscribe(self) -> None:
         if not hasattr(self, "consumers"):
             self.consumers = list(self.consumer_factory(self) if self.consumer_factory else ())
-        for consumer in self.consumers:
-            consumer.attach(broker)
-        return broker
+        self.subscriptions = [
+            Subscription(consumer, self.settings.broker, client_id=f"{self.name}-consumer")
+            for consumer in self.consumers
+        ]
+        for subscription in self.subscriptions:
+            await subscription.start()
+
+    async def _unsubscribe(self) -> None:
+        for subscription in self.subscriptions:
+            await subscription.stop()
+        self.subscriptions = []
+
+    def assignments(self) -> list[set[TopicPartition]]:
+        """Partitions per group member of every subscription (empty until joined)."""
+        return [owned for s in self.subscriptions for owned in s.assignments()]
 
     async def _recover_lost_broker(self, since: datetime) -> None:
         """The broker lost its topics: re-publish what it may have lost, re-subscribe.
@@ -118,9 +122,8 @@ class ServiceRuntime:
         async with self.engine.begin() as conn:
             result = await conn.execute(REPUBLISH_SQL, {"since": since})
         log.warning("broker lost state: re-publishing %d events", result.rowcount)
-        await self.broker.stop()
-        self.broker = self._build_broker()
-        await self.broker.start()
+        await self._unsubscribe()
+        await self._subscribe()
 
     async def _wait_for_broker(self, attempts: int = 60) -> None:
         for attempt in range(attempts):
@@ -143,7 +146,7 @@ class ServiceRuntime:
         for task in self._tasks:
             await cancel_and_wait(task)
         self._tasks.clear()
-        await self.broker.stop()
+        await self._unsubscribe()
         await self.producer.stop()
         await self.engine.dispose()
 
