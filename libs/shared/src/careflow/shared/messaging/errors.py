@@ -6,6 +6,20 @@ import asyncpg
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+# SQLSTATE classes and codes that heal by themselves: connection exceptions (08),
+# operator intervention such as a server restart (57P), insufficient resources (53),
+# serialization failure and deadlock (40001, 40P01) — retrying the transaction is the cure.
+_TRANSIENT_SQLSTATE_PREFIXES = ("08", "53", "57P")
+_TRANSIENT_SQLSTATES = frozenset({"40001", "40P01"})
+
+_TRANSIENT_DRIVER_ERRORS = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.TooManyConnectionsError,
+)
+
 
 class PermanentError(Exception):
     """Retrying cannot help (bad schema, unknown type or version): dead-letter it."""
@@ -25,8 +39,23 @@ def is_transient(exc: BaseException) -> bool:
     """Infrastructure failures are retried without limit; they heal by themselves."""
     if isinstance(exc, RetryLater | OSError | ConnectionError | KafkaError | TimeoutError):
         return True
-    if isinstance(exc, asyncpg.PostgresConnectionStatusError | asyncpg.InterfaceError):
+    if isinstance(exc, _TRANSIENT_DRIVER_ERRORS):
         return True
     if isinstance(exc, OperationalError | InterfaceError):
         return True
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or _has_transient_sqlstate(exc)
+    return False
+
+
+def _has_transient_sqlstate(exc: DBAPIError) -> bool:
+    # SQLAlchemy's asyncpg adapter keeps the driver's exception as the cause of `orig`.
+    for candidate in (exc.orig, getattr(exc.orig, "__cause__", None)):
+        if isinstance(candidate, _TRANSIENT_DRIVER_ERRORS):
+            return True
+        sqlstate = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if isinstance(sqlstate, str) and (
+            sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
+        ):
+            return True
+    return False
