@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.synced
 
-.PHONY: venv run test lint contracts contracts-check bench lock clean-var
+.PHONY: venv run demo test lint contracts contracts-check bench lock clean-var
 
 venv: $(STAMP)
 
@@ -22,6 +22,10 @@ lock:
 
 run: venv
 	$(BIN)/careflow-local run
+
+# A scripted scenario against the suite `make run` started (in another terminal).
+demo: venv
+	$(BIN)/python -m careflow.shared.local.demo
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -12,7 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from careflow.contracts.cases import CaseSubmitted
+from careflow.contracts.registry import INTAKE_CASES
+from careflow.contracts.workqueue import QueueItemAdded
 from careflow.intake.entrypoints.api.app import create_app as create_intake
 from careflow.intake.settings import CloserSettings
 from careflow.intake.settings import Settings as IntakeSettings
@@ -25,6 +32,7 @@ from careflow.shared.settings import (
     DatabaseSettings,
     RelaySettings,
 )
+from careflow.shared.testing.probe_service import publish_raw
 from careflow.workqueue.entrypoints.api.app import create_app as create_workqueue
 from careflow.workqueue.settings import Settings as WorkqueueSettings
 
@@ -44,6 +52,16 @@ class Suite:
     clock: Clock
     org: str
     sign: Any
+    bootstrap: str
+    databases: dict[str, str]  # service name -> its database URL
+
+    async def rows(self, service: str, sql: str, **params: Any) -> list[Any]:
+        engine = create_async_engine(self.databases[service])
+        try:
+            async with engine.connect() as conn:
+                return list(await conn.execute(text(sql), params))
+        finally:
+            await engine.dispose()
 
     def auth(self, principal: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.sign(principal)}"}
@@ -105,9 +123,13 @@ async def suite(postgres, kafka, tmp_path: Path) -> AsyncIterator[Suite]:  # typ
         "auth": auth,
     }
     clock = Clock()
+    databases = {
+        "intake": await postgres.create_database("intake"),
+        "workqueue": await postgres.create_database("workqueue"),
+    }
     intake = create_intake(
         IntakeSettings(
-            database=DatabaseSettings(url=await postgres.create_database("intake")),
+            database=DatabaseSettings(url=databases["intake"]),
             closer=CloserSettings(enabled=True, poll_seconds=0.2),
             consumer_group=f"intake-{uuid.uuid4().hex[:8]}",
             consumers_enabled=True,
@@ -117,7 +139,7 @@ async def suite(postgres, kafka, tmp_path: Path) -> AsyncIterator[Suite]:  # typ
     )
     workqueue = create_workqueue(
         WorkqueueSettings(
-            database=DatabaseSettings(url=await postgres.create_database("workqueue")),
+            database=DatabaseSettings(url=databases["workqueue"]),
             consumer_group=f"workqueue-{uuid.uuid4().hex[:8]}",
             **common,
         )
@@ -132,7 +154,8 @@ async def suite(postgres, kafka, tmp_path: Path) -> AsyncIterator[Suite]:  # typ
         httpx.AsyncClient(transport=httpx.ASGITransport(intake), base_url="http://i") as ic,
         httpx.AsyncClient(transport=httpx.ASGITransport(workqueue), base_url="http://w") as wc,
     ):
-        yield Suite(ic, wc, clock, f"org-{uuid.uuid4().hex[:8]}", sign)
+        org = f"org-{uuid.uuid4().hex[:8]}"
+        yield Suite(ic, wc, clock, org, sign, kafka.bootstrap_servers, databases)
         await asyncio.sleep(1.0)  # let relays finish in-flight publishes before stopping
 
 
@@ -196,3 +219,61 @@ async def test_two_professionals_taking_at_once_one_wins(suite: Suite):
         suite.workqueue.post(f"/queue/items/{case_id}/take", headers=suite.nurse("nurse-2")),
     )
     assert sorted(r.status_code for r in responses) == [200, 409]
+
+
+async def _published(bootstrap: str, topic: str, event_id: str) -> ConsumerRecord | None:
+    """The message carrying CloudEvents id `event_id` as it is on the topic (no group)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(INTAKE_CASES.partitions)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        pending = {tp for tp in partitions if ends[tp] > 0}
+        while pending:
+            for records in (await consumer.getmany(*pending, timeout_ms=500)).values():
+                for record in records:
+                    if dict(record.headers or ()).get("ce_id") == event_id.encode():
+                        return record
+            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+        return None
+    finally:
+        await consumer.stop()
+
+
+async def test_the_same_case_event_redelivered_makes_one_queue_item(suite: Suite):
+    case_id = (await suite.submit("resident-f"))["case_id"]
+    await eventually(lambda: suite.in_queue(case_id))
+    [(event_id,)] = await suite.rows(
+        "intake",
+        "SELECT event_id FROM outbox WHERE key = :k AND event_type = :t",
+        k=case_id,
+        t=CaseSubmitted.event_type,
+    )
+    # The very message intake's relay published: same key, body and CloudEvents id.
+    original = await _published(suite.bootstrap, INTAKE_CASES.name, str(event_id))
+    assert original is not None, "intake's CaseSubmitted is not on the topic"
+    again = (original.key, original.value, list(original.headers))
+    renamed_id = str(uuid.uuid4())
+    renamed = (
+        original.key,
+        original.value,
+        [(k, renamed_id.encode() if k == "ce_id" else v) for k, v in original.headers],
+    )
+    # Redelivered twice as it was, then announced once more under a new id; all on the
+    # case's partition, in this order.
+    await publish_raw(suite.bootstrap, INTAKE_CASES.name, [again, again, renamed])
+
+    async def renamed_consumed() -> bool:
+        inbox = "SELECT 1 FROM inbox WHERE event_id = :e"
+        return bool(await suite.rows("workqueue", inbox, e=renamed_id))
+
+    await eventually(renamed_consumed)  # so the two redeliveries before it were consumed too
+    assert [i["case_id"] for i in await suite.queue() if i["case_id"] == case_id] == [case_id]
+    items = "SELECT count(*) FROM queue_items WHERE case_id = :c"
+    assert await suite.rows("workqueue", items, c=case_id) == [(1,)]
+    added = "SELECT count(*) FROM outbox WHERE key = :k AND event_type = :t"
+    assert await suite.rows("workqueue", added, k=case_id, t=QueueItemAdded.event_type) == [(1,)]
+    inbox = "SELECT count(*) FROM inbox WHERE event_id = :e"
+    assert await suite.rows("workqueue", inbox, e=str(event_id)) == [(1,)]

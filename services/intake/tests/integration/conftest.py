@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from careflow.intake.bootstrap import MIGRATIONS
 from careflow.intake.entrypoints.api.app import create_app
-from careflow.intake.settings import CloserSettings, Settings
+from careflow.intake.settings import CloserSettings, ParkingSettings, Settings
 from careflow.shared.auth.claims import (
     AuthLevel,
     Child,
@@ -63,6 +63,9 @@ async def intake_db(fresh_database: str) -> str:
     return fresh_database
 
 
+PARKING_TIMEOUT_S = 600.0
+
+
 def intake_settings(
     db: str, bootstrap: str, jwks: Path, *, closer: bool = False, consumers: bool = False
 ) -> Settings:
@@ -75,6 +78,7 @@ def intake_settings(
         auth=AuthSettings(jwks_path=jwks / "jwks.json"),
         anonymous_pre_information_forms=["checkup-basic"],
         closer=CloserSettings(enabled=closer, poll_seconds=0.2),
+        parking=ParkingSettings(timeout_seconds=PARKING_TIMEOUT_S, sweep_seconds=0.2),
         # Each test its own group: a new member of a shared group waits for a rebalance.
         consumer_group=f"intake-{uuid.uuid4().hex[:8]}",
         consumers_enabled=consumers,
@@ -123,6 +127,26 @@ async def api(intake_db: str, kafka, keys) -> AsyncIterator[Api]:  # type: ignor
         api = Api(app, client, clock, intake_db, token_for)
         yield api
         await drain_outbox(api)
+
+
+@pytest.fixture
+async def worker(intake_db: str, kafka, keys) -> AsyncIterator[Api]:  # type: ignore[no-untyped-def]
+    """The service with its consumers and parked-event sweeper running."""
+    directory, kid, key = keys
+    settings = intake_settings(intake_db, kafka.bootstrap_servers, directory, consumers=True)
+    clock = Clock()
+    app = create_app(settings, clock=clock)
+
+    def token_for(principal: Principal) -> str:
+        return mint_token(
+            key, kid, principal, issuer=settings.auth.issuer, audience=settings.auth.audience
+        )
+
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://intake") as client,
+    ):
+        yield Api(app, client, clock, intake_db, token_for)
 
 
 async def drain_outbox(api: Api) -> None:

@@ -4,41 +4,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import httpx
-import pytest
 from aiokafka import AIOKafkaConsumer
 
 from careflow.contracts.envelope import Envelope
 from careflow.contracts.workqueue import QueueItemTaken
 from careflow.intake.application.case_changes import save_case
+from careflow.intake.application.on_queue_events import release_parked
 from careflow.intake.domain.case import Case
 from careflow.intake.domain.forms import Submitter, admit
-from careflow.intake.entrypoints.api.app import create_app
 from careflow.shared.testing.probe_service import publish_raw
 
-from .conftest import Api, Clock, intake_settings, professional, resident, symptom_form, wait_until
-
-
-@pytest.fixture
-async def worker(intake_db: str, kafka, keys) -> AsyncIterator[Api]:  # type: ignore[no-untyped-def]
-    settings = intake_settings(intake_db, kafka.bootstrap_servers, keys[0], consumers=True)
-    clock = Clock()
-    app = create_app(settings, clock=clock)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://intake") as client,
-    ):
-        from careflow.shared.auth.signing import mint_token
-
-        def token_for(p):  # type: ignore[no-untyped-def]
-            return mint_token(
-                keys[2], keys[1], p, issuer=settings.auth.issuer, audience=settings.auth.audience
-            )
-
-        yield Api(app, client, clock, intake_db, token_for)
+from .conftest import Api, professional, resident, symptom_form, wait_until
 
 
 async def _publish_taken(bootstrap: str, case_id: str, professional_id: str = "nurse-5") -> None:
@@ -68,16 +46,22 @@ async def _a_taken_case_can_no_longer_be_closed_by_the_resident(worker: Api, kaf
     assert page["taken_by"] == "nurse-5"
 
 
-async def _taken_for_a_case_not_yet_here_is_retried_until_it_applies(worker: Api, kafka) -> None:  # type: ignore[no-untyped-def]
+async def _taken_for_a_case_not_yet_here_is_parked_until_it_applies(worker: Api, kafka) -> None:  # type: ignore[no-untyped-def]
     case_id = uuid.uuid4()
     await _publish_taken(kafka.bootstrap_servers, str(case_id), "nurse-early")
+
+    async def parked() -> bool:
+        return bool(await worker.rows("SELECT id FROM parked_events WHERE case_id = :c", c=case_id))
+
+    await wait_until(parked)
     intake = worker.app.state.intake
-    now = intake.clock()
-    form_case = _case_with_id(case_id, now)
+    form_case = _case_with_id(case_id, intake.clock())
     async with intake.uow() as uow:
+        await release_parked(uow, form_case)  # what submit_form and create_case do
         await save_case(uow, form_case)
         await uow.commit()
-    assert await wait_until(lambda: _taken_by(worker, str(case_id))) == "nurse-early"
+    assert await _taken_by(worker, str(case_id)) == "nurse-early"
+    assert not await parked()
 
 
 def _case_with_id(case_id: uuid.UUID, now: datetime) -> Case:
@@ -164,9 +148,8 @@ async def _bookings_appear_on_the_case_even_when_they_arrive_first(worker: Api, 
 
 
 async def test_work_queue_and_booking_events_through_the_broker(worker: Api, kafka) -> None:  # type: ignore[no-untyped-def]
-    """One consumer group from the topics' start: every test's events name cases of its
-    own database, and an event for a case that never arrives is (rightly) retried
-    forever, so the scenarios share one service instance and one database."""
+    """One service instance for these scenarios (each starts a consumer group, which
+    takes seconds); events of other tests' cases, read from the topics' start, are parked."""
     await _a_taken_case_can_no_longer_be_closed_by_the_resident(worker, kafka)
-    await _taken_for_a_case_not_yet_here_is_retried_until_it_applies(worker, kafka)
+    await _taken_for_a_case_not_yet_here_is_parked_until_it_applies(worker, kafka)
     await _bookings_appear_on_the_case_even_when_they_arrive_first(worker, kafka)

@@ -36,18 +36,19 @@ class FakeUow:
     async def __aexit__(self, *exc: object) -> None:
         self._working = None  # uncommitted work is lost
 
-    async def claim_due(self, channel: str, now):  # type: ignore[no-untyped-def]
+    async def claim_due(self, channel: str, now, limit: int):  # type: ignore[no-untyped-def]
         d = self._store.delivery
         if not d.is_open or d.next_attempt_at > now:
-            return None
+            return []
         self._working = copy.deepcopy(d)
         self._working.history = []
-        return self._working
+        return [self._working]
 
-    async def get(self, resident_id):  # type: ignore[no-untyped-def]
-        return self._store.resident
+    async def get_many(self, resident_ids):  # type: ignore[no-untyped-def]
+        resident = self._store.resident
+        return {resident.resident_id: resident} if resident.resident_id in resident_ids else {}
 
-    async def save(self, delivery: Delivery, now) -> None:  # type: ignore[no-untyped-def]
+    async def save_outcomes(self, sent: list[Delivery], now) -> None:  # type: ignore[no-untyped-def]
         pass
 
     async def commit(self) -> None:

@@ -42,6 +42,26 @@ async def test_the_queue_sorts_by_urgency_then_age_filters_and_pages(service):
     assert ([i["case_id"] for i in page["items"]], page["total"]) == (order[2:4], 5)
 
 
+async def test_equal_urgency_and_age_are_ordered_by_case_id_so_pages_are_stable(service):
+    # The resident's name (domain.md's last key) is not on any topic: the case id is the
+    # final, unique key, so every read pages the same way and no item repeats or is skipped.
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    tied = [submitted(service.org, urgency="P2", submitted_at=at) for _ in range(7)]
+    urgent = submitted(service.org, urgency="P1", submitted_at=at)
+    await _queue(service, *reversed(tied), urgent)
+    me = service.token("pro-a")
+    expected = [str(urgent.case_id), *sorted(str(e.case_id) for e in tied)]
+    assert expected[1:] == [str(c) for c in sorted(e.case_id for e in tied)]  # uuid = text order
+
+    for _read in range(2):
+        listed = []
+        for offset in (0, 3, 6):
+            response = await service.client.get(f"/queue?limit=3&offset={offset}", headers=me)
+            assert response.status_code == 200, response.text
+            listed += [i["case_id"] for i in response.json()["items"]]
+        assert listed == expected
+
+
 async def test_another_organisations_professional_gets_404_and_sees_nothing(service):
     event = submitted(service.org)
     await _queue(service, event)

@@ -26,6 +26,21 @@ def test_the_case_id_breaks_ties(build):
     assert sorted([a, b], key=sort_key) == sorted([a, b], key=lambda i: i.case_id)
 
 
+def test_pages_of_items_equal_in_urgency_and_age_neither_repeat_nor_skip_any(build):
+    # domain.md's last key, the resident's name, is not known to the queue: with equal
+    # urgency and submission time only the case id orders them, the same on every read.
+    tied = [build.item(urgency="P2", submitted_minutes_ago=30) for _ in range(7)]
+    urgent = build.item(urgency="P1", submitted_minutes_ago=1)
+    items = [*reversed(tied), urgent]
+    pages = [
+        select(items, QueueQuery("org-1", limit=3, offset=offset), build.now)
+        for offset in (0, 3, 6)
+    ]
+    listed = [item.case_id for page in pages for item in page]
+    assert listed == [urgent.case_id, *sorted(item.case_id for item in tied)]
+    assert select(list(reversed(items)), QueueQuery("org-1", limit=3), build.now) == pages[0]
+
+
 def test_p0_is_at_the_top_of_every_group_queue_while_free(build):
     p0 = build.item(urgency="P0", group="doctors", submitted_minutes_ago=1)
     nurse_task = build.item(urgency="P1", group="nurses")

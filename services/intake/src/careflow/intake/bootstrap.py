@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from careflow.intake.adapters.dead_letters import ParkedDeadLetters
 from careflow.intake.adapters.unit_of_work import IntakeUnitOfWork
 from careflow.intake.application.actors import ResidentIds
 from careflow.intake.application.close_expired_proposals import ProposalCloser
 from careflow.intake.application.context import Clock, Intake
+from careflow.intake.application.parked_events import ParkedEventSweeper
 from careflow.intake.domain.forms import FormPolicy
+from careflow.intake.domain.parking import ParkingRules
 from careflow.intake.entrypoints.worker.subscribers import consumers
 from careflow.intake.settings import Settings
 from careflow.shared.service.runtime import ServiceRuntime
@@ -51,7 +54,19 @@ def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Wiring:
         intake, batch_size=settings.closer.batch_size, poll_seconds=settings.closer.poll_seconds
     )
     if settings.consumers_enabled:
-        runtime.consumer_factory = lambda rt: consumers(rt, uow)
+        runtime.consumer_factory = lambda rt: consumers(rt, uow, clock)
+
+        async def parked_event_sweeper(rt: ServiceRuntime) -> None:
+            # Built here: the producer that sends the dead letters exists once the runtime runs.
+            await ParkedEventSweeper(
+                intake,
+                ParkedDeadLetters(rt.producer, rt.topics),
+                ParkingRules(timedelta(seconds=settings.parking.timeout_seconds)),
+                batch_size=settings.parking.batch_size,
+                poll_seconds=settings.parking.sweep_seconds,
+            ).run()
+
+        runtime.background.append(parked_event_sweeper)
 
     async def proposal_closer(_: ServiceRuntime) -> None:
         await closer.run()

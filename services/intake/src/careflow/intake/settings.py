@@ -15,6 +15,18 @@ class CloserSettings(BaseModel):
     batch_size: int = Field(default=50, ge=1, le=1000)
 
 
+class ParkingSettings(BaseModel):
+    """Work-queue events about a case intake does not know: parked, then given up on."""
+
+    #: How long a parked event waits for its case before it is dead-lettered with the
+    #: reason (replayable with `careflow-dlq replay`). Intake creates every case
+    #: before workqueue can hear of it, so a case still unknown after this is an
+    #: event from another environment or a lost database, not a late arrival.
+    timeout_seconds: float = Field(default=3600.0, gt=0)
+    sweep_seconds: float = Field(default=30.0, gt=0)
+    batch_size: int = Field(default=100, ge=1, le=1000)
+
+
 class Settings(ServiceSettings):
     model_config = service_config("INTAKE_")
 
@@ -28,6 +40,7 @@ class Settings(ServiceSettings):
         default_factory=lambda: ["regular-checkup-general"]
     )
     closer: CloserSettings = CloserSettings()
+    parking: ParkingSettings = ParkingSettings()
     #: Kafka consumer group of intake's subscribers (one per service, shared by replicas).
     consumer_group: str = "intake"
     #: Off only for processes that serve HTTP alone (and in API-only tests).

@@ -14,13 +14,16 @@ from careflow.notification.adapters.email import SmtpEmailSender
 from careflow.notification.adapters.sms import FileSmsSink, HttpSmsSender
 from careflow.notification.adapters.templates import JinjaRenderer
 from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
+from careflow.notification.adapters.wakeup import Wakeup, listen
 from careflow.notification.application.context import Notifier, utc_now
-from careflow.notification.application.ports import Links
+from careflow.notification.application.pacing import Pacer
+from careflow.notification.application.ports import ChannelSender, Links
 from careflow.notification.domain.consent import EMAIL, SMS
 from careflow.notification.domain.delivery import RetryPolicy
 from careflow.notification.entrypoints.worker import sender as loops
 from careflow.notification.entrypoints.worker.subscribers import consumers as build_consumers
 from careflow.notification.settings import Settings
+from careflow.shared.db.engine import asyncpg_dsn
 from careflow.shared.service.runtime import ServiceRuntime
 
 NAME = "notification"
@@ -107,26 +110,42 @@ def _background(
         return []
     s = settings.sender
     smtp = settings.smtp
-    email = SmtpEmailSender(
-        host=smtp.host,
-        port=smtp.port,
-        sender=smtp.sender,
-        timeout=smtp.timeout_seconds,
-        start_tls=smtp.start_tls,
-        use_tls=smtp.use_tls,
-        username=smtp.username,
-        password=smtp.password.get_secret_value() if smtp.password else None,
-    )
+    wakeup = Wakeup()
 
-    async def email_sender(_runtime: ServiceRuntime) -> None:
+    async def delivery_listener(runtime: ServiceRuntime) -> None:
+        await listen(asyncpg_dsn(runtime.engine.url), wakeup, retry_seconds=s.idle_poll_seconds)
+
+    async def run_channel(channel: str, sender: ChannelSender, pacer: Pacer) -> None:
         await loops.channel_loop(
-            EMAIL,
+            channel,
             uow_factory,
-            email,
+            sender,
             notifier,
-            per_second=s.email_per_second,
+            pacer=pacer,
+            wakeup=wakeup,
+            workers=s.workers,
+            batch_size=s.batch_size,
             idle_poll_seconds=s.idle_poll_seconds,
         )
+
+    async def email_sender(_runtime: ServiceRuntime) -> None:
+        email = SmtpEmailSender(
+            host=smtp.host,
+            port=smtp.port,
+            sender=smtp.sender,
+            timeout=smtp.timeout_seconds,
+            start_tls=smtp.start_tls,
+            use_tls=smtp.use_tls,
+            username=smtp.username,
+            password=smtp.password.get_secret_value() if smtp.password else None,
+            max_messages_per_connection=smtp.max_messages_per_connection,
+            max_idle_seconds=smtp.max_idle_seconds,
+        )
+        pacer = Pacer(per_second=s.email_per_second, concurrency=s.email_concurrency)
+        try:
+            await run_channel(EMAIL, email, pacer)
+        finally:
+            await email.close()
 
     async def sms_sender(_runtime: ServiceRuntime) -> None:
         sms = settings.sms
@@ -135,23 +154,18 @@ def _background(
                 base_url=sms.provider_url,
                 token=sms.token.get_secret_value(),
                 timeout=sms.timeout_seconds,
+                connections=s.sms_concurrency,
             )
             if sms.provider_url
             else FileSmsSink(sms.sink_dir)
         )
+        pacer = Pacer(per_second=s.sms_per_second, concurrency=s.sms_concurrency)
         try:
-            await loops.channel_loop(
-                SMS,
-                uow_factory,
-                channel,
-                notifier,
-                per_second=s.sms_per_second,
-                idle_poll_seconds=s.idle_poll_seconds,
-            )
+            await run_channel(SMS, channel, pacer)
         finally:
             await channel.close()
 
     async def parking_sweeper(_runtime: ServiceRuntime) -> None:
         await loops.parking_loop(uow_factory, notifier, every=s.park_check_seconds)
 
-    return [email_sender, sms_sender, parking_sweeper]
+    return [delivery_listener, email_sender, sms_sender, parking_sweeper]

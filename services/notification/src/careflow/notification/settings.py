@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from careflow.shared.settings import ServiceSettings, service_config
+from careflow.shared.settings import ConsumerSettings, ServiceSettings, service_config
 
 _DEV_KEY = "local-development-only-resident-id-key"
 
@@ -22,6 +22,9 @@ class SmtpSettings(BaseModel):
     use_tls: bool = False
     username: str | None = None
     password: SecretStr | None = None
+    #: Connections are reused: closed after this many messages or this long idle.
+    max_messages_per_connection: int = Field(default=100, ge=1)
+    max_idle_seconds: float = Field(default=30.0, gt=0)
 
 
 class SmsSettings(BaseModel):
@@ -35,9 +38,19 @@ class SmsSettings(BaseModel):
 
 class SenderSettings(BaseModel):
     enabled: bool = True
-    #: Messages per second per channel (provider and relay limits); 0 = unlimited.
+    #: Provider limit per channel, per replica: never more messages than this in any
+    #: one-second window at the SMTP relay / SMS provider; 0 = unlimited.
     email_per_second: float = Field(default=20.0, ge=0)
     sms_per_second: float = Field(default=10.0, ge=0)
+    #: Sends in flight per channel (= SMTP connections kept open, at most).
+    email_concurrency: int = Field(default=8, ge=1, le=100)
+    sms_concurrency: int = Field(default=8, ge=1, le=100)
+    #: Deliveries claimed (and committed) per transaction; also the most a crash
+    #: between sending and committing can send twice per pass.
+    batch_size: int = Field(default=20, ge=1, le=500)
+    #: Passes in flight per channel: one claims and commits while another sends.
+    workers: int = Field(default=2, ge=1, le=16)
+    #: An idle sender looks for due deliveries at least this often (a NOTIFY wakes it sooner).
     idle_poll_seconds: float = Field(default=1.0, gt=0)
     retry_initial_seconds: float = Field(default=5.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
@@ -45,6 +58,19 @@ class SenderSettings(BaseModel):
     #: A request for a resident with no contact data yet waits this long, then is suppressed.
     park_timeout_seconds: float = Field(default=24 * 3600.0, gt=0)
     park_check_seconds: float = Field(default=30.0, gt=0)
+
+
+class NotificationConsumerSettings(ConsumerSettings):
+    """The platform's consumer settings with two group members per topic, not six.
+
+    Each member applies a partition's whole fetched batch in one transaction, so more
+    members add little but hold database connections the senders need (pool 10 + 10
+    >= 5 topics x 2 members + 2 x 2 sender passes + the parking sweeper), and each
+    member's join costs a rebalance. A subclass, not a default instance, so that
+    setting another NOTIFICATION_CONSUMER__* variable keeps this default.
+    """
+
+    max_workers: int = Field(default=2, ge=1)
 
 
 class Settings(ServiceSettings):
@@ -66,6 +92,17 @@ class Settings(ServiceSettings):
     smtp: SmtpSettings = SmtpSettings()
     sms: SmsSettings = SmsSettings()
     sender: SenderSettings = SenderSettings()
+    consumer: NotificationConsumerSettings = NotificationConsumerSettings()
+
+    @field_validator("consumer", mode="before")
+    @classmethod
+    def _platform_consumer_settings(cls, value: object) -> object:
+        # The platform's ConsumerSettings (tests, shared code): what it sets explicitly.
+        if isinstance(value, ConsumerSettings) and not isinstance(
+            value, NotificationConsumerSettings
+        ):
+            return value.model_dump(exclude_unset=True)
+        return value
 
     @model_validator(mode="after")
     def _real_secrets_outside_local(self) -> Settings:

@@ -167,3 +167,24 @@ bookings = Table(
     Column("cancelled_at", DateTime(timezone=True)),
     Column("cancelled_by", String(20)),
 )
+
+# Work-queue events about a case intake does not know (yet), kept instead of retried:
+# a retry would hold the whole partition. Written in the consumer's transaction
+# with the inbox row, so never lost; applied when the case arrives, dead-lettered
+# (with the envelope stored here) when it does not arrive in time.
+parked_events = Table(
+    "parked_events",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("case_id", UUID(as_uuid=True), nullable=False),
+    Column("topic", String(249), nullable=False),
+    Column("consumer", String(200), nullable=False),
+    Column("event_id", String(200), nullable=False),
+    Column("event_type", String(200), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("parked_at", DateTime(timezone=True), nullable=False),
+    Index("ix_parked_events_case_id_id", "case_id", "id"),
+    Index("ix_parked_events_parked_at", "parked_at"),
+)

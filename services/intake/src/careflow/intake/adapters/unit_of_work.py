@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
+from careflow.intake.adapters.parked_events import ParkedEventRepository
 from careflow.intake.adapters.repository import (
     AuditLog,
     BookingRepository,
@@ -18,6 +19,7 @@ class IntakeUnitOfWork(SqlUnitOfWork):
     residents: ResidentRepository
     audit: AuditLog
     bookings: BookingRepository
+    parked: ParkedEventRepository
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -25,4 +27,5 @@ class IntakeUnitOfWork(SqlUnitOfWork):
         self.residents = ResidentRepository(self.session)
         self.audit = AuditLog(self.session)
         self.bookings = BookingRepository(self.session)
+        self.parked = ParkedEventRepository(self.session)
         return self

@@ -7,6 +7,7 @@ from uuid import UUID
 from careflow.intake.application.actors import ProfessionalActor
 from careflow.intake.application.case_changes import save_case
 from careflow.intake.application.context import Intake
+from careflow.intake.application.on_queue_events import release_parked
 from careflow.intake.domain.case import Case
 
 
@@ -31,6 +32,7 @@ async def create_case(
         now=intake.clock(),
     )
     async with intake.uow() as uow:
+        await release_parked(uow, case)
         await save_case(uow, case)
         await uow.commit()
     return case.id

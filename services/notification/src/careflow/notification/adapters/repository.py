@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,31 +19,84 @@ from careflow.notification.adapters.tables import (
     resident_contacts,
 )
 from careflow.notification.domain.contacts import ResidentContact
-from careflow.notification.domain.delivery import OPEN, Delivery, Step
+from careflow.notification.domain.delivery import OPEN, Delivery
 from careflow.notification.domain.notification import DECIDED, PARKED, NotificationRequest
 
 _CONTACT_FIELDS = [f.name for f in dataclasses.fields(ResidentContact)]
 _DELIVERY_FIELDS = [f.name for f in dataclasses.fields(Delivery) if f.name != "history"]
+#: What sending changes on a delivery (the rest is fixed when it is queued).
+_OUTCOME_FIELDS = ["status", "reason", "attempts", "next_attempt_at", "sent_at", "provider_ref"]
+# Built once: executed with one parameter set per delivery (asyncpg executemany).
+_SAVE_OUTCOME = (
+    update(deliveries)
+    .where(deliveries.c.delivery_id == bindparam("b_delivery_id"))
+    .values({name: bindparam(f"b_{name}") for name in [*_OUTCOME_FIELDS, "updated_at"]})
+)
+
+
+# Plain SQL on purpose: SQLAlchemy does not cache compiled ON CONFLICT inserts, and
+# these run for every notification (as the platform's inbox claim does).
+_ADD_NOTIFICATION = text(
+    "INSERT INTO notifications (notification_id, resident_id, purpose, channels, link, case_id, "
+    "deadline, not_before, status, source, received_at) "
+    "VALUES (:notification_id, :resident_id, :purpose, CAST(:channels AS jsonb), :link, "
+    ":case_id, :deadline, :not_before, :status, :source, :received_at) "
+    "ON CONFLICT (notification_id) DO NOTHING RETURNING notification_id"
+)
+# The delivery and its first step together; nothing when the delivery exists already.
+_ADD_DELIVERY = text(
+    "WITH added AS ("
+    "INSERT INTO deliveries (delivery_id, notification_id, channel, created_at, resident_id, "
+    "recipient, subject, body, status, reason, attempts, next_attempt_at, sent_at, "
+    "provider_ref, updated_at) "
+    "VALUES (:delivery_id, :notification_id, :channel, :created_at, :resident_id, "
+    ":recipient, :subject, :body, :status, :reason, :attempts, :next_attempt_at, :sent_at, "
+    ":provider_ref, :updated_at) "
+    "ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id) "
+    "INSERT INTO delivery_steps (delivery_id, status, code, attempt, at) "
+    "SELECT delivery_id, CAST(:step_status AS varchar), CAST(:step_code AS varchar), "
+    "CAST(:step_attempt AS integer), CAST(:step_at AS timestamptz) FROM added"
+)
 
 
 class SqlContacts:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, resident_id: UUID, *, lock: bool = False) -> ResidentContact | None:
+    async def get(
+        self, resident_id: UUID, *, lock: bool = False, share: bool = False
+    ) -> ResidentContact | None:
         stmt = select(resident_contacts).where(resident_contacts.c.resident_id == resident_id)
-        row = (await self._session.execute(stmt.with_for_update() if lock else stmt)).first()
+        if lock or share:
+            stmt = stmt.with_for_update(read=share and not lock)
+        row = (await self._session.execute(stmt)).first()
         return None if row is None else ResidentContact(**row._mapping)
 
-    async def lock_new(self, resident_id: UUID) -> ResidentContact:
-        """The resident's row, created empty if missing, locked for this transaction."""
+    async def get_many(self, resident_ids: set[UUID]) -> dict[UUID, ResidentContact]:
+        if not resident_ids:
+            return {}
+        stmt = select(resident_contacts).where(resident_contacts.c.resident_id.in_(resident_ids))
+        rows = await self._session.execute(stmt)
+        return {row.resident_id: ResidentContact(**row._mapping) for row in rows}
+
+    async def lock_new(self, resident_id: UUID, *, share: bool = False) -> ResidentContact:
+        """The resident's row, created empty if missing, locked for this transaction.
+
+        `share`: a FOR SHARE lock, for readers that must not interleave with a
+        change (FOR UPDATE) but may run alongside each other: no lock-order
+        deadlocks between consumers that only read the row.
+        """
+        if share:  # the row nearly always exists: one statement instead of two
+            contact = await self.get(resident_id, share=True)
+            if contact is not None:
+                return contact
         empty = ResidentContact(resident_id)
         await self._session.execute(
             pg_insert(resident_contacts)
             .values(**_values(empty, _CONTACT_FIELDS))
             .on_conflict_do_nothing(index_elements=["resident_id"])
         )
-        contact = await self.get(resident_id, lock=True)
+        contact = await self.get(resident_id, lock=not share, share=share)
         assert contact is not None
         return contact
 
@@ -62,14 +116,9 @@ class SqlNotifications:
         """Records the request once; False when this notification_id was seen before."""
         values = dataclasses.asdict(request) | {
             "status": status,
-            "channels": list(request.channels),
+            "channels": json.dumps(list(request.channels)),
         }
-        result = await self._session.execute(
-            pg_insert(notifications)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["notification_id"])
-            .returning(notifications.c.notification_id)
-        )
+        result = await self._session.execute(_ADD_NOTIFICATION, values)
         return result.first() is not None
 
     async def parked(self, resident_id: UUID) -> list[NotificationRequest]:
@@ -113,18 +162,22 @@ class SqlDeliveries:
         self._session = session
 
     async def add(self, delivery: Delivery) -> None:
-        values = _values(delivery, _DELIVERY_FIELDS) | {"updated_at": delivery.created_at}
-        result = await self._session.execute(
-            pg_insert(deliveries)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=["delivery_id"])
-            .returning(deliveries.c.delivery_id)
-        )
-        if result.first() is not None:
-            await self._add_steps(delivery.delivery_id, delivery.history)
+        await self.add_all([delivery])
 
-    async def claim_due(self, channel: str, now: datetime) -> Delivery | None:
-        """The oldest due delivery of `channel`, locked; other replicas skip it."""
+    async def add_all(self, queued: list[Delivery]) -> None:
+        """New deliveries (queued or suppressed, one step each), each with its first step;
+        a delivery already there is left as it is. One round trip for the lot."""
+        if not queued:
+            return
+        rows = []
+        for delivery in queued:
+            (step,) = delivery.history  # a new delivery has exactly its first step
+            values = _values(delivery, _DELIVERY_FIELDS) | {"updated_at": delivery.created_at}
+            rows.append(values | {f"step_{k}": v for k, v in dataclasses.asdict(step).items()})
+        await self._session.execute(_ADD_DELIVERY, rows)
+
+    async def claim_due(self, channel: str, now: datetime, limit: int = 1) -> list[Delivery]:
+        """Up to `limit` due deliveries of `channel`, oldest first, locked; others skip them."""
         stmt = (
             select(deliveries)
             .where(
@@ -133,24 +186,40 @@ class SqlDeliveries:
                 deliveries.c.next_attempt_at <= now,
             )
             .order_by(deliveries.c.next_attempt_at)
-            .limit(1)
+            .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        row = (await self._session.execute(stmt)).first()
-        if row is None:
-            return None
-        fields = {k: v for k, v in row._mapping.items() if k in _DELIVERY_FIELDS}
-        return Delivery(**fields)
+        return [
+            Delivery(**{k: v for k, v in row._mapping.items() if k in _DELIVERY_FIELDS})
+            for row in await self._session.execute(stmt)
+        ]
 
-    async def save(self, delivery: Delivery, now: datetime) -> None:
-        """Writes the new state and appends the steps taken since it was loaded."""
-        values = _values(delivery, _DELIVERY_FIELDS) | {"updated_at": now}
-        await self._session.execute(
-            update(deliveries)
-            .where(deliveries.c.delivery_id == delivery.delivery_id)
-            .values(**values)
+    async def next_due_at(self, channel: str) -> datetime | None:
+        """When the next open delivery of `channel` falls due (it may be now or past)."""
+        stmt = select(func.min(deliveries.c.next_attempt_at)).where(
+            deliveries.c.channel == channel, deliveries.c.status.in_(OPEN)
         )
-        await self._add_steps(delivery.delivery_id, delivery.history)
+        return (await self._session.execute(stmt)).scalar_one()  # type: ignore[no-any-return]
+
+    async def save_outcomes(self, sent: list[Delivery], now: datetime) -> None:
+        """Writes each delivery's new state and appends the steps taken since it was claimed."""
+        if not sent:
+            return
+        await self._session.execute(
+            _SAVE_OUTCOME,
+            [
+                {f"b_{k}": v for k, v in _values(d, ["delivery_id", *_OUTCOME_FIELDS]).items()}
+                | {"b_updated_at": now}
+                for d in sent
+            ],
+        )
+        steps = [
+            dataclasses.asdict(step) | {"delivery_id": d.delivery_id}
+            for d in sent
+            for step in d.history
+        ]
+        if steps:
+            await self._session.execute(delivery_steps.insert(), steps)
 
     async def of_notifications(self, ids: list[UUID]) -> list[dict[str, Any]]:
         if not ids:
@@ -171,13 +240,6 @@ class SqlDeliveries:
             .order_by(delivery_steps.c.id)
         )
         return [dict(row._mapping) for row in await self._session.execute(stmt)]
-
-    async def _add_steps(self, delivery_id: UUID, steps: list[Step]) -> None:
-        if steps:
-            await self._session.execute(
-                delivery_steps.insert(),
-                [dataclasses.asdict(s) | {"delivery_id": delivery_id} for s in steps],
-            )
 
 
 def _values(obj: object, names: list[str]) -> dict[str, Any]:

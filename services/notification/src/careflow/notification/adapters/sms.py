@@ -22,9 +22,15 @@ _RETRYABLE = {408, 425, 429}
 
 
 class HttpSmsSender:
-    def __init__(self, *, base_url: str, token: str = "", timeout: float = 10.0) -> None:
+    def __init__(
+        self, *, base_url: str, token: str = "", timeout: float = 10.0, connections: int = 8
+    ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._client = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=timeout)
+        # Kept-alive connections, as many as sends run at once (the sender's pacing).
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        self._client = httpx.AsyncClient(
+            base_url=base_url, headers=headers, timeout=timeout, limits=limits
+        )
 
     async def send(self, message: OutgoingMessage) -> str | None:
         try:

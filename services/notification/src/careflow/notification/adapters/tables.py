@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text, Uuid, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Uuid,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from careflow.shared.db.metadata import new_metadata
@@ -98,4 +111,34 @@ delivery_steps = Table(
     Column("attempt", Integer, nullable=False),
     Column("at", TZ, nullable=False),
     Index("ix_delivery_steps_delivery", "delivery_id", "id"),
+)
+
+# Which organisation each of a resident's cases belongs to (intake's CaseSubmitted /
+# CaseCreatedByProfessional): a professional sees the notifications about their own
+# organisation's cases, and a resident's history only if they have one there.
+resident_cases = Table(
+    "resident_cases",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("resident_id", Uuid, nullable=False),
+    Column("organisation_id", String(128), nullable=False),
+    Column("opened_at", TZ, nullable=False),
+    Index("ix_resident_cases_resident_organisation", "resident_id", "organisation_id"),
+)
+
+# Every read of a resident's communication history by a professional: who, when,
+# which resident, what. Written in the read's own transaction.
+audit_records = Table(
+    "audit_records",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("at", TZ, nullable=False),
+    Column("professional_id", String(128), nullable=False),
+    Column("organisation_id", String(128), nullable=False),
+    Column("unit_id", String(128)),
+    Column("resident_id", Uuid, nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("items", Integer, nullable=False),
+    Index("ix_audit_records_organisation_at", "organisation_id", "at"),
+    Index("ix_audit_records_resident", "resident_id"),
 )

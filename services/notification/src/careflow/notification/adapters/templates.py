@@ -26,6 +26,8 @@ class JinjaRenderer:
             # Plain-text mail and SMS: nothing to escape (HTML templates would be).
             autoescape=select_autoescape(enabled_extensions=("html",), default=False),
             keep_trailing_newline=False,
+            # Templates ship with the code: no file check (a stat per render) on each use.
+            auto_reload=False,
         )
 
     def render(

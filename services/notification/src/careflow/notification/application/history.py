@@ -1,12 +1,29 @@
-"""The resident's communication history: every notification, its deliveries and their steps."""
+"""The resident's communication history: every notification, its deliveries and their steps.
+
+Residents (and guardians of children under 15) read all of it. A professional reads
+the notifications about cases of their own organisation, and only for a resident who
+has a case there; each such read is audited in its own transaction.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
+from careflow.notification.domain.errors import NotAllowed
+
+
+@dataclass(frozen=True)
+class ProfessionalReader:
+    """Who reads: from the professional's token."""
+
+    subject: str
+    organisation: str
+    unit: str | None = None
 
 
 async def communication_history(
@@ -15,9 +32,55 @@ async def communication_history(
     """Newest first; parked requests show with no deliveries yet. Addresses are never shown."""
     async with uow_factory() as uow:
         found = await uow.notifications.of_resident(resident_id, limit)
-        ids = [n["notification_id"] for n in found]
-        deliveries = await uow.deliveries.of_notifications(ids)
-        steps = await uow.deliveries.steps_of([d["delivery_id"] for d in deliveries])
+        return await _with_deliveries(found, uow)
+
+
+async def professional_history(
+    resident_id: UUID,
+    reader: ProfessionalReader,
+    uow_factory: Callable[[], NotificationUnitOfWork],
+    *,
+    now: datetime,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """The notifications about the reader's organisation's cases; the read is audited."""
+    async with uow_factory() as uow:
+        if not await uow.cases.has_case_in(resident_id, reader.organisation):
+            raise NotAllowed("No communication history found.")
+        found = await uow.cases.notifications_in(resident_id, reader.organisation, limit)
+        items = await _with_deliveries(found, uow)
+        # In the read's transaction: no read without its record.
+        await uow.audit.record(
+            at=now,
+            professional_id=reader.subject,
+            organisation_id=reader.organisation,
+            unit_id=reader.unit,
+            resident_id=resident_id,
+            action="read_communication_history",
+            items=len(items),
+        )
+        await uow.commit()
+    return items
+
+
+async def audit_log(
+    organisation: str,
+    uow_factory: Callable[[], NotificationUnitOfWork],
+    *,
+    resident_id: UUID | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """Who read which resident's communication history, newest first (one organisation)."""
+    async with uow_factory() as uow:
+        return await uow.audit.query(organisation, limit=limit, resident_id=resident_id)
+
+
+async def _with_deliveries(
+    found: list[dict[str, Any]], uow: NotificationUnitOfWork
+) -> list[dict[str, Any]]:
+    ids = [n["notification_id"] for n in found]
+    deliveries = await uow.deliveries.of_notifications(ids)
+    steps = await uow.deliveries.steps_of([d["delivery_id"] for d in deliveries])
     by_delivery: dict[UUID, list[dict[str, Any]]] = {}
     for step in steps:
         by_delivery.setdefault(step["delivery_id"], []).append(step)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.notifications import ProfessionalChatNotificationRequested
+from careflow.notification.adapters.telemetry import count_outcome
 from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
 from careflow.notification.application.context import Notifier
 from careflow.notification.application.planning import delivery_id, plan
@@ -28,10 +29,12 @@ async def on_notifying_event(
     request = request_for(event, notifier)
     if request is None:
         return
-    # Locking the resident's row orders this against a concurrent contact update:
-    # either that update sees this parked request, or this sees the update.
+    # Locking the resident's row orders this against a concurrent contact update
+    # (FOR UPDATE): either that update sees this parked request, or this sees the
+    # update. FOR SHARE, as this only reads: notifying events of one resident in
+    # concurrent batches (other partitions, other topics) never deadlock each other.
     assert request.resident_id is not None
-    contact = await uow.contacts.lock_new(request.resident_id)
+    contact = await uow.contacts.lock_new(request.resident_id, share=True)
     known = contact.consents_known
     if not await uow.notifications.add(request, DECIDED if known else PARKED):
         return  # the same notification, republished under another event id
@@ -65,8 +68,11 @@ async def _plan_and_store(
         default_time_zone=notifier.default_time_zone,
         reason_override=reason,
     )
+    await uow.deliveries.add_all(deliveries)
     for delivery in deliveries:
-        await uow.deliveries.add(delivery)
+        # Counted before the consumer commits: a batch rolled back and applied again
+        # one by one counts its decisions twice (rare; the database is the record).
+        count_outcome(delivery.channel, delivery.status)
 
 
 async def on_professional_chat(
@@ -98,6 +104,7 @@ async def on_professional_chat(
             body=text.body,
         )
     )
+    count_outcome(EMAIL, "queued")
 
 
 async def expire_parked(uow: NotificationUnitOfWork, notifier: Notifier, limit: int = 100) -> int:

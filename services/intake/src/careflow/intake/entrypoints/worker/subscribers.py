@@ -9,11 +9,13 @@ from careflow.contracts.envelope import Envelope
 from careflow.contracts.registry import BOOKINGS_APPOINTMENTS, WORKQUEUE_ITEMS
 from careflow.contracts.workqueue import QueueItemTaken, QueueItemTransferred
 from careflow.intake.adapters.unit_of_work import IntakeUnitOfWork
+from careflow.intake.application.context import Clock
 from careflow.intake.application.on_booking_events import (
     on_booking_cancelled,
     on_booking_confirmed,
 )
 from careflow.intake.application.on_queue_events import (
+    ParkingSpot,
     on_queue_item_taken,
     on_queue_item_transferred,
 )
@@ -22,27 +24,31 @@ from careflow.shared.service.runtime import ServiceRuntime
 
 
 def consumers(
-    runtime: ServiceRuntime, uow: Callable[[], IntakeUnitOfWork]
+    runtime: ServiceRuntime, uow: Callable[[], IntakeUnitOfWork], clock: Clock
 ) -> list[EventConsumer[IntakeUnitOfWork]]:
+    group: str = runtime.settings.consumer_group  # type: ignore[attr-defined]
     queue = EventConsumer(
         WORKQUEUE_ITEMS,
-        group=runtime.settings.consumer_group,  # type: ignore[attr-defined]
+        group=group,
         uow_factory=uow,
         producer=runtime.producer,
         settings=runtime.settings.consumer,
     )
+    parking = ParkingSpot(topic=WORKQUEUE_ITEMS.name, consumer=group, clock=clock)
 
     @queue.on(QueueItemTaken)
-    async def taken(event: QueueItemTaken, _: Envelope, uow: IntakeUnitOfWork) -> None:
-        await on_queue_item_taken(event, uow)
+    async def taken(event: QueueItemTaken, envelope: Envelope, uow: IntakeUnitOfWork) -> None:
+        await on_queue_item_taken(event, envelope, uow, parking=parking)
 
     @queue.on(QueueItemTransferred)
-    async def transferred(event: QueueItemTransferred, _: Envelope, uow: IntakeUnitOfWork) -> None:
-        await on_queue_item_transferred(event, uow)
+    async def transferred(
+        event: QueueItemTransferred, envelope: Envelope, uow: IntakeUnitOfWork
+    ) -> None:
+        await on_queue_item_transferred(event, envelope, uow, parking=parking)
 
     bookings = EventConsumer(
         BOOKINGS_APPOINTMENTS,
-        group=runtime.settings.consumer_group,  # type: ignore[attr-defined]
+        group=group,
         uow_factory=uow,
         producer=runtime.producer,
         settings=runtime.settings.consumer,

@@ -1,17 +1,27 @@
-"""The sender loops: one per channel (an SMTP outage never holds SMS back), and the parking
-sweeper. Started by the runtime as background tasks; replicas share rows via SKIP LOCKED."""
+"""The sender loops, one per channel (an SMTP outage never holds SMS back), and the parking
+sweeper. Started by the runtime as background tasks; replicas share rows via SKIP LOCKED.
+
+Per channel, `workers` passes run at once (while one waits on its sends, another
+claims and commits); each pass claims up to `batch_size` due deliveries and sends
+them concurrently, all passes of the channel sharing one Pacer (sends in flight,
+provider rate limit). An idle pass sleeps until a NOTIFY says deliveries were
+queued, the next retry falls due, or `idle_poll_seconds` pass.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 
 from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
+from careflow.notification.adapters.wakeup import Wakeup
 from careflow.notification.application.context import Notifier
 from careflow.notification.application.notify import expire_parked
+from careflow.notification.application.pacing import Pacer
 from careflow.notification.application.ports import ChannelSender
-from careflow.notification.application.send import send_next
+from careflow.notification.application.send import send_due
 
 log = logging.getLogger(__name__)
 
@@ -22,22 +32,58 @@ async def channel_loop(
     sender: ChannelSender,
     notifier: Notifier,
     *,
-    per_second: float,
+    pacer: Pacer,
+    wakeup: Wakeup,
+    workers: int,
+    batch_size: int,
     idle_poll_seconds: float,
 ) -> None:
-    """Sends due deliveries as fast as the channel's rate limit allows, then polls."""
-    spacing = 1.0 / per_second if per_second > 0 else 0.0
-    while True:
-        try:
-            status = await send_next(channel, uow_factory, sender, notifier)
-        except Exception as exc:  # the database is down, say: wait and try again
-            log.warning("%s sender failed: %s; retrying", channel, type(exc).__name__)
-            await asyncio.sleep(idle_poll_seconds)
-            continue
-        if status is None:
-            await asyncio.sleep(idle_poll_seconds)
-        elif spacing:
-            await asyncio.sleep(spacing)
+    """Sends due deliveries as fast as the channel's pacing allows, until cancelled."""
+
+    async def work() -> None:
+        while True:
+            woken = wakeup.current()  # taken before looking, so no wake-up is missed
+            try:
+                statuses = await send_due(
+                    channel, uow_factory, sender, notifier, limit=batch_size, pacer=pacer
+                )
+            except Exception as exc:  # the database is down, say: wait and try again
+                log.warning("%s sender failed: %s; retrying", channel, type(exc).__name__)
+                await asyncio.sleep(idle_poll_seconds)
+                continue
+            if not statuses:
+                wait = await _until_next_due(channel, uow_factory, notifier, idle_poll_seconds)
+                with contextlib.suppress(TimeoutError):
+                    # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a
+                    # cancellation that races the wake-up, and stopping would hang.
+                    async with asyncio.timeout(wait):
+                        await woken.wait()
+
+    async with asyncio.TaskGroup() as passes:
+        for _ in range(workers):
+            passes.create_task(work())
+
+
+async def _until_next_due(
+    channel: str,
+    uow_factory: Callable[[], NotificationUnitOfWork],
+    notifier: Notifier,
+    idle_poll_seconds: float,
+) -> float:
+    """Seconds until the next retry falls due, at most the idle poll.
+
+    A due row that could not be claimed is locked by another pass or replica:
+    its outcome, not a poll, will settle it, so that waits for the poll too.
+    """
+    try:
+        async with uow_factory() as uow:
+            due = await uow.deliveries.next_due_at(channel)
+    except Exception:
+        return idle_poll_seconds
+    if due is None:
+        return idle_poll_seconds
+    ahead = (due - notifier.clock()).total_seconds()
+    return min(ahead, idle_poll_seconds) if ahead > 0 else idle_poll_seconds
 
 
 async def parking_loop(

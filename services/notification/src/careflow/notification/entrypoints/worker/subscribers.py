@@ -19,7 +19,7 @@ from careflow.contracts.registry import (
 from careflow.contracts.topics import TopicSpec
 from careflow.contracts.workqueue import QueueItemMarkedIncomplete
 from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
-from careflow.notification.application import notify, residents
+from careflow.notification.application import cases, notify, residents
 from careflow.notification.application.context import Notifier
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.settings import ConsumerSettings
@@ -42,6 +42,8 @@ ROUTES: list[tuple[TopicSpec, dict[type, UseCase]]] = [
             c.ClosingProposalRejected: notify.on_notifying_event,
             c.TaskAssigned: notify.on_notifying_event,
             c.CoachingAttached: notify.on_notifying_event,
+            c.CaseSubmitted: cases.on_case_opened,
+            c.CaseCreatedByProfessional: cases.on_case_opened,
         },
     ),
     (WORKQUEUE_ITEMS, {QueueItemMarkedIncomplete: notify.on_notifying_event}),

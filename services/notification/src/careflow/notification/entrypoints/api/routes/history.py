@@ -7,9 +7,27 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from careflow.notification.application.history import communication_history
-from careflow.notification.entrypoints.api.deps import OwnResidentId, ReadableResident, Wiring
-from careflow.notification.entrypoints.api.schemas import HistoryOut, NotificationOut
+from careflow.notification.application.history import (
+    ProfessionalReader,
+    audit_log,
+    communication_history,
+    professional_history,
+)
+from careflow.notification.domain.errors import NotAllowed
+from careflow.notification.entrypoints.api.deps import (
+    Auditor,
+    OwnResidentId,
+    ReadableResident,
+    Wiring,
+)
+from careflow.notification.entrypoints.api.schemas import (
+    AuditPage,
+    AuditRecordOut,
+    HistoryOut,
+    NotificationOut,
+)
+from careflow.shared.auth.dependencies import Professional
+from careflow.shared.http.problems import Problem
 
 router = APIRouter(tags=["communication history"])
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -27,6 +45,38 @@ async def resident_history(
 ) -> HistoryOut:
     """A resident's history: the resident themself or their guardian (child under 15)."""
     return await _history(resident_id, wiring, limit)
+
+
+@router.get("/professional/residents/{resident_id}/communications", response_model=HistoryOut)
+async def professional_resident_history(
+    resident_id: UUID, professional: Professional, wiring: Wiring, limit: Limit = 100
+) -> HistoryOut:
+    """A resident's notifications about cases of the caller's organisation; the read is audited.
+
+    404 when the resident has no case in the caller's organisation (whether they exist
+    elsewhere is not the caller's business).
+    """
+    reader = ProfessionalReader(professional.subject, professional.organisation, professional.unit)
+    try:
+        items = await professional_history(
+            resident_id, reader, wiring.uow, now=wiring.clock(), limit=limit
+        )
+    except NotAllowed as exc:
+        raise Problem(404, detail=exc.detail) from None
+    return HistoryOut(
+        resident_id=resident_id, items=[NotificationOut.model_validate(i) for i in items]
+    )
+
+
+@router.get("/audit-records", response_model=AuditPage, tags=["audit"])
+async def audit_records(
+    auditor: Auditor, wiring: Wiring, resident_id: UUID | None = None, limit: Limit = 100
+) -> AuditPage:
+    """Who read which resident's communication history (admin or auditor; own organisation)."""
+    records = await audit_log(
+        auditor.organisation, wiring.uow, resident_id=resident_id, limit=limit
+    )
+    return AuditPage(items=[AuditRecordOut.model_validate(r) for r in records])
 
 
 async def _history(resident_id: UUID, wiring: Wiring, limit: int) -> HistoryOut:

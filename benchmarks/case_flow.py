@@ -1,0 +1,244 @@
+"""Case-flow benchmark: submissions through intake's HTTP API until visible in the work queue.
+
+    .venv/bin/python benchmarks/case_flow.py [--quick] [--output .bench/case_flow.json]
+
+Starts embedded PostgreSQL and Tansu as `python -m careflow.bench` does (or uses
+DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS), measures the raw FastStream baseline
+on that broker, then starts intake and workqueue each as its own process
+(`python -m careflow.<name>`, settings from the environment, as `make run`
+does) and drives POST /forms at fixed offered rates (open loop):
+
+- latency: submission -> item visible in workqueue's database, p50/p99 at 200/s;
+- sustained: items visible per second, offered 330/s for 60 s, and its errors;
+- the peak RSS of each service process.
+
+Prints a table (targets met or not) and writes the figures as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import platform
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from careflow.bench.report import json_safe, render_table, rows_as_json, summary
+from careflow.shared.auth.signing import JWKS_FILE, generate_keypair
+from careflow.shared.local.dev_token import resident_token
+from careflow.shared.local.ports import free_port
+from careflow.shared.local.supervisor import ServiceProcess, service_env, stop_services
+from careflow.shared.testing.servers import (
+    BrokerForTests,
+    PostgresForTests,
+    start_broker,
+    start_postgres,
+)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from case_flow_load import Load, ServiceUsage, Visibility, stamps
+from case_flow_report import Plan, details, rows, stage_breakdown
+
+RESIDENTS = 300  # distinct residents: one resident's row lock would serialise their forms
+CONNECTIONS = 200  # keep-alive connections to intake: at most this many requests in flight
+REQUEST_TIMEOUT = 30.0  # s; a slower answer counts as a failed request
+_STARTED = time.monotonic()
+
+
+def phase(text: str) -> None:
+    print(f"[case-flow {time.monotonic() - _STARTED:5.1f}s] {text}", file=sys.stderr, flush=True)
+
+
+async def raw_baseline(postgres: PostgresForTests, bootstrap: str, plan: Plan) -> dict[str, Any]:
+    """The platform bench's raw FastStream figures on this broker, at the latency rate."""
+    from careflow.bench.baseline import raw_faststream
+    from careflow.bench.plan import Plan as PlatformPlan
+
+    seconds = 2.0 if plan.quick else 20.0
+    platform_plan = PlatformPlan(
+        backlog=2_000 if plan.quick else 20_000,
+        latency_runs=((plan.latency_rate, seconds),),
+        warmup_seconds=0.3 if plan.quick else 1.0,
+        quick=plan.quick,
+    )
+    return await raw_faststream(await postgres.create_database("raw"), bootstrap, platform_plan)
+
+
+async def start_services(
+    postgres: PostgresForTests, bootstrap: str, work: Path
+) -> tuple[list[ServiceProcess], dict[str, str]]:
+    keys = work / "keys"
+    generate_keypair(keys)
+    urls = {name: await postgres.create_database(name) for name in ("intake", "workqueue")}
+    services = [ServiceProcess(n, free_port(), work / f"{n}.log") for n in urls]
+    for service in services:
+        env = service_env(
+            service,
+            database_url=urls[service.name],
+            bootstrap_servers=bootstrap,
+            jwks_path=keys / JWKS_FILE,
+        )
+        service.start(env)
+    try:
+        for service in services:
+            await _healthy(service, within=600)
+    except BaseException:  # also a cancel (SIGTERM): never leave the processes behind
+        await asyncio.to_thread(stop_services, services)
+        raise
+    return services, urls
+
+
+async def _healthy(service: ServiceProcess, within: float) -> None:
+    """Until /healthz answers 200 (the warm-up then shows the consumers work)."""
+    deadline = time.monotonic() + within
+    async with httpx.AsyncClient(base_url=service.address, timeout=2.0) as client:
+        while time.monotonic() < deadline:
+            if (code := service.exit_code()) is not None:
+                raise RuntimeError(f"{service.name} exited ({code}):\n{service.log_tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get("/healthz")).status_code == 200:
+                    return
+            await asyncio.sleep(0.5)
+    raise RuntimeError(f"{service.name}: no healthy /healthz within {within:.0f} s")
+
+
+async def measure(
+    postgres: PostgresForTests, broker: BrokerForTests, plan: Plan, work: Path
+) -> dict[str, Any]:
+    bootstrap = broker.bootstrap_servers
+    results: dict[str, Any] = {"cpus": os.cpu_count()}
+    phase("raw FastStream baseline (platform bench's, on this broker)")
+    try:
+        results["raw"] = await raw_baseline(postgres, bootstrap, plan)
+    except Exception as exc:  # reported in the table, never hides the case-flow figures
+        results["raw"], results["raw_error"] = None, f"{type(exc).__name__}: {exc}"
+    phase("starting intake and workqueue, each its own process")
+    services, urls = await start_services(postgres, bootstrap, work)
+    intake = next(s for s in services if s.name == "intake")
+    usage = ServiceUsage(
+        {s.name: s.process.pid for s in services},  # type: ignore[union-attr]
+        _server_pids(postgres, broker),
+    )
+    usage_task = asyncio.create_task(usage.run())
+    seen = Visibility(urls["workqueue"])
+    await seen.start()
+    try:
+        tokens = [resident_token(work / "keys", f"bench-{i}") for i in range(RESIDENTS)]
+        address = (intake.host, intake.port)
+        load = Load(address, tokens, seen, usage, connections=CONNECTIONS, timeout=REQUEST_TIMEOUT)
+        phase("warm-up: until submissions show in the queue (consumer groups joined)")
+        first, _ = await load.run(1.0, 5.0, visible_within=600)
+        if first["never_visible"] or first["errors"]:
+            raise RuntimeError(f"warm-up submissions did not reach the queue: {first}")
+        await load.run(plan.latency_rate, plan.warmup_seconds, plan.visible_within)
+        await usage.settle(within=300)
+        runs = {
+            "latency": (plan.latency_rate, plan.latency_seconds),
+            "sustained": (plan.sustained_rate, plan.sustained_seconds),
+        }
+        for name, (rate, seconds) in runs.items():
+            phase(f"{name}: {rate:.0f}/s offered for {seconds:.0f} s")
+            results[name], submitted = await load.run(rate, seconds, plan.visible_within)
+            results[name]["stages"] = stage_breakdown(submitted, await stamps(urls, submitted))
+            results[name]["settled_after_s"] = await usage.settle(within=300)
+    finally:
+        usage_task.cancel()
+        await seen.stop()
+        phase("stopping the services")
+        await asyncio.to_thread(stop_services, services)
+    results["rss_mb"] = usage.peak_mb
+    return results
+
+
+def _server_pids(postgres: PostgresForTests, broker: BrokerForTests) -> dict[str, int]:
+    """The embedded servers' processes (none for external ones)."""
+    pids: dict[str, int] = {}
+    if postgres.embedded is not None:
+        pidfile = postgres.embedded.data_dir / "postmaster.pid"
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pids["postgres"] = int(pidfile.read_text().splitlines()[0])
+    process = getattr(broker.embedded, "_process", None)
+    if process is not None:
+        pids["tansu"] = process.pid
+    return pids
+
+
+async def _interruptible(
+    postgres: PostgresForTests, broker: BrokerForTests, plan: Plan, work: Path
+) -> dict[str, Any]:
+    """`measure`, cancelled by SIGTERM or SIGINT so that its clean-up (stopping the service
+    processes) runs instead of leaving them behind."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, task.cancel)
+    return await measure(postgres, broker, plan, work)
+
+
+def _quiet_logs() -> None:
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("faststream.access.kafka").addFilter(lambda r: r.levelno >= logging.WARNING)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="benchmarks/case_flow.py", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="seconds per phase (smoke test)")
+    parser.add_argument("--output", type=Path, default=Path(".bench/case_flow.json"))
+    args = parser.parse_args(argv)
+    plan = Plan.quick_plan() if args.quick else Plan()
+    _quiet_logs()
+    work = Path(tempfile.mkdtemp(prefix="careflow-case-flow-"))
+    phase(f"starting PostgreSQL and the broker (service logs in {work})")
+    postgres = start_postgres()
+    try:
+        broker = start_broker(work)
+        try:
+            results = asyncio.run(_interruptible(postgres, broker, plan, work))
+        except asyncio.CancelledError:
+            print("case-flow benchmark interrupted; stopping the servers", file=sys.stderr)
+            return 130
+        finally:
+            broker.stop()
+    finally:
+        postgres.stop()
+        if postgres.embedded is not None:
+            shutil.rmtree(postgres.embedded.data_dir.parent, ignore_errors=True)
+    table = rows(results)
+    print()
+    print(render_table(table))
+    print()
+    for line in details(results):
+        print(f"  {line}")
+    elapsed = time.monotonic() - _STARTED
+    print(f"  {summary(table)}; total run {elapsed:.0f} s{' (--quick)' if plan.quick else ''}")
+    report = {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "quick": plan.quick,
+        "host": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "plan": plan.__dict__,
+        "metrics": rows_as_json(table),
+        "details": results,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(json_safe(report), indent=2, default=str) + "\n")
+    print(f"  written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

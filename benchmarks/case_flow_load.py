@@ -1,0 +1,259 @@
+"""The case-flow benchmark's instruments: the load generator, the queue watcher, RSS, stamps."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from typing import Any
+
+import asyncpg
+import psutil
+from case_flow_http import HttpError, KeepAliveConnection
+from case_flow_report import Stamps, Submission, schedule, spread_rate, summarise
+
+ORG, GROUP = "org-bench", "nurses"
+FORM = json.dumps(
+    {
+        "kind": "symptom_assessment",
+        "language": "fi",
+        "organisation_id": ORG,
+        "group_id": GROUP,
+        "urgency": "P3",
+        "phone": "+358401234567",
+        "answers": {"fever": True, "days": 2},
+    }
+).encode()
+
+
+class Visibility:
+    """Notes when each accepted submission's item shows in workqueue's database.
+
+    Woken by the outbox NOTIFY workqueue's commit sends (the item and its outbox row
+    commit together), with a 20 ms fallback poll; checks at most every 2 ms. A time
+    noted is when the bench saw the row: late by at most one check's spacing.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._url = _libpq(url)
+        self.outstanding: dict[str, Submission] = {}
+        self._wake = asyncio.Event()
+        self._empty = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._conn = await asyncpg.connect(self._url)
+        await self._conn.add_listener("careflow_outbox", lambda *_: self._wake.set())
+        self._task = asyncio.create_task(self._run())
+
+    def watch(self, submission: Submission) -> None:
+        assert submission.case_id is not None
+        self.outstanding[submission.case_id] = submission
+        self._wake.set()  # it may have become visible before the answer arrived
+
+    async def _run(self) -> None:
+        while True:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancel of stop().
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.02):
+                    await self._wake.wait()
+            self._wake.clear()
+            if self.outstanding:
+                found = await self._conn.fetch(
+                    "SELECT case_id::text FROM queue_items WHERE case_id = ANY($1::uuid[])",
+                    list(self.outstanding),
+                )
+                seen = time.monotonic()
+                for (case_id,) in found:
+                    self.outstanding.pop(case_id).visible = seen
+            if not self.outstanding:
+                self._empty.set()
+            await asyncio.sleep(0.002)
+
+    async def drained(self, within: float) -> None:
+        """Waits (after the last answer) until every accepted submission showed."""
+        if self.outstanding:
+            self._empty.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(within):
+                    await self._empty.wait()
+        self.outstanding.clear()  # what is left counts as never visible
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self._conn.close()
+
+
+class ServiceUsage:
+    """Peak RSS of each service (sampled every 250 ms); CPU time of the services, of the
+    servers under them (a server's child processes included: PostgreSQL's backends) and
+    of the whole machine, which other work on it may share."""
+
+    def __init__(self, services: dict[str, int], servers: dict[str, int]) -> None:
+        self._procs = {name: psutil.Process(pid) for name, pid in services.items()}
+        self._servers = {name: psutil.Process(pid) for name, pid in servers.items()}
+        self.peak_mb: dict[str, float | None] = dict.fromkeys(services)  # None: never sampled
+
+    async def run(self) -> None:
+        while True:
+            for name, proc in self._procs.items():
+                try:
+                    mb = proc.memory_info().rss / 1024 / 1024
+                except psutil.Error:
+                    continue
+                self.peak_mb[name] = max(self.peak_mb[name] or 0.0, mb)
+            await asyncio.sleep(0.25)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """Services only (what `settle` watches)."""
+        return {name: _cpu(proc) for name, proc in self._procs.items()}
+
+    def all_cpu_seconds(self) -> dict[str, float]:
+        """Services, servers (with their children) and `machine` (busy time of all cores)."""
+        used = self.cpu_seconds()
+        for name, proc in self._servers.items():
+            with contextlib.suppress(psutil.Error):
+                used[name] = _cpu(proc) + sum(_cpu(c) for c in proc.children(recursive=True))
+        machine = psutil.cpu_times()
+        used["machine"] = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0)
+        return used
+
+    async def settle(self, within: float, below_percent: float = 20.0) -> float:
+        """Waits until every service used less than `below_percent` of a core over a second:
+        requests a timed-out client abandoned are still being worked off, and would load the
+        next phase. Returns the seconds waited (at most `within`)."""
+        started = time.monotonic()
+        while time.monotonic() - started < within:
+            before = self.cpu_seconds()
+            await asyncio.sleep(1.0)
+            after = self.cpu_seconds()
+            if all((after[n] - before[n]) * 100 < below_percent for n in after):
+                break
+        return time.monotonic() - started
+
+
+def _cpu(proc: psutil.Process) -> float:
+    try:
+        times = proc.cpu_times()
+    except psutil.Error:  # a child that has just exited
+        return 0.0
+    return float(times.user + times.system)
+
+
+class Load:
+    """Open-loop POST /forms at a fixed rate, sent over `connections` keep-alive connections.
+
+    Every submission is due at its slot whatever came back before; the connections
+    send them in due order. Latency counts from the due time, so a submission that
+    waited for a free connection (intake falling behind) shows as latency instead of
+    slowing the offered rate down. Never more requests in flight than connections.
+    What still waits `timeout` s after the last slot is not sent.
+    """
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        tokens: list[str],
+        seen: Visibility,
+        usage: ServiceUsage,
+        *,
+        connections: int,
+        timeout: float,
+    ) -> None:
+        self._address, self._tokens, self._seen, self._usage = address, tokens, seen, usage
+        self._connections, self._timeout = connections, timeout
+        self._next = 0
+
+    async def _submit(self, connection: KeepAliveConnection, submission: Submission) -> None:
+        token = self._tokens[self._next % len(self._tokens)]
+        self._next += 1
+        submission.sent = time.monotonic()
+        try:
+            status, answer = await connection.post_json("/forms", FORM, token)
+        except HttpError as exc:
+            submission.error = str(exc)  # status None: a failed request
+            return
+        submission.answered = time.monotonic()
+        submission.status = status
+        if status == 201:
+            submission.case_id = json.loads(answer)["case_id"]
+            self._seen.watch(submission)
+
+    async def run(
+        self, rate: float, seconds: float, visible_within: float
+    ) -> tuple[dict[str, Any], list[Submission]]:
+        start = time.monotonic() + 0.05
+        submissions = [Submission(start + offset) for offset in schedule(rate, seconds)]
+        give_up_at = submissions[-1].due + self._timeout
+        due: asyncio.Queue[Submission | None] = asyncio.Queue()
+
+        async def release() -> None:
+            for submission in submissions:
+                if (delay := submission.due - time.monotonic()) > 0:
+                    await asyncio.sleep(delay)
+                due.put_nowait(submission)
+            for _ in range(self._connections):
+                due.put_nowait(None)
+
+        async def connection() -> None:
+            conn = KeepAliveConnection(*self._address, timeout=self._timeout)
+            try:
+                while (submission := await due.get()) is not None:
+                    if time.monotonic() > give_up_at:
+                        submission.error = "NotSent"
+                    else:
+                        await self._submit(conn, submission)
+            finally:
+                conn.close()
+
+        cpu0, used0 = time.process_time(), self._usage.all_cpu_seconds()
+        await asyncio.gather(release(), *(connection() for _ in range(self._connections)))
+        await self._seen.drained(visible_within)
+        wall = time.monotonic() - start
+        result = summarise(submissions, rate, seconds)
+        result["sent_rate"] = spread_rate([s.sent for s in submissions if s.sent is not None])
+        result["generator_cpu_percent"] = (time.process_time() - cpu0) / wall * 100
+        used = self._usage.all_cpu_seconds()
+        result["cpu_percent"] = {
+            name: (used[name] - used0[name]) / wall * 100 for name in used if name in used0
+        }
+        return result, submissions
+
+
+async def stamps(urls: dict[str, str], submissions: list[Submission]) -> Stamps:
+    """The databases' timestamps of each submission's trip, on this process's monotonic clock."""
+    ids = [s.case_id for s in submissions if s.case_id]
+    to_monotonic = time.time() - time.monotonic()
+    intake = await asyncpg.connect(_libpq(urls["intake"]))
+    workqueue = await asyncpg.connect(_libpq(urls["workqueue"]))
+    try:
+        relayed = await intake.fetch(
+            "SELECT key, created_at, published_at FROM outbox "
+            "WHERE event_type = 'careflow.case.submitted.v1' AND key = ANY($1::text[])",
+            ids,
+        )
+        handled = dict(
+            await workqueue.fetch(
+                "SELECT case_id::text, added_at FROM queue_items WHERE case_id = ANY($1::uuid[])",
+                ids,
+            )
+        )
+    finally:
+        await intake.close()
+        await workqueue.close()
+    return {
+        key: (
+            created.timestamp() - to_monotonic,
+            published.timestamp() - to_monotonic,
+            handled[key].timestamp() - to_monotonic,
+        )
+        for key, created, published in relayed
+        if published is not None and key in handled
+    }
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")

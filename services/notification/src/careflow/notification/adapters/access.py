@@ -1,0 +1,74 @@
+"""Queries of professionals' access: whose cases are where, what they may see, the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from careflow.notification.adapters.tables import audit_records, notifications, resident_cases
+
+
+class SqlResidentCases:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self, *, case_id: UUID, resident_id: UUID, organisation_id: str, opened_at: datetime
+    ) -> None:
+        """Notes a case's organisation once (a case never changes organisation)."""
+        await self._session.execute(
+            pg_insert(resident_cases)
+            .values(
+                case_id=case_id,
+                resident_id=resident_id,
+                organisation_id=organisation_id,
+                opened_at=opened_at,
+            )
+            .on_conflict_do_nothing(index_elements=["case_id"])
+        )
+
+    async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool:
+        c = resident_cases.c
+        stmt = (
+            select(c.case_id)
+            .where(c.resident_id == resident_id, c.organisation_id == organisation_id)
+            .limit(1)
+        )
+        return (await self._session.execute(stmt)).first() is not None
+
+    async def notifications_in(
+        self, resident_id: UUID, organisation_id: str, limit: int
+    ) -> list[dict[str, Any]]:
+        """The resident's notifications about cases of `organisation_id`, newest first."""
+        n, c = notifications.c, resident_cases.c
+        stmt = (
+            select(notifications)
+            .join(resident_cases, c.case_id == n.case_id)
+            .where(n.resident_id == resident_id, c.organisation_id == organisation_id)
+            .order_by(n.received_at.desc())
+            .limit(limit)
+        )
+        return [dict(row._mapping) for row in await self._session.execute(stmt)]
+
+
+class SqlAuditLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, **entry: Any) -> None:
+        await self._session.execute(audit_records.insert().values(**entry))
+
+    async def query(
+        self, organisation_id: str, *, limit: int, resident_id: UUID | None = None
+    ) -> list[dict[str, Any]]:
+        a = audit_records.c
+        stmt = select(audit_records).where(a.organisation_id == organisation_id)
+        if resident_id is not None:
+            stmt = stmt.where(a.resident_id == resident_id)
+        rows = await self._session.execute(stmt.order_by(a.id.desc()).limit(limit))
+        return [dict(row._mapping) for row in rows]

@@ -1,0 +1,94 @@
+"""The channel's pacing: sends in flight bounded, and never more than the limit in any
+one-second window at the provider, whenever within a send it receives the message."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+import pytest
+
+from careflow.notification.application.pacing import Pacer
+
+
+def busiest_window(stamps: list[float], window: float) -> int:
+    ordered = sorted(stamps)
+    best, start = 0, 0
+    for end, at in enumerate(ordered):
+        while ordered[start] <= at - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def paced_sends(pacer: Pacer, count: int, seed: int) -> tuple[list[float], int, float]:
+    """Sends of 1-15 ms; the provider 'receives' each at a random moment within it."""
+    rng = random.Random(seed)
+    received: list[float] = []
+    in_flight = peak = 0
+
+    async def send() -> None:
+        nonlocal in_flight, peak
+        async with pacer.slot():
+            in_flight += 1
+            peak = max(peak, in_flight)
+            started, duration = time.monotonic(), rng.uniform(0.001, 0.015)
+            await asyncio.sleep(duration)
+            received.append(started + rng.random() * (time.monotonic() - started))
+            in_flight -= 1
+
+    began = time.monotonic()
+    await asyncio.gather(*(send() for _ in range(count)))
+    return received, peak, time.monotonic() - began
+
+
+async def test_no_one_second_window_at_the_provider_holds_more_than_the_limit():
+    pacer = Pacer(per_second=40, concurrency=10)
+    received, peak, elapsed = await paced_sends(pacer, 120, seed=1)
+    assert busiest_window(received, 1.0) <= 40
+    assert peak <= 10
+    # ...and the limit is used, not just respected: 120 at 40/s take a little over 2 s.
+    assert elapsed < 3.0
+
+
+async def test_a_fractional_limit_is_rounded_down_rather_than_exceeded():
+    pacer = Pacer(per_second=2.5, concurrency=4)
+    assert (pacer.per_window, pacer.window) == (2, 1.0)
+    received, _peak, elapsed = await paced_sends(pacer, 6, seed=2)
+    assert busiest_window(received, 1.0) <= 2
+    assert elapsed >= 2.0  # 6 messages, 2 a second: the third pair no earlier than 2 s in
+
+
+def test_a_limit_below_one_a_second_spaces_single_messages():
+    pacer = Pacer(per_second=0.5, concurrency=2)
+    assert (pacer.per_window, pacer.window) == (1, 2.0)
+
+
+async def test_without_a_limit_only_the_sends_in_flight_are_bounded():
+    pacer = Pacer(per_second=0, concurrency=3)
+    received, peak, elapsed = await paced_sends(pacer, 30, seed=3)
+    assert len(received) == 30
+    assert peak == 3
+    assert elapsed < 1.0
+
+
+async def test_a_send_cancelled_while_waiting_for_a_permit_does_not_use_it_up():
+    pacer = Pacer(per_second=1, concurrency=2)
+    async with pacer.slot():
+        pass  # the only permit rests for one second from now
+    waiting = asyncio.create_task(pacer.slot().__aenter__())
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    started = time.monotonic()
+    async with pacer.slot():
+        pass
+    # The permit came back as it was: free one second after the first send, not later.
+    assert time.monotonic() - started < 1.0
+
+
+def test_concurrency_must_allow_a_send():
+    with pytest.raises(ValueError, match="concurrency"):
+        Pacer(per_second=10, concurrency=0)

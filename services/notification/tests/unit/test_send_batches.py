@@ -1,0 +1,128 @@
+"""Several due deliveries in one pass: sent concurrently within the pacing, committed together,
+and one message's trouble stays its own."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import uuid
+
+from careflow.notification.application.pacing import Pacer
+from careflow.notification.application.send import send_due
+from careflow.notification.domain.delivery import Delivery
+
+from .builders import NOW, contact
+
+
+class Store:
+    def __init__(self, deliveries: list[Delivery], residents: list) -> None:  # type: ignore[type-arg]
+        self.deliveries = {d.delivery_id: d for d in deliveries}
+        self.residents = {r.resident_id: r for r in residents}
+        self.commits = 0
+
+
+class Uow:
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.deliveries = self
+        self.contacts = self
+        self._working: list[Delivery] = []
+
+    async def __aenter__(self) -> Uow:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._working = []
+
+    async def claim_due(self, channel: str, now, limit: int) -> list[Delivery]:  # type: ignore[no-untyped-def]
+        due = [d for d in self._store.deliveries.values() if d.is_open and d.channel == channel]
+        self._working = [copy.deepcopy(d) for d in due[:limit]]
+        for d in self._working:
+            d.history = []
+        return self._working
+
+    async def get_many(self, resident_ids):  # type: ignore[no-untyped-def]
+        return {r: self._store.residents[r] for r in resident_ids if r in self._store.residents}
+
+    async def save_outcomes(self, sent: list[Delivery], now) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    async def commit(self) -> None:
+        self._store.commits += 1
+        for d in self._working:
+            self._store.deliveries[d.delivery_id] = d
+
+
+def queued(resident_id: uuid.UUID, channel: str = "sms") -> Delivery:
+    return Delivery.queue(
+        delivery_id=uuid.uuid4(),
+        notification_id=uuid.uuid4(),
+        resident_id=resident_id,
+        channel=channel,
+        created_at=NOW,
+        body="CareFlow: ...",
+    )
+
+
+class SlowProvider:
+    """Takes a while per message; notes how many were in flight at once."""
+
+    def __init__(self, broken: set[uuid.UUID] = frozenset()) -> None:  # type: ignore[assignment]
+        self.in_flight = self.peak = 0
+        self.sent: list[uuid.UUID] = []
+        self._broken = broken
+
+    async def send(self, message) -> str:  # type: ignore[no-untyped-def]
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        await asyncio.sleep(0.02)
+        self.in_flight -= 1
+        if message.delivery_id in self._broken:
+            raise RuntimeError("a bug in the adapter")
+        self.sent.append(message.delivery_id)
+        return "ref"
+
+
+async def test_a_pass_sends_its_deliveries_concurrently_and_commits_them_once(notifier):
+    residents = [contact() for _ in range(5)]
+    store = Store([queued(r.resident_id) for r in residents], residents)
+    provider = SlowProvider()
+    pacer = Pacer(per_second=0, concurrency=3)
+    statuses = await send_due("sms", lambda: Uow(store), provider, notifier, limit=5, pacer=pacer)
+    assert statuses == ["sent"] * 5
+    assert provider.peak == 3  # bounded by the pacing, not one at a time
+    assert store.commits == 1
+    assert all(d.status == "sent" for d in store.deliveries.values())
+
+
+async def test_a_pass_takes_no_more_than_its_batch(notifier):
+    residents = [contact() for _ in range(5)]
+    store = Store([queued(r.resident_id) for r in residents], residents)
+    statuses = await send_due("sms", lambda: Uow(store), SlowProvider(), notifier, limit=2)
+    assert len(statuses) == 2
+    assert sum(d.status == "queued" for d in store.deliveries.values()) == 3
+
+
+async def test_an_adapter_bug_retries_its_own_message_and_keeps_the_others_sent(notifier):
+    residents = [contact() for _ in range(3)]
+    deliveries = [queued(r.resident_id) for r in residents]
+    store = Store(deliveries, residents)
+    provider = SlowProvider(broken={deliveries[1].delivery_id})
+    await send_due("sms", lambda: Uow(store), provider, notifier, limit=3)
+    outcome = {d.delivery_id: (d.status, d.reason) for d in store.deliveries.values()}
+    assert outcome[deliveries[0].delivery_id] == ("sent", None)
+    assert outcome[deliveries[1].delivery_id] == ("retrying", "send_error:RuntimeError")
+    assert outcome[deliveries[2].delivery_id] == ("sent", None)
+    assert store.commits == 1  # the sent ones are recorded: they will not go out again
+
+
+async def test_consents_are_checked_per_delivery_within_a_pass(notifier):
+    allowed, opted_out = contact(), contact(sms_opt_in=False)
+    residents = [allowed, opted_out]
+    store = Store([queued(r.resident_id) for r in residents], residents)
+    provider = SlowProvider()
+    assert sorted(await send_due("sms", lambda: Uow(store), provider, notifier, limit=5)) == [
+        "sent",
+        "suppressed",
+    ]
+    assert len(provider.sent) == 1

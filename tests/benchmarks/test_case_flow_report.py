@@ -1,0 +1,151 @@
+"""The case-flow benchmark's pure parts: schedule, per-run figures, table rows and targets."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+from careflow.bench.report import MET, NO_TARGET, NOT_MEASURED, NOT_MET, render_table
+
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "case_flow_report.py"
+_SPEC = importlib.util.spec_from_file_location("case_flow_report", _PATH)
+assert _SPEC is not None
+assert _SPEC.loader is not None
+report = importlib.util.module_from_spec(_SPEC)
+sys.modules["case_flow_report"] = report  # dataclasses look their module up by name
+_SPEC.loader.exec_module(report)
+Submission = report.Submission
+
+
+def test_the_schedule_sends_one_every_interval_whatever_came_back():
+    offsets = report.schedule(200.0, 2.0)
+    assert len(offsets) == 400
+    assert offsets[:3] == pytest.approx([0.0, 0.005, 0.010])
+    assert offsets[-1] == pytest.approx(1.995)
+
+
+@pytest.mark.parametrize(("rate", "seconds"), [(0, 1), (10, 0), (-1, 5)])
+def test_a_schedule_needs_a_positive_rate_and_duration(rate, seconds):
+    with pytest.raises(ValueError, match="positive"):
+        report.schedule(rate, seconds)
+
+
+def test_the_rate_spans_first_to_last_event():
+    # 301 events exactly 1/300 s apart: 300/s, not 301/s and not capped by rounding.
+    times = [10.0 + i / 300 for i in range(301)]
+    assert report.spread_rate(times) == pytest.approx(300.0)
+    assert math.isnan(report.spread_rate([1.0]))
+    assert math.isnan(report.spread_rate([2.0, 2.0]))
+
+
+def test_latency_runs_from_when_a_submission_was_due_not_when_it_was_sent():
+    done = [Submission(float(i), 201, f"c{i}", visible=i + 0.1) for i in range(99)]
+    late = Submission(due=99.0, status=201, case_id="late", visible=99.0 + 2.0)
+    result = report.summarise([*done, late], rate=1.0, seconds=100)
+    assert result["p50_ms"] == pytest.approx(100.0)
+    assert result["max_ms"] == pytest.approx(2000.0)
+    assert result["errors"] == 0
+
+
+def test_errors_are_refusals_failed_requests_and_submissions_never_visible():
+    runs = [
+        Submission(0.0, 201, "a", 0.05),
+        Submission(0.1, 422),  # refused
+        Submission(0.2, None),  # timeout or connection error
+        Submission(0.3, 201, "lost", None),  # accepted, never in the queue
+    ]
+    result = report.summarise(runs, rate=10.0, seconds=0.4)
+    assert (result["rejected"], result["failed_requests"], result["never_visible"]) == (1, 1, 1)
+    assert result["errors"] == 3
+    assert math.isinf(result["p99_ms"])  # a lost submission is infinitely late
+
+
+def _results(visible_per_s: float, p99_ms: float, errors: int, rss: float) -> dict:
+    run = {
+        "offered_rate": 200.0,
+        "seconds": 30.0,
+        "submissions": 6000,
+        "accepted": 6000,
+        "rejected": 0,
+        "failed_requests": 0,
+        "never_visible": 0,
+        "errors": 0,
+        "visible_per_s": 200.0,
+        "p50_ms": p99_ms / 3,
+        "p99_ms": p99_ms,
+        "max_ms": p99_ms * 2,
+    }
+    sustained = run | {
+        "offered_rate": 330.0,
+        "seconds": 60.0,
+        "submissions": 19800,
+        "visible_per_s": visible_per_s,
+        "errors": errors,
+    }
+    return {
+        "latency": run,
+        "sustained": sustained,
+        "rss_mb": {"intake": rss, "workqueue": 150.0},
+        "raw": {
+            "publish_events_per_s": 25_000.0,
+            "consume_events_per_s": 6_000.0,
+            "latency": [{"rate": 200.0, "p50_ms": 20.0, "p99_ms": 60.0}],
+        },
+    }
+
+
+def _by_metric(results: dict) -> dict:
+    return {row.metric.split(",")[0].split(" (")[0]: row for row in report.rows(results)}
+
+
+def test_every_target_is_judged_on_its_own_figure():
+    rows = _by_metric(_results(visible_per_s=320.0, p99_ms=180.0, errors=0, rss=120.0))
+    assert rows["submissions visible/s"].result == MET
+    assert rows["errors in that run"].result == MET
+    assert rows["submission->visible p99 @200/s"].result == MET
+    assert rows["submission->visible p99 @200/s"].raw == 60.0
+    assert rows["submission->visible p50 @200/s"].result == NO_TARGET
+    assert rows["submission->visible p99 @330/s"].result == NO_TARGET
+    assert rows["intake RSS"].result == MET
+
+
+def test_slow_lossy_or_heavy_runs_are_not_met():
+    rows = _by_metric(_results(visible_per_s=290.0, p99_ms=250.0, errors=1, rss=200.0))
+    assert rows["submissions visible/s"].result == NOT_MET
+    assert rows["errors in that run"].result == NOT_MET
+    assert rows["submission->visible p99 @200/s"].result == NOT_MET  # < 250, not <=
+    assert rows["intake RSS"].result == NOT_MET
+    assert rows["workqueue RSS"].result == MET
+
+
+def test_a_missing_raw_baseline_leaves_its_column_empty_and_says_why():
+    results = _results(visible_per_s=310.0, p99_ms=100.0, errors=0, rss=100.0)
+    results["raw"], results["raw_error"] = None, "TimeoutError: raw backlog drain"
+    table = render_table(report.rows(results))
+    assert "submissions visible/s" in table
+    assert any("not measured: TimeoutError" in line for line in report.details(results))
+
+
+def test_an_unmeasured_rss_is_not_counted_as_met():
+    results = _results(visible_per_s=310.0, p99_ms=100.0, errors=0, rss=100.0)
+    results["rss_mb"] = {"intake": None, "workqueue": 150.0}
+    assert _by_metric(results)["intake RSS"].result == NOT_MEASURED
+
+
+def test_each_stage_of_a_trip_is_measured_between_its_own_stamps():
+    trip = Submission(10.0, 201, "c1", visible=10.200, answered=10.030)
+    stamps = {"c1": (10.010, 10.050, 10.150)}  # intake tx start, relay pass, handler
+    untracked = Submission(11.0, 201, "c2", visible=11.5, answered=11.1)  # no stamps
+    stages = report.stage_breakdown([trip, untracked], stamps)
+    assert stages["answered"]["p50_ms"] == pytest.approx(30.0)
+    assert stages["relay"]["p50_ms"] == pytest.approx(40.0)
+    assert stages["to_handler"]["p50_ms"] == pytest.approx(100.0)
+    assert stages["seen"]["p50_ms"] == pytest.approx(50.0)
+    results = _results(310.0, 100.0, 0, 100.0)
+    results["latency"] = results["latency"] | {"stages": stages}
+    text = "\n".join(report.details(results))
+    assert "latency run stages p50/p99 ms: answered 30.0/30.0, relay 40.0/40.0" in text
