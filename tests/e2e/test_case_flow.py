@@ -28,11 +28,11 @@ from careflow.shared.auth.signing import generate_keypair, load_signing_key, min
 from careflow.shared.settings import (
     AuthSettings,
     BrokerSettings,
-    ConsumerSettings,
     DatabaseSettings,
     RelaySettings,
 )
 from careflow.shared.testing.probe_service import publish_raw
+from careflow.shared.testing.settings import quick_consumer
 from careflow.workqueue.entrypoints.api.app import create_app as create_workqueue
 from careflow.workqueue.settings import Settings as WorkqueueSettings
 
@@ -119,7 +119,7 @@ async def suite(postgres, kafka, tmp_path: Path) -> AsyncIterator[Suite]:  # typ
             bootstrap_servers=kafka.bootstrap_servers, idempotent_producer=False
         ),
         "relay": RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0),
-        "consumer": ConsumerSettings(retry_initial_seconds=0.05, retry_max_seconds=0.5),
+        "consumer": quick_consumer(),
         "auth": auth,
     }
     clock = Clock()

@@ -32,10 +32,10 @@ from careflow.shared.db.migrate import upgrade_async
 from careflow.shared.settings import (
     AuthSettings,
     BrokerSettings,
-    ConsumerSettings,
     DatabaseSettings,
     RelaySettings,
 )
+from careflow.shared.testing.settings import quick_consumer
 
 
 class Clock:
@@ -74,7 +74,7 @@ def intake_settings(
         database=DatabaseSettings(url=db, migrate_on_start=False, pool_size=5),
         broker=BrokerSettings(bootstrap_servers=bootstrap, idempotent_producer=False),
         relay=RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0),
-        consumer=ConsumerSettings(retry_initial_seconds=0.05, retry_max_seconds=0.5),
+        consumer=quick_consumer(),
         auth=AuthSettings(jwks_path=jwks / "jwks.json"),
         anonymous_pre_information_forms=["checkup-basic"],
         closer=CloserSettings(enabled=closer, poll_seconds=0.2),

@@ -31,11 +31,11 @@ from careflow.shared.outbox.tables import inbox
 from careflow.shared.settings import (
     AuthSettings,
     BrokerSettings,
-    ConsumerSettings,
     DatabaseSettings,
     RelaySettings,
 )
 from careflow.shared.testing.probe_service import publish_raw, wait_until
+from careflow.shared.testing.settings import quick_consumer
 
 from .fakes import SmsProvider, SmtpServer
 
@@ -178,9 +178,7 @@ async def start_service(
             ),
             relay=RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0),
             # One Kafka consumer per topic: five topics in one group rebalance less on 2 cores.
-            consumer=ConsumerSettings(
-                retry_initial_seconds=0.05, retry_max_seconds=0.5, max_workers=1
-            ),
+            consumer=quick_consumer(max_workers=1),
             auth=auth,
             consumer_group=f"notification-{uuid.uuid4().hex[:8]}",
             resident_id_key=KEY,  # type: ignore[arg-type]

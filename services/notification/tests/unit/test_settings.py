@@ -6,7 +6,7 @@ from careflow.notification.settings import Settings
 from careflow.shared.settings import ConsumerSettings
 
 
-def test_two_consumer_members_per_topic_unless_set_whatever_else_is_set(monkeypatch):
+def test_two_partition_workers_per_topic_unless_set_whatever_else_is_set(monkeypatch):
     assert Settings().consumer.max_workers == 2
     monkeypatch.setenv("NOTIFICATION_CONSUMER__BATCH_MAX_RECORDS", "50")
     consumer = Settings().consumer

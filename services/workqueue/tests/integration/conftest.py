@@ -23,11 +23,11 @@ from careflow.shared.outbox.tables import inbox, outbox
 from careflow.shared.settings import (
     AuthSettings,
     BrokerSettings,
-    ConsumerSettings,
     DatabaseSettings,
     RelaySettings,
 )
 from careflow.shared.testing.probe_service import publish_raw, wait_until
+from careflow.shared.testing.settings import quick_consumer
 from careflow.workqueue.adapters.tables import audit_records, queue_items
 from careflow.workqueue.entrypoints.api.app import create_app
 from careflow.workqueue.settings import Settings
@@ -129,7 +129,7 @@ async def service(fresh_database: str, kafka, tmp_path: Path) -> AsyncIterator[S
         database=DatabaseSettings(url=fresh_database, pool_size=5),
         broker=BrokerSettings(bootstrap_servers=kafka.bootstrap_servers, idempotent_producer=False),
         relay=RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0),
-        consumer=ConsumerSettings(retry_initial_seconds=0.05, retry_max_seconds=0.5),
+        consumer=quick_consumer(),
         auth=auth,
         # Each test its own group: it reads the topic with its own database and offsets.
         consumer_group=f"workqueue-{uuid.uuid4().hex[:8]}",

@@ -59,6 +59,7 @@ class RelaySettings(BaseModel):
 class ConsumerSettings(BaseModel):
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=30.0, gt=0)
+    # Partitions applied at the same time, each in its own transaction (and connection).
     max_workers: int = Field(default=6, ge=1)
     auto_offset_reset: str = "earliest"
     # How long the broker may hold a fetch with no data. Apache Kafka answers as
@@ -68,6 +69,16 @@ class ConsumerSettings(BaseModel):
     # Records per fetch and per transaction: bounds a batch's lock time and
     # the work a rolled-back batch repeats one by one.
     batch_max_records: int = Field(default=200, ge=1, le=5_000)
+    # A member that misses heartbeats this long is dropped from its group. Tansu
+    # also holds a joining member for about half of it, which bounds start-up.
+    session_timeout_ms: int = Field(default=10_000, ge=1_000)
+    heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+
+    @model_validator(mode="after")
+    def _heartbeat_within_session(self) -> ConsumerSettings:
+        if self.heartbeat_interval_ms * 3 > self.session_timeout_ms:
+            raise ValueError("heartbeat_interval_ms must be at most a third of session_timeout_ms")
+        return self
 
 
 class TelemetrySettings(BaseModel):

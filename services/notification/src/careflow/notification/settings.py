@@ -61,13 +61,13 @@ class SenderSettings(BaseModel):
 
 
 class NotificationConsumerSettings(ConsumerSettings):
-    """The platform's consumer settings with two group members per topic, not six.
+    """The platform's consumer settings with two partition workers per topic, not six.
 
-    Each member applies a partition's whole fetched batch in one transaction, so more
-    members add little but hold database connections the senders need (pool 10 + 10
-    >= 5 topics x 2 members + 2 x 2 sender passes + the parking sweeper), and each
-    member's join costs a rebalance. A subclass, not a default instance, so that
-    setting another NOTIFICATION_CONSUMER__* variable keeps this default.
+    Each worker applies a partition's whole fetched batch in one transaction, so more
+    workers add little but hold database connections the senders need (pool 10 + 10
+    >= 5 topics x 2 workers + 2 x 2 sender passes + the parking sweeper). A subclass,
+    not a default instance, so that setting another NOTIFICATION_CONSUMER__* variable
+    keeps this default.
     """
 
     max_workers: int = Field(default=2, ge=1)

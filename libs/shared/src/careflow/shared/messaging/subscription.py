@@ -1,27 +1,30 @@
-"""The Kafka side of an EventConsumer: group members that fetch batches and commit.
+"""The Kafka side of an EventConsumer: one group member, one worker per busy partition.
 
-One aiokafka consumer per worker (up to one per partition), all in the
-consumer's group, so the broker spreads the partitions over them and a
-partition that is retrying holds back only its own member. Each member takes
-whatever its fetcher has buffered, hands every partition's records to
-`EventConsumer.process_batch` (one transaction for the lot when it can), and
-commits the partition's offset only after that returned.
+The member fetches; each partition's fetched records go to a worker task of
+their own (at most `max_workers` at a time), which hands them to
+`EventConsumer.process_batch` (one transaction for the lot when it can) and
+commits the partition's offset only after that returned. While a worker runs,
+its partition is paused, so a partition that is retrying holds back only
+itself and per-partition order holds; the others keep flowing.
 
-Why not FastStream's subscriber: its per-partition workers (`max_workers`)
-deliver one message at a time and its batch mode has one member for all
-partitions; per-message transactions and dependency injection cost ~2 ms of
-CPU per event, which capped a service at ~300 events/s on two cores.
+Why one member and not one per partition: every member that joins makes the
+group rebalance, and aiokafka's `start()` waits for that; members joining one
+after another cost a service tens of seconds at start-up (seconds per member
+on Tansu). Why not FastStream's subscriber: its per-partition workers deliver
+one message at a time; per-message transactions and dependency injection cost
+~2 ms of CPU per event, which capped a service at ~300 events/s on two cores.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
-from aiokafka.structs import TopicPartition
+from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from careflow.shared.messaging.kafka_client import disable_topic_auto_creation
 from careflow.shared.settings import BrokerSettings
@@ -32,9 +35,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# How long a rebalance waits for workers of revoked partitions to finish their
+# batch (and commit) before cancelling them; a cancelled batch rolls back and is
+# re-read by the partition's next owner, whose inbox drops what was applied.
+REVOKE_GRACE_SECONDS = 10.0
+
 
 class Subscription:
-    """Runs `consumer`'s group members until stopped."""
+    """Runs `consumer`'s group member and partition workers until stopped."""
 
     def __init__(
         self, consumer: EventConsumer[Any], broker: BrokerSettings, *, client_id: str
@@ -42,74 +50,106 @@ class Subscription:
         self.consumer = consumer
         self._broker = broker
         self._client_id = client_id
-        self._members: list[AIOKafkaConsumer] = []
-        self._tasks: list[asyncio.Task[None]] = []
-
-    @property
-    def workers(self) -> int:
-        settings = self.consumer.settings
-        return min(settings.max_workers, self.consumer.topic.partitions)
+        self._member: AIOKafkaConsumer | None = None
+        self._fetcher: asyncio.Task[None] | None = None
+        self._workers: dict[TopicPartition, asyncio.Task[None]] = {}
+        self._slots = asyncio.Semaphore(consumer.settings.max_workers)
 
     async def start(self) -> None:
+        """Returns once the member joined the group and owns its partitions."""
         disable_topic_auto_creation()
         settings = self.consumer.settings
-        for index in range(self.workers):
-            member = AIOKafkaConsumer(
-                self.consumer.topic.name,
-                bootstrap_servers=self._broker.bootstrap_servers,
-                client_id=f"{self._client_id}-{index}",
-                group_id=self.consumer.group,
-                enable_auto_commit=False,
-                auto_offset_reset=settings.auto_offset_reset,
-                fetch_max_wait_ms=settings.fetch_max_wait_ms,
-                max_poll_records=settings.batch_max_records,
-                request_timeout_ms=self._broker.request_timeout_ms,
-            )
-            await member.start()
-            self._members.append(member)
-            self._tasks.append(
-                asyncio.create_task(
-                    self._run(member), name=f"consume-{self.consumer.topic.name}-{index}"
-                )
-            )
+        member = AIOKafkaConsumer(
+            bootstrap_servers=self._broker.bootstrap_servers,
+            client_id=self._client_id,
+            group_id=self.consumer.group,
+            enable_auto_commit=False,
+            auto_offset_reset=settings.auto_offset_reset,
+            fetch_max_wait_ms=settings.fetch_max_wait_ms,
+            max_poll_records=settings.batch_max_records,
+            request_timeout_ms=self._broker.request_timeout_ms,
+            session_timeout_ms=settings.session_timeout_ms,
+            heartbeat_interval_ms=settings.heartbeat_interval_ms,
+        )
+        member.subscribe([self.consumer.topic.name], listener=_FinishRevoked(self))
+        await member.start()
+        self._member = member
+        self._fetcher = asyncio.create_task(
+            self._fetch(member), name=f"consume-{self.consumer.topic.name}"
+        )
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        if self._fetcher is not None:
+            await cancel_and_wait(self._fetcher)
+            self._fetcher = None
+        for task in list(self._workers.values()):
             await cancel_and_wait(task)
-        self._tasks.clear()
-        for member in self._members:
+        self._workers.clear()
+        if self._member is not None:
             try:
-                await member.stop()
+                await self._member.stop()
             except KafkaError as exc:  # leaving a group the broker forgot is harmless
                 log.warning("consumer stop: %s", type(exc).__name__)
-        self._members.clear()
+            self._member = None
 
     def assignments(self) -> list[set[TopicPartition]]:
-        """The partitions each member owns right now (empty sets before the group joined)."""
-        return [set(member.assignment()) for member in self._members]
+        """The partitions the member owns right now (empty before the group joined)."""
+        return [set(self._member.assignment())] if self._member is not None else []
 
-    async def _run(self, member: AIOKafkaConsumer) -> None:
+    async def _fetch(self, member: AIOKafkaConsumer) -> None:
         settings = self.consumer.settings
+        # Room for a full batch from every partition a worker could take at once.
+        max_records = settings.batch_max_records * settings.max_workers
         while True:
             try:
-                fetched = await member.getmany(
-                    timeout_ms=1000, max_records=settings.batch_max_records
-                )
+                fetched = await member.getmany(timeout_ms=1000, max_records=max_records)
             except KafkaError as exc:
                 log.warning("fetch failed, retrying: %s", type(exc).__name__)
                 await asyncio.sleep(settings.retry_initial_seconds)
                 continue
             for tp, records in fetched.items():
+                # Paused until its worker is done: nothing of it is fetched meanwhile,
+                # so the next batch of this partition starts where this one ends.
+                member.pause(tp)
+                await self._slots.acquire()
+                self._workers[tp] = asyncio.create_task(
+                    self._work(member, tp, records), name=f"apply-{tp.topic}-{tp.partition}"
+                )
+
+    async def _work(
+        self, member: AIOKafkaConsumer, tp: TopicPartition, records: Sequence[ConsumerRecord]
+    ) -> None:
+        settings = self.consumer.settings
+        try:
+            step = settings.batch_max_records
+            for start in range(0, len(records), step):
+                batch = records[start : start + step]
                 try:
-                    await self.consumer.process_batch(records)
+                    await self.consumer.process_batch(batch)
                 except Exception as exc:
                     # process_batch dead-letters bad messages and retries outages
                     # itself; reaching here is a bug. Never commit past it.
                     log.error("batch failed on %s[%d]: %s", tp.topic, tp.partition, repr(exc))
-                    member.seek(tp, records[0].offset)
+                    if tp in member.assignment():
+                        member.seek(tp, batch[0].offset)
                     await asyncio.sleep(settings.retry_max_seconds)
-                    continue
-                await self._commit(member, tp, records[-1].offset + 1)
+                    return
+                await self._commit(member, tp, batch[-1].offset + 1)
+        finally:
+            self._slots.release()
+            if self._workers.get(tp) is asyncio.current_task():
+                del self._workers[tp]
+            if tp in member.assignment():
+                member.resume(tp)
+
+    async def finish_revoked(self, revoked: set[TopicPartition]) -> None:
+        """Lets the workers of partitions leaving this member finish (bounded)."""
+        tasks = [task for tp, task in self._workers.items() if tp in revoked]
+        if not tasks:
+            return
+        _done, late = await asyncio.wait(tasks, timeout=REVOKE_GRACE_SECONDS)
+        for task in late:
+            await cancel_and_wait(task)
 
     @staticmethod
     async def _commit(member: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
@@ -120,3 +160,14 @@ class Subscription:
             # broker is away: the partition is re-read from the last commit
             # and the inbox drops what was already applied.
             log.warning("offset commit skipped (%s)", type(exc).__name__)
+
+
+class _FinishRevoked(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, subscription: Subscription) -> None:
+        self._subscription = subscription
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._subscription.finish_revoked(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        return None

@@ -99,8 +99,8 @@ class ServiceRuntime:
             Subscription(consumer, self.settings.broker, client_id=f"{self.name}-consumer")
             for consumer in self.consumers
         ]
-        for subscription in self.subscriptions:
-            await subscription.start()
+        # Each consumer is its own group: they join side by side, not one after another.
+        await asyncio.gather(*(subscription.start() for subscription in self.subscriptions))
 
     async def _unsubscribe(self) -> None:
         for subscription in self.subscriptions:

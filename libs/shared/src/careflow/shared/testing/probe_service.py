@@ -23,11 +23,11 @@ from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.shared.settings import (
     BrokerSettings,
-    ConsumerSettings,
     DatabaseSettings,
     RelaySettings,
     ServiceSettings,
 )
+from careflow.shared.testing.settings import quick_consumer
 
 test_metadata = new_metadata()
 effects = Table(
@@ -70,7 +70,7 @@ def settings_for(db_url: str, bootstrap: str, **relay: object) -> ServiceSetting
         database=DatabaseSettings(url=db_url, migrate_on_start=False, pool_size=10),
         broker=BrokerSettings(bootstrap_servers=bootstrap, idempotent_producer=False),
         relay=RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0, **relay),  # type: ignore[arg-type]
-        consumer=ConsumerSettings(retry_initial_seconds=0.05, retry_max_seconds=0.5),
+        consumer=quick_consumer(),
     )
 
 
