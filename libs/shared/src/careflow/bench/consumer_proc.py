@@ -34,6 +34,7 @@ from typing import Any
 import psutil
 
 from careflow.bench.harness import Recorder
+from careflow.shared.service.gc_tuning import freeze_startup_objects
 
 URL_ENV, BOOTSTRAP_ENV = "CAREFLOW_BENCH_DATABASE_URL", "CAREFLOW_BENCH_BOOTSTRAP"
 GROUP_ENV, MODE_ENV = "CAREFLOW_BENCH_GROUP", "CAREFLOW_BENCH_MODE"
@@ -161,6 +162,7 @@ async def _careflow(url: str, bootstrap: str, group: str) -> Any:
         settings_for(url, bootstrap, enabled=False), group=group, handler=on_probe
     )
     await runtime.start()
+    freeze_startup_objects()  # as a service process does (gc_tuning)
     consumer = runtime.consumer  # type: ignore[attr-defined]
     process_batch = consumer.process_batch
 
@@ -213,6 +215,7 @@ async def _raw(bootstrap: str, group: str) -> Any:
         _buffer.append([body["probe_id"], body["sequence"], now, now, now, created])
 
     await broker.start()
+    freeze_startup_objects()  # the same GC treatment as CareFlow's consumer
     await wait_for_assignment(lambda: assigned_partitions(broker), PARTITIONS)
     return broker.stop
 

@@ -33,6 +33,7 @@ from careflow.bench.report import latency_summary, stage_breakdown
 from careflow.contracts.registry import PLATFORM_PROBES
 from careflow.shared.messaging.topics import ensure_topics
 from careflow.shared.outbox.relay import OutboxRelay
+from careflow.shared.service.gc_tuning import freeze_startup_objects
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.shared.testing.probe_service import emit, probe, settings_for
 
@@ -79,6 +80,7 @@ async def careflow_latency(url: str, bootstrap: str, plan: Plan) -> dict[str, An
     recorder = consumer.recorder
     try:
         await runtime.start()
+        freeze_startup_objects()  # as a service process does (gc_tuning)
     except BaseException:
         await consumer.stop()
         raise

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from careflow.bench.harness import wait_for
 from careflow.bench.plan import Plan
 from careflow.shared.outbox.relay import OutboxRelay
+from careflow.shared.service.gc_tuning import freeze_startup_objects
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.shared.testing.probe_service import emit, probe, settings_for
 
@@ -65,6 +66,7 @@ async def relay_throughput(url: str, bootstrap: str, plan: Plan) -> dict[str, An
     """Backlog written with the relay off, then drained once per batch size."""
     runtime = ServiceRuntime(settings_for(url, bootstrap, enabled=False), "probe")
     await runtime.start()
+    freeze_startup_objects()  # as a service process does (gc_tuning)
     try:
         await write_backlog(runtime, WARMUP)  # connections, topic metadata: not timed
         await drain(runtime, WARMUP, WARMUP)

@@ -1,11 +1,13 @@
 """The Kafka side of an EventConsumer: one group member, one worker per busy partition.
 
-The member fetches; each partition's fetched records go to a worker task of
-their own (at most `max_workers` at a time), which hands them to
-`EventConsumer.process_batch` (one transaction for the lot when it can) and
-commits the partition's offset only after that returned. While a worker runs,
-its partition is paused, so a partition that is retrying holds back only
-itself and per-partition order holds; the others keep flowing.
+The member fetches; each partition's records queue for a worker task of their
+own, which hands them, up to `batch_max_records` at a time, to
+`EventConsumer.process_batch` (one transaction for the lot when it can; at most
+`max_workers` partitions at a time) and commits the partition's offset only
+after that returned. One worker per partition keeps per-partition order, and a
+partition that is retrying holds back only itself; it is paused once it has
+2 x `batch_max_records` waiting, so its queue stays bounded. Records keep being
+fetched while a batch is applied, so the next batch is ready when it ends.
 
 Why one member and not one per partition: every member that joins makes the
 group rebalance, and aiokafka's `start()` waits for that; members joining one
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
@@ -52,8 +54,12 @@ class Subscription:
         self._client_id = client_id
         self._member: AIOKafkaConsumer | None = None
         self._fetcher: asyncio.Task[None] | None = None
+        self._pending: dict[TopicPartition, deque[ConsumerRecord]] = {}
         self._workers: dict[TopicPartition, asyncio.Task[None]] = {}
         self._slots = asyncio.Semaphore(consumer.settings.max_workers)
+        # A partition whose worker has this many records waiting is paused, so a
+        # slow or retrying partition holds a bounded number in memory.
+        self._high_water = 2 * consumer.settings.batch_max_records
 
     async def start(self) -> None:
         """Returns once the member joined the group and owns its partitions."""
@@ -85,6 +91,7 @@ class Subscription:
         for task in list(self._workers.values()):
             await cancel_and_wait(task)
         self._workers.clear()
+        self._pending.clear()
         if self._member is not None:
             try:
                 await self._member.stop()
@@ -98,58 +105,67 @@ class Subscription:
 
     async def _fetch(self, member: AIOKafkaConsumer) -> None:
         settings = self.consumer.settings
-        # Room for a full batch from every partition a worker could take at once.
-        max_records = settings.batch_max_records * settings.max_workers
         while True:
             try:
-                fetched = await member.getmany(timeout_ms=1000, max_records=max_records)
+                fetched = await member.getmany(timeout_ms=1000)
             except KafkaError as exc:
                 log.warning("fetch failed, retrying: %s", type(exc).__name__)
                 await asyncio.sleep(settings.retry_initial_seconds)
                 continue
+            # No await from here on: a worker's seek cannot slip in between.
             for tp, records in fetched.items():
-                # Paused until its worker is done: nothing of it is fetched meanwhile,
-                # so the next batch of this partition starts where this one ends.
-                member.pause(tp)
-                await self._slots.acquire()
-                self._workers[tp] = asyncio.create_task(
-                    self._work(member, tp, records), name=f"apply-{tp.topic}-{tp.partition}"
-                )
+                pending = self._pending.setdefault(tp, deque())
+                pending.extend(records)
+                if len(pending) >= self._high_water:
+                    member.pause(tp)
+                if tp not in self._workers:
+                    self._workers[tp] = asyncio.create_task(
+                        self._work(member, tp, pending), name=f"apply-{tp.topic}-{tp.partition}"
+                    )
 
     async def _work(
-        self, member: AIOKafkaConsumer, tp: TopicPartition, records: Sequence[ConsumerRecord]
+        self, member: AIOKafkaConsumer, tp: TopicPartition, pending: deque[ConsumerRecord]
     ) -> None:
+        """Applies the partition's records in order while there are any, batch by batch."""
         settings = self.consumer.settings
         try:
-            step = settings.batch_max_records
-            for start in range(0, len(records), step):
-                batch = records[start : start + step]
+            while pending:
+                batch = [
+                    pending.popleft() for _ in range(min(len(pending), settings.batch_max_records))
+                ]
                 try:
-                    await self.consumer.process_batch(batch)
+                    async with self._slots:
+                        await self.consumer.process_batch(batch)
                 except Exception as exc:
                     # process_batch dead-letters bad messages and retries outages
-                    # itself; reaching here is a bug. Never commit past it.
+                    # itself; reaching here is a bug. Never commit past it: drop
+                    # what was fetched after it and read the partition again.
                     log.error("batch failed on %s[%d]: %s", tp.topic, tp.partition, repr(exc))
+                    pending.clear()
                     if tp in member.assignment():
+                        member.pause(tp)
                         member.seek(tp, batch[0].offset)
                     await asyncio.sleep(settings.retry_max_seconds)
-                    return
+                    break
                 await self._commit(member, tp, batch[-1].offset + 1)
+                if len(pending) < self._high_water and tp in member.paused():
+                    member.resume(tp)
         finally:
-            self._slots.release()
             if self._workers.get(tp) is asyncio.current_task():
                 del self._workers[tp]
-            if tp in member.assignment():
+            if tp in member.assignment() and len(pending) < self._high_water:
                 member.resume(tp)
 
     async def finish_revoked(self, revoked: set[TopicPartition]) -> None:
         """Lets the workers of partitions leaving this member finish (bounded)."""
         tasks = [task for tp, task in self._workers.items() if tp in revoked]
-        if not tasks:
-            return
-        _done, late = await asyncio.wait(tasks, timeout=REVOKE_GRACE_SECONDS)
-        for task in late:
-            await cancel_and_wait(task)
+        if tasks:
+            _done, late = await asyncio.wait(tasks, timeout=REVOKE_GRACE_SECONDS)
+            for task in late:
+                await cancel_and_wait(task)
+        for tp in revoked:
+            # The next owner reads from the last commit; nothing stays buffered here.
+            self._pending.pop(tp, None)
 
     @staticmethod
     async def _commit(member: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:

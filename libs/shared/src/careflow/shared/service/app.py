@@ -18,6 +18,7 @@ from opentelemetry.trace import Span
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from careflow.shared.service.gc_tuning import freeze_startup_objects
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.shared.telemetry.metrics import HTTP_METRICS
 from careflow.shared.telemetry.setup import configure_logging, configure_telemetry
@@ -39,6 +40,8 @@ def create_service_app(
 
         app.state.token_verifier = TokenVerifier(settings.auth)
         await runtime.start()
+        if getattr(app.state, "freeze_gc_after_start", False):
+            freeze_startup_objects()
         try:
             yield
         finally:

@@ -34,8 +34,11 @@ def run(
         return 0
     import uvicorn
 
+    app = app_factory(settings)
+    # A service process (not a test starting many apps): see gc_tuning.
+    app.state.freeze_gc_after_start = True
     uvicorn.run(
-        app_factory(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,  # the service's JSON logging stays in charge
