@@ -84,10 +84,12 @@ class Service:
         return ids
 
     async def resident(self, subject: str, **consents: Any) -> uuid.UUID:
-        """Publishes the resident's consents and contact details; returns their id."""
+        """Publishes the resident's consents and contact details and waits until both
+        are applied (they travel on different topics, so either may land first)."""
         resident_id = IDS.of(subject)
         SUBJECTS[resident_id] = subject
-        await self.publish(*resident_events(resident_id, **consents))
+        for event_id in await self.publish(*resident_events(resident_id, **consents)):
+            await self.wait_for_inbox(event_id)
         return resident_id
 
     async def sql(self, stmt: Any) -> list[Any]:

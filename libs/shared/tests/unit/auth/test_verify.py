@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -131,3 +134,49 @@ def test_valid_resident_token_keeps_the_children(
 def test_verifier_knows_the_generated_key(verifier: TokenVerifier, key_dir: Path) -> None:
     (private_key_file,) = key_dir.glob("*.private.pem")
     assert verifier.key_ids == {private_key_file.name.removesuffix(".private.pem")}
+
+
+def _signed(signing_key: tuple[str, PrivateKey], claims: Claims) -> str:
+    kid, private_key = signing_key
+    return jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
+
+
+def test_a_verified_token_is_not_verified_again_until_it_expires(
+    auth_settings: AuthSettings, signing_key: tuple[str, PrivateKey], valid_claims: Claims
+) -> None:
+    now = datetime.now(UTC).timestamp()
+    clock = {"now": now}
+    verifier = TokenVerifier(auth_settings, clock=lambda: clock["now"])
+    expires = int(now) + 600
+    token = _signed(signing_key, valid_claims | {"exp": expires})
+
+    first = verifier.verify(token)
+    assert verifier.verify(token) is first  # served from the cache
+
+    clock["now"] = expires + 1  # the cache's view of time: past `exp`
+    again = verifier.verify(token)
+    assert again == first
+    assert again is not first  # verified afresh, not served stale
+
+
+def test_an_expired_token_is_refused_although_it_was_accepted_before(
+    auth_settings: AuthSettings, signing_key: tuple[str, PrivateKey], valid_claims: Claims
+) -> None:
+    verifier = TokenVerifier(auth_settings)  # leeway 0
+    token = _signed(signing_key, valid_claims | {"exp": int(time.time()) + 1})
+    verifier.verify(token)
+    time.sleep(max(0.0, int(time.time()) + 1.05 - time.time()) + 1.0)
+    assert refusal(verifier, token) is Reason.EXPIRED
+
+
+def test_a_tampered_copy_of_a_cached_token_is_still_refused(
+    verifier: TokenVerifier, signing_key: tuple[str, PrivateKey], valid_claims: Claims
+) -> None:
+    token = _signed(signing_key, valid_claims)
+    verifier.verify(token)
+    header, _payload, signature = token.split(".")
+    forged_claims = valid_claims | {"sub": "someone-else"}
+    forged_payload = (
+        base64.urlsafe_b64encode(json.dumps(forged_claims).encode()).rstrip(b"=").decode()
+    )
+    assert refusal(verifier, f"{header}.{forged_payload}.{signature}") is Reason.BAD_SIGNATURE

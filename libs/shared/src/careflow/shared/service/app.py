@@ -59,7 +59,12 @@ def create_service_app(
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     FastAPIInstrumentor.instrument_app(
-        app, excluded_urls="healthz,readyz,metrics", server_request_hook=_redact_url
+        app,
+        excluded_urls="healthz,readyz,metrics",
+        server_request_hook=_redact_url,
+        # One server span per request: the per-message receive/send child spans say
+        # nothing an on-call engineer uses and cost ~5 % of a request's CPU.
+        exclude_spans=["receive", "send"],
     )
     return app
 

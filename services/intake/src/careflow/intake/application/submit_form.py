@@ -9,7 +9,6 @@ from uuid import UUID
 from careflow.intake.application.actors import ResidentActor
 from careflow.intake.application.case_changes import save_case
 from careflow.intake.application.context import Intake
-from careflow.intake.application.on_queue_events import release_parked
 from careflow.intake.application.outgoing import resident_events
 from careflow.intake.domain.case import Case
 from careflow.intake.domain.forms import FormSubmission, Submitter, admit
@@ -41,7 +40,8 @@ async def submit_form(
             await uow.residents.save(resident)
             for event in resident_events(resident, resident.pull_events()):
                 uow.outbox.add(event)
-        await release_parked(uow, case)
+        # No release_parked: the case id was drawn just now, so nothing can be
+        # parked for it (create_case and the sweeper cover the other arrivals).
         await save_case(uow, case)
         await uow.commit()
     return Submitted(case.id, case.private, case.identification, admission.call_emergency_number)

@@ -18,7 +18,7 @@ from careflow.shared.auth.dependencies import (
 )
 
 
-def intake_of(request: Request) -> Intake:
+async def intake_of(request: Request) -> Intake:
     return request.app.state.intake  # type: ignore[no-any-return]
 
 

@@ -17,18 +17,18 @@ from careflow.shared.http.problems import Problem
 PROXY_AGE_LIMIT = 15
 
 
-def container(request: Request) -> Container:
+async def container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
 Wiring = Annotated[Container, Depends(container)]
 
 
-def own_resident_id(principal: StrongResident, wiring: Wiring) -> UUID:
+async def own_resident_id(principal: StrongResident, wiring: Wiring) -> UUID:
     return wiring.resident_ids.of(principal.subject)
 
 
-def readable_resident(resident_id: UUID, principal: StrongResident, wiring: Wiring) -> UUID:
+async def readable_resident(resident_id: UUID, principal: StrongResident, wiring: Wiring) -> UUID:
     """The resident themself, or their guardian while the child is under 15; else 404."""
     ids = wiring.resident_ids
     if ids.of(principal.subject) == resident_id:

@@ -25,11 +25,11 @@ from careflow.workqueue.domain.errors import (
 ADMIN_ROLE = "admin"
 
 
-def container(request: Request) -> Container:
+async def container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
-def actor(
+async def actor(
     principal: Annotated[ProfessionalPrincipal, Depends(require_professional())],
 ) -> Actor:
     return Actor(
@@ -39,7 +39,7 @@ def actor(
     )
 
 
-def admin_actor(
+async def admin_actor(
     principal: Annotated[ProfessionalPrincipal, Depends(require_professional({ADMIN_ROLE}))],
 ) -> Actor:
     return Actor(principal.subject, principal.organisation, is_admin=True)
