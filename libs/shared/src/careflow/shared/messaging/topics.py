@@ -39,8 +39,14 @@ def new_topics(specs: Iterable[TopicSpec], replication: int) -> list[NewTopic]:
     return topics
 
 
-async def ensure_topics(settings: BrokerSettings, specs: Iterable[TopicSpec]) -> list[str]:
-    """Create the missing topics; returns the names created."""
+async def ensure_topics(
+    settings: BrokerSettings,
+    specs: Iterable[TopicSpec],
+    *,
+    before_create: Callable[[list[str]], Awaitable[None]] | None = None,
+) -> list[str]:
+    """Create the missing topics (`before_create` hears of them first); returns the
+    names created."""
     wanted = new_topics(specs, settings.topic_replication_factor)
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.bootstrap_servers,
@@ -50,6 +56,8 @@ async def ensure_topics(settings: BrokerSettings, specs: Iterable[TopicSpec]) ->
     try:
         existing = set(await admin.list_topics())
         missing = [t for t in wanted if t.name not in existing]
+        if missing and before_create is not None:
+            await before_create([t.name for t in missing])
         created: list[str] = []
         for topic in missing:
             try:
@@ -73,6 +81,10 @@ class TopicKeeper:
     `on_lost(since)` so the runtime re-publishes from the outbox and
     re-subscribes its consumers; the inbox drops what was already applied.
     While it is not `ready`, the relay holds off publishing.
+
+    `on_missing` runs when topics are found missing, BEFORE they are re-created:
+    a consumer still holding its old fetch positions would read a re-created
+    topic from there and skip the first events published into it.
     """
 
     def __init__(
@@ -82,15 +94,24 @@ class TopicKeeper:
         *,
         interval: float = 5.0,
         on_lost: Callable[[datetime], Awaitable[None]] | None = None,
+        on_missing: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._settings = settings
         self._specs = list(specs)
         self._interval = interval
         self._on_lost = on_lost
+        self._on_missing = on_missing
+        self._recovering = False
         self._wake = asyncio.Event()
         self._last_complete = datetime.now(UTC)
         self.ready = asyncio.Event()
         self.ready.set()
+
+    async def _before_create(self, _missing: list[str]) -> None:
+        self.ready.clear()
+        self._recovering = True
+        if self._on_missing is not None:
+            await self._on_missing()
 
     def report_failure(self) -> None:
         """A client saw the broker fail: recheck now and hold publishing until then."""
@@ -101,15 +122,24 @@ class TopicKeeper:
         while True:
             checked_at = datetime.now(UTC)
             try:
-                created = await ensure_topics(self._settings, self._specs)
-                if created and self._on_lost is not None:
+                created = await ensure_topics(
+                    self._settings, self._specs, before_create=self._before_create
+                )
+                if (created or self._recovering) and self._on_lost is not None:
                     log.warning("broker lost %d topics; recovering", len(created))
+                    self._recovering = True  # until on_lost has run to its end
                     await self._on_lost(self._last_complete)
+                self._recovering = False
                 self._last_complete = checked_at
                 self.ready.set()
             except (KafkaError, OSError) as exc:
                 self.ready.clear()
                 log.warning("broker unreachable for topic check: %s", type(exc).__name__)
+            except Exception as exc:
+                # Recovery failed half-way (the database away while re-publishing, say):
+                # the consumers may be stopped, so it is tried again at the next check.
+                self.ready.clear()
+                log.error("broker recovery failed, retrying: %s", type(exc).__name__)
             self._wake.clear()
             # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a
             # cancellation that races the event, and stop() then waits forever.

@@ -80,7 +80,10 @@ class ServiceRuntime:
         self.producer = create_producer(settings.broker, client_id=f"{self.name}-relay")
         await self.producer.start()
         self.keeper = TopicKeeper(
-            settings.broker, self.topic_specs, on_lost=self._recover_lost_broker
+            settings.broker,
+            self.topic_specs,
+            on_missing=self._unsubscribe,
+            on_lost=self._recover_lost_broker,
         )
         self.relay = OutboxRelay(
             self.engine, self.producer, settings.relay, service=self.name, broker_health=self.keeper
@@ -116,8 +119,9 @@ class ServiceRuntime:
 
         Events marked published since the last check that still found the topics
         may have been acknowledged into the void; they go out again (consumers'
-        inboxes drop duplicates). Fresh consumers rejoin, because the old
-        members' groups and offsets no longer exist on the broker.
+        inboxes drop duplicates). Fresh consumers join from the earliest offset,
+        because the old members' groups and offsets no longer exist on the
+        broker; the old ones were stopped before the topics were re-created.
         """
         async with self.engine.begin() as conn:
             result = await conn.execute(REPUBLISH_SQL, {"since": since})
