@@ -92,3 +92,17 @@ async def test_a_send_cancelled_while_waiting_for_a_permit_does_not_use_it_up():
 def test_concurrency_must_allow_a_send():
     with pytest.raises(ValueError, match="concurrency"):
         Pacer(per_second=10, concurrency=0)
+
+
+async def test_a_provider_whose_clock_runs_one_percent_slow_still_sees_the_limit_kept():
+    """Back-to-back sends that answer at once: the provider's receipts are a window apart by
+    our clock, which its slower clock would squeeze below one second without a margin."""
+    pacer = Pacer(per_second=5, concurrency=5)
+    received: list[float] = []
+
+    async def send() -> None:
+        async with pacer.slot():
+            received.append(time.monotonic() * 0.99)  # the provider's clock: 1 % slow
+
+    await asyncio.gather(*(send() for _ in range(15)))
+    assert busiest_window(received, 1.0) <= 5
