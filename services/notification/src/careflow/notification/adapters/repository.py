@@ -114,7 +114,7 @@ class SqlNotifications:
 
     async def add(self, request: NotificationRequest, status: str) -> bool:
         """Records the request once; False when this notification_id was seen before."""
-        values = dataclasses.asdict(request) | {
+        values = _shallow(request) | {
             "status": status,
             "channels": json.dumps(list(request.channels)),
         }
@@ -173,7 +173,7 @@ class SqlDeliveries:
         for delivery in queued:
             (step,) = delivery.history  # a new delivery has exactly its first step
             values = _values(delivery, _DELIVERY_FIELDS) | {"updated_at": delivery.created_at}
-            rows.append(values | {f"step_{k}": v for k, v in dataclasses.asdict(step).items()})
+            rows.append(values | {f"step_{k}": v for k, v in _shallow(step).items()})
         await self._session.execute(_ADD_DELIVERY, rows)
 
     async def claim_due(self, channel: str, now: datetime, limit: int = 1) -> list[Delivery]:
@@ -214,9 +214,7 @@ class SqlDeliveries:
             ],
         )
         steps = [
-            dataclasses.asdict(step) | {"delivery_id": d.delivery_id}
-            for d in sent
-            for step in d.history
+            _shallow(step) | {"delivery_id": d.delivery_id} for d in sent for step in d.history
         ]
         if steps:
             await self._session.execute(delivery_steps.insert(), steps)
@@ -240,6 +238,12 @@ class SqlDeliveries:
             .order_by(delivery_steps.c.id)
         )
         return [dict(row._mapping) for row in await self._session.execute(stmt)]
+
+
+def _shallow(obj: Any) -> dict[str, Any]:
+    """A flat dataclass's fields; not `dataclasses.asdict`, which deep-copies every
+    value (UUIDs, datetimes) and was 4 % of the service's CPU under load."""
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
 
 
 def _values(obj: object, names: list[str]) -> dict[str, Any]:
