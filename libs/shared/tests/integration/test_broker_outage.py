@@ -68,6 +68,7 @@ async def test_events_written_while_broker_is_down_arrive_in_order_after_restart
 
         await wait_until(lambda: _in_order(runtime, keys, 20), within=120)
         expected = {t.name for t in TOPICS} | {t.dlq for t in TOPICS}
+
         # Tansu's topic list can come back empty for a moment after a restart.
         async def all_topics_listed() -> bool:
             return expected <= await _topics(own_broker.bootstrap_servers)

@@ -46,3 +46,36 @@ async def test_cancelling_the_relays_idle_wait_as_a_notify_arrives_ends_it():
     done, _ = await asyncio.wait({task}, timeout=2)
     assert done == {task}
     assert task.cancelled()
+
+
+class _ScriptedRelay(OutboxRelay):
+    """The relay's loop with the database and listener replaced by a script."""
+
+    passes = 0
+
+    async def _listen(self) -> None:
+        await asyncio.Event().wait()
+
+    async def _maybe_report_lag(self) -> None:
+        return None
+
+    async def drain_once(self) -> int:
+        self.passes += 1
+        if self.passes == 1:
+            self._wake.set()  # a commit's NOTIFY lands while the first pass runs
+        return 0
+
+
+async def test_a_notify_during_a_pass_brings_another_pass_without_waiting_for_the_poll():
+    relay = _ScriptedRelay(
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        RelaySettings(idle_poll_seconds=30, coalesce_seconds=0),
+        service="test",
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.2)
+        assert relay.passes >= 2  # not one pass, then 30 s of idling past the NOTIFY
+    finally:
+        await cancel_and_wait(task)

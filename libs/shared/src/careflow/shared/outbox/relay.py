@@ -101,6 +101,9 @@ class OutboxRelay:
         delay = self._settings.retry_initial_seconds
         try:
             while True:
+                # Cleared before the pass, not after it: a NOTIFY for a commit the pass
+                # did not see must leave the flag set, or that event waits for the poll.
+                self._wake.clear()
                 try:
                     count = await self.drain_once()
                     delay = self._settings.retry_initial_seconds
@@ -190,7 +193,6 @@ class OutboxRelay:
         await asyncio.gather(*futures)
 
     async def _idle(self) -> None:
-        self._wake.clear()
         # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation
         # that races a NOTIFY wake-up, and the runtime's stop() then waits forever.
         with contextlib.suppress(TimeoutError):
