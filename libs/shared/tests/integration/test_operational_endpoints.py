@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -48,6 +49,9 @@ async def test_health_ready_and_metrics_need_no_token_and_report_the_platform(pr
     ):
         assert name in metrics, name
     assert 'outcome="processed"' in metrics
+    # Seconds, in buckets made for seconds (not the SDK's millisecond defaults).
+    for histogram in ("careflow_http_request_duration", "careflow_consumer_duration"):
+        assert re.search(rf'{histogram}\w*_bucket{{[^}}]*le="0.05"', metrics), histogram
     assert 'route="<unmatched>"' in metrics  # raw paths never become labels
     assert str(probe_id) not in metrics
 

@@ -13,6 +13,10 @@ from opentelemetry.metrics import CallbackOptions, Observation
 
 _meter = metrics.get_meter("careflow.platform")
 
+# Durations are recorded in seconds; the SDK's default buckets (0, 5, 10, ... 10000)
+# suit milliseconds and would put every request and message in the first bucket.
+SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0]
+
 
 class _OutboxMetrics:
     def __init__(self) -> None:
@@ -60,7 +64,10 @@ class _ConsumerMetrics:
             "careflow_dlq_messages", unit="1", description="Messages sent to a dead-letter topic"
         )
         self.duration = _meter.create_histogram(
-            "careflow_consumer_duration", unit="s", description="Handler time per message"
+            "careflow_consumer_duration",
+            unit="s",
+            description="Handler time per message",
+            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
         )
 
 
@@ -70,7 +77,10 @@ class _HttpMetrics:
             "careflow_http_requests", unit="1", description="HTTP requests by route and status"
         )
         self.duration = _meter.create_histogram(
-            "careflow_http_request_duration", unit="s", description="HTTP request time"
+            "careflow_http_request_duration",
+            unit="s",
+            description="HTTP request time",
+            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
         )
 
 

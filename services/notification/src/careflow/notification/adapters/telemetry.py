@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from opentelemetry import metrics, trace
 
+from careflow.shared.telemetry.metrics import SECONDS_BUCKETS
+
 _meter = metrics.get_meter("careflow.notification")
 tracer = trace.get_tracer("careflow.notification.sender")
-SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0, 30.0]
 
 
 class _DeliveryMetrics:
@@ -28,7 +29,6 @@ class _DeliveryMetrics:
             unit="s",
             description="Time of one send attempt at the SMTP server or SMS provider, by "
             "channel and result: sent, transient_error, permanent_error",
-            # In seconds: the SDK's default buckets (0, 5, 10, ... 10000) suit milliseconds.
             explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
         )
 
