@@ -20,23 +20,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import os
-import platform
 import shutil
 import signal
 import sys
 import tempfile
 import time
 import warnings
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from careflow.bench.report import json_safe, render_table, rows_as_json, summary
+from careflow.bench.report import render_table, summary, write_report
 from careflow.shared.auth.signing import JWKS_FILE, generate_keypair
 from careflow.shared.local.dev_token import resident_token
 from careflow.shared.local.ports import free_port
@@ -226,17 +223,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {line}")
     elapsed = time.monotonic() - _STARTED
     print(f"  {summary(table)}; total run {elapsed:.0f} s{' (--quick)' if plan.quick else ''}")
-    report = {
-        "generated_at": datetime.now(UTC).isoformat(),
-        "quick": plan.quick,
-        "host": {"python": platform.python_version(), "cpus": os.cpu_count()},
-        "plan": plan.__dict__,
-        "metrics": rows_as_json(table),
-        "details": results,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(json_safe(report), indent=2, default=str) + "\n")
-    print(f"  written to {args.output}")
+    write_report(
+        args.output,
+        quick=plan.quick,
+        elapsed=elapsed,
+        plan=plan.__dict__,
+        rows=table,
+        details=results,
+    )
     return 0
 
 

@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import random
 import shutil
 import sys
@@ -41,7 +39,6 @@ import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,11 +63,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from careflow.bench.__main__ import _quiet_logs
 from careflow.bench.harness import Send, latency_run, wait_for
 from careflow.bench.report import (
-    json_safe,
     latency_summary,
     pair_latencies,
-    rows_as_json,
     summary,
+    write_report,
 )
 from careflow.contracts.registry import TOPICS
 from careflow.shared.auth.signing import JWKS_FILE, generate_keypair
@@ -447,18 +443,14 @@ def main(argv: list[str] | None = None) -> int:
         print("  settings overridden: " + ", ".join(f"{k}={v}" for k, v in plan.overrides))
     print(f"  {summary(rows)}; total run {elapsed:.0f} s{' (--quick)' if plan.quick else ''}")
     print("  service log(s): .bench/notification*.log")
-    report = {
-        "generated_at": datetime.now(UTC).isoformat(),
-        "quick": plan.quick,
-        "elapsed_s": elapsed,
-        "host": {"python": platform.python_version(), "cpus": os.cpu_count()},
-        "plan": asdict(plan),
-        "metrics": rows_as_json(rows),
-        "details": results,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(json_safe(report), indent=2, default=str) + "\n")
-    print(f"  written to {args.output}")
+    write_report(
+        args.output,
+        quick=plan.quick,
+        elapsed=elapsed,
+        plan=asdict(plan),
+        rows=rows,
+        details=results,
+    )
     return 0
 
 

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
-import platform
 import shutil
 import sys
 import time
 import warnings
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +26,7 @@ from careflow.bench.idle_relay import measure_idle_cpu
 from careflow.bench.latency_bench import careflow_latency
 from careflow.bench.plan import Plan
 from careflow.bench.relay_bench import relay_throughput
-from careflow.bench.report import json_safe, render_table, rows_as_json, summary
+from careflow.bench.report import render_table, summary, write_report
 from careflow.bench.results import details, table_rows
 from careflow.shared.settings import TelemetrySettings
 from careflow.shared.telemetry.setup import configure_logging, configure_telemetry
@@ -107,22 +104,18 @@ def main(argv: list[str] | None = None) -> int:
     for line in details(results):
         print(f"  {line}")
     print(f"  {summary(rows)}; total run {elapsed:.0f} s{' (--quick)' if plan.quick else ''}")
-    report = {
-        "generated_at": datetime.now(UTC).isoformat(),
-        "quick": plan.quick,
-        "elapsed_s": elapsed,
-        "host": {"python": platform.python_version(), "cpus": os.cpu_count()},
-        "external": {
+    write_report(
+        args.output,
+        quick=plan.quick,
+        elapsed=elapsed,
+        plan=asdict(plan),
+        rows=rows,
+        details=results,
+        external={
             "database": bool(os.environ.get("DATABASE_URL")),
             "broker": bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS")),
         },
-        "plan": asdict(plan),
-        "metrics": rows_as_json(rows),
-        "details": results,
-    }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(json_safe(report), indent=2, default=str) + "\n")
-    print(f"  written to {args.output}")
+    )
     return 0
 
 

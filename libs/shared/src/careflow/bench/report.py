@@ -5,9 +5,14 @@ Nothing here touches a server, so the unit tests cover it without timing anythin
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import platform
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 Op = Literal[">=", "<"]
@@ -202,3 +207,29 @@ def stage_breakdown(
         spans["to_handler"].append(handled - arrived)
         spans["handler_to_done"].append(done - handled)
     return {name: latency_summary(values) for name, values in spans.items()}
+
+
+def write_report(
+    output: Path,
+    *,
+    quick: bool,
+    elapsed: float,
+    plan: dict[str, Any],
+    rows: Sequence[Row],
+    details: dict[str, Any],
+    **extra: Any,
+) -> None:
+    """Writes a run's figures (the printed table's rows and their details) as JSON."""
+    report = {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "quick": quick,
+        "elapsed_s": elapsed,
+        "host": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        **extra,
+        "plan": plan,
+        "metrics": rows_as_json(rows),
+        "details": details,
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(json_safe(report), indent=2, default=str) + "\n")
+    print(f"  written to {output}")
