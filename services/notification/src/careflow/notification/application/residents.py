@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from uuid import UUID
+
 from careflow.contracts.residents import (
     ResidentContactDetailsChanged,
     ResidentContactUpdated,
@@ -10,48 +13,67 @@ from careflow.contracts.residents import (
 from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
 from careflow.notification.application.context import Notifier
 from careflow.notification.application.notify import release_parked
+from careflow.notification.domain.contacts import ResidentContact
+
+
+async def _change_contact(
+    resident_id: UUID,
+    change: Callable[[ResidentContact], None],
+    uow: NotificationUnitOfWork,
+    notifier: Notifier,
+) -> None:
+    """Every resident event: lock (or create) the projection row, change it, save it,
+    and decide the notifications that waited for it."""
+    contact = await uow.contacts.lock_new(resident_id)
+    change(contact)
+    await uow.contacts.save(contact)
+    await release_parked(contact, uow, notifier)
 
 
 async def on_contact_updated(
     event: ResidentContactUpdated, uow: NotificationUnitOfWork, notifier: Notifier
 ) -> None:
     """Consents, phone permission, language or time zone changed."""
-    contact = await uow.contacts.lock_new(event.resident_id)
-    contact.apply_consents(
-        anonymous=event.anonymous,
-        email_opt_in=event.email_notifications,
-        sms_opt_in=event.sms_notifications,
-        phone_permission=event.phone_contact_allowed,
-        language=event.communication_language,
-        time_zone=event.time_zone,
-        has_email=event.has_email,
-        has_phone=event.has_phone,
-        at=event.updated_at,
-    )
-    await uow.contacts.save(contact)
-    await release_parked(contact, uow, notifier)
+
+    def change(contact: ResidentContact) -> None:
+        contact.apply_consents(
+            anonymous=event.anonymous,
+            email_opt_in=event.email_notifications,
+            sms_opt_in=event.sms_notifications,
+            phone_permission=event.phone_contact_allowed,
+            language=event.communication_language,
+            time_zone=event.time_zone,
+            has_email=event.has_email,
+            has_phone=event.has_phone,
+            at=event.updated_at,
+        )
+
+    await _change_contact(event.resident_id, change, uow, notifier)
 
 
 async def on_consents_withdrawn(
     event: ServiceConsentsWithdrawn, uow: NotificationUnitOfWork, notifier: Notifier
 ) -> None:
     """Phone permission ends at once; later notifications are suppressed with the reason."""
-    contact = await uow.contacts.lock_new(event.resident_id)
-    contact.withdraw_service_consents(event.withdrawn_at)
-    await uow.contacts.save(contact)
-    await release_parked(contact, uow, notifier)
+    await _change_contact(
+        event.resident_id,
+        lambda contact: contact.withdraw_service_consents(event.withdrawn_at),
+        uow,
+        notifier,
+    )
 
 
 async def on_details_changed(
     event: ResidentContactDetailsChanged, uow: NotificationUnitOfWork, notifier: Notifier
 ) -> None:
     """The latest email address and phone number; null forgets the earlier value."""
-    contact = await uow.contacts.lock_new(event.resident_id)
-    contact.apply_details(
-        email=event.email,
-        phone=event.phone,
-        language=event.communication_language,
-        at=event.changed_at,
-    )
-    await uow.contacts.save(contact)
-    await release_parked(contact, uow, notifier)
+
+    def change(contact: ResidentContact) -> None:
+        contact.apply_details(
+            email=event.email,
+            phone=event.phone,
+            language=event.communication_language,
+            at=event.changed_at,
+        )
+
+    await _change_contact(event.resident_id, change, uow, notifier)
