@@ -60,6 +60,9 @@ FREE_STRING_ALLOWED: dict[tuple[str, str], str] = {
     ("careflow.notification.professional_chat_requested.v1", "email"): (
         "professional's work address; restricted topic read only by notification"
     ),
+    ("careflow.resident_name.changed.v1", "name"): (
+        "the resident's name, for the queue's sort order; restricted topic read only by workqueue"
+    ),
 }
 CLOSED_FORMATS = {"uuid", "date-time", "date", "time", "duration"}
 
@@ -241,12 +244,16 @@ def test_event_types_follow_the_naming_rule_and_topics_their_owner() -> None:
             assert re.fullmatch(r"careflow\.[a-z_]+\.[a-z_]+\.v[0-9]+", event.event_type)
 
 
-RESTRICTED = ("intake.resident-contacts.v1", "notification.requests.v1")
+RESTRICTED = {
+    "intake.resident-contacts.v1": ("notification",),
+    "notification.requests.v1": ("notification",),
+    "intake.resident-names.v1": ("workqueue",),
+}
 
 
-def test_only_notification_reads_contact_details() -> None:
-    for name in RESTRICTED:
-        assert TOPICS.get(name).readers == ("notification",)
+def test_only_the_named_readers_get_contact_details_and_names() -> None:
+    for name, readers in RESTRICTED.items():
+        assert TOPICS.get(name).readers == readers
     for topic in TOPICS:
         if topic.name not in RESTRICTED:
             assert topic.readers is None
@@ -375,7 +382,11 @@ def test_the_asyncapi_document_names_the_readers_of_a_restricted_topic() -> None
 
     channels = asyncapi_document(TOPICS)["channels"]
     for channel in channels.values():
-        if channel["address"].startswith(RESTRICTED):
-            assert channel["x-careflow-readers"] == ["notification"]
+        if (
+            channel["address"] in RESTRICTED
+            or channel["address"].removesuffix(".dlq") in RESTRICTED
+        ):
+            readers = RESTRICTED[channel["address"].removesuffix(".dlq")]
+            assert channel["x-careflow-readers"] == list(readers)
         else:
             assert "x-careflow-readers" not in channel

@@ -6,7 +6,11 @@ from careflow.contracts.bookings import BOOKING_EVENTS
 from careflow.contracts.cases import CASE_EVENTS
 from careflow.contracts.notifications import NOTIFICATION_REQUESTS
 from careflow.contracts.probes import ProbeEmitted
-from careflow.contracts.residents import RESIDENT_CONTACT_EVENTS, RESIDENT_EVENTS
+from careflow.contracts.residents import (
+    RESIDENT_CONTACT_EVENTS,
+    RESIDENT_EVENTS,
+    RESIDENT_NAME_EVENTS,
+)
 from careflow.contracts.topics import DAY_MS, TopicRegistry, TopicSpec
 from careflow.contracts.workqueue import QUEUE_EVENTS
 
@@ -44,6 +48,20 @@ INTAKE_RESIDENTS = TopicSpec(
     owner="intake",
     partitions=6,
     retention_ms=14 * DAY_MS,
+)
+
+INTAKE_RESIDENT_NAMES = TopicSpec(
+    name="intake.resident-names.v1",
+    description=(
+        "Residents' names, for the work queue's last sort key. RESTRICTED: only the "
+        "workqueue service may read this topic; it keeps the latest value."
+    ),
+    key="resident_id",
+    events=RESIDENT_NAME_EVENTS,
+    owner="intake",
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+    readers=("workqueue",),
 )
 
 INTAKE_RESIDENT_CONTACTS = TopicSpec(
@@ -108,6 +126,7 @@ TOPICS = TopicRegistry(
         INTAKE_CASES,
         INTAKE_RESIDENTS,
         INTAKE_RESIDENT_CONTACTS,
+        INTAKE_RESIDENT_NAMES,
         WORKQUEUE_ITEMS,
         NOTIFICATION_REQUESTS_TOPIC,
         BOOKINGS_APPOINTMENTS,

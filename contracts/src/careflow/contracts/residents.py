@@ -10,6 +10,9 @@ Customer information (domain.md) is split by who may read it:
   notification service may read it (TopicSpec.readers; enforced by Kafka ACLs).
   Its retention is short; notification keeps the latest values in its own
   database and forgets them when a later event clears them.
+- `intake.resident-names.v1` — the resident's name, which the work queue needs
+  for its last sort key (domain.md: urgency, then oldest, then resident name).
+  Only the work queue may read it; case events never carry names.
 """
 
 from __future__ import annotations
@@ -112,8 +115,23 @@ class ResidentContactDetailsChanged(ResidentEvent):
     changed_at: datetime = Field(description="When the change was made (UTC).")
 
 
+class ResidentNameChanged(ResidentEvent):
+    """The resident's name as customer information now has it. Restricted topic: workqueue only.
+
+    Null means no name is on file (any earlier value must be forgotten).
+    """
+
+    event_type: ClassVar[str] = "careflow.resident_name.changed.v1"
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="The resident's name, or none."
+    )
+    changed_at: datetime = Field(description="When the change was made (UTC).")
+
+
 RESIDENT_EVENTS: tuple[type[ResidentEvent], ...] = (
     ResidentContactUpdated,
     ServiceConsentsWithdrawn,
 )
 RESIDENT_CONTACT_EVENTS: tuple[type[ResidentEvent], ...] = (ResidentContactDetailsChanged,)
+RESIDENT_NAME_EVENTS: tuple[type[ResidentEvent], ...] = (ResidentNameChanged,)

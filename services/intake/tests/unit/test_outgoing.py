@@ -71,3 +71,35 @@ def test_withdrawn_consents_publish_no_phone_permission() -> None:
         "ResidentContactUpdated",
     ]
     assert events[1].phone_contact_allowed is False
+
+
+def test_a_name_goes_only_to_the_restricted_names_topic_and_only_when_it_changes() -> None:
+    from careflow.contracts.registry import TOPICS
+
+    resident = Resident(submitted_case().resident_id)
+    contact = {
+        "communication_language": "fi",
+        "email": None,
+        "phone": None,
+        "email_notifications": False,
+        "sms_notifications": False,
+        "phone_contact_allowed": False,
+    }
+    resident.update_contact(now=T0, name="Maija Virtanen", **contact)  # type: ignore[arg-type]
+    first = list(resident_events(resident, resident.pull_events()))
+    [named] = [e for e in first if type(e).__name__ == "ResidentNameChanged"]
+    assert named.name == "Maija Virtanen"  # type: ignore[attr-defined]
+    assert TOPICS.for_event(named).readers == ("workqueue",)
+    assert all("Maija" not in e.model_dump_json() for e in first if e is not named)
+
+    resident.update_contact(now=T0, name="Maija Virtanen", **contact)  # type: ignore[arg-type]
+    same = list(resident_events(resident, resident.pull_events()))
+    assert "ResidentNameChanged" not in [type(e).__name__ for e in same]
+
+    resident.update_contact(now=T0, name=None, **contact)  # type: ignore[arg-type]
+    [cleared] = [
+        e
+        for e in resident_events(resident, resident.pull_events())
+        if type(e).__name__ == "ResidentNameChanged"
+    ]
+    assert cleared.name is None  # type: ignore[attr-defined]

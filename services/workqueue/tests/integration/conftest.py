@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from careflow.contracts.cases import CaseEvent, CaseSubmitted
+from careflow.contracts.base import ContractEvent
+from careflow.contracts.cases import CaseSubmitted
 from careflow.contracts.envelope import Envelope
-from careflow.contracts.registry import INTAKE_CASES
+from careflow.contracts.registry import TOPICS
 from careflow.shared.auth.claims import ProfessionalPrincipal
 from careflow.shared.auth.signing import generate_keypair, load_signing_key, mint_token
 from careflow.shared.outbox.tables import inbox, outbox
@@ -68,22 +69,19 @@ class Service:
         )
         return {"Authorization": f"Bearer {token}"}
 
-    async def publish(self, *events: CaseEvent, event_id: str | None = None) -> list[str]:
+    async def publish(self, *events: ContractEvent, event_id: str | None = None) -> list[str]:
+        """Publishes each event on its registry topic (case events in one call, in order)."""
         ids = [event_id or str(uuid.uuid4()) for _ in events]
-        messages = [
-            (
-                e.key().encode(),
-                e.model_dump_json().encode(),
-                Envelope(
-                    id=ids[i],
-                    type=e.event_type,
-                    source="/careflow/intake",
-                    subject=e.key(),
-                ).to_headers(),
+        by_topic: dict[str, list[tuple[bytes, bytes, list[tuple[str, bytes]]]]] = {}
+        for i, e in enumerate(events):
+            headers = Envelope(
+                id=ids[i], type=e.event_type, source="/careflow/intake", subject=e.key()
+            ).to_headers()
+            by_topic.setdefault(TOPICS.for_event(e).name, []).append(
+                (e.key().encode(), e.model_dump_json().encode(), headers)
             )
-            for i, e in enumerate(events)
-        ]
-        await publish_raw(self.bootstrap, INTAKE_CASES.name, messages)
+        for topic, messages in by_topic.items():
+            await publish_raw(self.bootstrap, topic, messages)
         return ids
 
     async def wait_for_inbox(self, event_id: str) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from careflow.contracts.residents import ResidentNameChanged
+
 from .conftest import submitted
 
 
@@ -43,8 +45,8 @@ async def test_the_queue_sorts_by_urgency_then_age_filters_and_pages(service):
 
 
 async def test_equal_urgency_and_age_are_ordered_by_case_id_so_pages_are_stable(service):
-    # The resident's name (domain.md's last key) is not on any topic: the case id is the
-    # final, unique key, so every read pages the same way and no item repeats or is skipped.
+    # No names known: the case id is the final, unique key, so every read pages the same
+    # way and no item repeats or is skipped.
     at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     tied = [submitted(service.org, urgency="P2", submitted_at=at) for _ in range(7)]
     urgent = submitted(service.org, urgency="P1", submitted_at=at)
@@ -60,6 +62,30 @@ async def test_equal_urgency_and_age_are_ordered_by_case_id_so_pages_are_stable(
             assert response.status_code == 200, response.text
             listed += [i["case_id"] for i in response.json()["items"]]
         assert listed == expected
+
+
+async def test_equal_urgency_and_age_are_ordered_by_the_residents_name_unknown_last(service):
+    at = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
+    virtanen, aalto, unnamed = (
+        submitted(service.org, urgency="P2", submitted_at=at) for _ in range(3)
+    )
+    names = [
+        ResidentNameChanged(resident_id=virtanen.resident_id, name="Virtanen", changed_at=at),
+        ResidentNameChanged(resident_id=aalto.resident_id, name="Aalto", changed_at=at),
+        # An older change arriving late never replaces the newer name.
+        ResidentNameChanged(
+            resident_id=aalto.resident_id, name="Ylönen", changed_at=at - timedelta(days=1)
+        ),
+    ]
+    for event_id in await service.publish(*names):
+        await service.wait_for_inbox(event_id)
+    await _queue(service, unnamed, virtanen, aalto)
+
+    response = await service.client.get("/queue", headers=service.token("pro-a"))
+    assert response.status_code == 200, response.text
+    listed = [i["case_id"] for i in response.json()["items"]]
+    assert listed == [str(aalto.case_id), str(virtanen.case_id), str(unnamed.case_id)]
+    assert "Aalto" not in response.text  # the name orders the queue, it is not shown
 
 
 async def test_another_organisations_professional_gets_404_and_sees_nothing(service):

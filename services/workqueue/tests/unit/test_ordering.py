@@ -20,6 +20,16 @@ def test_most_urgent_first_then_oldest_then_case_id(build):
     assert ordered == [p1, p3_old, p3_new, p8, none]
 
 
+def test_the_residents_name_breaks_a_tie_in_urgency_and_age_and_unknown_names_come_last(build):
+    virtanen = build.item(urgency="P2", submitted_minutes_ago=10)
+    aalto = build.item(urgency="P2", submitted_minutes_ago=10)
+    unnamed = build.item(urgency="P2", submitted_minutes_ago=10)
+    older = build.item(urgency="P2", submitted_minutes_ago=11)
+    names = {virtanen.resident_id: "Virtanen", aalto.resident_id: "aalto"}
+    ordered = sorted([unnamed, virtanen, older, aalto], key=lambda i: sort_key(i, names))
+    assert ordered == [older, aalto, virtanen, unnamed]  # case-insensitive: "aalto" first
+
+
 def test_the_case_id_breaks_ties(build):
     a = build.item(submitted_minutes_ago=10)
     b = build.item(submitted_minutes_ago=10)
@@ -27,8 +37,8 @@ def test_the_case_id_breaks_ties(build):
 
 
 def test_pages_of_items_equal_in_urgency_and_age_neither_repeat_nor_skip_any(build):
-    # domain.md's last key, the resident's name, is not known to the queue: with equal
-    # urgency and submission time only the case id orders them, the same on every read.
+    # Equal urgency, submission time and (unknown) name: the case id orders them, the
+    # same on every read.
     tied = [build.item(urgency="P2", submitted_minutes_ago=30) for _ in range(7)]
     urgent = build.item(urgency="P1", submitted_minutes_ago=1)
     items = [*reversed(tied), urgent]

@@ -11,7 +11,10 @@ from careflow.contracts.urgency import load_scale
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.workqueue.adapters.unit_of_work import WorkqueueUnitOfWork
 from careflow.workqueue.application.urgency import ScalePolicy
-from careflow.workqueue.entrypoints.worker.subscribers import case_events_consumer
+from careflow.workqueue.entrypoints.worker.subscribers import (
+    case_events_consumer,
+    resident_names_consumer,
+)
 from careflow.workqueue.settings import Settings
 
 NAME = "workqueue"
@@ -52,7 +55,13 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
                 settings=settings.consumer,
                 policy=policy,
                 clock=clock,
-            )
+            ),
+            resident_names_consumer(
+                group=f"{settings.consumer_group}.resident-names",
+                uow_factory=container.uow,
+                producer=runtime.producer,
+                settings=settings.consumer,
+            ),
         ]
 
     runtime = ServiceRuntime(

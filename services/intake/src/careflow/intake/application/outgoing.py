@@ -135,6 +135,11 @@ def resident_events(
             has_phone=resident.phone is not None,
             updated_at=e.at,
         )
+        if isinstance(e, ContactUpdated) and e.name_changed:
+            # Its own restricted topic: only the work queue (its sort order) reads names.
+            yield r.ResidentNameChanged(
+                resident_id=resident.id, name=resident.name, changed_at=e.at
+            )
         if isinstance(e, ContactUpdated) and e.details_changed:
             yield r.ResidentContactDetailsChanged(
                 resident_id=resident.id,

@@ -15,6 +15,7 @@ from careflow.intake.domain.text import email_address, phone_number, plain_text
 class ContactUpdated:
     at: datetime
     details_changed: bool
+    name_changed: bool = False
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,13 @@ class Resident:
             self.phone,
             self.communication_language,
         )
+        name_changed = name != self.name
         self.name, self.email, self.phone = name, email, phone
         self.communication_language = communication_language
         self.email_notifications, self.sms_notifications = email_notifications, sms_notifications
         self.phone_contact_allowed = phone_contact_allowed
         self.updated_at = now
-        self.events.append(ContactUpdated(now, details_changed))
+        self.events.append(ContactUpdated(now, details_changed, name_changed))
 
     def note_phone(self, phone: str, now: datetime) -> None:
         """A form brought a phone number; it becomes the number on file."""

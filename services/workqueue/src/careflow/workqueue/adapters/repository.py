@@ -8,9 +8,15 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, func, insert, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from careflow.workqueue.adapters.tables import audit_records, parked_events, queue_items
+from careflow.workqueue.adapters.tables import (
+    audit_records,
+    parked_events,
+    queue_items,
+    resident_names,
+)
 from careflow.workqueue.domain.audit import AuditAction, AuditQuery, AuditRecord
 from careflow.workqueue.domain.model import QueueItem, Status, UrgencyChange
 from careflow.workqueue.domain.ordering import QueueQuery
@@ -50,6 +56,9 @@ def _from_row(row: Any) -> QueueItem:
     data = {name: getattr(row, name) for name in _ITEM_FIELDS}
     data["status"] = Status(data["status"])
     return QueueItem(**data, urgency_history=_history_from_row(row.urgency_history))
+
+
+_NAME_OF_RESIDENT = resident_names.c.resident_id == _C.resident_id
 
 
 class SqlItemRepository:
@@ -97,13 +106,20 @@ class SqlItemRepository:
             conditions.append(_C.submitted_at <= latest)
         if earliest is not None:
             conditions.append(_C.submitted_at >= earliest)
+        name = resident_names.c.name
         order = (
             [_C.closed_at.desc().nulls_last(), _C.case_id]
             if query.closed_view
-            else [_C.urgency_rank, _C.submitted_at, _C.case_id]
+            # domain.ordering.sort_key's order; names compare in the database's collation.
+            else [_C.urgency_rank, _C.submitted_at, func.lower(name).nulls_last(), _C.case_id]
         )
         rows = await self.session.execute(
             select(queue_items)
+            .select_from(
+                queue_items.outerjoin(
+                    resident_names, resident_names.c.resident_id == _C.resident_id
+                )
+            )
             .where(*conditions)
             .order_by(*order)
             .limit(query.limit)
@@ -209,3 +225,22 @@ class SqlAuditLog:
 
 
 __all__ = ["SqlAuditLog", "SqlItemRepository"]
+
+
+class SqlResidentNames:
+    """Residents' names for the sort order; an older change never overwrites a newer one."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def note(self, resident_id: UUID, name: str | None, changed_at: datetime) -> None:
+        stmt = pg_insert(resident_names).values(
+            resident_id=resident_id, name=name, changed_at=changed_at
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["resident_id"],
+                set_={"name": stmt.excluded.name, "changed_at": stmt.excluded.changed_at},
+                where=resident_names.c.changed_at <= stmt.excluded.changed_at,
+            )
+        )

@@ -69,6 +69,16 @@ parked_events = Table(
     Column("parked_at", DateTime(timezone=True), nullable=False),
 )
 
+# Residents' names from intake's restricted names topic: the queue's last sort key,
+# never shown by this service.
+resident_names = Table(
+    "resident_names",
+    metadata,
+    Column("resident_id", Uuid, primary_key=True),
+    Column("name", String(200)),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
 audit_records = Table(
     "audit_records",
     metadata,

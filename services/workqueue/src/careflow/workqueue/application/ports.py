@@ -24,6 +24,10 @@ class ItemStore(Protocol):
     async def take_parked(self, case_id: UUID) -> list[tuple[str, dict[str, Any]]]: ...
 
 
+class ResidentNames(Protocol):
+    async def note(self, resident_id: UUID, name: str | None, changed_at: datetime) -> None: ...
+
+
 class AuditLog(Protocol):
     async def record(self, records: list[AuditRecord]) -> None: ...
     async def query(self, query: AuditQuery) -> tuple[list[AuditRecord], int]: ...
@@ -36,6 +40,7 @@ class EventOutbox(Protocol):
 class UnitOfWork(Protocol):
     items: ItemStore
     audit: AuditLog
+    names: ResidentNames
     outbox: EventOutbox
 
     async def __aenter__(self) -> Self: ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -70,13 +70,20 @@ def pinned(item: QueueItem) -> bool:
     return item.immediate and item.status is Status.FREE
 
 
-def sort_key(item: QueueItem) -> tuple[int, datetime, UUID]:
-    """Most urgent first (no class after P8), then oldest submission, then case id.
-
-    domain.md's last tie-break is the resident's name, which is not on any topic;
-    the case id keeps the order total and stable until names come from intake.
-    """
-    return (item.urgency_rank, item.submitted_at, item.case_id)
+def sort_key(
+    item: QueueItem, names: Mapping[UUID, str | None] | None = None
+) -> tuple[int, datetime, bool, str, UUID]:
+    """Most urgent first (no class after P8), then oldest submission, then the resident's
+    name (from intake's restricted names topic; unknown names last), then case id, which
+    keeps the order total and stable."""
+    name = (names or {}).get(item.resident_id)
+    return (
+        item.urgency_rank,
+        item.submitted_at,
+        name is None,
+        (name or "").casefold(),
+        item.case_id,
+    )
 
 
 def closed_sort_key(item: QueueItem) -> tuple[float, UUID]:
@@ -85,8 +92,16 @@ def closed_sort_key(item: QueueItem) -> tuple[float, UUID]:
     return (-closed, item.case_id)
 
 
-def select(items: Iterable[QueueItem], query: QueueQuery, now: datetime) -> list[QueueItem]:
+def select(
+    items: Iterable[QueueItem],
+    query: QueueQuery,
+    now: datetime,
+    names: Mapping[UUID, str | None] | None = None,
+) -> list[QueueItem]:
     """Filter, sort and page in memory (fakes and tests; SQL does the same in production)."""
     chosen = [item for item in items if query.matches(item, now)]
-    chosen.sort(key=closed_sort_key if query.closed_view else sort_key)
+    if query.closed_view:
+        chosen.sort(key=closed_sort_key)
+    else:
+        chosen.sort(key=lambda item: sort_key(item, names))
     return chosen[query.offset : query.offset + query.limit]

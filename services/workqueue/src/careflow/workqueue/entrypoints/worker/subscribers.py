@@ -7,7 +7,8 @@ from datetime import datetime
 
 from careflow.contracts import cases as c
 from careflow.contracts.envelope import Envelope
-from careflow.contracts.registry import INTAKE_CASES
+from careflow.contracts.registry import INTAKE_CASES, INTAKE_RESIDENT_NAMES
+from careflow.contracts.residents import ResidentNameChanged
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.settings import ConsumerSettings
 from careflow.workqueue.adapters.unit_of_work import WorkqueueUnitOfWork
@@ -47,4 +48,29 @@ def case_events_consumer(
     consumer.on(c.CaseCreatedByProfessional)(created)
     for event_class in reactions.FOLLOW_UPS.values():
         consumer.on(event_class)(follow_up)
+    return consumer
+
+
+def resident_names_consumer(
+    *,
+    group: str,
+    uow_factory: Callable[[], WorkqueueUnitOfWork],
+    producer: object,
+    settings: ConsumerSettings,
+) -> EventConsumer[WorkqueueUnitOfWork]:
+    """Subscribes to intake.resident-names.v1 (restricted): names for the sort order only."""
+    consumer: EventConsumer[WorkqueueUnitOfWork] = EventConsumer(
+        INTAKE_RESIDENT_NAMES,
+        group=group,
+        uow_factory=uow_factory,
+        producer=producer,  # type: ignore[arg-type]
+        settings=settings,
+    )
+
+    @consumer.on(ResidentNameChanged)
+    async def name_changed(
+        event: ResidentNameChanged, _envelope: Envelope, uow: WorkqueueUnitOfWork
+    ) -> None:
+        await uow.names.note(event.resident_id, event.name, event.changed_at)
+
     return consumer
