@@ -77,17 +77,19 @@ async def test_one_trace_id_joins_http_publish_consume_and_sql(
     consume = [s for s in in_trace if s.kind == SpanKind.CONSUMER and s.name.endswith("process")]
     assert publish, "the relay's publish span is not in the request's trace"
     assert consume, "the consumer span is not in the request's trace"
-    consumer_span_id = consume[0].context.span_id
+    # A redelivery (a rebalance under load, say) adds a consumer span that only finds the
+    # event already applied: the one that applied it carries the SQL.
+    consumer_span_ids = {c.context.span_id for c in consume}
     sql_in_consumer = [
         s
         for s in in_trace
         if s.attributes.get("db.system") == "postgresql"
         and s.parent is not None
-        and s.parent.span_id == consumer_span_id
+        and s.parent.span_id in consumer_span_ids
     ]
     assert sql_in_consumer, "no SQL span under the consumer span"
     assert publish[0].parent is not None
-    assert consume[0].parent.span_id == publish[0].context.span_id
+    assert all(c.parent.span_id in {p.context.span_id for p in publish} for c in consume)
     # No personal data in spans: statements are recorded without parameters.
     for span in in_trace:
         assert str(probe_id) not in str(dict(span.attributes or {})), span.name

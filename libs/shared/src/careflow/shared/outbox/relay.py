@@ -63,6 +63,23 @@ LAG_SQL = text(
 PURGE_SQL = text("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => :secs)")
 
 
+def _failed(outcome: object) -> bool:
+    return isinstance(outcome, BaseException)
+
+
+def _waves(rows: Sequence[Row[Any]]) -> list[list[Row[Any]]]:
+    """Wave n holds the n-th row (in id order) of every key that has one."""
+    waves: list[list[Row[Any]]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for row in rows:
+        n = seen.get((row.topic, row.key), 0)
+        seen[(row.topic, row.key)] = n + 1
+        if n == len(waves):
+            waves.append([])
+        waves[n].append(row)
+    return waves
+
+
 class BrokerHealth(Protocol):
     ready: asyncio.Event
 
@@ -92,6 +109,7 @@ class OutboxRelay:
         self._broker_health = broker_health
         self._after_publish = after_publish
         self._wake = asyncio.Event()
+        self._passing = asyncio.Lock()
         self._last_lag_check = 0.0
         self.published = 0
 
@@ -105,7 +123,19 @@ class OutboxRelay:
                 # did not see must leave the flag set, or that event waits for the poll.
                 self._wake.clear()
                 try:
-                    count = await self.drain_once()
+                    async with self._passing:
+                        # Checked inside the lock: once `quiesce` has returned, no pass
+                        # starts until the broker is ready again.
+                        if (
+                            self._broker_health is not None
+                            and not self._broker_health.ready.is_set()
+                        ):
+                            count = -1
+                        else:
+                            count = await self.drain_once()
+                    if count < 0:
+                        await self._broker_health.ready.wait()  # type: ignore[union-attr]
+                        continue
                     delay = self._settings.retry_initial_seconds
                 except Exception as exc:
                     # Broker or database outages heal; anything else is a bug that
@@ -131,8 +161,23 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
 
+    async def quiesce(self) -> None:
+        """Returns once no pass is publishing; with the broker marked not ready, none
+        starts until it is again. The topic keeper calls this before re-creating lost
+        topics, so that no pass spans the re-creation (part of its events refused or
+        lost, the rest delivered into the new topics ahead of the re-published ones)."""
+        async with self._passing:
+            return
+
     async def drain_once(self) -> int:
-        """One pass: publish up to one batch; returns how many rows it published."""
+        """One pass: publish up to one batch; returns how many rows it published.
+
+        Rows go out in waves: the first row of every key, then (once all of those were
+        acknowledged) the second, and so on. When a wave fails, no later row of any key
+        is sent, the acknowledged rows are marked and the error is raised: without an
+        idempotent producer (Tansu), a failed message followed by an acknowledged one of
+        the same key would reach the partition in the wrong order when retried.
+        """
         async with self._engine.begin() as conn:
             rows = (
                 await conn.execute(
@@ -146,16 +191,27 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            ids = [row.id for row in rows]
-            await self._publish(rows)
-            if self._after_publish is not None:
-                await self._after_publish(rows)
-            await conn.execute(MARK_SQL, {"ids": ids})
-        self.published += len(rows)
-        OUTBOX_METRICS.published.add(len(rows), {"service": self._service})
-        return len(rows)
+            sent: list[Row[Any]] = []
+            failure: BaseException | None = None
+            for wave in _waves(rows):
+                acked, failure = await self._publish(wave)
+                sent += acked
+                if failure is not None:
+                    break
+            if sent and self._after_publish is not None:
+                await self._after_publish(sent)
+            if sent:
+                await conn.execute(MARK_SQL, {"ids": [row.id for row in sent]})
+        self.published += len(sent)
+        OUTBOX_METRICS.published.add(len(sent), {"service": self._service})
+        if failure is not None:
+            raise failure
+        return len(sent)
 
-    async def _publish(self, rows: Sequence[Row[Any]]) -> None:
+    async def _publish(
+        self, rows: Sequence[Row[Any]]
+    ) -> tuple[list[Row[Any]], BaseException | None]:
+        """Sends `rows` at once; returns those acknowledged and the first failure."""
         futures = []
         for row in rows:
             parent = propagate.extract(row.headers or {})
@@ -182,15 +238,23 @@ class OutboxRelay:
                     traceparent=carrier.get("traceparent"),
                     tracestate=carrier.get("tracestate"),
                 )
-                futures.append(
-                    await self._producer.send(
-                        row.topic,
-                        value=row.payload.encode(),  # JSON text already: no re-encoding
-                        key=row.key.encode(),
-                        headers=envelope.to_headers(),
+                try:
+                    futures.append(
+                        await self._producer.send(
+                            row.topic,
+                            value=row.payload.encode(),  # JSON text already: no re-encoding
+                            key=row.key.encode(),
+                            headers=envelope.to_headers(),
+                        )
                     )
-                )
-        await asyncio.gather(*futures)
+                except Exception as exc:  # not even queued: nothing after it goes out
+                    outcomes = await asyncio.gather(*futures, return_exceptions=True)
+                    acked = [r for r, o in zip(rows, outcomes, strict=False) if not _failed(o)]
+                    return acked, exc
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        acked = [row for row, outcome in zip(rows, outcomes, strict=True) if not _failed(outcome)]
+        failure = next((o for o in outcomes if _failed(o)), None)
+        return acked, failure  # type: ignore[return-value]
 
     async def _idle(self) -> None:
         # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation

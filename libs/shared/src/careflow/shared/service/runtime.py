@@ -82,7 +82,7 @@ class ServiceRuntime:
         self.keeper = TopicKeeper(
             settings.broker,
             self.topic_specs,
-            on_missing=self._unsubscribe,
+            on_missing=self._before_topics_recreated,
             on_lost=self._recover_lost_broker,
         )
         self.relay = OutboxRelay(
@@ -113,6 +113,12 @@ class ServiceRuntime:
     def assignments(self) -> list[set[TopicPartition]]:
         """Partitions per group member of every subscription (empty until joined)."""
         return [owned for s in self.subscriptions for owned in s.assignments()]
+
+    async def _before_topics_recreated(self) -> None:
+        """Topics are missing and about to be re-created (the keeper marked the broker
+        not ready): no consumer may keep its old positions, no relay pass may span it."""
+        await self._unsubscribe()
+        await self.relay.quiesce()
 
     async def _recover_lost_broker(self, since: datetime) -> None:
         """The broker lost its topics: re-publish what it may have lost, re-subscribe.
