@@ -12,7 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
-from careflow.shared.local.ports import free_port
+from careflow.shared.local.ports import listen_port
 from careflow.shared.local.postgres import EmbeddedPostgres
 
 READY = "Ctrl-C stops everything."
@@ -28,7 +28,7 @@ class LocalRun:
 
     def __init__(self, var: Path, *extra: str) -> None:
         self.var = var
-        self.pg_port, self.kafka_port, self.smtp_port = free_port(), free_port(), free_port()
+        self.pg_port, self.kafka_port, self.smtp_port = listen_port(), listen_port(), listen_port()
         self.out = var.parent / f"run-{uuid.uuid4().hex[:6]}.out"
         args = ["run", "--var", str(var), "--pg-port", str(self.pg_port)]
         args += ["--kafka-port", str(self.kafka_port), "--smtp-port", str(self.smtp_port), *extra]

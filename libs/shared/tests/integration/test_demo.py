@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from careflow.shared.local.ports import free_port, port_is_free
+from careflow.shared.local.ports import listen_port
 
 from .local_run import LocalRun
 
@@ -18,10 +18,7 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 def _base_port() -> int:
     """A base port whose intake (+1) and workqueue (+2) slots are free too."""
-    while True:
-        base = free_port()
-        if base + 2 < 65536 and all(port_is_free("127.0.0.1", base + i) for i in (1, 2)):
-            return base
+    return listen_port(span=3)
 
 
 def _demo(var: Path, base: int) -> subprocess.CompletedProcess[str]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import time
+from pathlib import Path
+
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -32,3 +36,22 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def listen_port(span: int = 1, host: str = "127.0.0.1") -> int:
+    """A free port, with the `span - 1` after it free too, below the ephemeral range.
+
+    For a server that binds seconds later (a service starting up): a port from
+    `free_port` lies in the ephemeral range, where any outgoing connection on the
+    machine may take it first ("address already in use", seen in CI).
+    """
+    try:
+        first_ephemeral = int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first_ephemeral = 32768
+    low, high = 10_000, max(10_001, first_ephemeral - span)
+    for _ in range(1_000):
+        base = random.randrange(low, high)
+        if all(port_is_free(host, base + i) for i in range(span)):
+            return base
+    raise RuntimeError(f"no {span} free port(s) in a row below {first_ephemeral}")
