@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import shutil
 import signal
 import sys
 import tempfile
@@ -33,6 +32,7 @@ from typing import Any
 
 import httpx
 
+from careflow.bench.harness import run_on_servers
 from careflow.bench.report import render_table, summary, write_report
 from careflow.shared.auth.signing import JWKS_FILE, generate_keypair
 from careflow.shared.local.dev_token import resident_token
@@ -41,8 +41,6 @@ from careflow.shared.local.supervisor import ServiceProcess, service_env, stop_s
 from careflow.shared.testing.servers import (
     BrokerForTests,
     PostgresForTests,
-    start_broker,
-    start_postgres,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -201,20 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_logs()
     work = Path(tempfile.mkdtemp(prefix="careflow-case-flow-"))
     phase(f"starting PostgreSQL and the broker (service logs in {work})")
-    postgres = start_postgres()
     try:
-        broker = start_broker(work)
-        try:
-            results = asyncio.run(_interruptible(postgres, broker, plan, work))
-        except asyncio.CancelledError:
-            print("case-flow benchmark interrupted; stopping the servers", file=sys.stderr)
-            return 130
-        finally:
-            broker.stop()
-    finally:
-        postgres.stop()
-        if postgres.embedded is not None:
-            shutil.rmtree(postgres.embedded.data_dir.parent, ignore_errors=True)
+        results = run_on_servers(
+            lambda postgres, broker: _interruptible(postgres, broker, plan, work),
+            broker_log_dir=work,
+        )
+    except asyncio.CancelledError:
+        print("case-flow benchmark interrupted; stopping the servers", file=sys.stderr)
+        return 130
     table = rows(results)
     print()
     print(render_table(table))

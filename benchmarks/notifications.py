@@ -61,7 +61,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from careflow.bench.__main__ import _quiet_logs
-from careflow.bench.harness import Send, latency_run, wait_for
+from careflow.bench.harness import Send, latency_run, run_on_servers, wait_for
 from careflow.bench.report import (
     latency_summary,
     pair_latencies,
@@ -75,8 +75,6 @@ from careflow.shared.settings import BrokerSettings
 from careflow.shared.testing.servers import (
     BrokerForTests,
     PostgresForTests,
-    start_broker,
-    start_postgres,
 )
 
 _STARTED = time.monotonic()
@@ -418,17 +416,7 @@ def main(argv: list[str] | None = None) -> int:
         old_log.unlink()
     started = time.monotonic()
     _phase("starting PostgreSQL and the broker")
-    postgres = start_postgres()
-    try:
-        broker = start_broker()
-        try:
-            results = asyncio.run(measure(postgres, broker, plan))
-        finally:
-            broker.stop()
-    finally:
-        postgres.stop()
-        if postgres.embedded is not None:
-            shutil.rmtree(postgres.embedded.data_dir.parent, ignore_errors=True)
+    results = run_on_servers(lambda postgres, broker: measure(postgres, broker, plan))
     elapsed = time.monotonic() - started
 
     rows = table_rows(results, plan.latency_rate)

@@ -10,10 +10,8 @@ not) and writes the same figures, with details, as JSON.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
-import shutil
 import sys
 import time
 import warnings
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from careflow.bench.baseline import raw_faststream
+from careflow.bench.harness import run_on_servers
 from careflow.bench.idle_relay import measure_idle_cpu
 from careflow.bench.latency_bench import careflow_latency
 from careflow.bench.plan import Plan
@@ -31,7 +30,7 @@ from careflow.bench.results import details, table_rows
 from careflow.shared.settings import TelemetrySettings
 from careflow.shared.telemetry.setup import configure_logging, configure_telemetry
 from careflow.shared.testing.probe_service import prepare_database
-from careflow.shared.testing.servers import PostgresForTests, start_broker, start_postgres
+from careflow.shared.testing.servers import PostgresForTests
 
 _STARTED = time.monotonic()
 
@@ -84,17 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_logs()
     started = time.monotonic()
     _phase("starting PostgreSQL and the broker")
-    postgres = start_postgres()
-    try:
-        broker = start_broker()
-        try:
-            results = asyncio.run(measure(postgres, broker.bootstrap_servers, plan))
-        finally:
-            broker.stop()
-    finally:
-        postgres.stop()
-        if postgres.embedded is not None:
-            shutil.rmtree(postgres.embedded.data_dir.parent, ignore_errors=True)
+    results = run_on_servers(
+        lambda postgres, broker: measure(postgres, broker.bootstrap_servers, plan)
+    )
     elapsed = time.monotonic() - started
 
     rows = table_rows(results, plan)

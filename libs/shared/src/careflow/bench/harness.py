@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sized
+from collections.abc import Awaitable, Callable, Coroutine, Sized
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.partitioner import murmur2
 from faststream.kafka import KafkaBroker
 
 from careflow.bench.report import latency_summary, pair_latencies
+from careflow.shared.testing.servers import (
+    BrokerForTests,
+    PostgresForTests,
+    start_broker,
+    start_postgres,
+)
 
 # Sends message number i; returns its identity and the moment it counts as sent.
 Send = Callable[[int], Awaitable[tuple[Any, float]]]
@@ -203,3 +211,26 @@ async def latency_run(
         **latency_summary(latencies, lost),
         **(analyse(offered.sent) if analyse is not None else {}),
     }
+
+
+_T = TypeVar("_T")
+
+
+def run_on_servers(
+    measure: Callable[[PostgresForTests, BrokerForTests], Coroutine[Any, Any, _T]],
+    *,
+    broker_log_dir: Path | None = None,
+) -> _T:
+    """Starts PostgreSQL and the broker (or uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS),
+    runs `measure` on them, then stops both and removes an embedded database's files."""
+    postgres = start_postgres()
+    try:
+        broker = start_broker(broker_log_dir)
+        try:
+            return asyncio.run(measure(postgres, broker))
+        finally:
+            broker.stop()
+    finally:
+        postgres.stop()
+        if postgres.embedded is not None:
+            shutil.rmtree(postgres.embedded.data_dir.parent, ignore_errors=True)
