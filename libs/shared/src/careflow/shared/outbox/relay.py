@@ -213,6 +213,7 @@ class OutboxRelay:
     ) -> tuple[list[Row[Any]], BaseException | None]:
         """Sends `rows` at once; returns those acknowledged and the first failure."""
         futures = []
+        refused: BaseException | None = None
         for row in rows:
             parent = propagate.extract(row.headers or {})
             with tracer.start_as_current_span(
@@ -248,12 +249,12 @@ class OutboxRelay:
                         )
                     )
                 except Exception as exc:  # not even queued: nothing after it goes out
-                    outcomes = await asyncio.gather(*futures, return_exceptions=True)
-                    acked = [r for r, o in zip(rows, outcomes, strict=False) if not _failed(o)]
-                    return acked, exc
+                    refused = exc
+                    break
         outcomes = await asyncio.gather(*futures, return_exceptions=True)
-        acked = [row for row, outcome in zip(rows, outcomes, strict=True) if not _failed(outcome)]
-        failure = next((o for o in outcomes if _failed(o)), None)
+        # `rows` may be longer than `outcomes` when a send was refused: those were not sent.
+        acked = [row for row, outcome in zip(rows, outcomes, strict=False) if not _failed(outcome)]
+        failure = refused or next((o for o in outcomes if _failed(o)), None)
         return acked, failure  # type: ignore[return-value]
 
     async def _idle(self) -> None:
