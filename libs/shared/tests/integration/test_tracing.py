@@ -6,7 +6,9 @@ import uuid
 
 import httpx
 from fastapi import APIRouter, Request
+from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
+from sqlalchemy import text
 
 from careflow.shared.auth.claims import ServicePrincipal
 from careflow.shared.auth.dependencies import Service
@@ -16,6 +18,7 @@ from careflow.shared.settings import AuthSettings
 from careflow.shared.testing.probe_service import (
     effects_of,
     probe,
+    probe_record,
     probe_runtime,
     settings_for,
     wait_until,
@@ -83,7 +86,7 @@ async def test_one_trace_id_joins_http_publish_consume_and_sql(
     sql_in_consumer = [
         s
         for s in in_trace
-        if s.attributes.get("db.system") == "postgresql"
+        if "db.statement" in s.attributes
         and s.parent is not None
         and s.parent.span_id in consumer_span_ids
     ]
@@ -93,3 +96,85 @@ async def test_one_trace_id_joins_http_publish_consume_and_sql(
     # No personal data in spans: statements are recorded without parameters.
     for span in in_trace:
         assert str(probe_id) not in str(dict(span.attributes or {})), span.name
+
+
+async def test_every_runtime_in_a_process_records_its_sql_statements(
+    probe_db: str, kafka, span_exporter
+):
+    # A process may hold several runtimes (tests, benchmarks, `make run` helpers); each
+    # engine must trace, not only the first one instrumented.
+    tracer = trace.get_tracer("test")
+    for round_ in range(2):
+        runtime = probe_runtime(settings_for(probe_db, kafka.bootstrap_servers))
+        await runtime.start()
+        try:
+            span_exporter.clear()
+            with tracer.start_as_current_span(f"round {round_}") as parent:
+                async with runtime.sessions() as session:
+                    await session.execute(text("SELECT 1"))
+        finally:
+            await runtime.stop()
+        under_parent = [
+            s
+            for s in span_exporter.get_finished_spans()
+            if s.attributes.get("db.statement") == "SELECT 1"
+            and s.parent is not None
+            and s.parent.span_id == parent.get_span_context().span_id
+        ]
+        assert under_parent, f"runtime {round_ + 1} recorded no SQL span"
+
+
+async def test_in_a_batch_each_message_s_sql_is_under_its_own_consumer_span(
+    probe_db: str, kafka, span_exporter
+):
+    """A fetch of several records is applied in one transaction (EventConsumer's batch
+    path); each handler's statements still belong to its message's trace."""
+    tracer = trace.get_tracer("test")
+    probe_id = uuid.uuid4()
+    records, producers = [], []
+    for sequence in range(2):
+        event = probe(probe_id, sequence)
+        with tracer.start_as_current_span(f"producer {sequence}") as producer:
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+        producers.append(producer.get_span_context())
+        traced = [(k, v.encode()) for k, v in carrier.items()]
+        records.append(probe_record(event, sequence, traced))
+    runtime = probe_runtime(settings_for(probe_db, kafka.bootstrap_servers, enabled=False))
+    await runtime.start()
+    try:
+        span_exporter.clear()
+        outcomes = await runtime.consumer.process_batch(records)  # type: ignore[attr-defined]
+    finally:
+        await runtime.stop()
+
+    assert outcomes == ["processed", "processed"]
+    spans = span_exporter.get_finished_spans()
+    consumers = []
+    for producer in producers:
+        (consumer,) = [
+            s
+            for s in spans
+            if s.kind == SpanKind.CONSUMER and s.parent and s.parent.span_id == producer.span_id
+        ]
+        effects = [
+            s
+            for s in spans
+            if s.parent
+            and s.parent.span_id == consumer.context.span_id
+            and "probe_effects" in s.attributes.get("db.statement", "")
+        ]
+        assert len(effects) == 1, "the handler's statement is not under its message's span"
+        consumers.append(consumer.context.span_id)
+    (batch,) = [
+        s
+        for s in spans
+        if s.name.endswith("apply batch") and s.links[0].context.span_id == consumers[0]
+    ]
+    assert [link.context.span_id for link in batch.links] == consumers
+    batch_sql = [
+        s.attributes["db.statement"]
+        for s in spans
+        if s.parent and s.parent.span_id == batch.context.span_id and "db.statement" in s.attributes
+    ]
+    assert any("INSERT INTO inbox" in statement for statement in batch_sql)

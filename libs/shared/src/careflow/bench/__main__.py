@@ -69,8 +69,6 @@ def _quiet_logs() -> None:
     logging.getLogger("faststream.access.kafka").addFilter(
         lambda record: record.levelno >= logging.WARNING
     )
-    # Each runtime instruments its own engine; the second time only warns.
-    logging.getLogger("opentelemetry.instrumentation.instrumentor").setLevel(logging.ERROR)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,6 +27,7 @@ from careflow.shared.messaging.topics import TopicKeeper, ensure_topics
 from careflow.shared.outbox.relay import OutboxRelay
 from careflow.shared.settings import ServiceSettings
 from careflow.shared.tasks import cancel_and_wait
+from careflow.shared.telemetry.sql import trace_engine
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class ServiceRuntime:
         if self.migrations is not None and settings.database.migrate_on_start:
             await upgrade_async(self.migrations, settings.database.url.get_secret_value())
         self.engine = create_engine(settings.database, application_name=f"careflow-{self.name}")
-        _instrument_engine(self.engine)
+        trace_engine(self.engine)
         self.sessions = session_factory(self.engine)
         await self._wait_for_broker()
         self.producer = create_producer(settings.broker, client_id=f"{self.name}-relay")
@@ -176,10 +177,3 @@ class ServiceRuntime:
 def _crash_loudly(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.critical("background task %s died: %r", task.get_name(), task.exception())
-
-
-def _instrument_engine(engine: AsyncEngine) -> None:
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-
-    # Statements become spans; parameters are never recorded.
-    SQLAlchemyInstrumentor().instrument(engine=engine.sync_engine, enable_commenter=False)

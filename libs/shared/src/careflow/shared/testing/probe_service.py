@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from aiokafka.structs import ConsumerRecord
 from sqlalchemy import Column, Integer, String, Table, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -157,3 +158,22 @@ def envelope_headers(event: ProbeEmitted, event_id: str | None = None) -> list[t
         source="/careflow/tests",
         subject=event.key(),
     ).to_headers()
+
+
+def probe_record(
+    event: ProbeEmitted, offset: int = 0, extra_headers: list[tuple[str, bytes]] | None = None
+) -> ConsumerRecord:
+    """The record a consumer would fetch for `event`, for feeding a consumer directly."""
+    return ConsumerRecord(
+        topic=PLATFORM_PROBES.name,
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=event.key().encode(),
+        value=event.model_dump_json().encode(),
+        checksum=None,
+        serialized_key_size=0,
+        serialized_value_size=0,
+        headers=envelope_headers(event) + (extra_headers or []),
+    )
