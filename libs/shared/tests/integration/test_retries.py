@@ -17,6 +17,7 @@ from careflow.shared.testing.probe_service import (
     effects_of,
     emit,
     probe,
+    probe_record,
     probe_runtime,
     record_effect,
     settings_for,
@@ -81,3 +82,32 @@ async def test_failing_message_is_retried_before_later_ones_and_blocks_no_other_
 
 async def _count(runtime, probe_id: uuid.UUID, n: int) -> bool:  # type: ignore[no-untyped-def]
     return len(await effects_of(runtime, probe_id)) == n
+
+
+async def test_a_handler_cancelled_at_shutdown_is_not_retried(probe_db: str, kafka):
+    """Cancellation (service stopping) is not a handler failure: it ends processing at
+    once; the uncommitted event is read again after the restart."""
+    entered = asyncio.Event()
+    calls = {"count": 0}
+
+    async def stuck(event: ProbeEmitted, envelope: Envelope, uow: SqlUnitOfWork) -> None:
+        calls["count"] += 1
+        entered.set()
+        await asyncio.Event().wait()
+
+    runtime = probe_runtime(
+        settings_for(probe_db, kafka.bootstrap_servers, enabled=False), handler=stuck
+    )
+    await runtime.start()
+    try:
+        task = asyncio.create_task(runtime.consumer.process(probe_record(probe(uuid.uuid4(), 0))))  # type: ignore[attr-defined]
+        await asyncio.wait_for(entered.wait(), 10)
+        task.cancel()
+        done, _ = await asyncio.wait([task], timeout=5)
+        assert done, "the cancelled handler was retried instead of ending"
+        assert task.cancelled()
+        assert calls["count"] == 1
+    finally:
+        if not task.done():
+            task.cancel()
+        await runtime.stop()

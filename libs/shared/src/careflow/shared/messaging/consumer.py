@@ -102,7 +102,11 @@ class EventConsumer(Generic[U]):
         self._handlers: dict[str, tuple[type[ContractEvent], Callable[..., Awaitable[None]]]] = {}
         # Built once; `copy()` per message gives each its own attempt state.
         self._retrying = AsyncRetrying(
-            retry=retry_if_exception(lambda exc: not isinstance(exc, PermanentError)),
+            # tenacity catches BaseException: a cancellation (the service stopping) must
+            # end the attempt, not be retried as if the handler had failed.
+            retry=retry_if_exception(
+                lambda exc: isinstance(exc, Exception) and not isinstance(exc, PermanentError)
+            ),
             wait=wait_exponential_jitter(
                 multiplier=settings.retry_initial_seconds,
                 max=settings.retry_max_seconds,
@@ -166,30 +170,34 @@ class EventConsumer(Generic[U]):
     async def _apply_together(self, batch: list[_Pending]) -> bool:
         """One transaction for the whole batch; False (and nothing applied) if any part
         failed, so the caller applies it message by message."""
+        # The shared claim and commit belong to no one message: they run under a batch
+        # span linked to every message's span, not as parentless traces of their own.
+        links = [trace.Link(item.span.get_span_context()) for item in batch]
         try:
-            async with self._uow_factory() as uow:
-                claimed = set(
-                    (
-                        await uow.session.execute(
-                            CLAIM_INBOX_MANY,
-                            {
-                                "consumer": self.group,
-                                "topic": batch[0].record.topic,
-                                "event_ids": [p.decoded.envelope.id for p in batch],
-                                "event_types": [p.decoded.envelope.type for p in batch],
-                            },
-                        )
-                    ).scalars()
-                )
-                for item in batch:
-                    event_id = item.decoded.envelope.id
-                    if event_id not in claimed:
-                        item.outcome = "duplicate"
-                        continue
-                    claimed.discard(event_id)  # the same id twice in one batch: once
-                    with trace.use_span(item.span, end_on_exit=False):
-                        await item.handler(item.decoded.event, item.decoded.envelope, uow)
-                await uow.commit()
+            with tracer.start_as_current_span(f"{batch[0].record.topic} apply batch", links=links):
+                async with self._uow_factory() as uow:
+                    claimed = set(
+                        (
+                            await uow.session.execute(
+                                CLAIM_INBOX_MANY,
+                                {
+                                    "consumer": self.group,
+                                    "topic": batch[0].record.topic,
+                                    "event_ids": [p.decoded.envelope.id for p in batch],
+                                    "event_types": [p.decoded.envelope.type for p in batch],
+                                },
+                            )
+                        ).scalars()
+                    )
+                    for item in batch:
+                        event_id = item.decoded.envelope.id
+                        if event_id not in claimed:
+                            item.outcome = "duplicate"
+                            continue
+                        claimed.discard(event_id)  # the same id twice in one batch: once
+                        with trace.use_span(item.span, end_on_exit=False):
+                            await item.handler(item.decoded.event, item.decoded.envelope, uow)
+                    await uow.commit()
             return True
         except Exception as exc:
             log.info(
