@@ -68,7 +68,7 @@ async def record_effect(event: ProbeEmitted, _envelope: Envelope, uow: SqlUnitOf
 def settings_for(db_url: str, bootstrap: str, **relay: object) -> ServiceSettings:
     return ServiceSettings(
         service_name="probe",
-        database=DatabaseSettings(url=db_url, migrate_on_start=False, pool_size=10),
+        database=DatabaseSettings(url=db_url, migrate_on_start=False),
         broker=BrokerSettings(bootstrap_servers=bootstrap, idempotent_producer=False),
         relay=RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0, **relay),  # type: ignore[arg-type]
         consumer=quick_consumer(),

@@ -1,0 +1,59 @@
+"""Connections the database dropped (a restart, a failover) heal without a service restart."""
+
+from __future__ import annotations
+
+import uuid
+
+import asyncpg
+from sqlalchemy.exc import DBAPIError
+
+from careflow.shared.db.engine import asyncpg_dsn
+from careflow.shared.service.runtime import ServiceRuntime
+from careflow.shared.testing.probe_service import effects_of, emit, probe, wait_until
+
+
+async def _drop_connections(url: str) -> int:
+    """Ends every server process of this database but the caller's, as a restart would."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return await conn.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await conn.close()
+
+
+async def test_after_the_database_dropped_every_connection_work_resumes(
+    running: ServiceRuntime, probe_db: str
+):
+    first, later = uuid.uuid4(), uuid.uuid4()
+    await emit(running, [probe(first, 0)])
+    await wait_until(lambda: effects_of(running, first))
+
+    assert await _drop_connections(probe_db) > 0
+    # Without a pre-ping the first use of a dropped pooled connection fails (an HTTP
+    # request would answer 503, nothing acknowledged); SQLAlchemy then discards the
+    # whole pool, so the retry gets a fresh connection.
+    try:
+        await emit(running, [probe(later, 0)])
+    except DBAPIError as exc:
+        assert exc.connection_invalidated
+        await emit(running, [probe(later, 0)])
+    # The relay (its LISTEN connection dropped too) and the consumer carry on by themselves.
+    await wait_until(lambda: effects_of(running, later), within=30)
+    assert [(s, a) for s, a, _ in await effects_of(running, later)] == [(0, 1)]
+
+
+async def test_a_dropped_pool_costs_at_most_one_failed_transaction(
+    running: ServiceRuntime, probe_db: str
+):
+    await emit(running, [probe(uuid.uuid4(), 0)])
+    await _drop_connections(probe_db)
+    failures = 0
+    for _ in range(3):
+        try:
+            await emit(running, [probe(uuid.uuid4(), 0)])
+        except DBAPIError:
+            failures += 1
+    assert failures <= 1
