@@ -61,7 +61,7 @@ async def test_one_trace_id_joins_http_publish_consume_and_sql(
             denied = await client.post(f"/probes/{probe_id}")
             assert denied.status_code == 401
             response = await client.post(
-                f"/probes/{probe_id}", headers={"Authorization": f"Bearer {token}"}
+                f"/probes/{probe_id}?echo={probe_id}", headers={"Authorization": f"Bearer {token}"}
             )
             assert response.status_code == 202
         await wait_until(lambda: effects_of(runtime, probe_id))

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from pythonjsonlogger.json import JsonFormatter
 
 from careflow.shared.settings import TelemetrySettings
+from careflow.shared.telemetry.redaction import UrlRedaction
 
 _configured = False
 
@@ -66,6 +67,7 @@ def configure_telemetry(
     provider = TracerProvider(
         resource=resource, sampler=ParentBased(TraceIdRatioBased(settings.sample_ratio))
     )
+    provider.add_span_processor(UrlRedaction())  # before any processor that exports
     for processor in span_processors or []:
         provider.add_span_processor(processor)
     readers = list(metric_readers or [])
