@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -212,15 +212,18 @@ class BookingRepository:
         return [dict(r) for r in rows.mappings()]
 
 
+# Built once: every identified submission reads its resident.
+_GET_RESIDENT = select(t.residents).where(t.residents.c.id == bindparam("id"))
+_GET_RESIDENT_FOR_UPDATE = _GET_RESIDENT.with_for_update()
+
+
 class ResidentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, resident_id: UUID, *, lock: bool = False) -> Resident | None:
-        query = select(t.residents).where(t.residents.c.id == resident_id)
-        if lock:
-            query = query.with_for_update()
-        row = (await self.session.execute(query)).mappings().first()
+        query = _GET_RESIDENT_FOR_UPDATE if lock else _GET_RESIDENT
+        row = (await self.session.execute(query, {"id": resident_id})).mappings().first()
         return None if row is None else Resident(**{k: row[k] for k in _RESIDENT_FIELDS})
 
     async def save(self, resident: Resident) -> None:

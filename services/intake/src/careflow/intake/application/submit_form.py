@@ -33,12 +33,15 @@ async def submit_form(
     case = Case.submit(form, admission, results, now)
     async with intake.uow() as uow:
         if admission.phone is not None and admission.identification == "identified":
-            resident = await uow.residents.get(admission.resident_id, lock=True) or Resident(
+            known = await uow.residents.get(admission.resident_id, lock=True)
+            resident = known or Resident(
                 admission.resident_id, communication_language=form.language
             )
             resident.note_phone(admission.phone, now)
-            await uow.residents.save(resident)
-            for event in resident_events(resident, resident.pull_events()):
+            changes = resident.pull_events()
+            if known is None or changes:  # the same number again changes nothing
+                await uow.residents.save(resident)
+            for event in resident_events(resident, changes):
                 uow.outbox.add(event)
         # No release_parked: the case id was drawn just now, so nothing can be
         # parked for it (create_case and the sweeper cover the other arrivals).
