@@ -263,9 +263,10 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._settings.idle_poll_seconds):
                 await self._wake.wait()
-            # Commits arrive in bursts: a moment's pause lets one pass carry
-            # several of them instead of one pass (and round trips) per commit.
-            await asyncio.sleep(self._settings.coalesce_seconds)
+            if self._settings.coalesce_seconds:
+                # Commits arrive in bursts: a moment's pause lets one pass carry
+                # several of them instead of one pass (and round trips) per commit.
+                await asyncio.sleep(self._settings.coalesce_seconds)
 
     async def _listen(self) -> None:
         """Keeps a LISTEN connection open; reconnects after it drops."""
