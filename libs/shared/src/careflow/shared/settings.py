@@ -60,8 +60,8 @@ class RelaySettings(BaseModel):
     idle_poll_seconds: float = Field(default=2.0, gt=0)
     # A pause after a wake-up so one pass carries several commits. 0 by default: with
     # round trips cheap (no pre-ping) the 5 ms it used to be only added latency —
-    # commit -> consume p99 at 500/s 65-70 -> 60 ms, case flow p99 at 200/s 430-584
-    # -> 218 ms. Worth raising for a database far away, where passes cost more.
+    # commit -> consume p99 at 500/s 65-70 -> 60-66 ms, case-flow p50 at 200/s
+    # 103-123 -> 67-78 ms. Worth raising for a database far away, where passes cost more.
     coalesce_seconds: float = Field(default=0.0, ge=0, le=1)
     shards: int = Field(default=16, ge=1, le=1024)
     retry_initial_seconds: float = Field(default=0.2, gt=0)

@@ -48,9 +48,10 @@ class SenderSettings(BaseModel):
     email_concurrency: int = Field(default=16, ge=1, le=100)
     sms_concurrency: int = Field(default=16, ge=1, le=100)
     #: Deliveries claimed (and committed) per transaction; also the most a crash
-    #: between sending and committing can send twice per pass. 40: the bench's
-    #: event->delivered p99 at 200/s was 0.67 s with 20 (2.5 s with 8), 0.25 s with 40
-    #: and 0.41 s with 64 — fewer transactions per message leave more CPU to sending.
+    #: between sending and committing can send twice per pass. 40: in one run each,
+    #: the same hour, the bench's event->delivered p99 at 200/s was 2.5 s with 8,
+    #: 0.67 s with 20, 0.25 s with 40 and 0.41 s with 64 — fewer transactions per
+    #: message leave more CPU to sending (later runs with 40 varied, 0.25-1.9 s).
     batch_size: int = Field(default=40, ge=1, le=500)
     #: Passes in flight per channel: one claims and commits while another sends.
     workers: int = Field(default=2, ge=1, le=16)
