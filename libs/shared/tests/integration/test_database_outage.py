@@ -34,7 +34,7 @@ async def test_after_the_database_dropped_every_connection_work_resumes(
     assert await _drop_connections(probe_db) > 0
     # Without a pre-ping the first use of a dropped pooled connection fails (an HTTP
     # request would answer 503, nothing acknowledged); SQLAlchemy then discards the
-    # whole pool, so the retry gets a fresh connection.
+    # whole pool, so the retry gets a fresh connection: a second failure fails this test.
     invalidated: list[bool] = []
     try:
         await emit(running, [probe(later, 0)])
@@ -45,17 +45,3 @@ async def test_after_the_database_dropped_every_connection_work_resumes(
     # The relay (its LISTEN connection dropped too) and the consumer carry on by themselves.
     await wait_until(lambda: effects_of(running, later), within=30)
     assert [(s, a) for s, a, _ in await effects_of(running, later)] == [(0, 1)]
-
-
-async def test_a_dropped_pool_costs_at_most_one_failed_transaction(
-    running: ServiceRuntime, probe_db: str
-):
-    await emit(running, [probe(uuid.uuid4(), 0)])
-    await _drop_connections(probe_db)
-    failures = 0
-    for _ in range(3):
-        try:
-            await emit(running, [probe(uuid.uuid4(), 0)])
-        except DBAPIError:
-            failures += 1
-    assert failures <= 1
