@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Table, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.intake.adapters import tables as t
@@ -18,6 +16,7 @@ from careflow.intake.domain.case import Case
 from careflow.intake.domain.events import DomainEvent
 from careflow.intake.domain.residents import Resident
 from careflow.intake.domain.sections import Closing, ClosingProposal, Coaching, Goal, Task
+from careflow.shared.db.upsert import upsert
 
 _CASE_FIELDS = [
     "id",
@@ -60,23 +59,6 @@ _RESIDENT_FIELDS = [
     "service_consents",
     "updated_at",
 ]
-
-
-@functools.cache
-def _upsert_statement(table: Table) -> Any:
-    # Built once per table: constructing `excluded` and the SET clause per call cost
-    # more CPU than the round trip (profiled under the case-flow bench).
-    stmt = pg_insert(table)
-    update = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != "id"}
-    return stmt.on_conflict_do_update(index_elements=["id"], set_=update)
-
-
-async def _upsert(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    # Parameters, not .values(): one cached compiled statement for every call
-    # (SQLAlchemy sends several rows as one multi-row INSERT).
-    await session.execute(_upsert_statement(table), list(rows))
 
 
 class CaseRepository:
@@ -126,12 +108,10 @@ class CaseRepository:
             "closing_statement": closing.statement if closing else None,
             "closes_at": case.closes_at,
         }
-        await _upsert(self.session, t.cases, [row])
+        await upsert(self.session, t.cases, [row])
         for attribute, table, _cls in _SECTIONS:
             items = getattr(case, attribute)
-            await _upsert(
-                self.session, table, [vars(item) | {"case_id": case.id} for item in items]
-            )
+            await upsert(self.session, table, [vars(item) | {"case_id": case.id} for item in items])
         if events:
             await self.session.execute(
                 t.case_events.insert(),
@@ -200,7 +180,7 @@ class BookingRepository:
         return None if row is None else Booking(**row)
 
     async def save(self, booking: Booking) -> None:
-        await _upsert(self.session, t.bookings, [vars(booking)])
+        await upsert(self.session, t.bookings, [vars(booking)])
 
     async def of_case(self, case_id: UUID, organisation_id: str) -> list[dict[str, Any]]:
         b = t.bookings.c
@@ -227,7 +207,7 @@ class ResidentRepository:
         return None if row is None else Resident(**{k: row[k] for k in _RESIDENT_FIELDS})
 
     async def save(self, resident: Resident) -> None:
-        await _upsert(
+        await upsert(
             self.session, t.residents, [{k: getattr(resident, k) for k in _RESIDENT_FIELDS}]
         )
 

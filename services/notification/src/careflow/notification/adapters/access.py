@@ -7,10 +7,10 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.notification.adapters.tables import audit_records, notifications, resident_cases
+from careflow.shared.db.upsert import upsert
 
 
 class SqlResidentCases:
@@ -21,16 +21,13 @@ class SqlResidentCases:
         self, *, case_id: UUID, resident_id: UUID, organisation_id: str, opened_at: datetime
     ) -> None:
         """Notes a case's organisation once (a case never changes organisation)."""
-        await self._session.execute(
-            pg_insert(resident_cases)
-            .values(
-                case_id=case_id,
-                resident_id=resident_id,
-                organisation_id=organisation_id,
-                opened_at=opened_at,
-            )
-            .on_conflict_do_nothing(index_elements=["case_id"])
-        )
+        row = {
+            "case_id": case_id,
+            "resident_id": resident_id,
+            "organisation_id": organisation_id,
+            "opened_at": opened_at,
+        }
+        await upsert(self._session, resident_cases, [row], ("case_id",), update=False)
 
     async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool:
         c = resident_cases.c

@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.notification.adapters.tables import (
@@ -21,6 +20,7 @@ from careflow.notification.adapters.tables import (
 from careflow.notification.domain.contacts import ResidentContact
 from careflow.notification.domain.delivery import OPEN, Delivery
 from careflow.notification.domain.notification import DECIDED, PARKED, NotificationRequest
+from careflow.shared.db.upsert import upsert
 
 _CONTACT_FIELDS = [f.name for f in dataclasses.fields(ResidentContact)]
 _DELIVERY_FIELDS = [f.name for f in dataclasses.fields(Delivery) if f.name != "history"]
@@ -91,10 +91,12 @@ class SqlContacts:
             if contact is not None:
                 return contact
         empty = ResidentContact(resident_id)
-        await self._session.execute(
-            pg_insert(resident_contacts)
-            .values(**_values(empty, _CONTACT_FIELDS))
-            .on_conflict_do_nothing(index_elements=["resident_id"])
+        await upsert(
+            self._session,
+            resident_contacts,
+            [_values(empty, _CONTACT_FIELDS)],
+            ("resident_id",),
+            update=False,
         )
         contact = await self.get(resident_id, lock=not share, share=share)
         assert contact is not None
