@@ -54,6 +54,12 @@ async def test_health_ready_and_metrics_need_no_token_and_report_the_platform(pr
         assert re.search(rf'{histogram}\w*_bucket{{[^}}]*le="0.05"', metrics), histogram
     assert 'route="<unmatched>"' in metrics  # raw paths never become labels
     assert str(probe_id) not in metrics
+    # The pool, read at scrape time: its connections are either in use or idle.
+    pool = dict(
+        re.findall(r'db_client_connections_usage\w*{[^}]*state="(\w+)"[^}]*} ([\d.]+)', metrics)
+    )
+    assert set(pool) == {"used", "idle"}, pool
+    assert float(pool["idle"]) >= 1  # the relay's and consumer's connections went back
 
 
 async def test_readiness_fails_when_the_database_is_unreachable(probe_db: str, kafka):

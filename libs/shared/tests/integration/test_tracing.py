@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 from fastapi import APIRouter, Request
 from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from careflow.shared.auth.claims import ServicePrincipal
 from careflow.shared.auth.dependencies import Service
@@ -178,3 +180,33 @@ async def test_in_a_batch_each_message_s_sql_is_under_its_own_consumer_span(
         if s.parent and s.parent.span_id == batch.context.span_id and "db.statement" in s.attributes
     ]
     assert any("INSERT INTO inbox" in statement for statement in batch_sql)
+
+
+async def test_a_failed_statement_s_span_names_the_error_but_not_the_values(
+    probe_db: str, kafka, span_exporter
+):
+    # PostgreSQL's messages quote the offending values; a span may carry the type only.
+    runtime = probe_runtime(settings_for(probe_db, kafka.bootstrap_servers))
+    await runtime.start()
+    secret = f"resident-{uuid.uuid4()}@example.fi"
+    try:
+        span_exporter.clear()
+        async with runtime.sessions() as session:
+            await session.execute(text("CREATE TEMP TABLE people (email text PRIMARY KEY)"))
+            insert = text("INSERT INTO people VALUES (:email)")
+            await session.execute(insert, {"email": secret})
+            with pytest.raises(IntegrityError):
+                await session.execute(insert, {"email": secret})
+    finally:
+        await runtime.stop()
+    failed = [
+        s
+        for s in span_exporter.get_finished_spans()
+        if "people" in s.attributes.get("db.statement", "")
+        and s.status.status_code is StatusCode.ERROR
+    ]
+    assert [s.attributes["db.statement"] for s in failed] == ["INSERT INTO people VALUES ($1)"]
+    assert failed[0].status.description == failed[0].attributes["error.type"]
+    assert failed[0].status.description == "UniqueViolationError"
+    assert failed[0].attributes["db.response.status_code"] == "23505"
+    assert secret not in str(failed[0].to_json())

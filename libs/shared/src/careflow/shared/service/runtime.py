@@ -27,7 +27,7 @@ from careflow.shared.messaging.topics import TopicKeeper, ensure_topics
 from careflow.shared.outbox.relay import OutboxRelay
 from careflow.shared.settings import ServiceSettings
 from careflow.shared.tasks import cancel_and_wait
-from careflow.shared.telemetry.sql import trace_engine
+from careflow.shared.telemetry.sql import observe_pool, trace_engine
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ class ServiceRuntime:
             await upgrade_async(self.migrations, settings.database.url.get_secret_value())
         self.engine = create_engine(settings.database, application_name=f"careflow-{self.name}")
         trace_engine(self.engine)
+        observe_pool(self.engine, self.name)
         self.sessions = session_factory(self.engine)
         await self._wait_for_broker()
         self.producer = create_producer(settings.broker, client_id=f"{self.name}-relay")
