@@ -30,7 +30,7 @@ async def test_cancelling_the_relays_idle_wait_as_a_notify_arrives_ends_it():
     relay = OutboxRelay(
         None,  # type: ignore[arg-type]  # _idle touches neither engine nor producer
         None,  # type: ignore[arg-type]
-        RelaySettings(idle_poll_seconds=30, coalesce_seconds=0),
+        RelaySettings(idle_poll_seconds=30, pass_interval_seconds=0),
         service="test",
     )
 
@@ -70,7 +70,7 @@ async def test_a_notify_during_a_pass_brings_another_pass_without_waiting_for_th
     relay = _ScriptedRelay(
         None,  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]
-        RelaySettings(idle_poll_seconds=30, coalesce_seconds=0),
+        RelaySettings(idle_poll_seconds=30, pass_interval_seconds=0),
         service="test",
     )
     task = asyncio.create_task(relay.run())

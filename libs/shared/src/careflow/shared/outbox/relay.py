@@ -111,6 +111,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._passing = asyncio.Lock()
         self._last_lag_check = 0.0
+        self._pass_started = 0.0
         self.published = 0
 
     async def run(self) -> None:
@@ -132,6 +133,7 @@ class OutboxRelay:
                         ):
                             count = -1
                         else:
+                            self._pass_started = time.monotonic()
                             count = await self.drain_once()
                     if count < 0:
                         await self._broker_health.ready.wait()  # type: ignore[union-attr]
@@ -263,10 +265,11 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._settings.idle_poll_seconds):
                 await self._wake.wait()
-            if self._settings.coalesce_seconds:
-                # Commits arrive in bursts: a moment's pause lets one pass carry
-                # several of them instead of one pass (and round trips) per commit.
-                await asyncio.sleep(self._settings.coalesce_seconds)
+            # Pacing: a wake-up soon after the last pass began waits out the interval,
+            # so a busy stream of commits shares passes; a lone commit is not delayed.
+            pause = self._pass_started + self._settings.pass_interval_seconds - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
 
     async def _listen(self) -> None:
         """Keeps a LISTEN connection open; reconnects after it drops."""
