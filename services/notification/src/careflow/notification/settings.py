@@ -53,8 +53,12 @@ class SenderSettings(BaseModel):
     #: 0.67 s with 20, 0.25 s with 40 and 0.41 s with 64 — fewer transactions per
     #: message leave more CPU to sending (later runs with 40 varied, 0.25-1.9 s).
     batch_size: int = Field(default=40, ge=1, le=500)
-    #: Passes in flight per channel: one claims and commits while another sends.
-    workers: int = Field(default=2, ge=1, le=16)
+    #: Passes in flight per channel. 1: with 2 (one claiming while the other sends) the
+    #: bench's event->delivered at 200/s was p50 113-179 / p99 311-641 ms, with 1
+    #: 62-69 / 113-139 ms (two runs each, the same hour) while the backlog still went
+    #: at 341-343 notifications/s (2: 359-362) — a second pass mostly woke to find its
+    #: rows claimed, then waited for the next wake-up or poll.
+    workers: int = Field(default=1, ge=1, le=16)
     #: An idle sender looks for due deliveries at least this often (a NOTIFY wakes it sooner).
     idle_poll_seconds: float = Field(default=1.0, gt=0)
     retry_initial_seconds: float = Field(default=5.0, gt=0)
