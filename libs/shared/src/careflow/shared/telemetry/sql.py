@@ -17,7 +17,6 @@ recorded as SQLAlchemy sends them, with placeholders: parameters never are.
 from __future__ import annotations
 
 import functools
-import threading
 import weakref
 from typing import Any
 
@@ -105,9 +104,9 @@ class StatementSpans:
         span.end()
 
 
+#: Engines whose pools the gauge reports, with their service; an engine that is
+#: gone drops out by itself.
 _observed: weakref.WeakKeyDictionary[AsyncEngine, str] = weakref.WeakKeyDictionary()
-_observed_lock = threading.Lock()
-_gauge_created = False
 
 
 def _pool_usage(_options: metrics.CallbackOptions) -> list[metrics.Observation]:
@@ -122,21 +121,20 @@ def _pool_usage(_options: metrics.CallbackOptions) -> list[metrics.Observation]:
     return observations
 
 
+# One instrument per process, made at import: the API's proxy meter hands it to the
+# meter provider that configure_telemetry installs later.
+metrics.get_meter(_SCOPE).create_observable_up_down_counter(
+    "db.client.connections.usage",
+    callbacks=[_pool_usage],
+    unit="connections",
+    description="Connections of the service's pool, by state (used, idle).",
+)
+
+
 def observe_pool(engine: AsyncEngine, service: str) -> None:
     """The pool's connections in use and idle, read when metrics are collected (not
     counted at every checkout). NullPool engines (one-off commands) report nothing."""
-    global _gauge_created
-    with _observed_lock:
-        _observed[engine] = service
-        if _gauge_created:
-            return
-        _gauge_created = True
-    metrics.get_meter(_SCOPE).create_observable_up_down_counter(
-        "db.client.connections.usage",
-        callbacks=[_pool_usage],
-        unit="connections",
-        description="Connections of the service's pool, by state (used, idle).",
-    )
+    _observed[engine] = service
 
 
 def trace_engine(engine: AsyncEngine) -> None:
