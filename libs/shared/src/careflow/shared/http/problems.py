@@ -9,7 +9,7 @@ hold health data, and error bodies end up in client logs and support tickets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -161,8 +161,39 @@ async def _on_unhandled(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(500, detail="An unexpected error occurred.")
 
 
-def install_problem_handlers(app: FastAPI) -> None:
-    """Render every error `app` raises as problem details."""
+def domain_error_handler(
+    statuses: Mapping[type[Exception], int], *, default: int = 409
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """An exception handler rendering a service's domain errors as problem details.
+
+    `statuses` maps error classes to HTTP statuses; the most specific class in
+    the error's MRO wins, anything else derived from the handled base gets
+    `default`. The detail is the rule's own message: domain errors are written
+    by the rules and never quote input.
+    """
+    table = dict(statuses)
+
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        status = next((table[k] for k in type(exc).__mro__ if k in table), default)
+        detail = getattr(exc, "detail", None) or str(exc) or None
+        return problem_response(status, detail=detail)
+
+    return handle
+
+
+def install_problem_handlers(
+    app: FastAPI,
+    *,
+    domain_errors: tuple[type[Exception], Mapping[type[Exception], int]] | None = None,
+) -> None:
+    """Render every error `app` raises as problem details.
+
+    `domain_errors` is (the service's domain error base, its status table):
+    the one way a service turns its refusals into responses.
+    """
+    if domain_errors is not None:
+        base, statuses = domain_errors
+        app.add_exception_handler(base, domain_error_handler(statuses))
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)

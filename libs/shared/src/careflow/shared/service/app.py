@@ -7,7 +7,7 @@ token; everything a service adds sits behind its own auth dependencies.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Iterable, MutableMapping
+from collections.abc import AsyncIterator, Iterable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -17,7 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from careflow.shared.service.gc_tuning import freeze_startup_objects
-from careflow.shared.service.runtime import ServiceRuntime
+from careflow.shared.service.runtime import BackgroundTask, ConsumerFactory, ServiceRuntime
 from careflow.shared.telemetry.metrics import HTTP_METRICS
 from careflow.shared.telemetry.setup import configure_logging, configure_telemetry
 
@@ -27,8 +27,20 @@ def create_service_app(
     *,
     routers: Iterable[APIRouter] = (),
     title: str | None = None,
+    consumers: ConsumerFactory | None = None,
+    background: Iterable[BackgroundTask] = (),
+    domain_errors: tuple[type[Exception], Mapping[type[Exception], int]] | None = None,
 ) -> FastAPI:
+    """The one call a service's composition root makes: routes, consumers, loops, errors.
+
+    `consumers` and `background` are handed to the runtime here, so what a
+    process runs is declared in one place (the service's `create_app`) and the
+    service's `bootstrap` never needs to import an entry point.
+    """
     settings = runtime.settings
+    if consumers is not None:
+        runtime.consumer_factory = consumers
+    runtime.background.extend(background)
     configure_telemetry(settings.telemetry, runtime.name)
 
     @asynccontextmanager
@@ -66,7 +78,7 @@ def create_service_app(
     app.state.runtime = runtime
     from careflow.shared.http.problems import install_problem_handlers
 
-    install_problem_handlers(app)
+    install_problem_handlers(app, domain_errors=domain_errors)
     app.include_router(_operational_routes(runtime))
     for router in routers:
         app.include_router(router)
