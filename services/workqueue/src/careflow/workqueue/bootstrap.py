@@ -1,4 +1,8 @@
-"""The only place that builds the runtime, clocks and policies of the work queue."""
+"""The only place that builds the work queue: runtime, units of work, clock, urgency scale.
+
+It builds (never starts) and imports no entry point: `create_app` is the one
+composition root and hands the worker's consumers to the service kit.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,6 @@ from careflow.contracts.urgency import load_scale
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.workqueue.adapters.unit_of_work import WorkqueueUnitOfWork
 from careflow.workqueue.application.urgency import ScalePolicy
-from careflow.workqueue.entrypoints.worker.subscribers import (
-    case_events_consumer,
-    resident_names_consumer,
-)
 from careflow.workqueue.settings import Settings
 
 NAME = "workqueue"
@@ -37,38 +37,12 @@ class Container:
     def uow(self) -> WorkqueueUnitOfWork:
         rt = self.runtime
         return WorkqueueUnitOfWork(
-            rt.sessions, source=rt.source, topics=rt.topics, shards=rt.settings.relay.shards
+            rt.sessions, source=rt.source, topics=rt.topics, shards=self.settings.relay.shards
         )
 
 
 def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Container:
     """Wires the service; nothing connects until the runtime starts (in the app's lifespan)."""
+    runtime = ServiceRuntime(settings, NAME, migrations=MIGRATIONS)
     policy = ScalePolicy(load_scale(settings.urgency_scale or None))
-    container: Container
-
-    def consumers(runtime: ServiceRuntime) -> list[object]:
-        return [
-            case_events_consumer(
-                group=settings.consumer_group,
-                uow_factory=container.uow,
-                producer=runtime.producer,
-                settings=settings.consumer,
-                policy=policy,
-                clock=clock,
-            ),
-            resident_names_consumer(
-                group=f"{settings.consumer_group}.resident-names",
-                uow_factory=container.uow,
-                producer=runtime.producer,
-                settings=settings.consumer,
-            ),
-        ]
-
-    runtime = ServiceRuntime(
-        settings,
-        NAME,
-        migrations=MIGRATIONS,
-        consumer_factory=consumers,  # type: ignore[arg-type]
-    )
-    container = Container(settings, runtime, policy, clock)
-    return container
+    return Container(settings, runtime, policy, clock)

@@ -1,26 +1,15 @@
-"""Dependencies of the routes: the container, the calling professional as an Actor, errors."""
+"""Dependencies of the routes: the container, the calling professional as an Actor."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from careflow.shared.auth.claims import ProfessionalPrincipal
 from careflow.shared.auth.dependencies import require_professional
-from careflow.shared.http.problems import Problem
 from careflow.workqueue.application.ports import Actor
 from careflow.workqueue.bootstrap import Container
-from careflow.workqueue.domain.errors import (
-    AlreadyTaken,
-    DomainError,
-    InvalidRequest,
-    InvalidState,
-    ItemNotFound,
-    NotAllowed,
-)
 
 ADMIN_ROLE = "admin"
 
@@ -48,23 +37,3 @@ async def admin_actor(
 Wiring = Annotated[Container, Depends(container)]
 CurrentActor = Annotated[Actor, Depends(actor)]
 Admin = Annotated[Actor, Depends(admin_actor)]
-
-_STATUS: list[tuple[type[DomainError], int, str]] = [
-    (ItemNotFound, 404, "Not Found"),
-    (AlreadyTaken, 409, "Task already taken"),
-    (InvalidState, 409, "Conflict"),
-    (NotAllowed, 403, "Forbidden"),
-    (InvalidRequest, 422, "Unprocessable Content"),
-]
-
-
-@contextmanager
-def domain_problems() -> Iterator[None]:
-    """Renders a refused command as problem details (the unit of work rolled back)."""
-    try:
-        yield
-    except DomainError as exc:
-        for kind, status, title in _STATUS:
-            if isinstance(exc, kind):
-                raise Problem(status, title, exc.detail) from None
-        raise

@@ -10,10 +10,37 @@ from careflow.contracts.envelope import Envelope
 from careflow.contracts.registry import INTAKE_CASES, INTAKE_RESIDENT_NAMES
 from careflow.contracts.residents import ResidentNameChanged
 from careflow.shared.messaging.consumer import EventConsumer
+from careflow.shared.service.runtime import ConsumerFactory, ServiceRuntime
 from careflow.shared.settings import ConsumerSettings
 from careflow.workqueue.adapters.unit_of_work import WorkqueueUnitOfWork
 from careflow.workqueue.application import reactions
+from careflow.workqueue.bootstrap import Container
 from careflow.workqueue.domain.model import UrgencyPolicy
+
+
+def consumers(container: Container) -> ConsumerFactory:
+    """The consumers of one process; built once the runtime runs (they need its producer)."""
+    settings = container.settings
+
+    def factory(runtime: ServiceRuntime) -> list[EventConsumer[WorkqueueUnitOfWork]]:
+        return [
+            case_events_consumer(
+                group=settings.consumer_group,
+                uow_factory=container.uow,
+                producer=runtime.producer,
+                settings=settings.consumer,
+                policy=container.policy,
+                clock=container.clock,
+            ),
+            resident_names_consumer(
+                group=f"{settings.consumer_group}.resident-names",
+                uow_factory=container.uow,
+                producer=runtime.producer,
+                settings=settings.consumer,
+            ),
+        ]
+
+    return factory  # type: ignore[return-value]
 
 
 def case_events_consumer(

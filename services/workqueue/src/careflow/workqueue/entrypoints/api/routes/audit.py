@@ -9,10 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from careflow.contracts.common import ExternalId
-from careflow.contracts.urgency import DEFAULT_SCALE, UrgencyScale
+from careflow.contracts.urgency import UrgencyScale
 from careflow.workqueue.application import queries
 from careflow.workqueue.domain.audit import AuditQuery
-from careflow.workqueue.entrypoints.api.deps import Admin, CurrentActor, Wiring, domain_problems
+from careflow.workqueue.entrypoints.api.deps import Admin, CurrentActor, Wiring
 from careflow.workqueue.entrypoints.api.schemas import AuditPage, AuditRecordOut
 
 router = APIRouter(tags=["audit"])
@@ -41,8 +41,7 @@ async def audit_records(
         limit=limit,
         offset=offset,
     )
-    with domain_problems():
-        page = await queries.query_audit(wiring.uow(), admin, query)
+    page = await queries.query_audit(wiring.uow(), admin, query)
     return AuditPage(
         records=[AuditRecordOut.of(r) for r in page.items],
         total=page.total,
@@ -54,4 +53,4 @@ async def audit_records(
 @router.get("/urgency-scale", response_model=UrgencyScale, tags=["queue"])
 async def urgency_scale(wiring: Wiring, _actor: CurrentActor) -> UrgencyScale:
     """The urgency classes in use, with target response times (from contracts)."""
-    return wiring.policy.scale if wiring.policy else DEFAULT_SCALE
+    return wiring.policy.scale

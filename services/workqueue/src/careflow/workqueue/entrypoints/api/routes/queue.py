@@ -14,7 +14,7 @@ from careflow.workqueue.application import queries
 from careflow.workqueue.application.ports import Actor
 from careflow.workqueue.domain.model import DEFAULT_VIEW, Status
 from careflow.workqueue.domain.ordering import MAX_PAGE, QueueQuery
-from careflow.workqueue.entrypoints.api.deps import CurrentActor, Wiring, domain_problems
+from careflow.workqueue.entrypoints.api.deps import CurrentActor, Wiring
 from careflow.workqueue.entrypoints.api.schemas import ItemOut, ItemPage
 
 router = APIRouter(prefix="/queue", tags=["queue"])
@@ -82,8 +82,7 @@ def _hours(value: float | None) -> timedelta | None:
 
 
 async def _page(wiring: Wiring, actor: Actor, query: QueueQuery) -> ItemPage:
-    with domain_problems():
-        page = await queries.list_queue(wiring.uow(), actor, query, now=wiring.clock())
+    page = await queries.list_queue(wiring.uow(), actor, query, now=wiring.clock())
     return ItemPage(
         items=[ItemOut.of(i) for i in page.items],
         total=page.total,
