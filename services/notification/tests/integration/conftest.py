@@ -22,10 +22,10 @@ from careflow.contracts.envelope import Envelope
 from careflow.contracts.registry import TOPICS
 from careflow.contracts.residents import ResidentContactDetailsChanged, ResidentContactUpdated
 from careflow.notification.adapters.tables import deliveries
-from careflow.notification.bootstrap import ResidentIds
 from careflow.notification.entrypoints.api.app import create_app
 from careflow.notification.settings import SenderSettings, Settings, SmsSettings, SmtpSettings
 from careflow.shared.auth.claims import AuthLevel, Child, ResidentPrincipal
+from careflow.shared.auth.pseudonyms import ResidentIds
 from careflow.shared.auth.signing import generate_keypair, load_signing_key, mint_token
 from careflow.shared.outbox.tables import inbox
 from careflow.shared.settings import (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from careflow.notification.adapters.telemetry import OtelDeliveryTelemetry
 from careflow.notification.adapters.templates import JinjaRenderer
 from careflow.notification.application.context import Notifier
 
@@ -17,4 +18,7 @@ def renderer() -> JinjaRenderer:
 
 @pytest.fixture
 def notifier(renderer: JinjaRenderer) -> Notifier:
-    return Notifier(renderer=renderer, links=LINKS, clock=lambda: NOW)
+    # The real telemetry adapter: test_observability reads what it exports.
+    return Notifier(
+        renderer=renderer, links=LINKS, telemetry=OtelDeliveryTelemetry(), clock=lambda: NOW
+    )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from careflow.contracts.cases import CaseCreatedByProfessional, CaseSubmitted
-from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
 from careflow.notification.application.context import Notifier
+from careflow.notification.application.ports import UnitOfWork
 
 
 async def on_case_opened(
     event: CaseSubmitted | CaseCreatedByProfessional,
-    uow: NotificationUnitOfWork,
+    uow: UnitOfWork,
     notifier: Notifier,
 ) -> None:
     """Its professionals may read the notifications about this case (and audited)."""

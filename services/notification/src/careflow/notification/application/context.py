@@ -1,4 +1,4 @@
-"""What the use cases share: templates, links, clock and the delivery rules' settings."""
+"""What the use cases share: templates, links, telemetry, clock and the delivery rules' settings."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from careflow.notification.application.ports import Links, Renderer
+from careflow.notification.application.ports import DeliveryTelemetry, Links, Renderer
 from careflow.notification.domain.delivery import RetryPolicy
 
 
@@ -18,6 +18,7 @@ def utc_now() -> datetime:
 class Notifier:
     renderer: Renderer
     links: Links
+    telemetry: DeliveryTelemetry
     default_time_zone: str = "Europe/Helsinki"
     #: How long a request for a resident without contact data waits before it is suppressed.
     park_timeout_seconds: float = 24 * 3600

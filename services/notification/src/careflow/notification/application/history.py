@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
-from careflow.notification.domain.errors import NotAllowed
+from careflow.notification.application.ports import UnitOfWork
+from careflow.notification.domain.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class ProfessionalReader:
 
 
 async def communication_history(
-    resident_id: UUID, uow_factory: Callable[[], NotificationUnitOfWork], limit: int = 100
+    resident_id: UUID, uow_factory: Callable[[], UnitOfWork], limit: int = 100
 ) -> list[dict[str, Any]]:
     """Newest first; parked requests show with no deliveries yet. Addresses are never shown."""
     async with uow_factory() as uow:
@@ -38,7 +38,7 @@ async def communication_history(
 async def professional_history(
     resident_id: UUID,
     reader: ProfessionalReader,
-    uow_factory: Callable[[], NotificationUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     *,
     now: datetime,
     limit: int = 100,
@@ -46,7 +46,7 @@ async def professional_history(
     """The notifications about the reader's organisation's cases; the read is audited."""
     async with uow_factory() as uow:
         if not await uow.cases.has_case_in(resident_id, reader.organisation):
-            raise NotAllowed("No communication history found.")
+            raise NotFound("No communication history found.")
         found = await uow.cases.notifications_in(resident_id, reader.organisation, limit)
         items = await _with_deliveries(found, uow)
         # In the read's transaction: no read without its record.
@@ -65,7 +65,7 @@ async def professional_history(
 
 async def audit_log(
     organisation: str,
-    uow_factory: Callable[[], NotificationUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     *,
     resident_id: UUID | None = None,
     limit: int = 100,
@@ -75,9 +75,7 @@ async def audit_log(
         return await uow.audit.query(organisation, limit=limit, resident_id=resident_id)
 
 
-async def _with_deliveries(
-    found: list[dict[str, Any]], uow: NotificationUnitOfWork
-) -> list[dict[str, Any]]:
+async def _with_deliveries(found: list[dict[str, Any]], uow: UnitOfWork) -> list[dict[str, Any]]:
     ids = [n["notification_id"] for n in found]
     deliveries = await uow.deliveries.of_notifications(ids)
     steps = await uow.deliveries.steps_of([d["delivery_id"] for d in deliveries])

@@ -6,10 +6,9 @@ from datetime import timedelta
 
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.notifications import ProfessionalChatNotificationRequested
-from careflow.notification.adapters.telemetry import count_outcome
-from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
 from careflow.notification.application.context import Notifier
 from careflow.notification.application.planning import delivery_id, plan
+from careflow.notification.application.ports import UnitOfWork
 from careflow.notification.application.triggers import request_for
 from careflow.notification.domain.consent import EMAIL
 from careflow.notification.domain.contacts import ResidentContact
@@ -22,9 +21,7 @@ from careflow.notification.domain.notification import (
 )
 
 
-async def on_notifying_event(
-    event: ContractEvent, uow: NotificationUnitOfWork, notifier: Notifier
-) -> None:
+async def on_notifying_event(event: ContractEvent, uow: UnitOfWork, notifier: Notifier) -> None:
     """A case, queue or request event: record its notification once and plan its deliveries."""
     request = request_for(event, notifier)
     if request is None:
@@ -42,9 +39,7 @@ async def on_notifying_event(
         await _plan_and_store(request, contact, uow, notifier)
 
 
-async def release_parked(
-    contact: ResidentContact, uow: NotificationUnitOfWork, notifier: Notifier
-) -> None:
+async def release_parked(contact: ResidentContact, uow: UnitOfWork, notifier: Notifier) -> None:
     """Contact data arrived: the resident's parked notifications are decided now."""
     if not contact.consents_known:
         return
@@ -56,7 +51,7 @@ async def release_parked(
 async def _plan_and_store(
     request: NotificationRequest,
     contact: ResidentContact | None,
-    uow: NotificationUnitOfWork,
+    uow: UnitOfWork,
     notifier: Notifier,
     reason: str | None = None,
 ) -> None:
@@ -72,11 +67,11 @@ async def _plan_and_store(
     for delivery in deliveries:
         # Counted before the consumer commits: a batch rolled back and applied again
         # one by one counts its decisions twice (rare; the database is the record).
-        count_outcome(delivery.channel, delivery.status)
+        notifier.telemetry.count(delivery.channel, delivery.status)
 
 
 async def on_professional_chat(
-    event: ProfessionalChatNotificationRequested, uow: NotificationUnitOfWork, notifier: Notifier
+    event: ProfessionalChatNotificationRequested, uow: UnitOfWork, notifier: Notifier
 ) -> None:
     """Email a professional of a new chat (they chose it in the channel's settings)."""
     now = notifier.clock()
@@ -104,10 +99,10 @@ async def on_professional_chat(
             body=text.body,
         )
     )
-    count_outcome(EMAIL, "queued")
+    notifier.telemetry.count(EMAIL, "queued")
 
 
-async def expire_parked(uow: NotificationUnitOfWork, notifier: Notifier, limit: int = 100) -> int:
+async def expire_parked(uow: UnitOfWork, notifier: Notifier, limit: int = 100) -> int:
     """Requests parked too long for an unknown resident: suppressed with the reason. One tx."""
     now = notifier.clock()
     cutoff = now - timedelta(seconds=notifier.park_timeout_seconds)

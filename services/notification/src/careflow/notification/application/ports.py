@@ -1,15 +1,35 @@
-"""What the use cases need from the outside: rendering, sending, the unit of work."""
+"""What the use cases need from the outside: stores, a unit of work, rendering, sending,
+telemetry. Adapters implement these; unit tests pass fakes."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, Self
 from uuid import UUID
 
+from careflow.notification.domain.contacts import ResidentContact
+from careflow.notification.domain.delivery import Delivery
 from careflow.notification.domain.message import OutgoingMessage, Rendered
+from careflow.notification.domain.notification import NotificationRequest
 
-__all__ = ["ChannelSender", "Clock", "Links", "OutgoingMessage", "Rendered", "Renderer"]
+__all__ = [
+    "AccessAudit",
+    "ChannelSender",
+    "Clock",
+    "ContactStore",
+    "DeliveryStore",
+    "DeliveryTelemetry",
+    "Links",
+    "NotificationStore",
+    "OutgoingMessage",
+    "Rendered",
+    "Renderer",
+    "ResidentCases",
+    "SendAttempt",
+    "UnitOfWork",
+]
 
 
 class Renderer(Protocol):
@@ -32,6 +52,89 @@ class ChannelSender(Protocol):
 
 class Clock(Protocol):
     def __call__(self) -> datetime: ...
+
+
+class ContactStore(Protocol):
+    """The residents' contact projection."""
+
+    async def get(
+        self, resident_id: UUID, *, lock: bool = False, share: bool = False
+    ) -> ResidentContact | None: ...
+    async def get_many(self, resident_ids: set[UUID]) -> dict[UUID, ResidentContact]: ...
+    async def lock_new(self, resident_id: UUID, *, share: bool = False) -> ResidentContact: ...
+    async def save(self, contact: ResidentContact) -> None: ...
+
+
+class NotificationStore(Protocol):
+    """Notification requests, each recorded once; parked until the resident is known."""
+
+    async def add(self, request: NotificationRequest, status: str) -> bool: ...
+    async def parked(self, resident_id: UUID) -> list[NotificationRequest]: ...
+    async def parked_before(self, moment: datetime, limit: int) -> list[NotificationRequest]: ...
+    async def mark_decided(self, notification_id: UUID) -> None: ...
+    async def of_resident(self, resident_id: UUID, limit: int) -> list[dict[str, Any]]: ...
+
+
+class DeliveryStore(Protocol):
+    """Deliveries and their steps; due ones are claimed locked, skipped by other senders."""
+
+    async def add(self, delivery: Delivery) -> None: ...
+    async def add_all(self, queued: list[Delivery]) -> None: ...
+    async def claim_due(self, channel: str, now: datetime, limit: int = 1) -> list[Delivery]: ...
+    async def next_due_at(self, channel: str) -> datetime | None: ...
+    async def save_outcomes(self, sent: list[Delivery], now: datetime) -> None: ...
+    async def of_notifications(self, ids: list[UUID]) -> list[dict[str, Any]]: ...
+    async def steps_of(self, ids: list[UUID]) -> list[dict[str, Any]]: ...
+
+
+class ResidentCases(Protocol):
+    """Which organisation each resident's case belongs to (professionals' access)."""
+
+    async def add(
+        self, *, case_id: UUID, resident_id: UUID, organisation_id: str, opened_at: datetime
+    ) -> None: ...
+    async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool: ...
+    async def notifications_in(
+        self, resident_id: UUID, organisation_id: str, limit: int
+    ) -> list[dict[str, Any]]: ...
+
+
+class AccessAudit(Protocol):
+    """Professionals' reads of a resident's communication history."""
+
+    async def record(self, **entry: Any) -> None: ...
+    async def query(
+        self, organisation_id: str, *, limit: int, resident_id: UUID | None = None
+    ) -> list[dict[str, Any]]: ...
+
+
+class UnitOfWork(Protocol):
+    """`async with uow:` gives the stores on one transaction; nothing is kept without commit."""
+
+    contacts: ContactStore
+    notifications: NotificationStore
+    deliveries: DeliveryStore
+    cases: ResidentCases
+    audit: AccessAudit
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+    async def commit(self) -> None: ...
+
+
+class SendAttempt(Protocol):
+    def finish(self, result: str, status: str, code: str | None) -> None:
+        """`result`: sent, transient_error or permanent_error; `code` a non-personal label."""
+
+
+class DeliveryTelemetry(Protocol):
+    """Outcome counts and send attempts, by channel and code: never an address or a text."""
+
+    def count(self, channel: str, outcome: str) -> None:
+        """A delivery reached `outcome` (queued, sent, retrying, failed, suppressed)."""
+
+    def attempt(self, delivery: Delivery) -> AbstractContextManager[SendAttempt]:
+        """Times one send attempt (and traces it); finished with its result."""
 
 
 @dataclass(frozen=True)

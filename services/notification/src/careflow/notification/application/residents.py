@@ -10,16 +10,16 @@ from careflow.contracts.residents import (
     ResidentContactUpdated,
     ServiceConsentsWithdrawn,
 )
-from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
 from careflow.notification.application.context import Notifier
 from careflow.notification.application.notify import release_parked
+from careflow.notification.application.ports import UnitOfWork
 from careflow.notification.domain.contacts import ResidentContact
 
 
 async def _change_contact(
     resident_id: UUID,
     change: Callable[[ResidentContact], None],
-    uow: NotificationUnitOfWork,
+    uow: UnitOfWork,
     notifier: Notifier,
 ) -> None:
     """Every resident event: lock (or create) the projection row, change it, save it,
@@ -31,7 +31,7 @@ async def _change_contact(
 
 
 async def on_contact_updated(
-    event: ResidentContactUpdated, uow: NotificationUnitOfWork, notifier: Notifier
+    event: ResidentContactUpdated, uow: UnitOfWork, notifier: Notifier
 ) -> None:
     """Consents, phone permission, language or time zone changed."""
 
@@ -52,7 +52,7 @@ async def on_contact_updated(
 
 
 async def on_consents_withdrawn(
-    event: ServiceConsentsWithdrawn, uow: NotificationUnitOfWork, notifier: Notifier
+    event: ServiceConsentsWithdrawn, uow: UnitOfWork, notifier: Notifier
 ) -> None:
     """Phone permission ends at once; later notifications are suppressed with the reason."""
     await _change_contact(
@@ -64,7 +64,7 @@ async def on_consents_withdrawn(
 
 
 async def on_details_changed(
-    event: ResidentContactDetailsChanged, uow: NotificationUnitOfWork, notifier: Notifier
+    event: ResidentContactDetailsChanged, uow: UnitOfWork, notifier: Notifier
 ) -> None:
     """The latest email address and phone number; null forgets the earlier value."""
 

@@ -14,16 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 
-from opentelemetry.trace import SpanKind, Status, StatusCode
-
-from careflow.notification.adapters.telemetry import DELIVERY_METRICS, count_outcome, tracer
-from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
 from careflow.notification.application.context import Notifier
 from careflow.notification.application.pacing import Pacer
-from careflow.notification.application.ports import ChannelSender, OutgoingMessage
+from careflow.notification.application.ports import ChannelSender, OutgoingMessage, UnitOfWork
 from careflow.notification.domain.consent import address_of, suppression_reason
 from careflow.notification.domain.contacts import ResidentContact
 from careflow.notification.domain.delivery import DETAILS_PENDING, Delivery
@@ -34,7 +29,7 @@ log = logging.getLogger(__name__)
 
 async def send_due(
     channel: str,
-    uow_factory: Callable[[], NotificationUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     sender: ChannelSender,
     notifier: Notifier,
     *,
@@ -56,7 +51,7 @@ async def send_due(
         await uow.deliveries.save_outcomes(claimed, notifier.clock())
         await uow.commit()
     for delivery in claimed:
-        count_outcome(channel, delivery.status)
+        notifier.telemetry.count(channel, delivery.status)
         # Ids and codes only: never an address or a text. "sent" is the usual outcome
         # (counted, and on the history): a line each only when debugging.
         log.log(
@@ -72,7 +67,7 @@ async def send_due(
 
 async def send_next(
     channel: str,
-    uow_factory: Callable[[], NotificationUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     sender: ChannelSender,
     notifier: Notifier,
 ) -> str | None:
@@ -107,20 +102,7 @@ async def _send(
     message = OutgoingMessage(delivery.delivery_id, to, delivery.subject, delivery.body)
     channel = delivery.channel
     async with pacer.slot() if pacer is not None else contextlib.nullcontext():
-        # No exception is recorded on the span: an SMTP error's text may quote the address.
-        with tracer.start_as_current_span(
-            f"notification send {channel}",
-            kind=SpanKind.CLIENT,
-            record_exception=False,
-            set_status_on_exception=False,
-            attributes={
-                "careflow.notification.channel": channel,
-                "careflow.notification.delivery_id": str(delivery.delivery_id),
-                "careflow.notification.notification_id": str(delivery.notification_id),
-                "careflow.notification.attempt": delivery.attempts + 1,
-            },
-        ) as span:
-            started = time.perf_counter()
+        with notifier.telemetry.attempt(delivery) as attempt:
             result, code = "sent", None
             try:
                 reference = await sender.send(message)
@@ -138,11 +120,4 @@ async def _send(
                 delivery.retry_later(code, notifier.clock(), notifier.retry)
             else:
                 delivery.mark_sent(notifier.clock(), reference)
-            DELIVERY_METRICS.send_duration.record(
-                time.perf_counter() - started, {"channel": channel, "result": result}
-            )
-            span.set_attribute("careflow.notification.result", result)
-            span.set_attribute("careflow.notification.status", delivery.status)
-            if code is not None:
-                span.set_attribute("error.type", code)
-                span.set_status(Status(StatusCode.ERROR, code))
+            attempt.finish(result, delivery.status, code)

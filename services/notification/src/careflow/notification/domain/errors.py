@@ -11,6 +11,10 @@ class DomainError(Exception):
         self.detail = detail
 
 
+class NotFound(DomainError):
+    """Nothing the caller may read is there; whether it exists for others is not said."""
+
+
 class NotAllowed(DomainError):
     """The caller may not see this resident's communication."""
 

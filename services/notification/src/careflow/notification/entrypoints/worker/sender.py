@@ -1,5 +1,5 @@
 """The sender loops, one per channel (an SMTP outage never holds SMS back), and the parking
-sweeper. Started by the runtime as background tasks; replicas share rows via SKIP LOCKED.
+sweeper. Started by the runtime as background tasks (loops.py); replicas share rows via SKIP LOCKED.
 
 Per channel, `workers` passes run at once (while one waits on its sends, another
 claims and commits); each pass claims up to `batch_size` due deliveries and sends
@@ -15,12 +15,11 @@ import contextlib
 import logging
 from collections.abc import Callable
 
-from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
 from careflow.notification.adapters.wakeup import Wakeup
 from careflow.notification.application.context import Notifier
 from careflow.notification.application.notify import expire_parked
 from careflow.notification.application.pacing import Pacer
-from careflow.notification.application.ports import ChannelSender
+from careflow.notification.application.ports import ChannelSender, UnitOfWork
 from careflow.notification.application.send import send_due
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,7 @@ log = logging.getLogger(__name__)
 
 async def channel_loop(
     channel: str,
-    uow_factory: Callable[[], NotificationUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     sender: ChannelSender,
     notifier: Notifier,
     *,
@@ -66,7 +65,7 @@ async def channel_loop(
 
 async def _until_next_due(
     channel: str,
-    uow_factory: Callable[[], NotificationUnitOfWork],
+    uow_factory: Callable[[], UnitOfWork],
     notifier: Notifier,
     idle_poll_seconds: float,
 ) -> float:
@@ -87,7 +86,7 @@ async def _until_next_due(
 
 
 async def parking_loop(
-    uow_factory: Callable[[], NotificationUnitOfWork], notifier: Notifier, *, every: float
+    uow_factory: Callable[[], UnitOfWork], notifier: Notifier, *, every: float
 ) -> None:
     """Suppresses, with their reason, requests parked longer than the timeout."""
     while True:

@@ -21,7 +21,9 @@ from careflow.contracts.workqueue import QueueItemMarkedIncomplete
 from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
 from careflow.notification.application import cases, notify, residents
 from careflow.notification.application.context import Notifier
+from careflow.notification.bootstrap import Container
 from careflow.shared.messaging.consumer import EventConsumer
+from careflow.shared.service.runtime import ConsumerFactory, ServiceRuntime
 from careflow.shared.settings import ConsumerSettings
 
 UseCase = Callable[[Any, NotificationUnitOfWork, Notifier], Awaitable[None]]
@@ -57,7 +59,23 @@ ROUTES: list[tuple[TopicSpec, dict[type, UseCase]]] = [
 ]
 
 
-def consumers(
+def consumers(container: Container) -> ConsumerFactory:
+    """The consumers of one process; built once the runtime runs (they need its producer)."""
+    settings = container.settings
+
+    def factory(runtime: ServiceRuntime) -> list[EventConsumer[NotificationUnitOfWork]]:
+        return topic_consumers(
+            group=settings.consumer_group,
+            uow_factory=container.uow,
+            producer=runtime.producer,
+            settings=settings.consumer,
+            notifier=container.notifier,
+        )
+
+    return factory  # type: ignore[return-value]
+
+
+def topic_consumers(
     *,
     group: str,
     uow_factory: Callable[[], NotificationUnitOfWork],

@@ -13,7 +13,6 @@ from careflow.notification.application.history import (
     communication_history,
     professional_history,
 )
-from careflow.notification.domain.errors import NotAllowed
 from careflow.notification.entrypoints.api.deps import (
     Auditor,
     OwnResidentId,
@@ -27,7 +26,6 @@ from careflow.notification.entrypoints.api.schemas import (
     NotificationOut,
 )
 from careflow.shared.auth.dependencies import Professional
-from careflow.shared.http.problems import Problem
 
 router = APIRouter(tags=["communication history"])
 Limit = Annotated[int, Query(ge=1, le=500)]
@@ -57,12 +55,9 @@ async def professional_resident_history(
     elsewhere is not the caller's business).
     """
     reader = ProfessionalReader(professional.subject, professional.organisation, professional.unit)
-    try:
-        items = await professional_history(
-            resident_id, reader, wiring.uow, now=wiring.clock(), limit=limit
-        )
-    except NotAllowed as exc:
-        raise Problem(404, detail=exc.detail) from None
+    items = await professional_history(
+        resident_id, reader, wiring.uow, now=wiring.clock(), limit=limit
+    )
     return HistoryOut(
         resident_id=resident_id, items=[NotificationOut.model_validate(i) for i in items]
     )

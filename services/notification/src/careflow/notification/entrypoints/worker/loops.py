@@ -1,0 +1,64 @@
+"""The background loops of a notification process: the delivery listener, one sender per
+channel and the parking sweeper (none of them with `sender.enabled` off)."""
+
+from __future__ import annotations
+
+from careflow.notification.adapters.wakeup import Wakeup, listen
+from careflow.notification.application.pacing import Pacer
+from careflow.notification.bootstrap import Container
+from careflow.notification.domain.consent import EMAIL, SMS
+from careflow.notification.entrypoints.worker.sender import channel_loop, parking_loop
+from careflow.shared.db.engine import asyncpg_dsn
+from careflow.shared.service.runtime import BackgroundTask, ServiceRuntime
+
+
+def background(container: Container) -> list[BackgroundTask]:
+    """The loops the settings switch on; each runs until the runtime stops."""
+    s = container.settings.sender
+    if not s.enabled:
+        return []
+    notifier, channels = container.notifier, container.channels
+    # One per process: the listener wakes every idle sender pass of both channels.
+    wakeup = Wakeup()
+
+    async def delivery_listener(runtime: ServiceRuntime) -> None:
+        await listen(asyncpg_dsn(runtime.engine.url), wakeup, retry_seconds=s.idle_poll_seconds)
+
+    async def email_sender(_runtime: ServiceRuntime) -> None:
+        pacer = Pacer(per_second=s.email_per_second, concurrency=s.email_concurrency)
+        try:
+            await channel_loop(
+                EMAIL,
+                container.uow,
+                channels.email,
+                notifier,
+                pacer=pacer,
+                wakeup=wakeup,
+                workers=s.workers,
+                batch_size=s.batch_size,
+                idle_poll_seconds=s.idle_poll_seconds,
+            )
+        finally:
+            await channels.email.close()
+
+    async def sms_sender(_runtime: ServiceRuntime) -> None:
+        pacer = Pacer(per_second=s.sms_per_second, concurrency=s.sms_concurrency)
+        try:
+            await channel_loop(
+                SMS,
+                container.uow,
+                channels.sms,
+                notifier,
+                pacer=pacer,
+                wakeup=wakeup,
+                workers=s.workers,
+                batch_size=s.batch_size,
+                idle_poll_seconds=s.idle_poll_seconds,
+            )
+        finally:
+            await channels.sms.close()
+
+    async def parking_sweeper(_runtime: ServiceRuntime) -> None:
+        await parking_loop(container.uow, notifier, every=s.park_check_seconds)
+
+    return [delivery_listener, email_sender, sms_sender, parking_sweeper]
