@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import uuid
 
 from careflow.notification.application.pacing import Pacer
 from careflow.notification.application.send import send_due
 from careflow.notification.domain.delivery import Delivery
+from careflow.notification.domain.errors import TransientSendError
 
 from .builders import NOW, contact
+from .fakes import FakeTelemetry, FakeUnitOfWork
 
 
 class Store:
@@ -126,3 +129,20 @@ async def test_consents_are_checked_per_delivery_within_a_pass(notifier):
         "suppressed",
     ]
     assert len(provider.sent) == 1
+
+
+async def test_each_attempt_is_timed_with_its_result_and_each_outcome_counted(notifier):
+    telemetry = FakeTelemetry()
+    observed = dataclasses.replace(notifier, telemetry=telemetry)
+    uow = FakeUnitOfWork()
+    resident = contact()
+    uow.contacts.rows[resident.resident_id] = resident
+    await uow.deliveries.add(queued(resident.resident_id))
+
+    class Down:
+        async def send(self, message):  # type: ignore[no-untyped-def]
+            raise TransientSendError("sms_503")
+
+    assert await send_due("sms", lambda: uow, Down(), observed, limit=5) == ["retrying"]
+    assert telemetry.attempts == [("sms", "transient_error", "sms_503")]
+    assert telemetry.outcomes == [("sms", "retrying")]

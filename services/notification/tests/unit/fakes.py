@@ -1,0 +1,197 @@
+"""An in-memory unit of work and telemetry for use-case tests (the ports in application/ports.py).
+
+Changes apply at once and `commit` is counted: the tests look at what a use case
+stored and whether it committed, not at isolation (the integration tests do that).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from careflow.notification.domain.contacts import ResidentContact
+from careflow.notification.domain.delivery import Delivery
+from careflow.notification.domain.notification import DECIDED, PARKED, NotificationRequest
+
+
+class FakeContacts:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, ResidentContact] = {}
+
+    async def get(self, resident_id, *, lock=False, share=False):  # type: ignore[no-untyped-def]
+        return self.rows.get(resident_id)
+
+    async def get_many(self, resident_ids):  # type: ignore[no-untyped-def]
+        return {r: self.rows[r] for r in resident_ids if r in self.rows}
+
+    async def lock_new(self, resident_id, *, share=False):  # type: ignore[no-untyped-def]
+        return self.rows.setdefault(resident_id, ResidentContact(resident_id))
+
+    async def save(self, contact: ResidentContact) -> None:
+        self.rows[contact.resident_id] = contact
+
+
+class FakeNotifications:
+    def __init__(self) -> None:
+        self.requests: dict[UUID, NotificationRequest] = {}
+        self.status: dict[UUID, str] = {}
+
+    async def add(self, request: NotificationRequest, status: str) -> bool:
+        if request.notification_id in self.requests:
+            return False
+        self.requests[request.notification_id] = request
+        self.status[request.notification_id] = status
+        return True
+
+    async def parked(self, resident_id: UUID) -> list[NotificationRequest]:
+        return [
+            r
+            for r in self.requests.values()
+            if r.resident_id == resident_id and self.status[r.notification_id] == PARKED
+        ]
+
+    async def parked_before(self, moment: datetime, limit: int) -> list[NotificationRequest]:
+        waiting = [
+            r
+            for r in self.requests.values()
+            if self.status[r.notification_id] == PARKED and r.received_at <= moment
+        ]
+        return sorted(waiting, key=lambda r: r.received_at)[:limit]
+
+    async def mark_decided(self, notification_id: UUID) -> None:
+        self.status[notification_id] = DECIDED
+
+    async def of_resident(self, resident_id: UUID, limit: int) -> list[dict[str, Any]]:
+        mine = [self.row(r) for r in self.requests.values() if r.resident_id == resident_id]
+        return sorted(mine, key=lambda n: n["received_at"], reverse=True)[:limit]
+
+    def row(self, request: NotificationRequest) -> dict[str, Any]:
+        return dataclasses.asdict(request) | {"status": self.status[request.notification_id]}
+
+
+class FakeDeliveries:
+    def __init__(self) -> None:
+        self.rows: dict[UUID, Delivery] = {}
+
+    async def add(self, delivery: Delivery) -> None:
+        await self.add_all([delivery])
+
+    async def add_all(self, queued: list[Delivery]) -> None:
+        for delivery in queued:
+            self.rows.setdefault(delivery.delivery_id, delivery)
+
+    async def claim_due(self, channel: str, now: datetime, limit: int = 1) -> list[Delivery]:
+        due = [
+            d
+            for d in self.rows.values()
+            if d.channel == channel and d.is_open and d.next_attempt_at <= now  # type: ignore[operator]
+        ]
+        return sorted(due, key=lambda d: d.next_attempt_at)[:limit]  # type: ignore[arg-type,return-value]
+
+    async def next_due_at(self, channel: str) -> datetime | None:
+        due = [d.next_attempt_at for d in self.rows.values() if d.channel == channel and d.is_open]
+        return min(due) if due else None  # type: ignore[type-var]
+
+    async def save_outcomes(self, sent: list[Delivery], now: datetime) -> None:
+        return None  # the claimed objects are the stored ones
+
+    async def of_notifications(self, ids: list[UUID]) -> list[dict[str, Any]]:
+        return [
+            {f.name: getattr(d, f.name) for f in dataclasses.fields(d) if f.name != "history"}
+            for d in self.rows.values()
+            if d.notification_id in ids
+        ]
+
+    async def steps_of(self, ids: list[UUID]) -> list[dict[str, Any]]:
+        return [
+            dataclasses.asdict(step) | {"delivery_id": d.delivery_id}
+            for d in self.rows.values()
+            if d.delivery_id in ids
+            for step in d.history
+        ]
+
+    def of(self, notification_id: UUID) -> dict[str, Delivery]:
+        """The notification's deliveries by channel."""
+        return {d.channel: d for d in self.rows.values() if d.notification_id == notification_id}
+
+
+class FakeCases:
+    def __init__(self) -> None:
+        self.organisation: dict[UUID, str] = {}
+        self.resident: dict[UUID, UUID] = {}
+        self.notifications: FakeNotifications | None = None
+
+    async def add(self, *, case_id, resident_id, organisation_id, opened_at):  # type: ignore[no-untyped-def]
+        self.organisation.setdefault(case_id, organisation_id)
+        self.resident.setdefault(case_id, resident_id)
+
+    async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool:
+        return any(
+            self.resident[case] == resident_id and org == organisation_id
+            for case, org in self.organisation.items()
+        )
+
+    async def notifications_in(
+        self, resident_id: UUID, organisation_id: str, limit: int
+    ) -> list[dict[str, Any]]:
+        assert self.notifications is not None
+        found = await self.notifications.of_resident(resident_id, limit)
+        return [n for n in found if self.organisation.get(n["case_id"]) == organisation_id]
+
+
+class FakeAudit:
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    async def record(self, **entry: Any) -> None:
+        self.records.append(entry)
+
+    async def query(self, organisation_id, *, limit, resident_id=None):  # type: ignore[no-untyped-def]
+        return [r for r in self.records if r["organisation_id"] == organisation_id][:limit]
+
+
+class FakeUnitOfWork:
+    def __init__(self) -> None:
+        self.contacts = FakeContacts()
+        self.notifications = FakeNotifications()
+        self.deliveries = FakeDeliveries()
+        self.cases = FakeCases()
+        self.cases.notifications = self.notifications
+        self.audit = FakeAudit()
+        self.commits = 0
+
+    async def __aenter__(self) -> FakeUnitOfWork:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    async def commit(self) -> None:
+        self.commits += 1
+
+
+class FakeTelemetry:
+    """Counts outcomes as (channel, outcome) pairs; attempts as (channel, result, code)."""
+
+    def __init__(self) -> None:
+        self.outcomes: list[tuple[str, str]] = []
+        self.attempts: list[tuple[str, str, str | None]] = []
+
+    def count(self, channel: str, outcome: str) -> None:
+        self.outcomes.append((channel, outcome))
+
+    @contextmanager
+    def attempt(self, delivery: Delivery) -> Iterator[_Attempt]:
+        yield _Attempt(self, delivery.channel)
+
+
+class _Attempt:
+    def __init__(self, telemetry: FakeTelemetry, channel: str) -> None:
+        self._telemetry, self._channel = telemetry, channel
+
+    def finish(self, result: str, status: str, code: str | None) -> None:
+        self._telemetry.attempts.append((self._channel, result, code))
