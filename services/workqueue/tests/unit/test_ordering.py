@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from careflow.workqueue.domain.errors import InvalidRequest
 from careflow.workqueue.domain.model import Status
 from careflow.workqueue.domain.ordering import QueueQuery, select, sort_key
 
@@ -85,7 +86,7 @@ def test_removed_items_are_never_listed(build):
     )
     every = frozenset({Status.FREE, Status.TAKEN, Status.INCOMPLETE, Status.CLOSED})
     assert select([item], QueueQuery("org-1", statuses=every), build.now) == []
-    with pytest.raises(ValueError, match="never listed"):
+    with pytest.raises(InvalidRequest, match="never listed"):
         QueueQuery("org-1", statuses=frozenset({Status.REMOVED}))
 
 
@@ -133,7 +134,7 @@ def test_pages_follow_the_sort_order(build):
     ],
 )
 def test_invalid_views_are_refused(kwargs):
-    with pytest.raises(ValueError):  # noqa: PT011
+    with pytest.raises(InvalidRequest):
         QueueQuery("org-1", **kwargs)
 
 

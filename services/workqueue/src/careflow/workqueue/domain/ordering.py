@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from careflow.workqueue.domain.errors import InvalidRequest
 from careflow.workqueue.domain.model import DEFAULT_VIEW, QueueItem, Status
 
 MAX_PAGE = 100
@@ -30,13 +31,13 @@ class QueueQuery:
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_PAGE:
-            raise ValueError(f"limit must be 1..{MAX_PAGE}")
+            raise InvalidRequest(f"limit must be 1..{MAX_PAGE}")
         if self.offset < 0:
-            raise ValueError("offset must not be negative")
+            raise InvalidRequest("offset must not be negative")
         if Status.REMOVED in self.statuses:
-            raise ValueError("removed items are never listed")
+            raise InvalidRequest("removed items are never listed")
         if self.min_age and self.max_age and self.min_age > self.max_age:
-            raise ValueError("min_age is greater than max_age")
+            raise InvalidRequest("min_age is greater than max_age")
 
     @property
     def closed_view(self) -> bool:

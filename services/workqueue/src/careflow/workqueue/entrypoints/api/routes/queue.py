@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query
 
 from careflow.contracts.common import CaseKind, Language
 from careflow.contracts.urgency import UrgencyClass
-from careflow.shared.http.problems import Problem
 from careflow.workqueue.application import queries
 from careflow.workqueue.application.ports import Actor
 from careflow.workqueue.domain.model import DEFAULT_VIEW, Status
@@ -59,22 +58,19 @@ class Filters:
         chosen = statuses or (
             frozenset(Status(s) for s in self.state) if self.state else DEFAULT_VIEW
         )
-        try:
-            return QueueQuery(
-                organisation_id=actor.organisation_id,
-                groups=frozenset(groups if groups is not None else self.group or ()),
-                case_kinds=frozenset(self.form_kind or ()),
-                urgencies=frozenset(self.urgency or ()),
-                statuses=chosen,
-                assignee=assignee or wanted,
-                languages=frozenset(self.language or ()),
-                min_age=_hours(self.min_age_hours),
-                max_age=_hours(self.max_age_hours),
-                limit=self.limit,
-                offset=self.offset,
-            )
-        except ValueError as exc:
-            raise Problem(422, detail=str(exc)) from None
+        return QueueQuery(
+            organisation_id=actor.organisation_id,
+            groups=frozenset(groups if groups is not None else self.group or ()),
+            case_kinds=frozenset(self.form_kind or ()),
+            urgencies=frozenset(self.urgency or ()),
+            statuses=chosen,
+            assignee=assignee or wanted,
+            languages=frozenset(self.language or ()),
+            min_age=_hours(self.min_age_hours),
+            max_age=_hours(self.max_age_hours),
+            limit=self.limit,
+            offset=self.offset,
+        )
 
 
 def _hours(value: float | None) -> timedelta | None:
