@@ -17,11 +17,10 @@ from opentelemetry import metrics
 
 from careflow.contracts.envelope import Envelope
 from careflow.contracts.workqueue import QueueItemTaken, QueueItemTransferred
-from careflow.intake.adapters.parked_events import ParkedEvent
-from careflow.intake.adapters.unit_of_work import IntakeUnitOfWork
 from careflow.intake.application.case_changes import save_case
-from careflow.intake.application.context import Clock
+from careflow.intake.application.ports import Clock, UnitOfWork
 from careflow.intake.domain.case import Case
+from careflow.intake.domain.parking import ParkedEvent
 
 log = logging.getLogger(__name__)
 _meter = metrics.get_meter("careflow.intake")
@@ -59,14 +58,14 @@ def apply_queue_event(case: Case, event: QueueEvent) -> None:
 
 
 async def on_queue_item_taken(
-    event: QueueItemTaken, envelope: Envelope, uow: IntakeUnitOfWork, *, parking: ParkingSpot
+    event: QueueItemTaken, envelope: Envelope, uow: UnitOfWork, *, parking: ParkingSpot
 ) -> None:
     """Marks the case taken; a case not here (yet) parks the event."""
     await _react(event, envelope, uow, parking)
 
 
 async def on_queue_item_transferred(
-    event: QueueItemTransferred, envelope: Envelope, uow: IntakeUnitOfWork, *, parking: ParkingSpot
+    event: QueueItemTransferred, envelope: Envelope, uow: UnitOfWork, *, parking: ParkingSpot
 ) -> None:
     """A transfer to a professional makes them responsible; a group transfer changes nothing."""
     if event.to_professional_id is None:
@@ -75,7 +74,7 @@ async def on_queue_item_transferred(
 
 
 async def _react(
-    event: QueueEvent, envelope: Envelope, uow: IntakeUnitOfWork, parking: ParkingSpot
+    event: QueueEvent, envelope: Envelope, uow: UnitOfWork, parking: ParkingSpot
 ) -> None:
     case = await uow.cases.get(event.case_id, lock=True)
     if case is None:
@@ -86,7 +85,7 @@ async def _react(
 
 
 async def park(
-    event: QueueEvent, envelope: Envelope, uow: IntakeUnitOfWork, parking: ParkingSpot
+    event: QueueEvent, envelope: Envelope, uow: UnitOfWork, parking: ParkingSpot
 ) -> None:
     await uow.parked.add(
         ParkedEvent(
@@ -106,7 +105,7 @@ async def park(
     log.info("parked %s: its case is not known to intake yet", event.event_type)
 
 
-async def release_parked(uow: IntakeUnitOfWork, case: Case) -> int:
+async def release_parked(uow: UnitOfWork, case: Case) -> int:
     """Applies, oldest first, the events parked for a case that has just arrived.
 
     The caller saves the case and commits: the parked rows are deleted in the

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
 
 from opentelemetry import metrics
 
-from careflow.intake.adapters.parked_events import ParkedEvent
 from careflow.intake.application.case_changes import save_case
 from careflow.intake.application.context import Intake
 from careflow.intake.application.on_queue_events import release_parked
+from careflow.intake.application.ports import DeadLetters
 from careflow.intake.domain.parking import ParkingRules
 
 log = logging.getLogger(__name__)
@@ -35,10 +34,6 @@ GIVEN_UP = _meter.create_counter(
     description="Parked events whose case never arrived: dead-lettered with the reason.",
 )
 GIVEN_UP_CODE = "parked_case_unknown"
-
-
-class DeadLetters(Protocol):
-    async def send(self, event: ParkedEvent, *, reason: str, code: str) -> None: ...
 
 
 class ParkedEventSweeper:

@@ -7,12 +7,17 @@ from uuid import UUID
 
 from fastapi import APIRouter
 
+from careflow.intake.application import closing, collaboration
 from careflow.intake.application import read_case as reads
 from careflow.intake.application import residents as contact
-from careflow.intake.application.case_changes import change_case
 from careflow.intake.application.submit_form import submit_form
 from careflow.intake.domain.forms import FormSubmission
-from careflow.intake.entrypoints.api.deps import AnySender, IdentifiedResident, IntakeDep
+from careflow.intake.entrypoints.api.deps import (
+    AnySender,
+    IdentifiedResident,
+    IntakeDep,
+    Pseudonyms,
+)
 from careflow.intake.entrypoints.api.schemas import (
     ContactIn,
     Created,
@@ -26,9 +31,11 @@ router = APIRouter(tags=["residents"])
 
 
 @router.post("/forms", status_code=201, response_model=SubmittedOut)
-async def submit(body: FormIn, intake: IntakeDep, sender: AnySender) -> SubmittedOut:
+async def submit(
+    body: FormIn, intake: IntakeDep, ids: Pseudonyms, sender: AnySender
+) -> SubmittedOut:
     """Submit a form: identified, as guardian for a child under 15, or anonymously where allowed."""
-    child = intake.resident_ids.of(body.child_subject) if body.child_subject else None
+    child = ids.of(body.child_subject) if body.child_subject else None
     form = FormSubmission(
         kind=body.kind,
         language=body.language,
@@ -65,15 +72,13 @@ async def my_case(case_id: UUID, intake: IntakeDep, me: IdentifiedResident) -> d
 @router.post("/me/cases/{case_id}/closure", status_code=204)
 async def close_before_taken(case_id: UUID, intake: IntakeDep, me: IdentifiedResident) -> None:
     """Close my case before a professional has taken it; it leaves every queue."""
-    await change_case(intake, case_id, me, lambda case, now: case.close_before_taken(now))
+    await closing.close_before_taken(intake, me, case_id)
 
 
 @router.post("/me/cases/{case_id}/closing-proposals", status_code=201, response_model=Created)
 async def propose(case_id: UUID, intake: IntakeDep, me: IdentifiedResident) -> Created:
     """Propose closing my case; a professional accepts or rejects it."""
-    proposal = await change_case(
-        intake, case_id, me, lambda case, now: case.propose_closing("resident", now)
-    )
+    proposal = await closing.propose_closing(intake, me, case_id)
     return Created(id=proposal)
 
 
@@ -82,12 +87,7 @@ async def object_to(
     case_id: UUID, proposal_id: UUID, body: ObjectionIn, intake: IntakeDep, me: IdentifiedResident
 ) -> None:
     """Object to a professional's proposal within 72 hours; the case stays open."""
-    await change_case(
-        intake,
-        case_id,
-        me,
-        lambda case, now: case.object_to_closing(proposal_id, now, body.message_id),
-    )
+    await closing.object_to_proposal(intake, me, case_id, proposal_id, message_id=body.message_id)
 
 
 @router.post("/me/cases/{case_id}/closing-proposals/{proposal_id}/acceptance", status_code=204)
@@ -95,7 +95,7 @@ async def accept(
     case_id: UUID, proposal_id: UUID, intake: IntakeDep, me: IdentifiedResident
 ) -> None:
     """Agree to a professional's closing proposal; the case closes now."""
-    await change_case(intake, case_id, me, lambda case, now: case.accept_closing(proposal_id, now))
+    await closing.accept_proposal(intake, me, case_id, proposal_id)
 
 
 @router.post("/me/cases/{case_id}/goals", status_code=201, response_model=Created)
@@ -103,9 +103,7 @@ async def set_goal(
     case_id: UUID, body: ResidentGoalIn, intake: IntakeDep, me: IdentifiedResident
 ) -> Created:
     """Set a goal of my own in the case."""
-    goal = await change_case(
-        intake, case_id, me, lambda case, now: case.set_goal(body.text, "resident", now)
-    )
+    goal = await collaboration.add_own_goal(intake, me, case_id, body.text)
     return Created(id=goal)
 
 
@@ -114,9 +112,7 @@ async def edit_goal(
     case_id: UUID, goal_id: UUID, body: ResidentGoalIn, intake: IntakeDep, me: IdentifiedResident
 ) -> None:
     """Edit a goal's text (goals are never deleted)."""
-    await change_case(
-        intake, case_id, me, lambda case, now: case.edit_goal(goal_id, body.text, "resident", now)
-    )
+    await collaboration.edit_goal(intake, me, case_id, goal_id, body.text)
 
 
 @router.post("/me/cases/{case_id}/tasks/{task_id}/answers", status_code=204)
@@ -124,7 +120,7 @@ async def fill_questionnaire(
     case_id: UUID, task_id: UUID, intake: IntakeDep, me: IdentifiedResident
 ) -> None:
     """Mark a questionnaire task as filled."""
-    await change_case(intake, case_id, me, lambda case, now: case.fill_questionnaire(task_id, now))
+    await collaboration.fill_questionnaire(intake, me, case_id, task_id)
 
 
 @router.get("/me/contact")
