@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
@@ -12,11 +11,13 @@ from careflow.intake.application import read_case as reads
 from careflow.intake.application.create_case import create_case
 from careflow.intake.entrypoints.api.deps import Auditor, IntakeDep, ProfessionalUser, Pseudonyms
 from careflow.intake.entrypoints.api.schemas import (
+    AuditRecordOut,
     CaseIn,
     ClosureIn,
     CoachingEndIn,
     Created,
     GoalIn,
+    ProfessionalCasePage,
     SummaryIn,
     TaskIn,
 )
@@ -40,10 +41,10 @@ async def create(
     return Created(id=case_id)
 
 
-@router.get("/cases/{case_id}")
-async def read(case_id: UUID, intake: IntakeDep, pro: ProfessionalUser) -> dict[str, Any]:
+@router.get("/cases/{case_id}", response_model=ProfessionalCasePage)
+async def read(case_id: UUID, intake: IntakeDep, pro: ProfessionalUser) -> ProfessionalCasePage:
     """The case page with every section and the resident's other open cases; audited."""
-    return await reads.read_case(intake, pro, case_id)
+    return ProfessionalCasePage.model_validate(await reads.read_case(intake, pro, case_id))
 
 
 @router.put("/cases/{case_id}/summary", status_code=204)
@@ -130,7 +131,7 @@ async def close(case_id: UUID, body: ClosureIn, intake: IntakeDep, pro: Professi
     await closing.close_without_consent(intake, pro, case_id, reason=body.reason)
 
 
-@router.get("/audit-records")
+@router.get("/audit-records", response_model=list[AuditRecordOut])
 async def audit_records(
     intake: IntakeDep,
     admin: Auditor,
@@ -138,9 +139,9 @@ async def audit_records(
     case_id: UUID | None = None,
     professional_id: str | None = Query(default=None, max_length=128),
     limit: int = Query(default=100, ge=1, le=1000),
-) -> list[dict[str, Any]]:
+) -> list[AuditRecordOut]:
     """Who read which resident's data, when (admin or auditor; own organisation only)."""
-    return await reads.query_audit(
+    records = await reads.query_audit(
         intake,
         admin,
         resident_id=resident_id,
@@ -148,3 +149,4 @@ async def audit_records(
         professional_id=professional_id,
         limit=limit,
     )
+    return [AuditRecordOut.model_validate(r) for r in records]

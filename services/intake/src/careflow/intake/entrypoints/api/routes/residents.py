@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from careflow.intake.application import closing, collaboration
 from careflow.intake.application import read_case as reads
@@ -19,7 +18,11 @@ from careflow.intake.entrypoints.api.deps import (
     Pseudonyms,
 )
 from careflow.intake.entrypoints.api.schemas import (
+    MAX_PAGE,
+    CasePage,
+    CasesPage,
     ContactIn,
+    ContactOut,
     Created,
     FormIn,
     ObjectionIn,
@@ -57,16 +60,24 @@ async def submit(
     )
 
 
-@router.get("/me/cases")
-async def my_cases(intake: IntakeDep, me: IdentifiedResident) -> list[dict[str, Any]]:
-    """My identified cases and my children's (under 15)."""
-    return await reads.list_my_cases(intake, me)
+@router.get("/me/cases", response_model=CasesPage)
+async def my_cases(
+    intake: IntakeDep,
+    me: IdentifiedResident,
+    limit: int = Query(default=20, ge=1, le=MAX_PAGE),
+    offset: int = Query(default=0, ge=0),
+) -> CasesPage:
+    """My identified cases and my children's (under 15), newest first, one page at a time."""
+    items, total = await reads.list_my_cases(intake, me, limit=limit, offset=offset)
+    return CasesPage.model_validate(
+        {"items": items, "total": total, "limit": limit, "offset": offset}
+    )
 
 
-@router.get("/me/cases/{case_id}")
-async def my_case(case_id: UUID, intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
+@router.get("/me/cases/{case_id}", response_model=CasePage)
+async def my_case(case_id: UUID, intake: IntakeDep, me: IdentifiedResident) -> CasePage:
     """One of my (or my child's) cases with every section."""
-    return await reads.read_case(intake, me, case_id)
+    return CasePage.model_validate(await reads.read_case(intake, me, case_id))
 
 
 @router.post("/me/cases/{case_id}/closure", status_code=204)
@@ -123,21 +134,19 @@ async def fill_questionnaire(
     await collaboration.fill_questionnaire(intake, me, case_id, task_id)
 
 
-@router.get("/me/contact")
-async def read_contact(intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
+@router.get("/me/contact", response_model=ContactOut)
+async def read_contact(intake: IntakeDep, me: IdentifiedResident) -> ContactOut:
     """My customer information: contact details, notification consents, phone permission."""
-    return await contact.read_contact(intake, me)
+    return ContactOut.model_validate(await contact.read_contact(intake, me))
 
 
-@router.put("/me/contact")
-async def update_contact(
-    body: ContactIn, intake: IntakeDep, me: IdentifiedResident
-) -> dict[str, Any]:
+@router.put("/me/contact", response_model=ContactOut)
+async def update_contact(body: ContactIn, intake: IntakeDep, me: IdentifiedResident) -> ContactOut:
     """Change my contact details, notification consents and phone permission."""
-    return await contact.update_contact(intake, me, **body.model_dump())
+    return ContactOut.model_validate(await contact.update_contact(intake, me, **body.model_dump()))
 
 
-@router.post("/me/consents/withdrawal")
-async def withdraw(intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
+@router.post("/me/consents/withdrawal", response_model=ContactOut)
+async def withdraw(intake: IntakeDep, me: IdentifiedResident) -> ContactOut:
     """Withdraw the consents the service needs; phone permission ends with them."""
-    return await contact.withdraw_service_consents(intake, me)
+    return ContactOut.model_validate(await contact.withdraw_service_consents(intake, me))
