@@ -11,6 +11,7 @@ from careflow.intake.application.actors import ProfessionalActor, ResidentActor
 from careflow.intake.application.context import Intake
 from careflow.intake.application.outgoing import case_events
 from careflow.intake.application.ports import UnitOfWork
+from careflow.intake.application.publishing import publish
 from careflow.intake.domain.access import professional_may_access, resident_may_access
 from careflow.intake.domain.case import Case
 from careflow.intake.domain.errors import NotFound
@@ -31,8 +32,7 @@ async def save_case(uow: UnitOfWork, case: Case) -> None:
     """Saves the case with its timeline and queues its contract events (caller commits)."""
     events = case.pull_events()
     await uow.cases.save(case, events)
-    for event in case_events(case, events):
-        uow.outbox.add(event)
+    publish(uow, case_events(case, events))
 
 
 async def change_case(

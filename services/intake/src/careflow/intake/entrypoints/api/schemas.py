@@ -33,7 +33,11 @@ class FormIn(Body):
     child_subject: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
         default=None, description="Submit as guardian for this child (proxy contact)."
     )
-    answers: dict[str, Any] = Field(default_factory=dict, max_length=500)
+    answers: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The form's answers; their limits (count, length, nesting) are the form "
+        "policy's and a breach is a 422 problem.",
+    )
 
 
 class CaseIn(Body):
