@@ -12,7 +12,7 @@ _DEV_KEY = "local-development-only-resident-id-key"
 class CloserSettings(BaseModel):
     """The 72-hour closer: closes cases whose closing proposal went unanswered."""
 
-    #: Off only for a process that must not close cases (API-only tests, a second role).
+    #: Off where tests drive the closer by hand; every replica may run it (rows are skip-locked).
     enabled: bool = True
     #: A case closes at most this long after its deadline; an idle pass is one indexed query.
     poll_seconds: float = Field(default=30.0, gt=0)
