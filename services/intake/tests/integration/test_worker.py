@@ -57,7 +57,8 @@ async def _taken_for_a_case_not_yet_here_is_parked_until_it_applies(worker: Api,
     intake = worker.app.state.container.intake
     form_case = _case_with_id(case_id, intake.clock())
     async with intake.uow() as uow:
-        await release_parked(uow, form_case)  # what submit_form and create_case do
+        # What create_case does (submit_form draws a new id: nothing can be parked for it).
+        await release_parked(uow, form_case, intake.parking_metrics)
         await save_case(uow, form_case)
         await uow.commit()
     assert await _taken_by(worker, str(case_id)) == "nurse-early"

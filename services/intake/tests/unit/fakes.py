@@ -197,8 +197,32 @@ class FakeUoW:
         self.db.commits += 1
 
 
-def intake_on(db: FakeDatabase, clock: Clock | None = None) -> Intake:
-    return Intake(uow=db.uow, clock=clock or Clock(), policy=POLICY)
+class CountingMetrics:
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def _add(self, name: str, count: int = 1) -> None:
+        self.counts[name] = self.counts.get(name, 0) + count
+
+    def parked(self, event_type: str) -> None:
+        self._add(f"parked {event_type}")
+
+    def released(self, count: int) -> None:
+        self._add("released", count)
+
+    def dead_lettered(self, event_type: str) -> None:
+        self._add(f"dead-lettered {event_type}")
+
+
+def intake_on(
+    db: FakeDatabase, clock: Clock | None = None, metrics: CountingMetrics | None = None
+) -> Intake:
+    return Intake(
+        uow=db.uow,
+        clock=clock or Clock(),
+        policy=POLICY,
+        parking_metrics=metrics or CountingMetrics(),
+    )
 
 
 def nurse(subject: str = "nurse-1", organisation: str = "org-1") -> ProfessionalActor:

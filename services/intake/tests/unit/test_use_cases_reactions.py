@@ -21,7 +21,7 @@ from careflow.intake.application.parked_events import GIVEN_UP_CODE, ParkedEvent
 from careflow.intake.domain.parking import ParkedEvent, ParkingRules
 
 from .builders import T0, Clock
-from .fakes import FakeDatabase, intake_on, me, submitted
+from .fakes import CountingMetrics, FakeDatabase, intake_on, me, submitted
 
 
 def _envelope(event: QueueItemTaken | QueueItemTransferred) -> Envelope:
@@ -30,8 +30,15 @@ def _envelope(event: QueueItemTaken | QueueItemTransferred) -> Envelope:
     )
 
 
-async def _react(db: FakeDatabase, clock: Clock, event: QueueItemTaken) -> None:
-    parking = ParkingSpot(topic="workqueue.items.v1", consumer="intake", clock=clock)
+async def _react(
+    db: FakeDatabase, clock: Clock, event: QueueItemTaken, metrics: CountingMetrics | None = None
+) -> None:
+    parking = ParkingSpot(
+        topic="workqueue.items.v1",
+        consumer="intake",
+        clock=clock,
+        metrics=metrics or CountingMetrics(),
+    )
     async with db.uow() as uow:
         await on_queue_item_taken(event, _envelope(event), uow, parking=parking)
         await uow.commit()
@@ -48,7 +55,9 @@ async def test_a_take_marks_a_known_case_taken() -> None:
 async def test_a_take_for_an_unknown_case_is_parked_with_its_envelope() -> None:
     db, clock = FakeDatabase(), Clock()
     event = QueueItemTaken(case_id=uuid.uuid4(), professional_id="n-1", taken_at=T0)
-    await _react(db, clock, event)
+    metrics = CountingMetrics()
+    await _react(db, clock, event, metrics)
+    assert metrics.counts == {f"parked {event.event_type}": 1}
     [parked] = db.state.parked
     assert (parked.case_id, parked.event_type, parked.consumer, parked.parked_at) == (
         event.case_id,
@@ -65,7 +74,9 @@ async def test_a_transfer_to_a_group_changes_nothing_and_parks_nothing() -> None
     event = QueueItemTransferred(
         case_id=case_id, transferred_by="n-1", to_group_id="doctors", transferred_at=T0
     )
-    parking = ParkingSpot(topic="workqueue.items.v1", consumer="intake", clock=clock)
+    parking = ParkingSpot(
+        topic="workqueue.items.v1", consumer="intake", clock=clock, metrics=CountingMetrics()
+    )
     async with db.uow() as uow:
         await on_queue_item_transferred(event, _envelope(event), uow, parking=parking)
         await uow.commit()
@@ -124,9 +135,9 @@ async def test_the_sweeper_applies_arrived_cases_and_dead_letters_the_expired() 
                 id=len(db.state.parked) + 1,
             )
         )
-    letters = _Letters()
+    letters, metrics = _Letters(), CountingMetrics()
     sweeper = ParkedEventSweeper(
-        intake_on(db, clock), letters, ParkingRules(timedelta(hours=1)), batch_size=10
+        intake_on(db, clock, metrics), letters, ParkingRules(timedelta(hours=1)), batch_size=10
     )
     assert await sweeper.sweep() == (1, 0)
     assert db.state.cases[arrived].taken_by == "n-8"
@@ -137,3 +148,4 @@ async def test_the_sweeper_applies_arrived_cases_and_dead_letters_the_expired() 
     assert "3600 s" in reason
     assert letter.case_id != arrived
     assert db.state.parked == []
+    assert metrics.counts == {"released": 1, f"dead-lettered {QueueItemTaken.event_type}": 1}

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from careflow.intake.adapters.dead_letters import ParkedDeadLetters
+from careflow.intake.adapters.metrics import OtelParkingMetrics
 from careflow.intake.adapters.unit_of_work import IntakeUnitOfWork
 from careflow.intake.application.close_expired_proposals import ProposalCloser
 from careflow.intake.application.context import Clock, Intake
@@ -71,6 +72,7 @@ def build(settings: Settings, *, clock: Clock = system_clock) -> Container:
         uow=uow,
         clock=clock,
         policy=FormPolicy(frozenset(settings.anonymous_pre_information_forms)),
+        parking_metrics=OtelParkingMetrics(),
     )
     closer = ProposalCloser(
         intake, batch_size=settings.closer.batch_size, poll_seconds=settings.closer.poll_seconds

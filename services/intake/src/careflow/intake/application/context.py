@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from careflow.intake.application.ports import Clock, UnitOfWork
+from careflow.intake.application.ports import Clock, ParkingMetrics, UnitOfWork
 from careflow.intake.domain.forms import FormPolicy
 
 __all__ = ["Clock", "Intake"]
@@ -17,3 +17,4 @@ class Intake:
     uow: Callable[[], UnitOfWork]
     clock: Clock
     policy: FormPolicy
+    parking_metrics: ParkingMetrics

@@ -32,7 +32,7 @@ async def create_case(
         now=intake.clock(),
     )
     async with intake.uow() as uow:
-        await release_parked(uow, case)
+        await release_parked(uow, case, intake.parking_metrics)
         await save_case(uow, case)
         await uow.commit()
     return case.id

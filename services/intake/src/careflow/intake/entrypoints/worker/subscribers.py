@@ -44,7 +44,12 @@ def _consumers(
         producer=runtime.producer,
         settings=settings.consumer,
     )
-    parking = ParkingSpot(topic=WORKQUEUE_ITEMS.name, consumer=group, clock=container.clock)
+    parking = ParkingSpot(
+        topic=WORKQUEUE_ITEMS.name,
+        consumer=group,
+        clock=container.clock,
+        metrics=container.intake.parking_metrics,
+    )
 
     @queue.on(QueueItemTaken)
     async def taken(event: QueueItemTaken, envelope: Envelope, uow: IntakeUnitOfWork) -> None:
