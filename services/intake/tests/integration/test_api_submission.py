@@ -95,7 +95,7 @@ async def test_a_guardian_submits_and_reads_for_their_child_under_15(api: Api) -
     assert payload["proxy_contact"] is True
     assert (await api.call("GET", f"/me/cases/{case_id}", guardian)).status_code == 200
     listed = (await api.call("GET", "/me/cases", guardian)).json()
-    assert [c["id"] for c in listed] == [case_id]
+    assert [c["id"] for c in listed["items"]] == [case_id]
 
 
 async def test_a_proxy_for_an_adult_or_a_stranger_is_refused(api: Api) -> None:

@@ -37,7 +37,7 @@ async def _closed_events(api: Api) -> dict[str, int]:
 async def test_several_closers_running_together_close_each_case_exactly_once(api: Api) -> None:
     case_ids = await _proposed_cases(api, 12)
     api.clock.advance(hours=71, minutes=59)
-    intake = api.app.state.intake
+    intake = api.app.state.container.intake
     assert await ProposalCloser(intake).close_due() == 0
     api.clock.advance(minutes=1)
     closers = [ProposalCloser(intake, batch_size=2, poll_seconds=0.01) for _ in range(4)]
@@ -75,7 +75,7 @@ class _CrashBeforeCommit(IntakeUnitOfWork):
 async def test_a_closer_that_dies_mid_way_leaves_the_case_to_the_next_one(api: Api) -> None:
     [case_id] = await _proposed_cases(api, 1)
     api.clock.advance(hours=73)
-    intake = api.app.state.intake
+    intake = api.app.state.container.intake
     reached = asyncio.Event()
 
     def crashing_uow() -> IntakeUnitOfWork:

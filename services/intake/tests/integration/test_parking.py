@@ -86,7 +86,7 @@ async def _an_event_for_an_unknown_case_is_parked_and_does_not_hold_back_its_par
     assert await wait_until(lambda: _taken_by(worker, known)) == "nurse-later"
     [(event_id, event_type, consumer)] = await _parked(worker, unknown)
     assert (event_id, event_type) == (early, QueueItemTaken.event_type)
-    assert consumer == worker.app.state.runtime.settings.consumer_group
+    assert consumer == worker.app.state.container.settings.consumer_group
 
 
 async def _a_case_committed_while_its_event_was_parked_is_caught_up_by_the_sweeper(
@@ -98,7 +98,7 @@ async def _a_case_committed_while_its_event_was_parked_is_caught_up_by_the_sweep
 
     # Saved without looking at parked events: as if its transaction ran concurrently
     # with the parking one and neither saw the other's row.
-    intake = worker.app.state.intake
+    intake = worker.app.state.container.intake
     async with intake.uow() as uow:
         await save_case(uow, _case_with_id(case_id, intake.clock()))
         await uow.commit()
@@ -118,7 +118,7 @@ async def _an_event_whose_case_never_arrives_is_dead_lettered_with_the_reason_an
     case_id = uuid.uuid4()
     event_id = await _publish_taken(kafka.bootstrap_servers, case_id, "nurse-lost")
     await wait_until(lambda: _parked(worker, case_id))
-    group = worker.app.state.runtime.settings.consumer_group
+    group = worker.app.state.container.settings.consumer_group
     inbox = "SELECT event_id FROM inbox WHERE consumer = :g AND event_id = :e"
     assert await worker.rows(inbox, g=group, e=event_id)
 

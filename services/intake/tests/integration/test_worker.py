@@ -54,10 +54,11 @@ async def _taken_for_a_case_not_yet_here_is_parked_until_it_applies(worker: Api,
         return bool(await worker.rows("SELECT id FROM parked_events WHERE case_id = :c", c=case_id))
 
     await wait_until(parked)
-    intake = worker.app.state.intake
+    intake = worker.app.state.container.intake
     form_case = _case_with_id(case_id, intake.clock())
     async with intake.uow() as uow:
-        await release_parked(uow, form_case)  # what submit_form and create_case do
+        # What create_case does (submit_form draws a new id: nothing can be parked for it).
+        await release_parked(uow, form_case, intake.parking_metrics)
         await save_case(uow, form_case)
         await uow.commit()
     assert await _taken_by(worker, str(case_id)) == "nurse-early"
@@ -134,7 +135,7 @@ async def _bookings_appear_on_the_case_even_when_they_arrive_first(worker: Api, 
         "bookings.appointments.v1",
         BookingCancelled(booking_id="b-gone", cancelled_by="resident", cancelled_at=now, **common),
     )
-    intake = worker.app.state.intake
+    intake = worker.app.state.container.intake
     async with intake.uow() as uow:
         await save_case(uow, _case_with_id(case_id, intake.clock()))
         await uow.commit()

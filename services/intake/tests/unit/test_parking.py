@@ -12,9 +12,8 @@ import pytest
 from careflow.contracts.envelope import Envelope
 from careflow.contracts.workqueue import QueueItemTaken, QueueItemTransferred
 from careflow.intake.adapters.dead_letters import UNKNOWN_POSITION, as_record
-from careflow.intake.adapters.parked_events import ParkedEvent
 from careflow.intake.application.on_queue_events import QUEUE_EVENTS, apply_queue_event
-from careflow.intake.domain.parking import ParkingRules
+from careflow.intake.domain.parking import ParkedEvent, ParkingRules
 
 from .builders import T0, submitted_case
 

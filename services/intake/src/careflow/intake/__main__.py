@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from careflow.intake.bootstrap import MIGRATIONS
+from careflow.intake.bootstrap import MIGRATIONS, NAME
 from careflow.intake.entrypoints.api.app import create_app
 from careflow.intake.settings import Settings
 from careflow.shared.service.main import run
 
 if __name__ == "__main__":
-    sys.exit(run("intake", Settings, create_app, MIGRATIONS))  # type: ignore[arg-type]
+    sys.exit(run(NAME, Settings, create_app, MIGRATIONS))  # type: ignore[arg-type]

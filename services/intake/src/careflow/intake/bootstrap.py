@@ -1,4 +1,8 @@
-"""The only place that wires intake: runtime, units of work, clock, consumers, closer."""
+"""The only place that builds intake: runtime, units of work, clock, rules, use-case objects.
+
+It builds (never starts) and imports no entry point: `create_app` is the one
+composition root and hands the worker's consumers and loops to the service kit.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from careflow.intake.adapters.dead_letters import ParkedDeadLetters
+from careflow.intake.adapters.metrics import OtelParkingMetrics
 from careflow.intake.adapters.unit_of_work import IntakeUnitOfWork
-from careflow.intake.application.actors import ResidentIds
 from careflow.intake.application.close_expired_proposals import ProposalCloser
 from careflow.intake.application.context import Clock, Intake
 from careflow.intake.application.parked_events import ParkedEventSweeper
 from careflow.intake.domain.forms import FormPolicy
 from careflow.intake.domain.parking import ParkingRules
-from careflow.intake.entrypoints.worker.subscribers import consumers
 from careflow.intake.settings import Settings
+from careflow.shared.auth.pseudonyms import ResidentIds
 from careflow.shared.service.runtime import ServiceRuntime
 
+NAME = "intake"
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
 
@@ -26,51 +31,58 @@ def system_clock() -> datetime:
 
 
 @dataclass
-class Wiring:
+class Container:
+    """What entry points need: the runtime, units of work, the clock and the use-case context."""
+
+    settings: Settings
     runtime: ServiceRuntime
+    clock: Clock
+    resident_ids: ResidentIds
+    #: What every use case runs with (units of work, clock, form policy).
     intake: Intake
     closer: ProposalCloser
 
+    def uow(self) -> IntakeUnitOfWork:
+        rt = self.runtime
+        return IntakeUnitOfWork(
+            rt.sessions, source=rt.source, topics=rt.topics, shards=self.settings.relay.shards
+        )
 
-def bootstrap(settings: Settings, *, clock: Clock = system_clock) -> Wiring:
-    """Builds (but does not start) everything; the app's lifespan starts the runtime."""
-    runtime = ServiceRuntime(settings, "intake", migrations=MIGRATIONS)
+    def parked_event_sweeper(self, runtime: ServiceRuntime) -> ParkedEventSweeper:
+        """Built once the runtime runs: the producer that sends the dead letters exists then."""
+        parking = self.settings.parking
+        return ParkedEventSweeper(
+            self.intake,
+            ParkedDeadLetters(runtime.producer, runtime.topics),
+            ParkingRules(timedelta(seconds=parking.timeout_seconds)),
+            batch_size=parking.batch_size,
+            poll_seconds=parking.sweep_seconds,
+        )
+
+
+def build(settings: Settings, *, clock: Clock = system_clock) -> Container:
+    """Wires the service; nothing connects until the runtime starts (in the app's lifespan)."""
+    runtime = ServiceRuntime(settings, NAME, migrations=MIGRATIONS)
+    container: Container
 
     def uow() -> IntakeUnitOfWork:
-        return IntakeUnitOfWork(
-            runtime.sessions,
-            source=runtime.source,
-            topics=runtime.topics,
-            shards=settings.relay.shards,
-        )
+        return container.uow()
 
     intake = Intake(
         uow=uow,
         clock=clock,
         policy=FormPolicy(frozenset(settings.anonymous_pre_information_forms)),
-        resident_ids=ResidentIds(settings.resident_id_key.get_secret_value().encode()),
+        parking_metrics=OtelParkingMetrics(),
     )
     closer = ProposalCloser(
         intake, batch_size=settings.closer.batch_size, poll_seconds=settings.closer.poll_seconds
     )
-    if settings.consumers_enabled:
-        runtime.consumer_factory = lambda rt: consumers(rt, uow, clock)
-
-        async def parked_event_sweeper(rt: ServiceRuntime) -> None:
-            # Built here: the producer that sends the dead letters exists once the runtime runs.
-            await ParkedEventSweeper(
-                intake,
-                ParkedDeadLetters(rt.producer, rt.topics),
-                ParkingRules(timedelta(seconds=settings.parking.timeout_seconds)),
-                batch_size=settings.parking.batch_size,
-                poll_seconds=settings.parking.sweep_seconds,
-            ).run()
-
-        runtime.background.append(parked_event_sweeper)
-
-    async def proposal_closer(_: ServiceRuntime) -> None:
-        await closer.run()
-
-    if settings.closer.enabled:
-        runtime.background.append(proposal_closer)
-    return Wiring(runtime, intake, closer)
+    container = Container(
+        settings=settings,
+        runtime=runtime,
+        clock=clock,
+        resident_ids=ResidentIds(settings.resident_id_key.get_secret_value().encode()),
+        intake=intake,
+        closer=closer,
+    )
+    return container

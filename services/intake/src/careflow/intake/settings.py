@@ -10,8 +10,14 @@ _DEV_KEY = "local-development-only-resident-id-key"
 
 
 class CloserSettings(BaseModel):
+    """The 72-hour closer: closes cases whose closing proposal went unanswered."""
+
+    #: Off where tests drive the closer by hand; every replica may run it (rows are skip-locked).
     enabled: bool = True
+    #: A case closes at most this long after its deadline; an idle pass is one indexed query.
     poll_seconds: float = Field(default=30.0, gt=0)
+    #: Cases closed in one transaction: their rows stay locked until it commits, so a
+    #: batch is kept small enough that a resident answering meanwhile waits briefly.
     batch_size: int = Field(default=50, ge=1, le=1000)
 
 
@@ -23,7 +29,10 @@ class ParkingSettings(BaseModel):
     #: before workqueue can hear of it, so a case still unknown after this is an
     #: event from another environment or a lost database, not a late arrival.
     timeout_seconds: float = Field(default=3600.0, gt=0)
+    #: How late a case committed while its event was being parked gets that event, and
+    #: how late past the timeout a dead letter goes out.
     sweep_seconds: float = Field(default=30.0, gt=0)
+    #: Parked events handled in one transaction (their rows are locked until it commits).
     batch_size: int = Field(default=100, ge=1, le=1000)
 
 

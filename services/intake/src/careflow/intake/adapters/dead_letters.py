@@ -13,7 +13,7 @@ from aiokafka.structs import ConsumerRecord
 
 from careflow.contracts.envelope import Envelope
 from careflow.contracts.topics import TopicRegistry
-from careflow.intake.adapters.parked_events import ParkedEvent
+from careflow.intake.domain.parking import ParkedEvent
 from careflow.shared.messaging.dead_letters import send_to_dlq
 
 #: A parked event no longer has a broker position: the handler never sees the

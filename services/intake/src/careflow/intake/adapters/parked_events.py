@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -12,27 +12,10 @@ from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.intake.adapters.tables import cases, parked_events
+from careflow.intake.domain.parking import ParkedEvent
 from careflow.shared.outbox.tables import inbox
 
 _P = parked_events.c
-
-
-@dataclass(frozen=True)
-class ParkedEvent:
-    """One parked event with its CloudEvents envelope, enough to apply or dead-letter it."""
-
-    case_id: UUID
-    topic: str
-    consumer: str  # the consumer group whose inbox holds the event id
-    event_id: str
-    event_type: str
-    source: str
-    occurred_at: datetime
-    payload: dict[str, Any]
-    parked_at: datetime
-    id: int | None = None
-
-
 _FIELDS = [f.name for f in fields(ParkedEvent) if f.name != "id"]
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.intake.adapters import tables as t
@@ -148,15 +148,22 @@ class CaseRepository:
         )
         return [dict(r) for r in rows.mappings()]
 
-    async def of_residents(self, resident_ids: Sequence[UUID]) -> list[dict[str, Any]]:
-        """Identified cases of the residents, newest first, for the resident's own list."""
+    async def of_residents(
+        self, resident_ids: Sequence[UUID], *, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of the residents' identified cases, newest first, and how many in all."""
         c = t.cases.c
+        mine = (c.resident_id.in_(list(resident_ids)), c.identification == "identified")
         rows = await self.session.execute(
             select(c.id, c.resident_id, c.kind, c.language, c.created_at, c.closed_at, c.private)
-            .where(c.resident_id.in_(list(resident_ids)), c.identification == "identified")
-            .order_by(c.created_at.desc())
+            .where(*mine)
+            # The id breaks ties: a page boundary between equal times neither repeats nor skips.
+            .order_by(c.created_at.desc(), c.id)
+            .limit(limit)
+            .offset(offset)
         )
-        return [dict(r) for r in rows.mappings()]
+        total = await self.session.scalar(select(func.count()).select_from(t.cases).where(*mine))
+        return [dict(r) for r in rows.mappings()], int(total or 0)
 
     async def due_for_closing(self, now: datetime, limit: int) -> list[UUID]:
         """Locks cases whose objection window has passed; rows other closers hold are skipped."""

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
-from careflow.intake.adapters.unit_of_work import IntakeUnitOfWork
 from careflow.intake.application.actors import ProfessionalActor, ResidentActor
 from careflow.intake.application.context import Intake
 from careflow.intake.application.outgoing import case_events
+from careflow.intake.application.ports import UnitOfWork
+from careflow.intake.application.publishing import publish
 from careflow.intake.domain.access import professional_may_access, resident_may_access
 from careflow.intake.domain.case import Case
 from careflow.intake.domain.errors import NotFound
@@ -27,12 +28,11 @@ def may_access(case: Case, actor: Actor, now: datetime) -> bool:
     )
 
 
-async def save_case(uow: IntakeUnitOfWork, case: Case) -> None:
+async def save_case(uow: UnitOfWork, case: Case) -> None:
     """Saves the case with its timeline and queues its contract events (caller commits)."""
     events = case.pull_events()
     await uow.cases.save(case, events)
-    for event in case_events(case, events):
-        uow.outbox.add(event)
+    publish(uow, case_events(case, events))
 
 
 async def change_case(

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
-from careflow.intake.adapters.unit_of_work import IntakeUnitOfWork
-from careflow.intake.application.actors import ResidentIds
+from careflow.intake.application.ports import Clock, ParkingMetrics, UnitOfWork
 from careflow.intake.domain.forms import FormPolicy
 
-Clock = Callable[[], datetime]
+__all__ = ["Clock", "Intake"]
 
 
 @dataclass(frozen=True)
 class Intake:
-    uow: Callable[[], IntakeUnitOfWork]
+    #: A fresh unit of work per transaction (a use case may run several, e.g. the closer).
+    uow: Callable[[], UnitOfWork]
     clock: Clock
     policy: FormPolicy
-    resident_ids: ResidentIds
+    parking_metrics: ParkingMetrics

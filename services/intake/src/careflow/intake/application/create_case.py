@@ -15,14 +15,14 @@ async def create_case(
     intake: Intake,
     actor: ProfessionalActor,
     *,
-    resident_subject: str,
+    resident_id: UUID,
     kind: str,
     language: str,
     group_id: str | None,
 ) -> UUID:
     """Creates the case in the professional's organisation and unit; CaseCreatedByProfessional."""
     case = Case.create_for_resident(
-        resident_id=intake.resident_ids.of(resident_subject),
+        resident_id=resident_id,
         kind=kind,
         language=language,
         professional_id=actor.subject,
@@ -32,7 +32,7 @@ async def create_case(
         now=intake.clock(),
     )
     async with intake.uow() as uow:
-        await release_parked(uow, case)
+        await release_parked(uow, case, intake.parking_metrics)
         await save_case(uow, case)
         await uow.commit()
     return case.id

@@ -13,24 +13,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from opentelemetry import metrics
-
 from careflow.contracts.envelope import Envelope
 from careflow.contracts.workqueue import QueueItemTaken, QueueItemTransferred
-from careflow.intake.adapters.parked_events import ParkedEvent
-from careflow.intake.adapters.unit_of_work import IntakeUnitOfWork
 from careflow.intake.application.case_changes import save_case
-from careflow.intake.application.context import Clock
+from careflow.intake.application.ports import Clock, ParkingMetrics, UnitOfWork
 from careflow.intake.domain.case import Case
+from careflow.intake.domain.parking import ParkedEvent
 
 log = logging.getLogger(__name__)
-_meter = metrics.get_meter("careflow.intake")
-PARKED = _meter.create_counter(
-    "intake.parked_events", description="Work-queue events parked until their case is known."
-)
-RELEASED = _meter.create_counter(
-    "intake.parked_events_released", description="Parked events applied when their case arrived."
-)
 
 QueueEvent = QueueItemTaken | QueueItemTransferred
 #: The work-queue events intake acts on, by CloudEvents type (to read parked payloads back).
@@ -42,11 +32,13 @@ QUEUE_EVENTS: dict[str, type[QueueEvent]] = {
 @dataclass(frozen=True)
 class ParkingSpot:
     """What a parked event records besides itself: its topic, the consumer group whose
-    inbox holds its id, and the clock its waiting time is measured with."""
+    inbox holds its id, and the clock its waiting time is measured with; and where it is
+    counted."""
 
     topic: str
     consumer: str
     clock: Clock
+    metrics: ParkingMetrics
 
 
 def apply_queue_event(case: Case, event: QueueEvent) -> None:
@@ -59,14 +51,14 @@ def apply_queue_event(case: Case, event: QueueEvent) -> None:
 
 
 async def on_queue_item_taken(
-    event: QueueItemTaken, envelope: Envelope, uow: IntakeUnitOfWork, *, parking: ParkingSpot
+    event: QueueItemTaken, envelope: Envelope, uow: UnitOfWork, *, parking: ParkingSpot
 ) -> None:
     """Marks the case taken; a case not here (yet) parks the event."""
     await _react(event, envelope, uow, parking)
 
 
 async def on_queue_item_transferred(
-    event: QueueItemTransferred, envelope: Envelope, uow: IntakeUnitOfWork, *, parking: ParkingSpot
+    event: QueueItemTransferred, envelope: Envelope, uow: UnitOfWork, *, parking: ParkingSpot
 ) -> None:
     """A transfer to a professional makes them responsible; a group transfer changes nothing."""
     if event.to_professional_id is None:
@@ -75,7 +67,7 @@ async def on_queue_item_transferred(
 
 
 async def _react(
-    event: QueueEvent, envelope: Envelope, uow: IntakeUnitOfWork, parking: ParkingSpot
+    event: QueueEvent, envelope: Envelope, uow: UnitOfWork, parking: ParkingSpot
 ) -> None:
     case = await uow.cases.get(event.case_id, lock=True)
     if case is None:
@@ -86,7 +78,7 @@ async def _react(
 
 
 async def park(
-    event: QueueEvent, envelope: Envelope, uow: IntakeUnitOfWork, parking: ParkingSpot
+    event: QueueEvent, envelope: Envelope, uow: UnitOfWork, parking: ParkingSpot
 ) -> None:
     await uow.parked.add(
         ParkedEvent(
@@ -101,12 +93,12 @@ async def park(
             parked_at=parking.clock(),
         )
     )
-    PARKED.add(1, {"event_type": event.event_type})
+    parking.metrics.parked(event.event_type)
     # The type only: ids would let logs be joined to a resident's case.
     log.info("parked %s: its case is not known to intake yet", event.event_type)
 
 
-async def release_parked(uow: IntakeUnitOfWork, case: Case) -> int:
+async def release_parked(uow: UnitOfWork, case: Case, metrics: ParkingMetrics) -> int:
     """Applies, oldest first, the events parked for a case that has just arrived.
 
     The caller saves the case and commits: the parked rows are deleted in the
@@ -116,6 +108,6 @@ async def release_parked(uow: IntakeUnitOfWork, case: Case) -> int:
     for entry in parked:
         apply_queue_event(case, QUEUE_EVENTS[entry.event_type].model_validate(entry.payload))
     if parked:
-        RELEASED.add(len(parked))
+        metrics.released(len(parked))
         log.info("applied %d parked work-queue events to an arriving case", len(parked))
     return len(parked)

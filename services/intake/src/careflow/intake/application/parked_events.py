@@ -18,27 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
 
-from opentelemetry import metrics
-
-from careflow.intake.adapters.parked_events import ParkedEvent
 from careflow.intake.application.case_changes import save_case
 from careflow.intake.application.context import Intake
 from careflow.intake.application.on_queue_events import release_parked
+from careflow.intake.application.ports import DeadLetters
 from careflow.intake.domain.parking import ParkingRules
 
 log = logging.getLogger(__name__)
-_meter = metrics.get_meter("careflow.intake")
-GIVEN_UP = _meter.create_counter(
-    "intake.parked_events_dead_lettered",
-    description="Parked events whose case never arrived: dead-lettered with the reason.",
-)
 GIVEN_UP_CODE = "parked_case_unknown"
-
-
-class DeadLetters(Protocol):
-    async def send(self, event: ParkedEvent, *, reason: str, code: str) -> None: ...
 
 
 class ParkedEventSweeper:
@@ -64,7 +52,7 @@ class ParkedEventSweeper:
             for case_id in await uow.parked.cases_now_known(self._batch_size):
                 case = await uow.cases.get(case_id, lock=True)
                 if case is not None:
-                    released += await release_parked(uow, case)
+                    released += await release_parked(uow, case, self._intake.parking_metrics)
                     await save_case(uow, case)
             await uow.commit()
         return released
@@ -84,7 +72,7 @@ class ParkedEventSweeper:
                 await uow.parked.forget_processed(expired)
             await uow.commit()
         for event in expired:
-            GIVEN_UP.add(1, {"event_type": event.event_type})
+            self._intake.parking_metrics.dead_lettered(event.event_type)
         if expired:
             log.warning(
                 "dead-lettered %d parked work-queue events: their case never reached intake",

@@ -86,14 +86,17 @@ def _view(case: Case, resident: Resident | None, latest: list[dict[str, Any]]) -
     }
 
 
-async def list_my_cases(intake: Intake, actor: ResidentActor) -> list[dict[str, Any]]:
-    """The resident's identified cases and those of their children under 15."""
+async def list_my_cases(
+    intake: Intake, actor: ResidentActor, *, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the resident's identified cases and their children's (under 15), newest
+    first, with how many there are in all."""
     today = intake.clock().date()
     ids = [actor.resident_id] + [
         child for child in actor.children if may_act_for_child(actor.children, child, today)
     ]
     async with intake.uow() as uow:
-        return await uow.cases.of_residents(ids)
+        return await uow.cases.of_residents(ids, limit=limit, offset=offset)
 
 
 async def query_audit(

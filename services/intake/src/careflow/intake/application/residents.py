@@ -7,6 +7,7 @@ from typing import Any
 from careflow.intake.application.actors import ResidentActor
 from careflow.intake.application.context import Intake
 from careflow.intake.application.outgoing import resident_events
+from careflow.intake.application.publishing import publish
 from careflow.intake.domain.residents import Resident
 
 
@@ -37,8 +38,7 @@ async def update_contact(intake: Intake, actor: ResidentActor, **contact: Any) -
         )
         resident.update_contact(now=intake.clock(), **contact)
         await uow.residents.save(resident)
-        for event in resident_events(resident, resident.pull_events()):
-            uow.outbox.add(event)
+        publish(uow, resident_events(resident, resident.pull_events()))
         await uow.commit()
     return _contact_view(resident)
 
@@ -51,7 +51,6 @@ async def withdraw_service_consents(intake: Intake, actor: ResidentActor) -> dic
         )
         resident.withdraw_service_consents(intake.clock())
         await uow.residents.save(resident)
-        for event in resident_events(resident, resident.pull_events()):
-            uow.outbox.add(event)
+        publish(uow, resident_events(resident, resident.pull_events()))
         await uow.commit()
     return _contact_view(resident)

@@ -10,8 +10,9 @@ from careflow.intake.application.actors import ResidentActor
 from careflow.intake.application.case_changes import save_case
 from careflow.intake.application.context import Intake
 from careflow.intake.application.outgoing import resident_events
+from careflow.intake.application.publishing import publish
 from careflow.intake.domain.case import Case
-from careflow.intake.domain.forms import FormSubmission, Submitter, admit
+from careflow.intake.domain.forms import FormSubmission, Submitter, admit, check_answers
 from careflow.intake.domain.residents import Resident
 
 
@@ -27,6 +28,7 @@ async def submit_form(
     intake: Intake, actor: ResidentActor, form: FormSubmission, results: dict[str, Any] | None
 ) -> Submitted:
     """Applies the submission rules and stores the case; publishes CaseSubmitted unless private."""
+    check_answers(results, intake.policy.answers)
     now = intake.clock()
     who = Submitter(actor.resident_id, actor.identified, actor.children)
     admission = admit(form, who, intake.policy, now.date())
@@ -41,8 +43,7 @@ async def submit_form(
             changes = resident.pull_events()
             if known is None or changes:  # the same number again changes nothing
                 await uow.residents.save(resident)
-            for event in resident_events(resident, changes):
-                uow.outbox.add(event)
+            publish(uow, resident_events(resident, changes))
         # No release_parked: the case id was drawn just now, so nothing can be
         # parked for it (create_case and the sweeper cover the other arrivals).
         await save_case(uow, case)

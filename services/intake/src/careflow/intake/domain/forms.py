@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from careflow.intake.domain.errors import InvalidInput, NotPermitted
-from careflow.intake.domain.text import age_on, phone_number
+from careflow.intake.domain.text import age_on, has_control_characters, phone_number
 
 FORM_KINDS = ("symptom_assessment", "service_assessment", "health_check_result", "pre_information")
 #: An identified resident must give a phone number with these kinds.
@@ -24,10 +25,36 @@ Identification = Literal["identified", "anonymous"]
 
 
 @dataclass(frozen=True)
+class AnswerLimits:
+    """How big a form's answers may be.
+
+    Answers are stored with the case and sent back on every read of its page, so
+    one oversized submission costs on every later read. The limits are generous
+    for any form a person fills in by hand (questions of a few words, free-text
+    answers of a few paragraphs, a choice list or a table one level deep) and
+    refuse machine-made floods before anything is stored.
+    """
+
+    #: Questions in one form (top-level answers).
+    max_answers: int = 200
+    #: Every value in the answers, nested ones included: bounds the work per request.
+    max_values: int = 2000
+    #: Characters of one free-text answer: the case's own longest texts (tasks,
+    #: summaries) allow 4000.
+    max_text: int = 4000
+    #: Characters of a question id.
+    max_key: int = 100
+    #: Containers within an answer: {"q": [{"row": 1}]} is depth 2; deeper is no form.
+    max_depth: int = 2
+
+
+@dataclass(frozen=True)
 class FormPolicy:
-    """Organisation-wide form settings: which pre-information forms allow anonymity."""
+    """Organisation-wide form settings: which pre-information forms allow anonymity, and
+    how big answers may be."""
 
     anonymous_pre_information_forms: frozenset[str] = frozenset()
+    answers: AnswerLimits = AnswerLimits()
 
 
 @dataclass(frozen=True)
@@ -123,3 +150,46 @@ def _anonymous(form: FormSubmission, who: Submitter, policy: FormPolicy) -> Admi
     if form.phone is not None:
         raise InvalidInput("an anonymous submission carries no phone number")
     return Admission(who.resident_id, "anonymous", False, None, None, False, False, False)
+
+
+def check_answers(answers: dict[str, Any] | None, limits: AnswerLimits) -> None:
+    """Refuses answers over the limits, or holding what no stored text may (control
+    characters, numbers that are not finite). Messages name the limit, never a value."""
+    if not answers:
+        return
+    if len(answers) > limits.max_answers:
+        raise InvalidInput(f"a form has at most {limits.max_answers} answers")
+    counted = 0
+
+    def visit(value: Any, depth: int) -> None:
+        nonlocal counted
+        counted += 1
+        if counted > limits.max_values:
+            raise InvalidInput(f"the answers hold at most {limits.max_values} values in all")
+        if isinstance(value, str):
+            if len(value) > limits.max_text:
+                raise InvalidInput(f"an answer is longer than {limits.max_text} characters")
+            if has_control_characters(value):
+                raise InvalidInput("an answer must not contain control characters")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput("an answer must be a finite number")
+        elif isinstance(value, dict | list):
+            if depth >= limits.max_depth:
+                raise InvalidInput(f"answers nest at most {limits.max_depth} levels deep")
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    visit_key(key)
+                    visit(item, depth + 1)
+            else:
+                for item in value:
+                    visit(item, depth + 1)
+
+    def visit_key(key: str) -> None:
+        if len(key) > limits.max_key:
+            raise InvalidInput(f"a question id is longer than {limits.max_key} characters")
+        if has_control_characters(key):
+            raise InvalidInput("a question id must not contain control characters")
+
+    for key, value in answers.items():
+        visit_key(key)
+        visit(value, 0)

@@ -4,6 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class ParkedEvent:
+    """One parked event with its CloudEvents envelope, enough to apply or dead-letter it."""
+
+    case_id: UUID
+    topic: str
+    consumer: str  # the consumer group whose inbox holds the event id
+    event_id: str
+    event_type: str
+    source: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+    parked_at: datetime
+    id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,13 @@ _SCHEMED = re.compile(r"\b([a-zA-Z][a-zA-Z0-9+.-]*):(//)?[^\s]*")
 _SAFE_SCHEMES = {"http", "https"}
 # Schemes that run or embed content; a link with them is never accepted.
 _DANGEROUS_SCHEMES = {"javascript", "data", "vbscript", "file", "ftp", "blob"}
-_PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+# Matched with fullmatch: `$` also matches before a trailing newline, so "a@b.fi\n"
+# passed here, then failed the contract's stricter pattern as a 500.
+_PHONE = re.compile(r"\+[1-9][0-9]{6,14}")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]+")
+# C0 controls (NUL among them: PostgreSQL text cannot hold it) and DEL; tab and line
+# breaks are text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def plain_text(value: str, *, field: str, max_length: int) -> str:
@@ -30,7 +35,13 @@ def plain_text(value: str, *, field: str, max_length: int) -> str:
         raise InvalidInput(f"{field} is longer than {max_length} characters")
     if _MARKUP.search(text):
         raise InvalidInput(f"{field} must be plain text without markup")
+    if has_control_characters(text):
+        raise InvalidInput(f"{field} must not contain control characters")
     return text
+
+
+def has_control_characters(value: str) -> bool:
+    return _CONTROL.search(value) is not None
 
 
 def only_web_links(value: str, *, field: str) -> str:
@@ -45,13 +56,13 @@ def only_web_links(value: str, *, field: str) -> str:
 
 
 def phone_number(value: str) -> str:
-    if not _PHONE.match(value):
+    if not _PHONE.fullmatch(value):
         raise InvalidInput("phone must be an E.164 number, e.g. +358401234567")
     return value
 
 
 def email_address(value: str) -> str:
-    if len(value) > 254 or not _EMAIL.match(value):
+    if len(value) > 254 or not _EMAIL.fullmatch(value):
         raise InvalidInput("email is not a valid address")
     return value
 

@@ -2,33 +2,42 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from careflow.intake.application.context import Clock
-from careflow.intake.bootstrap import bootstrap, system_clock
-from careflow.intake.domain.errors import DomainError, InvalidInput, NotFound, NotPermitted
+from careflow.intake.bootstrap import build, system_clock
+from careflow.intake.domain.errors import (
+    DomainError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    WrongState,
+)
 from careflow.intake.entrypoints.api.routes import professionals, residents
+from careflow.intake.entrypoints.worker import loops, subscribers
 from careflow.intake.settings import Settings
-from careflow.shared.http.problems import problem_response
 from careflow.shared.service.app import create_service_app
 
-_STATUS = {InvalidInput: 422, NotPermitted: 403, NotFound: 404}
-
-
-async def _on_domain_error(_: Request, exc: Exception) -> JSONResponse:
-    # The message is written by the rule, never quoted from input.
-    status = next((s for kind, s in _STATUS.items() if isinstance(exc, kind)), 409)
-    return problem_response(status, detail=str(exc))
+#: Every refusal of a rule as an HTTP status (other DomainErrors: 409). The detail is
+#: the rule's message, written by the rule and never quoting input.
+STATUSES: dict[type[Exception], int] = {
+    InvalidInput: 422,
+    NotPermitted: 403,
+    NotFound: 404,
+    WrongState: 409,
+}
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
-    wiring = bootstrap(settings or Settings(), clock=clock)
+    """The composition root: builds the container and declares what the process runs."""
+    container = build(settings or Settings(), clock=clock)
     app = create_service_app(
-        wiring.runtime, routers=[residents.router, professionals.router], title="CareFlow intake"
+        container.runtime,
+        routers=[residents.router, professionals.router],
+        title="CareFlow intake",
+        consumers=subscribers.consumers(container),
+        background=loops.background(container),
+        domain_errors=(DomainError, STATUSES),
     )
-    app.state.intake = wiring.intake
-    app.state.closer = wiring.closer
-    app.state.intake_runtime = wiring.runtime
-    app.add_exception_handler(DomainError, _on_domain_error)
+    app.state.container = container
     return app

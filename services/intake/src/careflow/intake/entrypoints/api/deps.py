@@ -1,4 +1,4 @@
-"""Request → use-case inputs: the wiring from app state, and tokens → actors."""
+"""Request → use-case inputs: the container from app state, and tokens → actors."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from careflow.intake.application.actors import ProfessionalActor, ResidentActor
 from careflow.intake.application.context import Intake
+from careflow.intake.bootstrap import Container
 from careflow.shared.auth.claims import AuthLevel, ProfessionalPrincipal, ResidentPrincipal
 from careflow.shared.auth.dependencies import (
     Professional,
@@ -16,21 +17,35 @@ from careflow.shared.auth.dependencies import (
     StrongResident,
     require_professional,
 )
+from careflow.shared.auth.pseudonyms import ResidentIds
 
 
-async def intake_of(request: Request) -> Intake:
-    return request.app.state.intake  # type: ignore[no-any-return]
+async def container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+Wiring = Annotated[Container, Depends(container)]
+
+
+async def intake_of(wiring: Wiring) -> Intake:
+    return wiring.intake
 
 
 IntakeDep = Annotated[Intake, Depends(intake_of)]
 
 
-def resident_actor(intake: Intake, principal: ResidentPrincipal) -> ResidentActor:
+async def resident_ids(wiring: Wiring) -> ResidentIds:
+    return wiring.resident_ids
+
+
+Pseudonyms = Annotated[ResidentIds, Depends(resident_ids)]
+
+
+def resident_actor(ids: ResidentIds, principal: ResidentPrincipal) -> ResidentActor:
     if principal.auth_level is not AuthLevel.STRONG:
         # An anonymous sender is a fresh pseudonym per submission: nothing links
         # their forms, and no case can be opened with it later.
         return ResidentActor(resident_id=uuid.uuid4(), identified=False)
-    ids = intake.resident_ids
     return ResidentActor(
         resident_id=ids.of(principal.subject),
         identified=True,
@@ -47,12 +62,12 @@ def professional_actor(principal: ProfessionalPrincipal) -> ProfessionalActor:
     )
 
 
-async def _any_resident(intake: IntakeDep, principal: Resident) -> ResidentActor:
-    return resident_actor(intake, principal)
+async def _any_resident(ids: Pseudonyms, principal: Resident) -> ResidentActor:
+    return resident_actor(ids, principal)
 
 
-async def _identified_resident(intake: IntakeDep, principal: StrongResident) -> ResidentActor:
-    return resident_actor(intake, principal)
+async def _identified_resident(ids: Pseudonyms, principal: StrongResident) -> ResidentActor:
+    return resident_actor(ids, principal)
 
 
 async def _professional(principal: Professional) -> ProfessionalActor:

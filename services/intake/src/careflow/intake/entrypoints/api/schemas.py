@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -33,7 +33,11 @@ class FormIn(Body):
     child_subject: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
         default=None, description="Submit as guardian for this child (proxy contact)."
     )
-    answers: dict[str, Any] = Field(default_factory=dict, max_length=500)
+    answers: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The form's answers; their limits (count, length, nesting) are the form "
+        "policy's and a breach is a 422 problem.",
+    )
 
 
 class CaseIn(Body):
@@ -97,3 +101,186 @@ class SubmittedOut(BaseModel):
     call_emergency_number: bool = Field(
         description="P0: tell the resident at once to call the emergency number (112)."
     )
+
+
+# -- what the read routes answer ------------------------------------------------
+
+
+class Out(BaseModel):
+    # A view of stored data: fields the model does not name are not shown.
+    model_config = ConfigDict(extra="ignore")
+
+
+class LatestEvent(Out):
+    kind: str
+    actor: str
+    at: datetime
+
+
+class CaseSummary(Out):
+    latest_events: list[LatestEvent]
+    results: dict[str, Any] | None = Field(description="The form's answers as submitted.")
+    professional_summary: str | None
+
+
+class GoalOut(Out):
+    id: UUID
+    text: str
+    set_by: Literal["professional", "resident", "together"]
+    professional_id: str | None
+    set_at: datetime
+    edited_at: datetime | None
+    edited_by: Literal["professional", "resident"] | None
+
+
+class TaskOut(Out):
+    id: UUID
+    kind: Literal["action_instruction", "questionnaire"]
+    instruction: str
+    language: str
+    start_date: date
+    latest_date: date | None
+    assigned_by: str
+    assigned_at: datetime
+    filled_at: datetime | None
+
+
+class CoachingOut(Out):
+    id: UUID
+    attached_by: str
+    attached_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+
+
+class ProposalOut(Out):
+    id: UUID
+    proposed_by: Literal["professional", "resident"]
+    professional_id: str | None
+    proposed_at: datetime
+    deadline: datetime | None
+    state: str
+    resolved_at: datetime | None
+    message_id: UUID | None
+
+
+class ClosedOut(Out):
+    reason: str
+    closed_by: Literal["resident", "professional", "system"]
+    professional_id: str | None
+    proposal_id: UUID | None
+    closed_at: datetime
+    statement: str | None
+
+
+class ClosingOut(Out):
+    pending_proposal: ProposalOut | None
+    closes_at: datetime | None = Field(description="When an unanswered proposal closes the case.")
+    closed: ClosedOut | None
+
+
+class CustomerInformation(Out):
+    name: str | None
+    email: str | None
+    phone: str | None
+    email_notifications: bool
+    sms_notifications: bool
+    phone_contact: Literal["enabled", "not_enabled"]
+
+
+class BookingOut(Out):
+    id: str
+    case_id: UUID
+    organisation_id: str
+    status: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    service_code: str | None
+    location_id: str | None
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+    cancelled_by: str | None
+
+
+class CasePage(Out):
+    """A case with every section, as its resident (or their guardian) sees it."""
+
+    id: UUID
+    resident_id: UUID
+    organisation_id: str
+    kind: str
+    origin: str
+    identification: Literal["identified", "anonymous"]
+    proxy_contact: bool
+    language: str
+    urgency: str | None
+    private: bool
+    created_at: datetime
+    taken_by: str | None
+    status: Literal["open", "closed"]
+    summary: CaseSummary
+    goals: list[GoalOut]
+    tasks: list[TaskOut]
+    coachings: list[CoachingOut]
+    closing: ClosingOut
+    customer_information: CustomerInformation
+    bookings: list[BookingOut]
+
+
+class OtherOpenCase(Out):
+    id: UUID
+    kind: str
+    created_at: datetime
+    taken_by: str | None
+
+
+class ProfessionalCasePage(CasePage):
+    """The case page a professional sees: also the resident's other open cases here."""
+
+    other_open_cases: list[OtherOpenCase]
+
+
+#: The most cases one page of `/me/cases` holds: a guardian with many children over years
+#: can have hundreds, and one answer must stay small whatever the history.
+MAX_PAGE = 100
+
+
+class CaseListItem(Out):
+    id: UUID
+    resident_id: UUID = Field(description="Whose case: the resident's own or a child's.")
+    kind: str
+    language: str
+    created_at: datetime
+    closed_at: datetime | None
+    private: bool
+
+
+class CasesPage(Out):
+    """One page of a list, newest first; `total` counts every item the list has."""
+
+    items: list[CaseListItem]
+    total: int
+    limit: int
+    offset: int
+
+
+class ContactOut(Out):
+    name: str | None
+    email: str | None
+    phone: str | None
+    communication_language: Language
+    email_notifications: bool
+    sms_notifications: bool
+    phone_contact_allowed: bool
+    service_consents: bool
+
+
+class AuditRecordOut(Out):
+    id: int
+    at: datetime
+    professional_id: str
+    organisation_id: str
+    unit_id: str | None
+    resident_id: UUID
+    case_id: UUID | None
+    action: str

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from careflow.contracts.bookings import BookingCancelled, BookingConfirmed
 from careflow.contracts.envelope import Envelope
 from careflow.contracts.registry import BOOKINGS_APPOINTMENTS, WORKQUEUE_ITEMS
 from careflow.contracts.workqueue import QueueItemTaken, QueueItemTransferred
 from careflow.intake.adapters.unit_of_work import IntakeUnitOfWork
-from careflow.intake.application.context import Clock
 from careflow.intake.application.on_booking_events import (
     on_booking_cancelled,
     on_booking_confirmed,
@@ -19,22 +16,40 @@ from careflow.intake.application.on_queue_events import (
     on_queue_item_taken,
     on_queue_item_transferred,
 )
+from careflow.intake.bootstrap import Container
 from careflow.shared.messaging.consumer import EventConsumer
-from careflow.shared.service.runtime import ServiceRuntime
+from careflow.shared.service.runtime import ConsumerFactory, ServiceRuntime
 
 
-def consumers(
-    runtime: ServiceRuntime, uow: Callable[[], IntakeUnitOfWork], clock: Clock
+def consumers(container: Container) -> ConsumerFactory:
+    """The consumers a process runs (none with `consumers_enabled` off: an HTTP-only process)."""
+
+    def factory(runtime: ServiceRuntime) -> list[EventConsumer[IntakeUnitOfWork]]:
+        if not container.settings.consumers_enabled:
+            return []
+        return _consumers(container, runtime)
+
+    return factory  # type: ignore[return-value]
+
+
+def _consumers(
+    container: Container, runtime: ServiceRuntime
 ) -> list[EventConsumer[IntakeUnitOfWork]]:
-    group: str = runtime.settings.consumer_group  # type: ignore[attr-defined]
+    settings = container.settings
+    group = settings.consumer_group
     queue = EventConsumer(
         WORKQUEUE_ITEMS,
         group=group,
-        uow_factory=uow,
+        uow_factory=container.uow,
         producer=runtime.producer,
-        settings=runtime.settings.consumer,
+        settings=settings.consumer,
     )
-    parking = ParkingSpot(topic=WORKQUEUE_ITEMS.name, consumer=group, clock=clock)
+    parking = ParkingSpot(
+        topic=WORKQUEUE_ITEMS.name,
+        consumer=group,
+        clock=container.clock,
+        metrics=container.intake.parking_metrics,
+    )
 
     @queue.on(QueueItemTaken)
     async def taken(event: QueueItemTaken, envelope: Envelope, uow: IntakeUnitOfWork) -> None:
@@ -49,9 +64,9 @@ def consumers(
     bookings = EventConsumer(
         BOOKINGS_APPOINTMENTS,
         group=group,
-        uow_factory=uow,
+        uow_factory=container.uow,
         producer=runtime.producer,
-        settings=runtime.settings.consumer,
+        settings=settings.consumer,
     )
 
     @bookings.on(BookingConfirmed)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
 
+from careflow.intake.application import closing, collaboration
 from careflow.intake.application import read_case as reads
-from careflow.intake.application.case_changes import change_case
 from careflow.intake.application.create_case import create_case
-from careflow.intake.entrypoints.api.deps import Auditor, IntakeDep, ProfessionalUser
+from careflow.intake.entrypoints.api.deps import Auditor, IntakeDep, ProfessionalUser, Pseudonyms
 from careflow.intake.entrypoints.api.schemas import (
+    AuditRecordOut,
     CaseIn,
     ClosureIn,
     CoachingEndIn,
     Created,
     GoalIn,
+    ProfessionalCasePage,
     SummaryIn,
     TaskIn,
 )
@@ -25,12 +26,14 @@ router = APIRouter(tags=["professionals"])
 
 
 @router.post("/cases", status_code=201, response_model=Created)
-async def create(body: CaseIn, intake: IntakeDep, pro: ProfessionalUser) -> Created:
+async def create(
+    body: CaseIn, intake: IntakeDep, ids: Pseudonyms, pro: ProfessionalUser
+) -> Created:
     """Create a case for a resident (examination, well-being check, invitation, appointment)."""
     case_id = await create_case(
         intake,
         pro,
-        resident_subject=body.resident_subject,
+        resident_id=ids.of(body.resident_subject),
         kind=body.kind,
         language=body.language,
         group_id=body.group_id,
@@ -38,18 +41,16 @@ async def create(body: CaseIn, intake: IntakeDep, pro: ProfessionalUser) -> Crea
     return Created(id=case_id)
 
 
-@router.get("/cases/{case_id}")
-async def read(case_id: UUID, intake: IntakeDep, pro: ProfessionalUser) -> dict[str, Any]:
+@router.get("/cases/{case_id}", response_model=ProfessionalCasePage)
+async def read(case_id: UUID, intake: IntakeDep, pro: ProfessionalUser) -> ProfessionalCasePage:
     """The case page with every section and the resident's other open cases; audited."""
-    return await reads.read_case(intake, pro, case_id)
+    return ProfessionalCasePage.model_validate(await reads.read_case(intake, pro, case_id))
 
 
 @router.put("/cases/{case_id}/summary", status_code=204)
 async def summary(case_id: UUID, body: SummaryIn, intake: IntakeDep, pro: ProfessionalUser) -> None:
     """Write the professional's summary of the case."""
-    await change_case(
-        intake, case_id, pro, lambda case, now: case.write_summary(pro.subject, body.text, now)
-    )
+    await collaboration.write_summary(intake, pro, case_id, body.text)
 
 
 @router.post("/cases/{case_id}/goals", status_code=201, response_model=Created)
@@ -57,12 +58,7 @@ async def set_goal(
     case_id: UUID, body: GoalIn, intake: IntakeDep, pro: ProfessionalUser
 ) -> Created:
     """Set a goal (alone or together with the resident); the resident is notified."""
-    goal = await change_case(
-        intake,
-        case_id,
-        pro,
-        lambda case, now: case.set_goal(body.text, body.set_by, now, pro.subject),
-    )
+    goal = await collaboration.add_goal(intake, pro, case_id, body.text, set_by=body.set_by)
     return Created(id=goal)
 
 
@@ -71,12 +67,7 @@ async def edit_goal(
     case_id: UUID, goal_id: UUID, body: SummaryIn, intake: IntakeDep, pro: ProfessionalUser
 ) -> None:
     """Edit a goal's text (goals are never deleted)."""
-    await change_case(
-        intake,
-        case_id,
-        pro,
-        lambda case, now: case.edit_goal(goal_id, body.text, "professional", now, pro.subject),
-    )
+    await collaboration.edit_goal(intake, pro, case_id, goal_id, body.text)
 
 
 @router.post("/cases/{case_id}/tasks", status_code=201, response_model=Created)
@@ -84,19 +75,14 @@ async def assign_task(
     case_id: UUID, body: TaskIn, intake: IntakeDep, pro: ProfessionalUser
 ) -> Created:
     """Give the resident a task (an action instruction or a questionnaire)."""
-    task = await change_case(
+    task = await collaboration.add_task(
         intake,
-        case_id,
         pro,
-        lambda case, now: case.assign_task(
-            kind=body.kind,
-            instruction=body.instruction,
-            professional_id=pro.subject,
-            now=now,
-            today=now.date(),
-            start_date=body.start_date,
-            latest_date=body.latest_date,
-        ),
+        case_id,
+        kind=body.kind,
+        instruction=body.instruction,
+        start_date=body.start_date,
+        latest_date=body.latest_date,
     )
     return Created(id=task)
 
@@ -104,9 +90,7 @@ async def assign_task(
 @router.post("/cases/{case_id}/coachings", status_code=201, response_model=Created)
 async def attach_coaching(case_id: UUID, intake: IntakeDep, pro: ProfessionalUser) -> Created:
     """Tie a health coaching to the case."""
-    coaching = await change_case(
-        intake, case_id, pro, lambda case, now: case.attach_coaching(pro.subject, now)
-    )
+    coaching = await collaboration.attach_coaching(intake, pro, case_id)
     return Created(id=coaching)
 
 
@@ -115,20 +99,13 @@ async def end_coaching(
     case_id: UUID, coaching_id: UUID, body: CoachingEndIn, intake: IntakeDep, pro: ProfessionalUser
 ) -> None:
     """End a coaching of the case."""
-    await change_case(
-        intake, case_id, pro, lambda case, now: case.end_coaching(coaching_id, now, body.completed)
-    )
+    await collaboration.end_coaching(intake, pro, case_id, coaching_id, completed=body.completed)
 
 
 @router.post("/cases/{case_id}/closing-proposals", status_code=201, response_model=Created)
 async def propose(case_id: UUID, intake: IntakeDep, pro: ProfessionalUser) -> Created:
     """Propose closing; the case closes by itself unless the resident objects within 72 hours."""
-    proposal = await change_case(
-        intake,
-        case_id,
-        pro,
-        lambda case, now: case.propose_closing("professional", now, pro.subject),
-    )
+    proposal = await closing.propose_closing(intake, pro, case_id)
     return Created(id=proposal)
 
 
@@ -137,9 +114,7 @@ async def reject(
     case_id: UUID, proposal_id: UUID, intake: IntakeDep, pro: ProfessionalUser
 ) -> None:
     """Reject the resident's closing proposal; the resident is notified."""
-    await change_case(
-        intake, case_id, pro, lambda case, now: case.reject_closing(proposal_id, pro.subject, now)
-    )
+    await closing.reject_resident_proposal(intake, pro, case_id, proposal_id)
 
 
 @router.post("/cases/{case_id}/closing-proposals/{proposal_id}/acceptance", status_code=204)
@@ -147,26 +122,16 @@ async def accept(
     case_id: UUID, proposal_id: UUID, intake: IntakeDep, pro: ProfessionalUser
 ) -> None:
     """Accept the resident's closing proposal; the case closes now."""
-    await change_case(
-        intake,
-        case_id,
-        pro,
-        lambda case, now: case.accept_resident_proposal(proposal_id, pro.subject, now),
-    )
+    await closing.accept_resident_proposal(intake, pro, case_id, proposal_id)
 
 
 @router.post("/cases/{case_id}/closure", status_code=204)
 async def close(case_id: UUID, body: ClosureIn, intake: IntakeDep, pro: ProfessionalUser) -> None:
     """Close without the resident's consent, stating why; the resident can no longer answer."""
-    await change_case(
-        intake,
-        case_id,
-        pro,
-        lambda case, now: case.close_without_consent(pro.subject, body.reason, now),
-    )
+    await closing.close_without_consent(intake, pro, case_id, reason=body.reason)
 
 
-@router.get("/audit-records")
+@router.get("/audit-records", response_model=list[AuditRecordOut])
 async def audit_records(
     intake: IntakeDep,
     admin: Auditor,
@@ -174,9 +139,9 @@ async def audit_records(
     case_id: UUID | None = None,
     professional_id: str | None = Query(default=None, max_length=128),
     limit: int = Query(default=100, ge=1, le=1000),
-) -> list[dict[str, Any]]:
+) -> list[AuditRecordOut]:
     """Who read which resident's data, when (admin or auditor; own organisation only)."""
-    return await reads.query_audit(
+    records = await reads.query_audit(
         intake,
         admin,
         resident_id=resident_id,
@@ -184,3 +149,4 @@ async def audit_records(
         professional_id=professional_id,
         limit=limit,
     )
+    return [AuditRecordOut.model_validate(r) for r in records]

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
+from careflow.intake.application import closing, collaboration
 from careflow.intake.application import read_case as reads
 from careflow.intake.application import residents as contact
-from careflow.intake.application.case_changes import change_case
 from careflow.intake.application.submit_form import submit_form
 from careflow.intake.domain.forms import FormSubmission
-from careflow.intake.entrypoints.api.deps import AnySender, IdentifiedResident, IntakeDep
+from careflow.intake.entrypoints.api.deps import (
+    AnySender,
+    IdentifiedResident,
+    IntakeDep,
+    Pseudonyms,
+)
 from careflow.intake.entrypoints.api.schemas import (
+    MAX_PAGE,
+    CasePage,
+    CasesPage,
     ContactIn,
+    ContactOut,
     Created,
     FormIn,
     ObjectionIn,
@@ -26,9 +34,11 @@ router = APIRouter(tags=["residents"])
 
 
 @router.post("/forms", status_code=201, response_model=SubmittedOut)
-async def submit(body: FormIn, intake: IntakeDep, sender: AnySender) -> SubmittedOut:
+async def submit(
+    body: FormIn, intake: IntakeDep, ids: Pseudonyms, sender: AnySender
+) -> SubmittedOut:
     """Submit a form: identified, as guardian for a child under 15, or anonymously where allowed."""
-    child = intake.resident_ids.of(body.child_subject) if body.child_subject else None
+    child = ids.of(body.child_subject) if body.child_subject else None
     form = FormSubmission(
         kind=body.kind,
         language=body.language,
@@ -50,30 +60,36 @@ async def submit(body: FormIn, intake: IntakeDep, sender: AnySender) -> Submitte
     )
 
 
-@router.get("/me/cases")
-async def my_cases(intake: IntakeDep, me: IdentifiedResident) -> list[dict[str, Any]]:
-    """My identified cases and my children's (under 15)."""
-    return await reads.list_my_cases(intake, me)
+@router.get("/me/cases", response_model=CasesPage)
+async def my_cases(
+    intake: IntakeDep,
+    me: IdentifiedResident,
+    limit: int = Query(default=20, ge=1, le=MAX_PAGE),
+    offset: int = Query(default=0, ge=0),
+) -> CasesPage:
+    """My identified cases and my children's (under 15), newest first, one page at a time."""
+    items, total = await reads.list_my_cases(intake, me, limit=limit, offset=offset)
+    return CasesPage.model_validate(
+        {"items": items, "total": total, "limit": limit, "offset": offset}
+    )
 
 
-@router.get("/me/cases/{case_id}")
-async def my_case(case_id: UUID, intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
+@router.get("/me/cases/{case_id}", response_model=CasePage)
+async def my_case(case_id: UUID, intake: IntakeDep, me: IdentifiedResident) -> CasePage:
     """One of my (or my child's) cases with every section."""
-    return await reads.read_case(intake, me, case_id)
+    return CasePage.model_validate(await reads.read_case(intake, me, case_id))
 
 
 @router.post("/me/cases/{case_id}/closure", status_code=204)
 async def close_before_taken(case_id: UUID, intake: IntakeDep, me: IdentifiedResident) -> None:
     """Close my case before a professional has taken it; it leaves every queue."""
-    await change_case(intake, case_id, me, lambda case, now: case.close_before_taken(now))
+    await closing.close_before_taken(intake, me, case_id)
 
 
 @router.post("/me/cases/{case_id}/closing-proposals", status_code=201, response_model=Created)
 async def propose(case_id: UUID, intake: IntakeDep, me: IdentifiedResident) -> Created:
     """Propose closing my case; a professional accepts or rejects it."""
-    proposal = await change_case(
-        intake, case_id, me, lambda case, now: case.propose_closing("resident", now)
-    )
+    proposal = await closing.propose_closing(intake, me, case_id)
     return Created(id=proposal)
 
 
@@ -82,12 +98,7 @@ async def object_to(
     case_id: UUID, proposal_id: UUID, body: ObjectionIn, intake: IntakeDep, me: IdentifiedResident
 ) -> None:
     """Object to a professional's proposal within 72 hours; the case stays open."""
-    await change_case(
-        intake,
-        case_id,
-        me,
-        lambda case, now: case.object_to_closing(proposal_id, now, body.message_id),
-    )
+    await closing.object_to_proposal(intake, me, case_id, proposal_id, message_id=body.message_id)
 
 
 @router.post("/me/cases/{case_id}/closing-proposals/{proposal_id}/acceptance", status_code=204)
@@ -95,7 +106,7 @@ async def accept(
     case_id: UUID, proposal_id: UUID, intake: IntakeDep, me: IdentifiedResident
 ) -> None:
     """Agree to a professional's closing proposal; the case closes now."""
-    await change_case(intake, case_id, me, lambda case, now: case.accept_closing(proposal_id, now))
+    await closing.accept_proposal(intake, me, case_id, proposal_id)
 
 
 @router.post("/me/cases/{case_id}/goals", status_code=201, response_model=Created)
@@ -103,9 +114,7 @@ async def set_goal(
     case_id: UUID, body: ResidentGoalIn, intake: IntakeDep, me: IdentifiedResident
 ) -> Created:
     """Set a goal of my own in the case."""
-    goal = await change_case(
-        intake, case_id, me, lambda case, now: case.set_goal(body.text, "resident", now)
-    )
+    goal = await collaboration.add_own_goal(intake, me, case_id, body.text)
     return Created(id=goal)
 
 
@@ -114,9 +123,7 @@ async def edit_goal(
     case_id: UUID, goal_id: UUID, body: ResidentGoalIn, intake: IntakeDep, me: IdentifiedResident
 ) -> None:
     """Edit a goal's text (goals are never deleted)."""
-    await change_case(
-        intake, case_id, me, lambda case, now: case.edit_goal(goal_id, body.text, "resident", now)
-    )
+    await collaboration.edit_goal(intake, me, case_id, goal_id, body.text)
 
 
 @router.post("/me/cases/{case_id}/tasks/{task_id}/answers", status_code=204)
@@ -124,24 +131,22 @@ async def fill_questionnaire(
     case_id: UUID, task_id: UUID, intake: IntakeDep, me: IdentifiedResident
 ) -> None:
     """Mark a questionnaire task as filled."""
-    await change_case(intake, case_id, me, lambda case, now: case.fill_questionnaire(task_id, now))
+    await collaboration.fill_questionnaire(intake, me, case_id, task_id)
 
 
-@router.get("/me/contact")
-async def read_contact(intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
+@router.get("/me/contact", response_model=ContactOut)
+async def read_contact(intake: IntakeDep, me: IdentifiedResident) -> ContactOut:
     """My customer information: contact details, notification consents, phone permission."""
-    return await contact.read_contact(intake, me)
+    return ContactOut.model_validate(await contact.read_contact(intake, me))
 
 
-@router.put("/me/contact")
-async def update_contact(
-    body: ContactIn, intake: IntakeDep, me: IdentifiedResident
-) -> dict[str, Any]:
+@router.put("/me/contact", response_model=ContactOut)
+async def update_contact(body: ContactIn, intake: IntakeDep, me: IdentifiedResident) -> ContactOut:
     """Change my contact details, notification consents and phone permission."""
-    return await contact.update_contact(intake, me, **body.model_dump())
+    return ContactOut.model_validate(await contact.update_contact(intake, me, **body.model_dump()))
 
 
-@router.post("/me/consents/withdrawal")
-async def withdraw(intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
+@router.post("/me/consents/withdrawal", response_model=ContactOut)
+async def withdraw(intake: IntakeDep, me: IdentifiedResident) -> ContactOut:
     """Withdraw the consents the service needs; phone permission ends with them."""
-    return await contact.withdraw_service_consents(intake, me)
+    return ContactOut.model_validate(await contact.withdraw_service_consents(intake, me))

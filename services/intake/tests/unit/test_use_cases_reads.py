@@ -1,0 +1,59 @@
+"""Reads with an in-memory unit of work: a professional's read is audited, the resident's list."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+
+from careflow.intake.application import read_case as reads
+from careflow.intake.application.submit_form import submit_form
+from careflow.intake.domain.errors import NotFound
+
+from .builders import Clock, symptom_form
+from .fakes import FakeDatabase, intake_on, me, nurse, submitted
+
+
+async def test_a_professionals_read_is_audited_in_the_same_transaction() -> None:
+    db, clock, who = FakeDatabase(), Clock(), me()
+    case_id = await submitted(db, clock, who)
+    other = await submitted(db, clock, who)
+    page = await reads.read_case(intake_on(db, clock), nurse("nurse-7"), case_id)
+    assert page["id"] == case_id
+    assert [c["id"] for c in page["other_open_cases"]] == [other]
+    [record] = db.state.audit
+    assert (record["professional_id"], record["case_id"], record["resident_id"]) == (
+        "nurse-7",
+        case_id,
+        who.resident_id,
+    )
+    assert record["action"] == "read_case"
+
+
+async def test_the_residents_own_read_is_not_audited_and_a_stranger_finds_nothing() -> None:
+    db, clock, who = FakeDatabase(), Clock(), me()
+    case_id = await submitted(db, clock, who)
+    page = await reads.read_case(intake_on(db, clock), who, case_id)
+    assert "other_open_cases" not in page
+    with pytest.raises(NotFound):
+        await reads.read_case(intake_on(db, clock), me(), case_id)
+    with pytest.raises(NotFound):
+        await reads.read_case(intake_on(db, clock), nurse(organisation="org-2"), case_id)
+    assert db.state.audit == []
+
+
+async def test_my_cases_include_my_young_childrens_and_come_in_pages() -> None:
+    db, clock = FakeDatabase(), Clock()
+    child, adult_child = uuid.uuid4(), uuid.uuid4()
+    guardian = me(children={child: date(2020, 5, 1), adult_child: date(2000, 1, 1)})
+    mine = [await submitted(db, clock, guardian) for _ in range(2)]
+    clock.advance(minutes=1)
+    form = symptom_form(child_id=child)
+    childs = (await submit_form(intake_on(db, clock), guardian, form, None)).case_id
+    await submitted(db, clock, me(resident_id=adult_child))
+    page, total = await reads.list_my_cases(intake_on(db, clock), guardian, limit=2, offset=0)
+    rest, _ = await reads.list_my_cases(intake_on(db, clock), guardian, limit=2, offset=2)
+    assert total == 3
+    assert page[0]["id"] == childs
+    assert {c["id"] for c in page + rest} == {childs, *mine}
