@@ -1,8 +1,8 @@
-# One image recipe for all seven CareFlow services.
+# One image recipe for every CareFlow service.
 #
-# Why one shared file instead of services/<name>/Dockerfile: the seven images
+# Why one shared file instead of services/<name>/Dockerfile: the service images
 # differ only in which distribution gets installed and which module runs, and
-# seven copies of a two-stage build would drift apart. A Dockerfile cannot be
+# one copy per service of a two-stage build would drift apart. A Dockerfile cannot be
 # included from another, so a short per-service file would still have to repeat
 # the whole build. The service is named twice, and tests/deploy checks that the
 # two agree in docker-compose.yml:
@@ -96,11 +96,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
 # every interface (the settings default is 127.0.0.1, which is unreachable from
 # outside a container) and starts the service.
 
-FROM runtime AS gateway
-RUN test "${CAREFLOW_SERVICE}" = gateway
-ENV GATEWAY_HTTP_HOST=0.0.0.0 GATEWAY_HTTP_PORT=8000
-CMD ["python", "-m", "careflow.gateway"]
-
 FROM runtime AS intake
 RUN test "${CAREFLOW_SERVICE}" = intake
 ENV INTAKE_HTTP_HOST=0.0.0.0 INTAKE_HTTP_PORT=8000
@@ -111,22 +106,8 @@ RUN test "${CAREFLOW_SERVICE}" = workqueue
 ENV WORKQUEUE_HTTP_HOST=0.0.0.0 WORKQUEUE_HTTP_PORT=8000
 CMD ["python", "-m", "careflow.workqueue"]
 
-FROM runtime AS messaging
-RUN test "${CAREFLOW_SERVICE}" = messaging
-ENV MESSAGING_HTTP_HOST=0.0.0.0 MESSAGING_HTTP_PORT=8000
-CMD ["python", "-m", "careflow.messaging"]
-
 FROM runtime AS notification
 RUN test "${CAREFLOW_SERVICE}" = notification
 ENV NOTIFICATION_HTTP_HOST=0.0.0.0 NOTIFICATION_HTTP_PORT=8000
 CMD ["python", "-m", "careflow.notification"]
 
-FROM runtime AS reminders
-RUN test "${CAREFLOW_SERVICE}" = reminders
-ENV REMINDERS_HTTP_HOST=0.0.0.0 REMINDERS_HTTP_PORT=8000
-CMD ["python", "-m", "careflow.reminders"]
-
-FROM runtime AS complaints
-RUN test "${CAREFLOW_SERVICE}" = complaints
-ENV COMPLAINTS_HTTP_HOST=0.0.0.0 COMPLAINTS_HTTP_PORT=8000
-CMD ["python", "-m", "careflow.complaints"]

@@ -160,6 +160,19 @@ def test_builder_installs_the_lock_without_editable_lines_then_our_packages(
     assert "--editable" not in runs[install]
 
 
+def test_one_final_stage_per_service_and_none_for_another(
+    compose: dict[str, Any], repo: Path, services: tuple[str, ...]
+) -> None:
+    (dockerfile,) = {
+        definition["build"]["dockerfile"]
+        for definition in compose["services"].values()
+        if "build" in definition
+    }
+    _, stages = parse_dockerfile((repo / dockerfile).read_text(encoding="utf-8"))
+    finals = {stage.name for stage in stages} - {"builder", "runtime"}
+    assert finals == set(services)
+
+
 def test_build_context_ignores_local_state(dockerfile: Path) -> None:
     ignore = Path(str(dockerfile) + ".dockerignore")
     if not ignore.exists():
