@@ -33,17 +33,20 @@ ENV UV_PYTHON_DOWNLOADS=never \
 WORKDIR /src
 
 # Phase 1: only the locked third-party dependencies, so this layer is reused
-# until requirements/ changes. The lock lists our own packages as editable
-# (-e ./contracts, -e ./libs/shared). Those lines are dropped here, and phase 2
-# installs the packages as ordinary wheels.
-COPY requirements/bootstrap.txt requirements/lock.txt requirements/
+# until requirements/ changes. runtime.txt is the runtime's part of the lock
+# (the same versions as lock.txt, without the development tools of tools/ and
+# the test and lint dependencies). It lists our own packages as editable
+# (-e ./contracts, -e ./libs/shared, ...). Those lines are dropped here, and
+# phase 2 installs the packages as ordinary wheels.
+COPY requirements/bootstrap.txt requirements/runtime.txt requirements/
 RUN python -m pip install --no-cache-dir -r requirements/bootstrap.txt \
  && uv venv /opt/venv --python /usr/local/bin/python \
- && sed -e '/^-e[[:space:]]/d' requirements/lock.txt > /tmp/third-party.txt
+ && sed -e '/^-e[[:space:]]/d' requirements/runtime.txt > /tmp/third-party.txt
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv pip install --python /opt/venv/bin/python -r /tmp/third-party.txt
 
-# Phase 2: contracts, shared and this one service, installed non-editable. With
+# Phase 2: contracts, shared and this one service, installed non-editable; never
+# tools/ (careflow-devtools: local runtime, benchmark, test fixtures). With
 # --no-deps nothing is resolved here, so every third-party version comes from
 # the lock. `uv pip check` fails the build when a package needs something the
 # lock lacks (re-run `make lock`), instead of quietly installing an unpinned version.

@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from careflow.shared.local.ports import free_port, wait_for_port
+from careflow.local.ports import free_port, wait_for_port
 
 
 @dataclass

@@ -10,11 +10,9 @@ not) and writes the same figures, with details, as JSON.
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import time
-import warnings
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,14 +21,13 @@ from careflow.bench.baseline import raw_faststream
 from careflow.bench.harness import run_on_servers
 from careflow.bench.idle_relay import measure_idle_cpu
 from careflow.bench.latency_bench import careflow_latency
+from careflow.bench.logs import quiet_logs
 from careflow.bench.plan import Plan
 from careflow.bench.relay_bench import relay_throughput
 from careflow.bench.report import render_table, summary, write_report
 from careflow.bench.results import details, table_rows
-from careflow.shared.settings import TelemetrySettings
-from careflow.shared.telemetry.setup import configure_logging, configure_telemetry
-from careflow.shared.testing.probe_service import prepare_database
-from careflow.shared.testing.servers import PostgresForTests
+from careflow.testing.probe_service import prepare_database
+from careflow.testing.servers import PostgresForTests
 
 _STARTED = time.monotonic()
 
@@ -60,17 +57,6 @@ async def measure(postgres: PostgresForTests, bootstrap: str, plan: Plan) -> dic
     return {"relay": relay, "idle": idle, "careflow": careflow, "raw": raw}
 
 
-def _quiet_logs() -> None:
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    telemetry = TelemetrySettings(log_json=False, log_level="WARNING")
-    configure_telemetry(telemetry, "bench")  # spans are recorded, as in a service
-    configure_logging(telemetry, "bench")
-    # FastStream's access logger prints INFO lines to stdout, where the table goes.
-    logging.getLogger("faststream.access.kafka").addFilter(
-        lambda record: record.levelno >= logging.WARNING
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m careflow.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller numbers (~30 s smoke test)")
@@ -78,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     plan = Plan.quick_plan() if args.quick else Plan()
 
-    _quiet_logs()
+    quiet_logs()
     started = time.monotonic()
     _phase("starting PostgreSQL and the broker")
     results = run_on_servers(

@@ -22,19 +22,19 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from careflow.shared.auth.signing import JWKS_FILE
-from careflow.shared.local.dev_token import dev_token
-from careflow.shared.local.ports import port_is_free
-from careflow.shared.local.postgres import EmbeddedPostgres
-from careflow.shared.local.smtp_sink import SmtpSink
-from careflow.shared.local.supervisor import (
+from careflow.local.dev_token import dev_token
+from careflow.local.ports import port_is_free
+from careflow.local.postgres import EmbeddedPostgres
+from careflow.local.smtp_sink import SmtpSink
+from careflow.local.supervisor import (
     ServiceProcess,
     discover_services,
     service_env,
     stop_services,
     watch,
 )
-from careflow.shared.local.tansu import TansuBroker
+from careflow.local.tansu import TansuBroker
+from careflow.shared.auth.signing import JWKS_FILE
 from careflow.shared.settings import BrokerSettings
 
 HOST = "127.0.0.1"

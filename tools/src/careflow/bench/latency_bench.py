@@ -30,14 +30,13 @@ from careflow.bench.harness import (
 from careflow.bench.plan import Plan
 from careflow.bench.relay_bench import write_backlog
 from careflow.bench.report import latency_summary, stage_breakdown
+from careflow.bench.topics import PARTITIONS
 from careflow.contracts.registry import PLATFORM_PROBES
 from careflow.shared.messaging.topics import ensure_topics
 from careflow.shared.outbox.relay import OutboxRelay
 from careflow.shared.service.gc_tuning import freeze_startup_objects
 from careflow.shared.service.runtime import ServiceRuntime
-from careflow.shared.testing.probe_service import emit, probe, settings_for
-
-PARTITIONS = PLATFORM_PROBES.partitions
+from careflow.testing.probe_service import emit, probe, settings_for
 
 
 class RelayPasses:

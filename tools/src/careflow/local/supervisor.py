@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from careflow.shared.local.tansu import TansuBroker
+from careflow.local.tansu import TansuBroker
 
 # Port order: service i listens on base_port + i.
 SERVICE_ORDER = (

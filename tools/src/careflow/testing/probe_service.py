@@ -28,7 +28,7 @@ from careflow.shared.settings import (
     RelaySettings,
     ServiceSettings,
 )
-from careflow.shared.testing.settings import quick_consumer
+from careflow.testing.settings import quick_consumer
 
 test_metadata = new_metadata()
 effects = Table(

@@ -15,8 +15,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from careflow.shared.settings import TelemetrySettings
 from careflow.shared.telemetry.setup import configure_telemetry
-from careflow.shared.testing import hangs
-from careflow.shared.testing.servers import (
+from careflow.testing import hangs
+from careflow.testing.servers import (
     BrokerForTests,
     PostgresForTests,
     start_broker,

@@ -150,7 +150,7 @@ async def _careflow(url: str, bootstrap: str, group: str) -> Any:
     from careflow.contracts.probes import ProbeEmitted
     from careflow.contracts.registry import PLATFORM_PROBES
     from careflow.shared.db.unit_of_work import SqlUnitOfWork
-    from careflow.shared.testing.probe_service import probe_runtime, record_effect, settings_for
+    from careflow.testing.probe_service import probe_runtime, record_effect, settings_for
 
     async def on_probe(event: ProbeEmitted, envelope: Envelope, uow: SqlUnitOfWork) -> None:
         entry = _current.get({}).get(envelope.id)
@@ -195,8 +195,8 @@ async def _raw(bootstrap: str, group: str) -> Any:
     from faststream.kafka import KafkaBroker
     from faststream.kafka.annotations import KafkaMessage
 
-    from careflow.bench.baseline import PARTITIONS, RAW_TOPIC
     from careflow.bench.harness import assigned_partitions, wait_for_assignment
+    from careflow.bench.topics import PARTITIONS, RAW_TOPIC
     from careflow.shared.settings import ConsumerSettings
 
     broker = KafkaBroker(bootstrap, client_id="bench-raw-consumer", log_level=10)
@@ -221,9 +221,9 @@ async def _raw(bootstrap: str, group: str) -> Any:
 
 
 async def _child() -> None:
-    from careflow.bench.__main__ import _quiet_logs
+    from careflow.bench.logs import quiet_logs
 
-    _quiet_logs()  # the same telemetry as the parent (spans recorded, as in a service)
+    quiet_logs()  # the same telemetry as the parent (spans recorded, as in a service)
     url, bootstrap = os.environ[URL_ENV], os.environ[BOOTSTRAP_ENV]
     group, mode = os.environ[GROUP_ENV], os.environ[MODE_ENV]
     stop = asyncio.Event()

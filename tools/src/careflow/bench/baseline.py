@@ -31,10 +31,7 @@ from careflow.bench.harness import (
 )
 from careflow.bench.plan import Plan
 from careflow.bench.report import stage_breakdown
-from careflow.contracts.registry import PLATFORM_PROBES
-
-RAW_TOPIC = "bench.raw-faststream.v1"
-PARTITIONS = PLATFORM_PROBES.partitions
+from careflow.bench.topics import PARTITIONS, RAW_TOPIC
 
 
 async def create_raw_topic(bootstrap: str) -> None:

@@ -1,6 +1,6 @@
 """`make demo`: a short scripted scenario against the suite `make run` started, over HTTP only.
 
-    python -m careflow.shared.local.demo [--var var] [--intake URL] [--workqueue URL]
+    python -m careflow.local.demo [--var var] [--intake URL] [--workqueue URL]
 
 A resident submits a symptom assessment; it appears in the professional's group
 queue with its urgency; the professional takes it, adds a task and a goal and
@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from careflow.local.dev_token import DEV_GROUP, DEV_ORGANISATION, dev_token, resident_token
 from careflow.shared.auth.signing import JWKS_FILE
-from careflow.shared.local.dev_token import DEV_GROUP, DEV_ORGANISATION, dev_token, resident_token
 
 T = TypeVar("T")
 NOT_RUNNING, FAILED = 2, 1
@@ -229,7 +229,7 @@ def demo(var: Path, intake_url: str, workqueue_url: str, timeout: float) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m careflow.shared.local.demo", description=__doc__.splitlines()[0]
+        prog="python -m careflow.local.demo", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--var", type=Path, default=Path("var"), help="what `make run` uses (keys)")
     parser.add_argument("--intake", default="http://127.0.0.1:8001")

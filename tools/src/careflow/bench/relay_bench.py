@@ -14,7 +14,7 @@ from careflow.bench.plan import Plan
 from careflow.shared.outbox.relay import OutboxRelay
 from careflow.shared.service.gc_tuning import freeze_startup_objects
 from careflow.shared.service.runtime import ServiceRuntime
-from careflow.shared.testing.probe_service import emit, probe, settings_for
+from careflow.testing.probe_service import emit, probe, settings_for
 
 WRITE_CHUNK = 1_000  # events per backlog transaction
 BACKLOG_KEYS = 2_000  # distinct probe ids (Kafka keys) in a backlog

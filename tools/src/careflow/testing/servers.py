@@ -18,8 +18,8 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from careflow.shared.local.postgres import EmbeddedPostgres
-from careflow.shared.local.tansu import TansuBroker
+from careflow.local.postgres import EmbeddedPostgres
+from careflow.local.tansu import TansuBroker
 
 
 @dataclass
