@@ -17,15 +17,21 @@ $(STAMP): requirements/lock.txt requirements/bootstrap.txt
 	$(UV) pip sync --python $(BIN)/python requirements/lock.txt
 	touch $(STAMP)
 
+# lock.txt: the root environment (every member, the development tools, test and
+# lint tools). runtime.txt: what a service image installs, pinned to the same
+# versions (the lock's editable lines are no valid constraints, hence the sed).
 lock:
 	$(UV) pip compile --python-version 3.11 --no-header requirements/dev.in -o requirements/lock.txt
+	$(UV) pip compile --python-version 3.11 --no-header --no-annotate \
+	  --constraint <(sed -e '/^-e[[:space:]]/d' requirements/lock.txt) \
+	  requirements/runtime.in -o requirements/runtime.txt
 
 run: venv
 	$(BIN)/careflow-local run
 
 # A scripted scenario against the suite `make run` started (in another terminal).
 demo: venv
-	$(BIN)/python -m careflow.shared.local.demo
+	$(BIN)/python -m careflow.local.demo
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -34,11 +34,11 @@ import httpx
 
 from careflow.bench.harness import run_on_servers
 from careflow.bench.report import render_table, summary, write_report
+from careflow.local.dev_token import resident_token
+from careflow.local.ports import free_port
+from careflow.local.supervisor import ServiceProcess, service_env, stop_services
 from careflow.shared.auth.signing import JWKS_FILE, generate_keypair
-from careflow.shared.local.dev_token import resident_token
-from careflow.shared.local.ports import free_port
-from careflow.shared.local.supervisor import ServiceProcess, service_env, stop_services
-from careflow.shared.testing.servers import (
+from careflow.testing.servers import (
     BrokerForTests,
     PostgresForTests,
 )

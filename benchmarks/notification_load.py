@@ -32,8 +32,8 @@ from careflow.contracts.notifications import NotificationRequested
 from careflow.contracts.registry import TOPICS
 from careflow.contracts.residents import ResidentContactDetailsChanged, ResidentContactUpdated
 from careflow.contracts.workqueue import QueueItemMarkedIncomplete
-from careflow.shared.local.ports import free_port
-from careflow.shared.local.supervisor import ServiceProcess, service_env, stop_services
+from careflow.local.ports import free_port
+from careflow.local.supervisor import ServiceProcess, service_env, stop_services
 from careflow.shared.messaging.producer import create_producer
 from careflow.shared.settings import BrokerSettings
 

@@ -60,8 +60,8 @@ from notification_report import details, render, table_rows
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from careflow.bench.__main__ import _quiet_logs
 from careflow.bench.harness import Send, latency_run, run_on_servers, wait_for
+from careflow.bench.logs import quiet_logs
 from careflow.bench.report import (
     latency_summary,
     pair_latencies,
@@ -72,7 +72,7 @@ from careflow.contracts.registry import TOPICS
 from careflow.shared.auth.signing import JWKS_FILE, generate_keypair
 from careflow.shared.messaging.topics import ensure_topics
 from careflow.shared.settings import BrokerSettings
-from careflow.shared.testing.servers import (
+from careflow.testing.servers import (
     BrokerForTests,
     PostgresForTests,
 )
@@ -410,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         plan = plan.quick_plan()
 
-    _quiet_logs()
+    quiet_logs()
     Path(".bench").mkdir(exist_ok=True)
     for old_log in Path(".bench").glob("notification*.log"):
         old_log.unlink()

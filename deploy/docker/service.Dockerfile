@@ -1,8 +1,8 @@
-# One image recipe for all seven CareFlow services.
+# One image recipe for every CareFlow service.
 #
-# Why one shared file instead of services/<name>/Dockerfile: the seven images
+# Why one shared file instead of services/<name>/Dockerfile: the service images
 # differ only in which distribution gets installed and which module runs, and
-# seven copies of a two-stage build would drift apart. A Dockerfile cannot be
+# one copy per service of a two-stage build would drift apart. A Dockerfile cannot be
 # included from another, so a short per-service file would still have to repeat
 # the whole build. The service is named twice, and tests/deploy checks that the
 # two agree in docker-compose.yml:
@@ -33,17 +33,20 @@ ENV UV_PYTHON_DOWNLOADS=never \
 WORKDIR /src
 
 # Phase 1: only the locked third-party dependencies, so this layer is reused
-# until requirements/ changes. The lock lists our own packages as editable
-# (-e ./contracts, -e ./libs/shared). Those lines are dropped here, and phase 2
-# installs the packages as ordinary wheels.
-COPY requirements/bootstrap.txt requirements/lock.txt requirements/
+# until requirements/ changes. runtime.txt is the runtime's part of the lock
+# (the same versions as lock.txt, without the development tools of tools/ and
+# the test and lint dependencies). It lists our own packages as editable
+# (-e ./contracts, -e ./libs/shared, ...). Those lines are dropped here, and
+# phase 2 installs the packages as ordinary wheels.
+COPY requirements/bootstrap.txt requirements/runtime.txt requirements/
 RUN python -m pip install --no-cache-dir -r requirements/bootstrap.txt \
  && uv venv /opt/venv --python /usr/local/bin/python \
- && sed -e '/^-e[[:space:]]/d' requirements/lock.txt > /tmp/third-party.txt
+ && sed -e '/^-e[[:space:]]/d' requirements/runtime.txt > /tmp/third-party.txt
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv pip install --python /opt/venv/bin/python -r /tmp/third-party.txt
 
-# Phase 2: contracts, shared and this one service, installed non-editable. With
+# Phase 2: contracts, shared and this one service, installed non-editable; never
+# tools/ (careflow-devtools: local runtime, benchmark, test fixtures). With
 # --no-deps nothing is resolved here, so every third-party version comes from
 # the lock. `uv pip check` fails the build when a package needs something the
 # lock lacks (re-run `make lock`), instead of quietly installing an unpinned version.
@@ -96,11 +99,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
 # every interface (the settings default is 127.0.0.1, which is unreachable from
 # outside a container) and starts the service.
 
-FROM runtime AS gateway
-RUN test "${CAREFLOW_SERVICE}" = gateway
-ENV GATEWAY_HTTP_HOST=0.0.0.0 GATEWAY_HTTP_PORT=8000
-CMD ["python", "-m", "careflow.gateway"]
-
 FROM runtime AS intake
 RUN test "${CAREFLOW_SERVICE}" = intake
 ENV INTAKE_HTTP_HOST=0.0.0.0 INTAKE_HTTP_PORT=8000
@@ -111,22 +109,8 @@ RUN test "${CAREFLOW_SERVICE}" = workqueue
 ENV WORKQUEUE_HTTP_HOST=0.0.0.0 WORKQUEUE_HTTP_PORT=8000
 CMD ["python", "-m", "careflow.workqueue"]
 
-FROM runtime AS messaging
-RUN test "${CAREFLOW_SERVICE}" = messaging
-ENV MESSAGING_HTTP_HOST=0.0.0.0 MESSAGING_HTTP_PORT=8000
-CMD ["python", "-m", "careflow.messaging"]
-
 FROM runtime AS notification
 RUN test "${CAREFLOW_SERVICE}" = notification
 ENV NOTIFICATION_HTTP_HOST=0.0.0.0 NOTIFICATION_HTTP_PORT=8000
 CMD ["python", "-m", "careflow.notification"]
 
-FROM runtime AS reminders
-RUN test "${CAREFLOW_SERVICE}" = reminders
-ENV REMINDERS_HTTP_HOST=0.0.0.0 REMINDERS_HTTP_PORT=8000
-CMD ["python", "-m", "careflow.reminders"]
-
-FROM runtime AS complaints
-RUN test "${CAREFLOW_SERVICE}" = complaints
-ENV COMPLAINTS_HTTP_HOST=0.0.0.0 COMPLAINTS_HTTP_PORT=8000
-CMD ["python", "-m", "careflow.complaints"]

@@ -17,17 +17,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
 
-# The seven deployables (architecture.md). Every test taking a `service`
-# argument runs once for each.
-SERVICES = (
-    "gateway",
-    "intake",
-    "workqueue",
-    "messaging",
-    "notification",
-    "reminders",
-    "complaints",
-)
+# The deployables are what exists under services/ (one distribution each), not a
+# list kept here: every test taking a `service` argument runs once for each, so a
+# service without a manifest fails, and the tests comparing a file's list of
+# services with this one fail for a manifest whose service does not exist.
+SERVICES = tuple(sorted(path.parent.name for path in (REPO / "services").glob("*/pyproject.toml")))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,12 +146,13 @@ def test_runtime_copies_the_venv_from_a_separate_builder(
     assert re.sub(r"\$\{(\w+)\}", lambda m: global_args[m.group(1)], builder.base) == base
 
 
-def test_builder_installs_the_lock_without_editable_lines_then_our_packages(
+def test_builder_installs_the_runtime_lock_without_editable_lines_then_our_packages(
     dockerfile: Path,
 ) -> None:
     _, stages = parse_dockerfile(dockerfile.read_text(encoding="utf-8"))
     runs = next(stage for stage in stages if stage.name == "builder").all("RUN")
-    lock_step = next(i for i, run in enumerate(runs) if "requirements/lock.txt" in run)
+    assert not any("requirements/lock.txt" in run for run in runs), "the dev lock in an image"
+    lock_step = next(i for i, run in enumerate(runs) if "requirements/runtime.txt" in run)
     assert re.search(r"(sed -e '/\^-e|grep -v)", runs[lock_step]), "editable lines kept"
     install = next(i for i, run in enumerate(runs) if "./contracts" in run)
     assert install > lock_step
@@ -158,6 +160,54 @@ def test_builder_installs_the_lock_without_editable_lines_then_our_packages(
     assert "./services/${SERVICE}" in runs[install]
     assert "-e " not in runs[install]
     assert "--editable" not in runs[install]
+
+
+def test_one_final_stage_per_service_and_none_for_another(
+    compose: dict[str, Any], repo: Path, services: tuple[str, ...]
+) -> None:
+    (dockerfile,) = {
+        definition["build"]["dockerfile"]
+        for definition in compose["services"].values()
+        if "build" in definition
+    }
+    _, stages = parse_dockerfile((repo / dockerfile).read_text(encoding="utf-8"))
+    finals = {stage.name for stage in stages} - {"builder", "runtime"}
+    assert finals == set(services)
+
+
+def test_image_never_installs_the_development_tools(dockerfile: Path) -> None:
+    _, stages = parse_dockerfile(dockerfile.read_text(encoding="utf-8"))
+    builder = next(stage for stage in stages if stage.name == "builder")
+    for instruction in builder.all("COPY") + builder.all("RUN"):
+        assert "tools" not in re.split(r"[\s/.]+", instruction), instruction
+    ignore = Path(str(dockerfile) + ".dockerignore").read_text(encoding="utf-8")
+    assert not any(line.startswith("!tools") for line in ignore.splitlines())
+
+
+def _pins(path: Path) -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
+    pins = re.findall(r"^([\w.\-]+)==(\S+)", text, re.M)
+    return {name.lower(): version for name, version in pins}
+
+
+def test_runtime_lock_pins_the_dev_lock_versions_without_the_tools_dependencies(
+    repo: Path,
+) -> None:
+    lock = _pins(repo / "requirements/lock.txt")
+    runtime = _pins(repo / "requirements/runtime.txt")
+    assert runtime, "runtime.txt pins nothing"
+    assert {name: lock.get(name) for name in runtime} == runtime
+    tools = tomllib.loads((repo / "tools/pyproject.toml").read_text(encoding="utf-8"))
+    only_tools = {
+        re.split(r"[<>=\[ ]", requirement, maxsplit=1)[0].lower()
+        for requirement in tools["project"]["dependencies"]
+        if not requirement.startswith("careflow-")
+    }
+    assert only_tools
+    assert not only_tools & set(runtime)
+    editable = re.findall(r"^-e (\S+)", (repo / "requirements/runtime.txt").read_text(), re.M)
+    assert "./tools" not in editable
+    assert {"./contracts", "./libs/shared"} <= set(editable)
 
 
 def test_build_context_ignores_local_state(dockerfile: Path) -> None:

@@ -76,11 +76,19 @@ def test_kustomization_lists_only_files_that_exist(path: Path) -> None:
             assert (target / "kustomization.yaml").is_file(), f"{entry} is not a kustomization"
 
 
-def test_base_lists_every_service_kafka_and_topics(services: tuple[str, ...]) -> None:
+def test_base_lists_exactly_the_services_that_exist_kafka_and_topics(
+    services: tuple[str, ...],
+) -> None:
     resources = _load(K8S / "base" / "kustomization.yaml")["resources"]
-    assert set(services) <= set(resources)
+    directories = {entry for entry in resources if (K8S / "base" / entry).is_dir()}
+    assert directories == set(services)
     assert "kafka.yaml" in resources
     assert "kafka-topics.yaml" in resources
+
+
+def test_base_has_a_directory_only_for_a_service_that_exists(services: tuple[str, ...]) -> None:
+    directories = {path.name for path in (K8S / "base").iterdir() if path.is_dir()}
+    assert directories == set(services)
 
 
 def test_service_has_deployment_service_autoscaler_and_disruption_budget(service: str) -> None:
@@ -197,6 +205,7 @@ def test_overlay_sets_image_tag_and_producer_for_every_service(
     tags = {image["name"]: image["newTag"] for image in kustomization["images"]}
     assert set(tags) == {f"careflow/{service}" for service in services}
     generators = {gen["name"]: gen for gen in kustomization["configMapGenerator"]}
+    assert set(generators) - {"careflow-jwks"} == {f"{service}-config" for service in services}
     for service in services:
         generator = generators[f"{service}-config"]
         assert generator["behavior"] == "merge"

@@ -31,8 +31,8 @@ from careflow.shared.settings import (
     DatabaseSettings,
     RelaySettings,
 )
-from careflow.shared.testing.probe_service import publish_raw
-from careflow.shared.testing.settings import quick_consumer
+from careflow.testing.probe_service import publish_raw
+from careflow.testing.settings import quick_consumer
 from careflow.workqueue.entrypoints.api.app import create_app as create_workqueue
 from careflow.workqueue.settings import Settings as WorkqueueSettings
 

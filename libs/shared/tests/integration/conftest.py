@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from careflow.shared.service.runtime import ServiceRuntime
-from careflow.shared.testing.probe_service import prepare_database, probe_runtime, settings_for
+from careflow.testing.probe_service import prepare_database, probe_runtime, settings_for
 
 
 @pytest.fixture

@@ -12,15 +12,15 @@ import time
 import uuid
 from pathlib import Path
 
-from careflow.shared.local.ports import listen_port
-from careflow.shared.local.postgres import EmbeddedPostgres
+from careflow.local.ports import listen_port
+from careflow.local.postgres import EmbeddedPostgres
 
 READY = "Ctrl-C stops everything."
 
 
 def _command() -> list[str]:
     script = Path(sys.executable).parent / "careflow-local"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "careflow.shared.local.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "careflow.local.cli"]
 
 
 class LocalRun:

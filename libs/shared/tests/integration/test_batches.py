@@ -12,7 +12,7 @@ from careflow.contracts.registry import PLATFORM_PROBES
 from careflow.shared.db.unit_of_work import SqlUnitOfWork
 from careflow.shared.messaging.dlq_replay import read_dead_letters
 from careflow.shared.messaging.errors import PermanentError
-from careflow.shared.testing.probe_service import (
+from careflow.testing.probe_service import (
     effects_of,
     envelope_headers,
     probe,

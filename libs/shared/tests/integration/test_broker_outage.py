@@ -10,9 +10,9 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from careflow.contracts.registry import TOPICS
-from careflow.shared.local.tansu import TansuBroker
+from careflow.local.tansu import TansuBroker
 from careflow.shared.service.runtime import ServiceRuntime
-from careflow.shared.testing.probe_service import (
+from careflow.testing.probe_service import (
     effects_of,
     emit,
     probe,

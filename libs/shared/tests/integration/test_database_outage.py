@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 
 from careflow.shared.db.engine import asyncpg_dsn
 from careflow.shared.service.runtime import ServiceRuntime
-from careflow.shared.testing.probe_service import effects_of, emit, probe, wait_until
+from careflow.testing.probe_service import effects_of, emit, probe, wait_until
 
 
 async def _drop_connections(url: str) -> int:

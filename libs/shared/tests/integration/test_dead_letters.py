@@ -13,7 +13,7 @@ from careflow.contracts.registry import PLATFORM_PROBES
 from careflow.shared.messaging import dlq_cli
 from careflow.shared.messaging.dlq_replay import DeadLetter, read_dead_letters
 from careflow.shared.service.runtime import ServiceRuntime
-from careflow.shared.testing.probe_service import (
+from careflow.testing.probe_service import (
     effects_of,
     envelope_headers,
     probe,

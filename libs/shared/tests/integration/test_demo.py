@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from careflow.shared.local.ports import listen_port
+from careflow.local.ports import listen_port
 
 from .local_run import LocalRun
 
@@ -26,7 +26,7 @@ def _demo(var: Path, base: int) -> subprocess.CompletedProcess[str]:
         [
             sys.executable,
             "-m",
-            "careflow.shared.local.demo",
+            "careflow.local.demo",
             "--var",
             str(var),
             "--intake",

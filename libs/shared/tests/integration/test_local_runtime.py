@@ -16,8 +16,8 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
 from careflow.contracts.registry import TOPICS
+from careflow.local.ports import port_is_free
 from careflow.shared.auth.verify import TokenVerifier
-from careflow.shared.local.ports import port_is_free
 from careflow.shared.settings import AuthSettings
 
 from .local_run import LocalRun

@@ -9,7 +9,7 @@ import httpx
 
 from careflow.contracts.registry import PLATFORM_PROBES
 from careflow.shared.service.app import create_service_app
-from careflow.shared.testing.probe_service import (
+from careflow.testing.probe_service import (
     effects_of,
     emit,
     probe,

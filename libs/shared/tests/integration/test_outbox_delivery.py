@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import text
 
 from careflow.shared.service.runtime import ServiceRuntime
-from careflow.shared.testing.probe_service import effects_of, emit, probe, wait_until
+from careflow.testing.probe_service import effects_of, emit, probe, wait_until
 
 
 async def test_event_of_rolled_back_transaction_is_never_published(running: ServiceRuntime):

@@ -13,7 +13,7 @@ from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.registry import PLATFORM_PROBES
 from careflow.shared.outbox.relay import OutboxRelay
 from careflow.shared.service.runtime import ServiceRuntime
-from careflow.shared.testing.probe_service import (
+from careflow.testing.probe_service import (
     effects_of,
     emit,
     envelope_headers,

@@ -13,7 +13,7 @@ from careflow.contracts.registry import PLATFORM_PROBES
 from careflow.shared.db.unit_of_work import SqlUnitOfWork
 from careflow.shared.messaging.errors import RetryLater
 from careflow.shared.service.runtime import ServiceRuntime
-from careflow.shared.testing.probe_service import (
+from careflow.testing.probe_service import (
     effects_of,
     emit,
     probe,

@@ -17,7 +17,7 @@ from careflow.shared.auth.dependencies import Service
 from careflow.shared.auth.signing import generate_keypair, load_signing_key, mint_token
 from careflow.shared.service.app import create_service_app, runtime_of
 from careflow.shared.settings import AuthSettings
-from careflow.shared.testing.probe_service import (
+from careflow.testing.probe_service import (
     effects_of,
     probe,
     probe_record,

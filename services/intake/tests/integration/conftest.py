@@ -35,7 +35,7 @@ from careflow.shared.settings import (
     DatabaseSettings,
     RelaySettings,
 )
-from careflow.shared.testing.settings import quick_consumer
+from careflow.testing.settings import quick_consumer
 
 
 class Clock:

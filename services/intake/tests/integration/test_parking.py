@@ -21,7 +21,7 @@ from careflow.intake.domain.case import Case
 from careflow.intake.domain.forms import FormPolicy, FormSubmission, Submitter, admit
 from careflow.shared.messaging.dead_letters import H_CODE, H_GROUP, H_REASON, header
 from careflow.shared.messaging.dlq_replay import DeadLetter, read_dead_letters, replay
-from careflow.shared.testing.probe_service import publish_raw
+from careflow.testing.probe_service import publish_raw
 
 from .conftest import PARKING_TIMEOUT_S, Api, resident, symptom_form, wait_until
 

@@ -14,7 +14,7 @@ from careflow.intake.application.case_changes import save_case
 from careflow.intake.application.on_queue_events import release_parked
 from careflow.intake.domain.case import Case
 from careflow.intake.domain.forms import Submitter, admit
-from careflow.shared.testing.probe_service import publish_raw
+from careflow.testing.probe_service import publish_raw
 
 from .conftest import Api, professional, resident, symptom_form, wait_until
 

@@ -34,8 +34,8 @@ from careflow.shared.settings import (
     DatabaseSettings,
     RelaySettings,
 )
-from careflow.shared.testing.probe_service import publish_raw, wait_until
-from careflow.shared.testing.settings import quick_consumer
+from careflow.testing.probe_service import publish_raw, wait_until
+from careflow.testing.settings import quick_consumer
 
 from .fakes import SmsProvider, SmtpServer
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from careflow.shared.local.ports import free_port
+from careflow.local.ports import free_port
 
 
 class SmtpServer:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from careflow.contracts.cases import ClosingProposed, TaskAssigned
 from careflow.contracts.notifications import NotificationRequested
-from careflow.shared.testing.probe_service import wait_until
+from careflow.testing.probe_service import wait_until
 
 
 def addresses() -> tuple[str, str]:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 from careflow.contracts.notifications import ProfessionalChatNotificationRequested
 from careflow.shared.auth.claims import Child
-from careflow.shared.testing.probe_service import wait_until
+from careflow.testing.probe_service import wait_until
 
 from .test_delivery import addresses, task
 

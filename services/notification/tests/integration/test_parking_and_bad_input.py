@@ -13,7 +13,7 @@ from careflow.contracts.registry import NOTIFICATION_REQUESTS_TOPIC
 from careflow.contracts.residents import ServiceConsentsWithdrawn
 from careflow.contracts.workqueue import QueueItemMarkedIncomplete
 from careflow.shared.messaging.dead_letters import H_CODE, H_REASON, header
-from careflow.shared.testing.probe_service import publish_raw, wait_until
+from careflow.testing.probe_service import publish_raw, wait_until
 
 from .conftest import IDS, SUBJECTS, resident_events
 from .test_delivery import addresses, both_sent, task

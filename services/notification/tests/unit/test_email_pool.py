@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from careflow.local.ports import free_port
 from careflow.notification.adapters.email import SmtpEmailSender
 from careflow.notification.domain.errors import PermanentSendError, TransientSendError
 from careflow.notification.domain.message import OutgoingMessage
-from careflow.shared.local.ports import free_port
 
 
 class Server:

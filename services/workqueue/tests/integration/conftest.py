@@ -27,8 +27,8 @@ from careflow.shared.settings import (
     DatabaseSettings,
     RelaySettings,
 )
-from careflow.shared.testing.probe_service import publish_raw, wait_until
-from careflow.shared.testing.settings import quick_consumer
+from careflow.testing.probe_service import publish_raw, wait_until
+from careflow.testing.settings import quick_consumer
 from careflow.workqueue.adapters.tables import audit_records, queue_items
 from careflow.workqueue.entrypoints.api.app import create_app
 from careflow.workqueue.settings import Settings

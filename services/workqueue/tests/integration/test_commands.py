@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 from careflow.contracts.cases import QuestionnaireFilled
-from careflow.shared.testing.probe_service import wait_until
+from careflow.testing.probe_service import wait_until
 
 from .conftest import submitted
 

@@ -60,10 +60,10 @@ class RelaySettings(BaseModel):
     idle_poll_seconds: float = Field(default=2.0, gt=0)
     # While commits keep coming, passes start at most this often, so that one pass
     # carries several commits; the first commit after a quiet spell goes at once.
-    # A pass costs about 1 ms of the service's CPU whatever it carries, and with no
-    # pacing (one pass per commit) intake spent a fifth of its CPU in passes at
-    # 200 submissions/s: case-flow p99 at 200/s 454 -> 109-119 ms, sustained
-    # 286 -> 311-316 submissions/s (README, Performance). 0 = no pacing.
+    # A pass costs the service about the same CPU whatever it carries, so under load
+    # one pass per commit takes CPU that requests need; pacing adds at most this
+    # interval to an event's delay (what it changed: README, Performance).
+    # 0 = no pacing.
     pass_interval_seconds: float = Field(default=0.010, ge=0, le=1)
     shards: int = Field(default=16, ge=1, le=1024)
     retry_initial_seconds: float = Field(default=0.2, gt=0)

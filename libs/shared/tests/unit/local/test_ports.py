@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from careflow.shared.local.ports import listen_port, port_is_free
+from careflow.local.ports import listen_port, port_is_free
 
 
 def test_listen_port_is_free_with_its_span_and_below_the_ephemeral_range() -> None:

@@ -42,22 +42,21 @@ class SenderSettings(BaseModel):
     #: one-second window at the SMTP relay / SMS provider; 0 = unlimited.
     email_per_second: float = Field(default=20.0, ge=0)
     sms_per_second: float = Field(default=10.0, ge=0)
-    #: Sends in flight per channel (= SMTP connections kept open, at most). 16: an SMTP
-    #: transaction is several round trips, and 8 capped email near 280 messages/s in the
-    #: bench (16: 320/s); lower it for a relay that limits connections per client.
+    #: Sends in flight per channel (= SMTP connections kept open, at most). An SMTP
+    #: transaction is several round trips, so a channel's throughput is bounded by the
+    #: connections in use; 16 keeps email above its throughput target where 8 did not
+    #: (README, Performance). Lower it for a relay that limits connections per client.
     email_concurrency: int = Field(default=16, ge=1, le=100)
     sms_concurrency: int = Field(default=16, ge=1, le=100)
     #: Deliveries claimed (and committed) per transaction; also the most a crash
-    #: between sending and committing can send twice per pass. 40: in one run each,
-    #: the same hour, the bench's event->delivered p99 at 200/s was 2.5 s with 8,
-    #: 0.67 s with 20, 0.25 s with 40 and 0.41 s with 64 — fewer transactions per
-    #: message leave more CPU to sending (later runs with 40 varied, 0.25-1.9 s).
+    #: between sending and committing can send twice per pass. A larger batch means
+    #: fewer transactions per message, so more CPU for sending, but more to repeat
+    #: after a crash; 40 gave the lowest latency of the sizes compared (README,
+    #: Performance).
     batch_size: int = Field(default=40, ge=1, le=500)
-    #: Passes in flight per channel. 1: with 2 (one claiming while the other sends) the
-    #: bench's event->delivered at 200/s was p50 113-179 / p99 311-641 ms, with 1
-    #: 62-69 / 113-139 ms (two runs each, the same hour) while the backlog still went
-    #: at 341-343 notifications/s (2: 359-362) — a second pass mostly woke to find its
-    #: rows claimed, then waited for the next wake-up or poll.
+    #: Passes in flight per channel. 1: a second pass (one claiming while the other
+    #: sends) mostly woke to find its rows claimed, then waited for the next wake-up or
+    #: poll, which added latency and little throughput (README, Performance).
     workers: int = Field(default=1, ge=1, le=16)
     #: An idle sender looks for due deliveries at least this often (a NOTIFY wakes it sooner).
     idle_poll_seconds: float = Field(default=1.0, gt=0)
