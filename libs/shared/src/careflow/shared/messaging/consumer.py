@@ -34,9 +34,9 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exp
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.envelope import Envelope, EnvelopeError
 from careflow.contracts.topics import TopicSpec
-from careflow.shared.db.unit_of_work import SqlUnitOfWork
 from careflow.shared.messaging.dead_letters import send_to_dlq
 from careflow.shared.messaging.errors import PermanentError, is_transient
+from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 from careflow.shared.settings import ConsumerSettings
 from careflow.shared.telemetry.metrics import CONSUMER_METRICS
 
