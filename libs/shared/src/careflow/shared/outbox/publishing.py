@@ -31,6 +31,7 @@ tracer = trace.get_tracer("careflow.outbox.relay")
 _partitioner = DefaultPartitioner()
 
 Published = tuple[list[Row[Any]], BaseException | None]
+_Batch = tuple[Any, list[Row[Any]]]  # an aiokafka BatchBuilder and the rows in it
 
 
 async def publish_in_order(producer: AIOKafkaProducer, rows: Sequence[Row[Any]]) -> Published:
@@ -47,22 +48,23 @@ async def publish_in_order(producer: AIOKafkaProducer, rows: Sequence[Row[Any]])
         known = partitions[row.topic]
         partition = _partitioner(row.key.encode(), known, known)
         by_partition.setdefault((row.topic, partition), []).append(row)
-    results = await asyncio.gather(
-        *(
-            _publish_partition(producer, topic, partition, members)
-            for (topic, partition), members in by_partition.items()
-        )
-    )
+    # Every batch is built before any is sent: a row that cannot be encoded then
+    # fails the pass before anything went out, not while other partitions send.
+    planned = [
+        (topic, partition, _batches(producer, members))
+        for (topic, partition), members in by_partition.items()
+    ]
+    results = await asyncio.gather(*(_publish_partition(producer, *plan) for plan in planned))
     acked = [row for sent, _failure in results for row in sent]
     failure = next((failure for _sent, failure in results if failure is not None), None)
     return acked, failure
 
 
 async def _publish_partition(
-    producer: AIOKafkaProducer, topic: str, partition: int, rows: list[Row[Any]]
+    producer: AIOKafkaProducer, topic: str, partition: int, batches: list[_Batch]
 ) -> Published:
     acked: list[Row[Any]] = []
-    for batch, members in _batches(producer, rows):
+    for batch, members in batches:
         try:
             delivered = await producer.send_batch(batch, topic, partition=partition)
             await delivered
@@ -72,9 +74,9 @@ async def _publish_partition(
     return acked, None
 
 
-def _batches(producer: AIOKafkaProducer, rows: list[Row[Any]]) -> list[tuple[Any, list[Row[Any]]]]:
+def _batches(producer: AIOKafkaProducer, rows: list[Row[Any]]) -> list[_Batch]:
     """Fills record batches in id order; a batch takes rows until it is full."""
-    batches: list[tuple[Any, list[Row[Any]]]] = []
+    batches: list[_Batch] = []
     batch, members = producer.create_batch(), []
     for row in rows:
         key, value, headers = _record(row)
