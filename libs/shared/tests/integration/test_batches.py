@@ -9,9 +9,9 @@ from aiokafka.structs import ConsumerRecord
 from careflow.contracts.envelope import Envelope
 from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.registry import PLATFORM_PROBES
-from careflow.shared.db.unit_of_work import SqlUnitOfWork
 from careflow.shared.messaging.dlq_replay import read_dead_letters
 from careflow.shared.messaging.errors import PermanentError
+from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 from careflow.testing.probe_service import (
     effects_of,
     envelope_headers,

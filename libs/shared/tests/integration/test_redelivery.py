@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
 import pytest
-from aiokafka.structs import ConsumerRecord
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord, TopicPartition
 from sqlalchemy import text
 
 from careflow.contracts.probes import ProbeEmitted
@@ -51,8 +53,8 @@ async def test_fifty_redeliveries_under_load_have_no_second_effect(running: Serv
         publish_raw(kafka.bootstrap_servers, PLATFORM_PROBES.name, messages + redeliveries),
         emit(running, [probe(background, n) for n in range(500)]),  # load on the same path
     )
-    await wait_until(lambda: _all_applied(running, probe_id, 500), within=60)
-    await wait_until(lambda: _all_applied(running, background, 500), within=60)
+    await _wait_or_explain(running, lambda: _all_applied(running, probe_id, 500), within=60)
+    await _wait_or_explain(running, lambda: _all_applied(running, background, 500), within=60)
     await asyncio.sleep(1.0)
     assert {a for _s, a, _ in await effects_of(running, probe_id)} == {1}
     assert {a for _s, a, _ in await effects_of(running, background)} == {1}
@@ -121,3 +123,52 @@ async def _published(runtime: ServiceRuntime, probe_id: uuid.UUID) -> bool:
             {"k": str(probe_id)},
         )
         return bool(result.scalar_one())
+
+
+async def _wait_or_explain(
+    runtime: ServiceRuntime, predicate: Callable[[], object], *, within: float
+) -> None:
+    """`wait_until`, but a timeout says where the events are: still in the outbox,
+    on the broker ahead of the group's committed positions, or held by a partition."""
+    try:
+        await wait_until(predicate, within=within)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{await _where_events_are(runtime)}") from None
+
+
+async def _where_events_are(runtime: ServiceRuntime) -> str:
+    async with runtime.sessions() as session:
+        unpublished, oldest = (
+            await session.execute(
+                text(
+                    "SELECT count(*), extract(epoch FROM now() - min(created_at)) "
+                    "FROM outbox WHERE published_at IS NULL"
+                )
+            )
+        ).one()
+    lines = [f"outbox: {unpublished} unpublished rows, oldest {oldest or 0:.1f}s old"]
+    subscription = runtime.subscriptions[0]
+    group = subscription.consumer.group
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=runtime.settings.broker.bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+    )
+    await reader.start()
+    try:
+        topic = PLATFORM_PROBES.name
+        partitions = [TopicPartition(topic, p) for p in range(PLATFORM_PROBES.partitions)]
+        # Tansu reports as the end the first offset of the last record batch + 1, so
+        # after a multi-record batch its lag reads low (even negative); Kafka's is exact.
+        ends = await reader.end_offsets(partitions)
+        local = subscription.partition_states()
+        for tp in partitions:
+            committed = await reader.committed(tp)
+            lines.append(
+                f"{topic}[{tp.partition}] group {group}: committed {committed}, "
+                f"end {ends[tp]}, lag {ends[tp] - (committed or 0)}; "
+                f"member: {local.get(tp.partition, 'not owned')}"
+            )
+    finally:
+        await reader.stop()
+    return "\n".join(lines)

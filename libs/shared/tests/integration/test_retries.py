@@ -10,8 +10,8 @@ from aiokafka.partitioner import DefaultPartitioner
 from careflow.contracts.envelope import Envelope
 from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.registry import PLATFORM_PROBES
-from careflow.shared.db.unit_of_work import SqlUnitOfWork
 from careflow.shared.messaging.errors import RetryLater
+from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.testing.probe_service import (
     effects_of,

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from careflow.shared.db import platform_migration
+from careflow.shared.outbox import platform_migration
 
 revision = "0001"
 down_revision = None

@@ -1,6 +1,6 @@
 """platform tables: outbox, inbox, NOTIFY trigger"""
 
-from careflow.shared.db.platform_migration import downgrade, upgrade
+from careflow.shared.outbox.platform_migration import downgrade, upgrade
 
 revision = "0001"
 down_revision = None

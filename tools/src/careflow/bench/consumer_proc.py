@@ -149,7 +149,7 @@ async def _careflow(url: str, bootstrap: str, group: str) -> Any:
     from careflow.contracts.envelope import Envelope
     from careflow.contracts.probes import ProbeEmitted
     from careflow.contracts.registry import PLATFORM_PROBES
-    from careflow.shared.db.unit_of_work import SqlUnitOfWork
+    from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
     from careflow.testing.probe_service import probe_runtime, record_effect, settings_for
 
     async def on_probe(event: ProbeEmitted, envelope: Envelope, uow: SqlUnitOfWork) -> None:

@@ -18,9 +18,9 @@ from careflow.contracts.envelope import Envelope
 from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.registry import PLATFORM_PROBES
 from careflow.shared.db.metadata import new_metadata
-from careflow.shared.db.platform_migration import create_platform_tables
-from careflow.shared.db.unit_of_work import SqlUnitOfWork
 from careflow.shared.messaging.consumer import EventConsumer
+from careflow.shared.outbox.platform_migration import create_platform_tables
+from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.shared.settings import (
     BrokerSettings,

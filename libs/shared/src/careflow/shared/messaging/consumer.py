@@ -11,7 +11,9 @@ not-yet-applicable message costs only itself.
 Failures never skip a message: non-retryable ones (bad envelope, schema
 violation, unknown type or version, retries exhausted) go to `<topic>.dlq`
 with the reason in headers; retryable ones are retried in place with
-exponential backoff, holding back only their own partition.
+exponential backoff, holding back only their own partition. A dead letter
+that cannot be written holds its partition too, logged at every attempt,
+until it is (messaging.dead_letters says why it waits rather than moves on).
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exp
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.envelope import Envelope, EnvelopeError
 from careflow.contracts.topics import TopicSpec
-from careflow.shared.db.unit_of_work import SqlUnitOfWork
-from careflow.shared.messaging.dead_letters import send_to_dlq
+from careflow.shared.messaging.dead_letters import write_dead_letter
 from careflow.shared.messaging.errors import PermanentError, is_transient
+from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 from careflow.shared.settings import ConsumerSettings
 from careflow.shared.telemetry.metrics import CONSUMER_METRICS
 
@@ -341,19 +343,14 @@ class EventConsumer(Generic[U]):
             record.offset,
             code,
         )
-        retrying = AsyncRetrying(
-            retry=retry_if_exception(is_transient),
-            wait=wait_exponential_jitter(multiplier=0.2, max=self.settings.retry_max_seconds),
-            reraise=True,
+        await write_dead_letter(
+            self._producer,
+            record,
+            dlq_topic=self.topic.dlq,
+            reason=reason,
+            code=code,
+            group=self.group,
+            initial_seconds=self.settings.retry_initial_seconds,
+            max_seconds=self.settings.retry_max_seconds,
         )
-        async for attempt in retrying:
-            with attempt:
-                await send_to_dlq(
-                    self._producer,
-                    record,
-                    dlq_topic=self.topic.dlq,
-                    reason=reason,
-                    code=code,
-                    group=self.group,
-                )
         CONSUMER_METRICS.dead_letters.add(1, {"topic": record.topic, "code": code})

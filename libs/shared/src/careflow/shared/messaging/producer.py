@@ -18,6 +18,7 @@ def create_producer(settings: BrokerSettings, *, client_id: str) -> AIOKafkaProd
         # producer retry never writes a duplicate or reorders a partition.
         enable_idempotence=settings.idempotent_producer,
         linger_ms=2,
+        max_batch_size=256 * 1024,
         request_timeout_ms=settings.request_timeout_ms,
         retry_backoff_ms=200,
     )

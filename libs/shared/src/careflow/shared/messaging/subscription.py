@@ -103,6 +103,22 @@ class Subscription:
         """The partitions the member owns right now (empty before the group joined)."""
         return [set(self._member.assignment())] if self._member is not None else []
 
+    def partition_states(self) -> dict[int, str]:
+        """Per owned partition: records waiting, paused or not, a worker applying or not.
+        For diagnostics (a stalled partition says whether it is fetched, queued or held)."""
+        member = self._member
+        if member is None:
+            return {}
+        paused = member.paused()
+        return {
+            tp.partition: (
+                f"{len(self._pending.get(tp, ()))} waiting"
+                f"{', paused' if tp in paused else ''}"
+                f"{', worker busy' if tp in self._workers else ''}"
+            )
+            for tp in sorted(member.assignment(), key=lambda tp: tp.partition)
+        }
+
     async def _fetch(self, member: AIOKafkaConsumer) -> None:
         settings = self.consumer.settings
         while True:

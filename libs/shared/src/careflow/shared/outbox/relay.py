@@ -23,13 +23,12 @@ from typing import Any, Protocol
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from opentelemetry import propagate, trace
-from opentelemetry.trace import SpanKind
+from opentelemetry import trace
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from careflow.contracts.envelope import Envelope
 from careflow.shared.db.engine import asyncpg_dsn
+from careflow.shared.outbox.publishing import publish_in_order
 from careflow.shared.outbox.tables import NOTIFY_CHANNEL
 from careflow.shared.settings import RelaySettings
 from careflow.shared.telemetry.metrics import OUTBOX_METRICS
@@ -61,23 +60,6 @@ LAG_SQL = text(
     "FROM outbox WHERE published_at IS NULL"
 )
 PURGE_SQL = text("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => :secs)")
-
-
-def _failed(outcome: object) -> bool:
-    return isinstance(outcome, BaseException)
-
-
-def _waves(rows: Sequence[Row[Any]]) -> list[list[Row[Any]]]:
-    """Wave n holds the n-th row (in id order) of every key that has one."""
-    waves: list[list[Row[Any]]] = []
-    seen: dict[tuple[str, str], int] = {}
-    for row in rows:
-        n = seen.get((row.topic, row.key), 0)
-        seen[(row.topic, row.key)] = n + 1
-        if n == len(waves):
-            waves.append([])
-        waves[n].append(row)
-    return waves
 
 
 class BrokerHealth(Protocol):
@@ -174,11 +156,9 @@ class OutboxRelay:
     async def drain_once(self) -> int:
         """One pass: publish up to one batch; returns how many rows it published.
 
-        Rows go out in waves: the first row of every key, then (once all of those were
-        acknowledged) the second, and so on. When a wave fails, no later row of any key
-        is sent, the acknowledged rows are marked and the error is raised: without an
-        idempotent producer (Tansu), a failed message followed by an acknowledged one of
-        the same key would reach the partition in the wrong order when retried.
+        Each partition's rows go out as ordered record batches (outbox.publishing).
+        When a batch fails, the acknowledged rows are marked and the error is raised;
+        the rest stay unpublished for the next pass, in order.
         """
         async with self._engine.begin() as conn:
             rows = (
@@ -193,13 +173,7 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            sent: list[Row[Any]] = []
-            failure: BaseException | None = None
-            for wave in _waves(rows):
-                acked, failure = await self._publish(wave)
-                sent += acked
-                if failure is not None:
-                    break
+            sent, failure = await publish_in_order(self._producer, rows)
             if sent and self._after_publish is not None:
                 await self._after_publish(sent)
             if sent:
@@ -209,55 +183,6 @@ class OutboxRelay:
         if failure is not None:
             raise failure
         return len(sent)
-
-    async def _publish(
-        self, rows: Sequence[Row[Any]]
-    ) -> tuple[list[Row[Any]], BaseException | None]:
-        """Sends `rows` at once; returns those acknowledged and the first failure."""
-        futures = []
-        refused: BaseException | None = None
-        for row in rows:
-            parent = propagate.extract(row.headers or {})
-            with tracer.start_as_current_span(
-                f"{row.topic} publish",
-                context=parent,
-                kind=SpanKind.PRODUCER,
-                attributes={
-                    "messaging.system": "kafka",
-                    "messaging.operation.type": "publish",
-                    "messaging.destination.name": row.topic,
-                    "messaging.message.id": str(row.event_id),
-                    "cloudevents.event_type": row.event_type,
-                },
-            ):
-                carrier: dict[str, str] = {}
-                propagate.inject(carrier)
-                envelope = Envelope(
-                    id=str(row.event_id),
-                    type=row.event_type,
-                    source=row.source,
-                    subject=row.subject,
-                    time=row.occurred_at,
-                    traceparent=carrier.get("traceparent"),
-                    tracestate=carrier.get("tracestate"),
-                )
-                try:
-                    futures.append(
-                        await self._producer.send(
-                            row.topic,
-                            value=row.payload.encode(),  # JSON text already: no re-encoding
-                            key=row.key.encode(),
-                            headers=envelope.to_headers(),
-                        )
-                    )
-                except Exception as exc:  # not even queued: nothing after it goes out
-                    refused = exc
-                    break
-        outcomes = await asyncio.gather(*futures, return_exceptions=True)
-        # `rows` may be longer than `outcomes` when a send was refused: those were not sent.
-        acked = [row for row, outcome in zip(rows, outcomes, strict=False) if not _failed(outcome)]
-        failure = refused or next((o for o in outcomes if _failed(o)), None)
-        return acked, failure  # type: ignore[return-value]
 
     async def _idle(self) -> None:
         # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation

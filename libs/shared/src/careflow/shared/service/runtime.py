@@ -19,12 +19,12 @@ from careflow.contracts.registry import TOPICS
 from careflow.contracts.topics import TopicRegistry, TopicSpec
 from careflow.shared.db.engine import create_engine, session_factory
 from careflow.shared.db.migrate import upgrade_async
-from careflow.shared.db.unit_of_work import SqlUnitOfWork
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.messaging.producer import create_producer
 from careflow.shared.messaging.subscription import Subscription
 from careflow.shared.messaging.topics import TopicKeeper, ensure_topics
 from careflow.shared.outbox.relay import OutboxRelay
+from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 from careflow.shared.settings import ServiceSettings
 from careflow.shared.tasks import cancel_and_wait
 from careflow.shared.telemetry.sql import observe_pool, trace_engine

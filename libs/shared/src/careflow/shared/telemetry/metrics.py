@@ -63,6 +63,16 @@ class _ConsumerMetrics:
         self.dead_letters = _meter.create_counter(
             "careflow_dlq_messages", unit="1", description="Messages sent to a dead-letter topic"
         )
+        self.dead_letter_retries = _meter.create_counter(
+            "careflow_dlq_write_retries",
+            unit="1",
+            description="Failed attempts to write a dead letter (its partition waits meanwhile)",
+        )
+        self.blocked_on_dead_letter = _meter.create_up_down_counter(
+            "careflow_consumer_partitions_blocked_on_dlq",
+            unit="1",
+            description="Partitions held back until a dead letter is written",
+        )
         self.duration = _meter.create_histogram(
             "careflow_consumer_duration",
             unit="s",

@@ -11,7 +11,7 @@ from careflow.intake.adapters.repository import (
     CaseRepository,
     ResidentRepository,
 )
-from careflow.shared.db.unit_of_work import SqlUnitOfWork
+from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 
 
 class IntakeUnitOfWork(SqlUnitOfWork):

@@ -6,7 +6,7 @@ from typing import Self
 
 from careflow.notification.adapters.access import SqlAuditLog, SqlResidentCases
 from careflow.notification.adapters.repository import SqlContacts, SqlDeliveries, SqlNotifications
-from careflow.shared.db.unit_of_work import SqlUnitOfWork
+from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 
 
 class NotificationUnitOfWork(SqlUnitOfWork):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from careflow.shared.db.unit_of_work import SqlUnitOfWork
+from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 from careflow.workqueue.adapters.repository import (
     SqlAuditLog,
     SqlItemRepository,

@@ -1,4 +1,8 @@
-"""Unit of work: one session, one transaction, the outbox written with it."""
+"""Unit of work: one session, one transaction, the outbox written with it.
+
+It lives in the outbox layer, not in `db`, because it writes the outbox: `db`
+(engines, metadata, migrations) stays below and imports nothing above it.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Creates the platform tables (outbox, inbox, NOTIFY trigger) in a service database.
 
 Every service's first Alembic migration calls `upgrade()` / `downgrade()`
-from here, so all services share one definition of the outbox and inbox.
+from here, so all services share one definition of the outbox and inbox. It sits next to
+the tables it creates, above `db`, which it needs nothing from.
 """
 
 from __future__ import annotations
