@@ -33,6 +33,7 @@ _CASE_FIELDS = [
     "created_by",
     "language",
     "urgency",
+    "urgency_rules",
     "phone_contact_allowed",
     "private",
     "results",

@@ -30,6 +30,8 @@ def case_events(case: Case, events: list[ev.DomainEvent]) -> Iterator[ContractEv
                     proxy_contact=case.proxy_contact,
                     language=case.language,  # type: ignore[arg-type]
                     urgency=case.urgency,  # type: ignore[arg-type]
+                    urgency_rules=case.urgency_rules,
+                    call_emergency_number=case.call_emergency_number,
                     phone_contact_allowed=case.phone_contact_allowed,
                     submitted_at=e.at,
                 )

@@ -58,6 +58,11 @@ def _view(case: Case, resident: Resident | None, latest: list[dict[str, Any]]) -
         "proxy_contact": case.proxy_contact,
         "language": case.language,
         "urgency": case.urgency,
+        # Which rule set computed the class, so anyone can recompute it from the results.
+        "urgency_rules": case.urgency_rules,
+        "urgency_basis": list(case.urgency_basis),
+        # P0: the resident was told at once to call 112; the case never waited in a queue.
+        "call_emergency_number": case.call_emergency_number,
         "private": case.private,
         "created_at": case.created_at,
         "taken_by": case.taken_by,

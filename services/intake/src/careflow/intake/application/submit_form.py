@@ -21,6 +21,8 @@ class Submitted:
     private: bool
     identification: str
     call_emergency_number: bool
+    urgency: str | None = None
+    urgency_rules: str | None = None
 
 
 async def submit_form(
@@ -47,4 +49,11 @@ async def submit_form(
         # parked for it (create_case and the sweeper cover the other arrivals).
         await save_case(uow, case)
         await uow.commit()
-    return Submitted(case.id, case.private, case.identification, admission.call_emergency_number)
+    return Submitted(
+        case.id,
+        case.private,
+        case.identification,
+        admission.call_emergency_number,
+        case.urgency,
+        case.urgency_rules,
+    )

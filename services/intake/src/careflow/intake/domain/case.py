@@ -20,6 +20,7 @@ from careflow.intake.domain.sections import (
     Goal,
     Task,
 )
+from careflow.intake.domain.urgency_rules import EMERGENCY, rule_set
 
 PROFESSIONAL_KINDS = (
     "health_examination",
@@ -47,6 +48,7 @@ class Case(ClosingRules, CollaborationRules):
     submitted_by: UUID | None = None
     created_by: str | None = None
     urgency: str | None = None
+    urgency_rules: str | None = None  # version of the rule set that computed `urgency`
     phone_contact_allowed: bool = False
     private: bool = False
     results: dict[str, Any] | None = None
@@ -85,7 +87,8 @@ class Case(ClosingRules, CollaborationRules):
             proxy_contact=admission.proxy_contact,
             submitted_by=admission.submitted_by,
             language=form.language,
-            urgency=form.urgency,
+            urgency=admission.urgency,
+            urgency_rules=admission.urgency_rules,
             phone_contact_allowed=admission.phone_contact_allowed,
             private=admission.private,
             results=results,
@@ -135,6 +138,18 @@ class Case(ClosingRules, CollaborationRules):
     @property
     def closed(self) -> bool:
         return self.closing is not None
+
+    @property
+    def call_emergency_number(self) -> bool:
+        """P0: the resident was told at submission to call the emergency number."""
+        return self.urgency == EMERGENCY
+
+    @property
+    def urgency_basis(self) -> tuple[str, ...]:
+        """The rules that gave the class, recomputed from the stored answers and version."""
+        if self.urgency_rules is None or self.results is None:
+            return ()
+        return rule_set(self.urgency_rules).assess(self.results).matched
 
     @property
     def pending_proposal(self) -> ClosingProposal | None:

@@ -26,7 +26,12 @@ class FormIn(Body):
     form_id: ExternalId | None = None
     unit_id: ExternalId | None = None
     group_id: ExternalId | None = None
-    urgency: Literal["P0", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"] | None = None
+    urgency: Literal["P0", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"] | None = Field(
+        default=None,
+        # Marked in the schema only: pydantic's `deprecated=` warns on every read.
+        json_schema_extra={"deprecated": True},
+        description="Ignored: intake computes a symptom assessment's class from `answers`.",
+    )
     phone: Annotated[str, StringConstraints(max_length=20)] | None = None
     refuse_phone_contact: bool = False
     for_myself: bool = Field(default=False, description="Save only for myself: a private record.")
@@ -96,4 +101,10 @@ class SubmittedOut(BaseModel):
     private: bool
     call_emergency_number: bool = Field(
         description="P0: tell the resident at once to call the emergency number (112)."
+    )
+    urgency: Literal["P0", "P1", "P2", "P3", "P4", "P5", "P8"] | None = Field(
+        default=None, description="The class intake computed from the answers (symptom assessment)."
+    )
+    urgency_rules: str | None = Field(
+        default=None, description="Version of the rule set that computed `urgency`."
     )

@@ -41,12 +41,15 @@ async def submit(body: FormIn, intake: IntakeDep, sender: AnySender) -> Submitte
         refuse_phone_contact=body.refuse_phone_contact,
         for_myself=body.for_myself,
         child_id=child,
+        answers=body.answers,
     )
     result = await submit_form(intake, sender, form, body.answers or None)
     return SubmittedOut(
         case_id=result.case_id if result.identification == "identified" else None,
         private=result.private,
         call_emergency_number=result.call_emergency_number,
+        urgency=result.urgency,  # type: ignore[arg-type]
+        urgency_rules=result.urgency_rules,
     )
 
 
@@ -145,3 +148,4 @@ async def update_contact(
 async def withdraw(intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
     """Withdraw the consents the service needs; phone permission ends with them."""
     return await contact.withdraw_service_consents(intake, me)
+
