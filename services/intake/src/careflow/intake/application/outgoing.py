@@ -9,7 +9,13 @@ from careflow.contracts import residents as r
 from careflow.contracts.base import ContractEvent
 from careflow.intake.domain import events as ev
 from careflow.intake.domain.case import Case
-from careflow.intake.domain.residents import ConsentsWithdrawn, ContactUpdated, Resident
+from careflow.intake.domain.residents import (
+    ConsentsGiven,
+    ConsentsWithdrawn,
+    ContactUpdated,
+    Resident,
+    ResidentEvent,
+)
 
 
 def case_events(case: Case, events: list[ev.DomainEvent]) -> Iterator[ContractEvent]:
@@ -120,12 +126,12 @@ def case_events(case: Case, events: list[ev.DomainEvent]) -> Iterator[ContractEv
                 continue
 
 
-def resident_events(
-    resident: Resident, events: list[ContactUpdated | ConsentsWithdrawn]
-) -> Iterator[ContractEvent]:
+def resident_events(resident: Resident, events: list[ResidentEvent]) -> Iterator[ContractEvent]:
     for e in events:
         if isinstance(e, ConsentsWithdrawn):
             yield r.ServiceConsentsWithdrawn(resident_id=resident.id, withdrawn_at=e.at)
+        if isinstance(e, ConsentsGiven):
+            yield r.ServiceConsentsGiven(resident_id=resident.id, given_at=e.at)
         yield r.ResidentContactUpdated(
             resident_id=resident.id,
             anonymous=False,
@@ -135,6 +141,7 @@ def resident_events(
             communication_language=resident.communication_language,  # type: ignore[arg-type]
             has_email=resident.email is not None,
             has_phone=resident.phone is not None,
+            service_consents=resident.service_consents,
             updated_at=e.at,
         )
         if isinstance(e, ContactUpdated) and e.name_changed:

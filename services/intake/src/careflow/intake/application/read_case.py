@@ -9,7 +9,7 @@ from uuid import UUID
 from careflow.intake.application.actors import ProfessionalActor, ResidentActor
 from careflow.intake.application.case_changes import Actor, may_access
 from careflow.intake.application.context import Intake
-from careflow.intake.domain.access import phone_contact_enabled
+from careflow.intake.domain.access import customer_information
 from careflow.intake.domain.case import Case
 from careflow.intake.domain.errors import NotFound
 from careflow.intake.domain.forms import may_act_for_child
@@ -46,7 +46,6 @@ async def read_case(intake: Intake, actor: Actor, case_id: UUID) -> dict[str, An
 
 
 def _view(case: Case, resident: Resident | None, latest: list[dict[str, Any]]) -> dict[str, Any]:
-    consents = resident.service_consents if resident else True
     closing = case.closing
     return {
         "id": case.id,
@@ -80,14 +79,7 @@ def _view(case: Case, resident: Resident | None, latest: list[dict[str, Any]]) -
             "closes_at": case.closes_at,
             "closed": asdict(closing) if closing else None,
         },
-        "customer_information": {
-            "name": resident.name if resident else None,
-            "email": resident.email if resident else None,
-            "phone": resident.phone if resident and case.identification == "identified" else None,
-            "email_notifications": bool(resident and resident.email_notifications),
-            "sms_notifications": bool(resident and resident.sms_notifications),
-            "phone_contact": "enabled" if phone_contact_enabled(case, consents) else "not_enabled",
-        },
+        "customer_information": asdict(customer_information(case, resident)),
     }
 
 

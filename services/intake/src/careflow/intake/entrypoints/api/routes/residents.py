@@ -149,3 +149,9 @@ async def withdraw(intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
     """Withdraw the consents the service needs; phone permission ends with them."""
     return await contact.withdraw_service_consents(intake, me)
 
+
+
+@router.post("/me/consents/grant")
+async def give_again(intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
+    """Give the service consents again after withdrawing them; phone permission stays off."""
+    return await contact.give_service_consents(intake, me)
