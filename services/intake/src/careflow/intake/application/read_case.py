@@ -78,6 +78,8 @@ def _view(case: Case, resident: Resident | None, latest: list[dict[str, Any]]) -
             "pending_proposal": asdict(p) if (p := case.pending_proposal) else None,
             "closes_at": case.closes_at,
             "closed": asdict(closing) if closing else None,
+            # False once closed (without consent: no accepting, objecting or replying).
+            "resident_may_answer": case.resident_may_answer,
         },
         "customer_information": asdict(customer_information(case, resident)),
     }

@@ -11,7 +11,7 @@ from uuid import UUID
 from careflow.intake.domain import events as ev
 from careflow.intake.domain.closing import ClosingRules
 from careflow.intake.domain.collaboration import CollaborationRules
-from careflow.intake.domain.errors import InvalidInput, WrongState
+from careflow.intake.domain.errors import ClosedWithoutConsent, InvalidInput, WrongState
 from careflow.intake.domain.forms import LANGUAGES, Admission, FormSubmission
 from careflow.intake.domain.sections import (
     Closing,
@@ -171,6 +171,17 @@ class Case(ClosingRules, CollaborationRules):
     def pull_events(self) -> list[ev.DomainEvent]:
         pulled, self.events = self.events, []
         return pulled
+
+    @property
+    def resident_may_answer(self) -> bool:
+        """Whether the resident can still accept, object, reply or add to the case."""
+        return self.identification == "identified" and not self.closed
+
+    def require_resident_may_answer(self) -> None:
+        """Messaging asks the same before taking a resident's reply."""
+        if self.closing is not None and self.closing.reason == "professional_without_consent":
+            raise ClosedWithoutConsent()
+        self._require_open()
 
     def _require_open(self) -> None:
         if self.closed:
