@@ -150,7 +150,6 @@ async def withdraw(intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
     return await contact.withdraw_service_consents(intake, me)
 
 
-
 @router.post("/me/consents/grant")
 async def give_again(intake: IntakeDep, me: IdentifiedResident) -> dict[str, Any]:
     """Give the service consents again after withdrawing them; phone permission stays off."""
