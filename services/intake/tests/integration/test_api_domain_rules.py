@@ -54,6 +54,8 @@ async def test_p0_tells_the_resident_at_once_and_the_event_says_so(api: Api) -> 
         page = (await api.call("GET", f"{path}/{body['case_id']}", reader)).json()
         assert page["call_emergency_number"] is True
         assert page["urgency_basis"] == ["red_flag.chest_pain"]
+    [listed] = (await api.call("GET", "/me/cases", me)).json()
+    assert listed["urgency"] == "P0"
 
 
 async def test_p0_without_a_phone_number_is_still_told_to_call_112(api: Api) -> None:
@@ -152,3 +154,5 @@ async def test_after_closing_without_consent_the_resident_can_neither_accept_nor
     assert page["closing"]["resident_may_answer"] is False
     assert page["closing"]["closed"]["reason"] == "professional_without_consent"
     assert page["closing"]["closed"]["statement"] == "Done."
+    [listed] = (await api.call("GET", "/me/cases", me)).json()
+    assert listed["closing_reason"] == "professional_without_consent"

@@ -153,7 +153,19 @@ class CaseRepository:
         """Identified cases of the residents, newest first, for the resident's own list."""
         c = t.cases.c
         rows = await self.session.execute(
-            select(c.id, c.resident_id, c.kind, c.language, c.created_at, c.closed_at, c.private)
+            # urgency (P0: "call 112") and closing_reason (without consent: no answers)
+            # are what the resident's list must show without opening each case.
+            select(
+                c.id,
+                c.resident_id,
+                c.kind,
+                c.language,
+                c.urgency,
+                c.created_at,
+                c.closed_at,
+                c.closing_reason,
+                c.private,
+            )
             .where(c.resident_id.in_(list(resident_ids)), c.identification == "identified")
             .order_by(c.created_at.desc())
         )
