@@ -103,6 +103,8 @@ def test_every_red_flag_must_be_answered(flag: str) -> None:
         {"pain_score": 11},
         {"temperature": 29.9},
         {"symptom_days": -1},
+        {"temperature": float("nan")},
+        {"pain_score": float("inf")},
     ],
 )
 def test_answers_the_rules_would_misread_are_refused(answers: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ the real thresholds and publish them as new versions.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -145,6 +146,8 @@ class RuleSet:
                 continue
             if isinstance(answer, bool) or not isinstance(answer, int | float):
                 raise InvalidInput(f"{name!r} is answered with a number")
+            if not math.isfinite(answer):  # NaN compares false with every threshold
+                raise InvalidInput(f"{name!r} is answered with a finite number")
             low, high = question.minimum, question.maximum
             if (low is not None and answer < low) or (high is not None and answer > high):
                 raise InvalidInput(f"{name!r} is out of range ({low}-{high})")
