@@ -20,9 +20,22 @@ FORM = json.dumps(
         "language": "fi",
         "organisation_id": ORG,
         "group_id": GROUP,
-        "urgency": "P3",
         "phone": "+358401234567",
-        "answers": {"fever": True, "days": 2},
+        # No red flag, fever for two days: intake computes P3 (symptoms-1).
+        "answers": {
+            **dict.fromkeys(
+                (
+                    "unconscious_or_confused",
+                    "severe_breathing_difficulty",
+                    "chest_pain",
+                    "stroke_signs",
+                    "heavy_bleeding",
+                ),
+                False,
+            ),
+            "fever": True,
+            "symptom_days": 2,
+        },
     }
 ).encode()
 

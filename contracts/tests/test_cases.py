@@ -76,6 +76,27 @@ def test_only_a_symptom_assessment_carries_an_urgency_class() -> None:
     assert submitted(form_kind="service_assessment", urgency=None).urgency is None
 
 
+def test_the_rule_set_version_comes_only_with_the_class_it_computed() -> None:
+    assert submitted(urgency_rules="symptoms-1").urgency_rules == "symptoms-1"
+    with pytest.raises(ValidationError, match="rule-set version"):
+        submitted(form_kind="service_assessment", urgency=None, urgency_rules="symptoms-1")
+    with pytest.raises(ValidationError):
+        submitted(urgency_rules="Symptoms 1: my own")
+
+
+def test_only_p0_tells_the_resident_to_call_the_emergency_number() -> None:
+    assert submitted(urgency="P0", call_emergency_number=True).call_emergency_number
+    with pytest.raises(ValidationError, match="112"):
+        submitted(urgency="P1", call_emergency_number=True)
+
+
+def test_an_event_from_before_the_rule_sets_still_reads() -> None:
+    old = submitted().model_dump(mode="json")
+    del old["urgency_rules"], old["call_emergency_number"]
+    event = CaseSubmitted.model_validate(old)
+    assert (event.urgency_rules, event.call_emergency_number) == (None, False)
+
+
 def test_an_unknown_urgency_class_or_language_is_rejected() -> None:
     with pytest.raises(ValidationError):
         submitted(urgency="P9")

@@ -34,6 +34,7 @@ from careflow.contracts.registry import TOPICS
 from careflow.contracts.residents import (
     ResidentContactDetailsChanged,
     ResidentContactUpdated,
+    ServiceConsentsGiven,
     ServiceConsentsWithdrawn,
 )
 from careflow.contracts.schemas import event_schema
@@ -137,6 +138,7 @@ def samples() -> list[ContractEvent]:
             updated_at=NOW,
         ),
         ServiceConsentsWithdrawn(resident_id=resident, withdrawn_at=NOW),
+        ServiceConsentsGiven(resident_id=resident, given_at=NOW),
         ResidentContactDetailsChanged(
             resident_id=resident,
             email="maija@example.fi",

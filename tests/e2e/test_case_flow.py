@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from careflow.contracts.cases import CaseSubmitted
 from careflow.contracts.registry import INTAKE_CASES
 from careflow.contracts.workqueue import QueueItemAdded
+from careflow.intake.domain.urgency_rules import RED_FLAGS
 from careflow.intake.entrypoints.api.app import create_app as create_intake
 from careflow.intake.settings import CloserSettings
 from careflow.intake.settings import Settings as IntakeSettings
@@ -35,6 +36,9 @@ from careflow.testing.probe_service import publish_raw
 from careflow.testing.settings import quick_consumer
 from careflow.workqueue.entrypoints.api.app import create_app as create_workqueue
 from careflow.workqueue.settings import Settings as WorkqueueSettings
+
+#: The red-flag questions of intake's urgency rules, all answered "no".
+NO_RED_FLAGS = dict.fromkeys(RED_FLAGS, False)
 
 
 class Clock:
@@ -80,9 +84,9 @@ class Suite:
             "language": "fi",
             "organisation_id": self.org,
             "group_id": "nurses",
-            "urgency": "P2",
             "phone": "+358401234567",
-            "answers": {"fever": True},
+            # Intake computes the class: worsening symptoms, no red flag -> P2 (symptoms-1).
+            "answers": {**NO_RED_FLAGS, "fever": True, "worsening": True},
         } | extra
         response = await self.intake.post("/forms", json=body, headers=self.resident(sub))
         assert response.status_code == 201, response.text

@@ -27,7 +27,7 @@ from careflow.contracts.common import (
     Language,
     ProfessionalCaseKind,
 )
-from careflow.contracts.urgency import UrgencyClass
+from careflow.contracts.urgency import IMMEDIATE_CODE, UrgencyClass, UrgencyRulesVersion
 
 #: When a professional proposes closing, the resident may object within this window.
 CLOSING_OBJECTION_WINDOW = timedelta(hours=72)
@@ -75,7 +75,19 @@ class CaseSubmitted(CaseEvent):
     language: Language = Field(description="Language of the form; the case keeps it for good.")
     urgency: UrgencyClass | None = Field(
         default=None,
-        description="Urgency class set by a symptom assessment; None for other forms.",
+        description="Urgency class intake computed from the symptom assessment's answers; "
+        "None for other forms.",
+    )
+    urgency_rules: UrgencyRulesVersion | None = Field(
+        default=None,
+        description="Version of intake's rule set that computed `urgency`; "
+        "None for other forms and for events published before rule sets were versioned.",
+    )
+    call_emergency_number: bool = Field(
+        default=False,
+        description="P0: the resident was told at submission to call the emergency number "
+        "(112). The case must never wait as a free queue item. Older events lack the flag: "
+        "treat urgency P0 the same.",
     )
     phone_contact_allowed: bool = Field(
         description="Whether a professional may phone the resident in this case "
@@ -89,6 +101,10 @@ class CaseSubmitted(CaseEvent):
             raise ValueError("an anonymous submission carries no phone permission")
         if self.urgency is not None and self.form_kind != "symptom_assessment":
             raise ValueError("only a symptom assessment sets an urgency class")
+        if self.urgency_rules is not None and self.urgency is None:
+            raise ValueError("a rule-set version comes only with the urgency it computed")
+        if self.call_emergency_number and self.urgency != IMMEDIATE_CODE:
+            raise ValueError(f"only {IMMEDIATE_CODE} tells the resident to call 112")
         return self
 
 

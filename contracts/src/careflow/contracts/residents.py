@@ -79,10 +79,19 @@ class ResidentContactUpdated(ResidentEvent):
         "(e.g. a closing deadline); None = the organisation's default.",
     )
 
+    service_consents: bool | None = Field(
+        default=None,
+        description="Whether the resident's consents to use the service hold now "
+        "(False after a withdrawal until they are given again); None in events from "
+        "producers older than this field.",
+    )
+
     @model_validator(mode="after")
     def _rules(self) -> ResidentContactUpdated:
         if self.anonymous and (self.has_phone or self.phone_contact_allowed):
             raise ValueError("an anonymous resident has no phone number or phone permission")
+        if self.service_consents is False and self.phone_contact_allowed:
+            raise ValueError("phone permission ends with the service consents")
         if self.phone_contact_allowed and not self.has_phone:
             raise ValueError("phone permission needs a phone number")
         return self
@@ -98,6 +107,18 @@ class ServiceConsentsWithdrawn(ResidentEvent):
     event_type: ClassVar[str] = "careflow.resident.service_consents_withdrawn.v1"
 
     withdrawn_at: datetime = Field(description="When the consents were withdrawn (UTC).")
+
+
+class ServiceConsentsGiven(ResidentEvent):
+    """The resident gave the consents required to use the service again, after withdrawing them.
+
+    Phone permission does not come back with them: the resident enables it
+    again explicitly (a later `ResidentContactUpdated` says so).
+    """
+
+    event_type: ClassVar[str] = "careflow.resident.service_consents_given.v1"
+
+    given_at: datetime = Field(description="When the consents were given again (UTC).")
 
 
 class ResidentContactDetailsChanged(ResidentEvent):
@@ -132,6 +153,7 @@ class ResidentNameChanged(ResidentEvent):
 RESIDENT_EVENTS: tuple[type[ResidentEvent], ...] = (
     ResidentContactUpdated,
     ServiceConsentsWithdrawn,
+    ServiceConsentsGiven,
 )
 RESIDENT_CONTACT_EVENTS: tuple[type[ResidentEvent], ...] = (ResidentContactDetailsChanged,)
 RESIDENT_NAME_EVENTS: tuple[type[ResidentEvent], ...] = (ResidentNameChanged,)

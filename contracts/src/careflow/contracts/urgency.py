@@ -18,13 +18,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 #: The code carried in events. Closed set: adding a code is a breaking contract change.
 UrgencyClass = Literal["P0", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"]
 URGENCY_CODES: tuple[str, ...] = get_args(UrgencyClass)
+#: Version of the rule set intake computed a symptom assessment's class with, e.g. symptoms-1.
+UrgencyRulesVersion = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 #: Classes the assessment sets by itself; the rest (P6, P7) are organisation-defined.
 AUTOMATIC_CODES: frozenset[str] = frozenset({"P0", "P1", "P2", "P3", "P4", "P5", "P8"})
 #: The class whose submissions are treated at once and never queued.

@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from careflow.intake.bootstrap import MIGRATIONS
+from careflow.intake.domain.urgency_rules import RED_FLAGS
 from careflow.intake.entrypoints.api.app import create_app
 from careflow.intake.settings import CloserSettings, ParkingSettings, Settings
 from careflow.shared.auth.claims import (
@@ -183,14 +184,19 @@ def professional(
     )
 
 
+#: Every red flag of the urgency rules answered "no".
+NO_RED_FLAGS = {flag: False for flag in RED_FLAGS}
+#: Fever for three days: P3 under symptoms-1.
+FEVER = {**NO_RED_FLAGS, "fever": True, "symptom_days": 3}
+
+
 def symptom_form(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "kind": "symptom_assessment",
         "language": "sv",
         "organisation_id": "org-1",
-        "urgency": "P3",
         "phone": "+358401234567",
-        "answers": {"fever": True, "days": 3},
+        "answers": FEVER,
     }
     body.update(overrides)
     return body

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from careflow.intake.domain.case import Case
 from careflow.intake.domain.forms import FormPolicy, FormSubmission, Submitter, admit
+from careflow.intake.domain.urgency_rules import RED_FLAGS
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TODAY = T0.date()
@@ -35,13 +36,21 @@ def anonymous() -> Submitter:
     return Submitter(resident_id=uuid.uuid4(), identified=False)
 
 
+#: Answers of a symptom assessment with every red flag answered "no".
+NO_RED_FLAGS: dict[str, object] = {flag: False for flag in RED_FLAGS}
+#: Fever for three days, no red flag: P3 under symptoms-1.
+FEVER = {**NO_RED_FLAGS, "fever": True, "symptom_days": 3}
+#: Chest pain: P0 under symptoms-1.
+CHEST_PAIN = {**NO_RED_FLAGS, "chest_pain": True}
+
+
 def symptom_form(**overrides: object) -> FormSubmission:
     values: dict[str, object] = {
         "kind": "symptom_assessment",
         "language": "sv",
         "organisation_id": "org-1",
-        "urgency": "P3",
         "phone": "+358401234567",
+        "answers": FEVER,
     }
     values.update(overrides)
     return FormSubmission(**values)  # type: ignore[arg-type]

@@ -21,7 +21,7 @@ from careflow.intake.domain.case import Case
 from careflow.intake.domain.parking import ParkedEvent
 from careflow.intake.domain.residents import Resident
 
-from .builders import POLICY, Clock, symptom_form
+from .builders import FEVER, POLICY, Clock, symptom_form
 
 
 @dataclass
@@ -235,5 +235,5 @@ def me(resident_id: uuid.UUID | None = None, **children: Any) -> ResidentActor:
 
 async def submitted(db: FakeDatabase, clock: Clock, who: ResidentActor) -> uuid.UUID:
     """A case the resident submitted (a symptom assessment with a phone number)."""
-    result = await submit_form(intake_on(db, clock), who, symptom_form(), {"q1": "yes"})
+    result = await submit_form(intake_on(db, clock), who, symptom_form(), dict(FEVER))
     return result.case_id

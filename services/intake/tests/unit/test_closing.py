@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import pytest
 
-from careflow.intake.domain.errors import InvalidInput, NotPermitted, WrongState
+from careflow.intake.domain.case import Case
+from careflow.intake.domain.errors import (
+    ClosedWithoutConsent,
+    InvalidInput,
+    NotPermitted,
+    WrongState,
+)
 from careflow.intake.domain.events import (
     CaseWasClosed,
     ClosingProposalWasRejected,
@@ -202,3 +209,64 @@ def test_taking_is_remembered_and_late_news_of_a_closed_case_is_ignored() -> Non
     case.close_before_taken(T0)
     case.mark_taken("pro-1", T0)
     assert case.taken_by is None
+
+
+# -- closed without consent: the resident can neither accept nor reply ----------
+
+
+Answer = Callable[[Case, uuid.UUID, uuid.UUID, uuid.UUID], object]
+
+
+def _closed_without_consent() -> tuple[Case, uuid.UUID, uuid.UUID, uuid.UUID]:
+    """A taken case with a pending proposal, a task and a goal, then closed without consent."""
+    case = taken_case()
+    proposal = case.propose_closing("professional", T0, "pro-1")
+    task = case.assign_task(
+        kind="questionnaire",
+        instruction="Fill the form",
+        professional_id="pro-1",
+        now=T0,
+        today=T0.date(),
+    )
+    goal = case.set_goal("Drink enough", "together", T0, "pro-1")
+    case.close_without_consent("pro-1", "No further care needed; see my message.", T0)
+    case.pull_events()
+    return case, proposal, task, goal
+
+
+ANSWERS: dict[str, Answer] = {
+    "accept": lambda case, p, t, g: case.accept_closing(p, T0),
+    "object": lambda case, p, t, g: case.object_to_closing(p, T0, uuid.uuid4()),
+    "propose": lambda case, p, t, g: case.propose_closing("resident", T0),
+    "set_goal": lambda case, p, t, g: case.set_goal("My goal", "resident", T0),
+    "edit_goal": lambda case, p, t, g: case.edit_goal(g, "Changed", "resident", T0),
+    "questionnaire": lambda case, p, t, g: case.fill_questionnaire(t, T0),
+    "reply": lambda case, p, t, g: case.require_resident_may_answer(),
+}
+
+
+@pytest.mark.parametrize("answer", ANSWERS.values(), ids=ANSWERS.keys())
+def test_after_closing_without_consent_the_resident_cannot_answer(answer: Answer) -> None:
+    case, proposal, task, goal = _closed_without_consent()
+    with pytest.raises(ClosedWithoutConsent, match="without consent"):
+        answer(case, proposal, task, goal)
+    assert case.pull_events() == []
+    assert case.resident_may_answer is False
+
+
+def test_closed_without_consent_is_a_wrong_state_answered_409() -> None:
+    assert issubclass(ClosedWithoutConsent, WrongState)
+
+
+def test_a_case_closed_otherwise_refuses_with_the_plain_closed_error() -> None:
+    case = submitted_case()
+    case.close_before_taken(T0)
+    with pytest.raises(WrongState) as refused:
+        case.set_goal("My goal", "resident", T0)
+    assert not isinstance(refused.value, ClosedWithoutConsent)
+
+
+def test_an_open_case_takes_the_residents_answers() -> None:
+    case = taken_case()
+    assert case.resident_may_answer is True
+    case.require_resident_may_answer()

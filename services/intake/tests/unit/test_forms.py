@@ -12,7 +12,7 @@ from careflow.intake.domain.errors import InvalidInput, NotPermitted
 from careflow.intake.domain.events import CaseOpened
 from careflow.intake.domain.forms import FormSubmission, admit
 
-from .builders import POLICY, T0, TODAY, anonymous, resident, symptom_form
+from .builders import CHEST_PAIN, FEVER, POLICY, T0, TODAY, anonymous, resident, symptom_form
 
 
 @pytest.mark.parametrize(
@@ -84,20 +84,59 @@ def test_an_anonymous_submission_carries_no_phone_number() -> None:
         admit(form, anonymous(), POLICY, TODAY)
 
 
-def test_a_symptom_assessment_needs_an_automatic_urgency_class() -> None:
-    for bad in (None, "P6", "P7", "P9"):
-        with pytest.raises(InvalidInput):
-            admit(symptom_form(urgency=bad), resident(), POLICY, TODAY)
-
-
 def test_other_forms_carry_no_urgency() -> None:
     with pytest.raises(InvalidInput):
         admit(symptom_form(kind="service_assessment", urgency="P2"), resident(), POLICY, TODAY)
+    admission = admit(symptom_form(kind="service_assessment"), resident(), POLICY, TODAY)
+    assert (admission.urgency, admission.urgency_rules) == (None, None)
+
+
+def test_the_urgency_is_computed_from_the_answers_with_the_rule_set_version() -> None:
+    admission = admit(symptom_form(answers=FEVER), resident(), POLICY, TODAY)
+    assert (admission.urgency, admission.urgency_rules) == ("P3", "symptoms-1")
+    assert admission.claimed_urgency_overruled is False
+
+
+def test_a_resident_cannot_raise_their_own_priority() -> None:
+    admission = admit(symptom_form(answers=FEVER, urgency="P1"), resident(), POLICY, TODAY)
+    assert admission.urgency == "P3"
+    assert admission.claimed_urgency_overruled is True
+
+
+def test_nor_lower_it_below_what_the_answers_say() -> None:
+    admission = admit(symptom_form(answers=CHEST_PAIN, urgency="P5"), resident(), POLICY, TODAY)
+    assert admission.urgency == "P0"
+    assert admission.call_emergency_number is True
+    assert admission.claimed_urgency_overruled is True
+
+
+def test_an_organisation_class_claimed_by_the_client_is_ignored_not_trusted() -> None:
+    admission = admit(symptom_form(urgency="P6"), resident(), POLICY, TODAY)
+    assert admission.urgency == "P3"
 
 
 def test_p0_tells_the_resident_to_call_the_emergency_number() -> None:
-    assert admit(symptom_form(urgency="P0"), resident(), POLICY, TODAY).call_emergency_number
-    assert not admit(symptom_form(urgency="P1"), resident(), POLICY, TODAY).call_emergency_number
+    assert admit(symptom_form(answers=CHEST_PAIN), resident(), POLICY, TODAY).call_emergency_number
+    assert not admit(symptom_form(answers=FEVER), resident(), POLICY, TODAY).call_emergency_number
+
+
+def test_p0_in_a_private_record_still_tells_the_resident_at_once() -> None:
+    admission = admit(symptom_form(answers=CHEST_PAIN, for_myself=True), resident(), POLICY, TODAY)
+    assert admission.private is True
+    assert admission.call_emergency_number is True
+
+
+def test_p0_is_admitted_without_a_phone_number_so_the_resident_hears_call_112() -> None:
+    admission = admit(symptom_form(answers=CHEST_PAIN, phone=None), resident(), POLICY, TODAY)
+    assert admission.call_emergency_number is True
+    assert admission.phone_contact_allowed is False
+    with pytest.raises(InvalidInput, match="phone"):
+        admit(symptom_form(answers=FEVER, phone=None), resident(), POLICY, TODAY)
+
+
+def test_a_symptom_assessment_without_the_red_flag_answers_is_refused() -> None:
+    with pytest.raises(InvalidInput, match="must answer"):
+        admit(symptom_form(answers={"fever": True}, urgency="P3"), resident(), POLICY, TODAY)
 
 
 def test_unknown_language_is_refused() -> None:

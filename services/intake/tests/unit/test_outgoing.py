@@ -103,3 +103,34 @@ def test_a_name_goes_only_to_the_restricted_names_topic_and_only_when_it_changes
         if type(e).__name__ == "ResidentNameChanged"
     ]
     assert cleared.name is None  # type: ignore[attr-defined]
+
+
+def test_a_p0_submission_publishes_the_emergency_flag_and_its_rule_set() -> None:
+    from careflow.intake.domain.events import CaseOpened
+
+    from .builders import CHEST_PAIN
+
+    case = submitted_case(answers=CHEST_PAIN)
+    [event] = case_events(case, [CaseOpened(T0)])
+    assert isinstance(event, c.CaseSubmitted)
+    assert (event.urgency, event.call_emergency_number) == ("P0", True)
+    assert event.urgency_rules == "symptoms-1"
+
+
+def test_a_non_emergency_submission_is_not_flagged() -> None:
+    from careflow.intake.domain.events import CaseOpened
+
+    [event] = case_events(submitted_case(), [CaseOpened(T0)])
+    assert (event.urgency, event.call_emergency_number) == ("P3", False)  # type: ignore[attr-defined]
+
+
+def test_consents_given_again_are_published_with_the_consent_state() -> None:
+    resident = Resident(submitted_case().resident_id, phone="+358401234567")
+    resident.withdraw_service_consents(T0)
+    withdrawn = list(resident_events(resident, resident.pull_events()))
+    assert withdrawn[1].service_consents is False  # type: ignore[attr-defined]
+    resident.give_service_consents(T0)
+    events = list(resident_events(resident, resident.pull_events()))
+    assert [type(e).__name__ for e in events] == ["ServiceConsentsGiven", "ResidentContactUpdated"]
+    assert events[1].service_consents is True  # type: ignore[attr-defined]
+    assert events[1].phone_contact_allowed is False  # type: ignore[attr-defined]

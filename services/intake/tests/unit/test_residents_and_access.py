@@ -8,12 +8,14 @@ from datetime import date
 import pytest
 
 from careflow.intake.domain.access import (
+    customer_information,
     phone_contact_enabled,
     professional_may_access,
     resident_may_access,
 )
+from careflow.intake.domain.case import Case
 from careflow.intake.domain.errors import InvalidInput, WrongState
-from careflow.intake.domain.residents import ConsentsWithdrawn, Resident
+from careflow.intake.domain.residents import ConsentsGiven, ConsentsWithdrawn, Resident
 
 from .builders import T0, TODAY, submitted_case
 
@@ -61,8 +63,82 @@ def test_changing_the_communication_language_never_changes_a_case_language() -> 
 
 def test_phone_contact_shows_enabled_only_with_consents() -> None:
     case = submitted_case()
-    assert phone_contact_enabled(case, consents_given=True)
-    assert not phone_contact_enabled(case, consents_given=False)
+    resident = Resident(case.resident_id, phone="+358401234567")
+    assert phone_contact_enabled(case, resident)
+    resident.withdraw_service_consents(T0)
+    assert not phone_contact_enabled(case, resident)
+
+
+def test_a_refusal_on_the_form_holds_for_its_case() -> None:
+    case = submitted_case(refuse_phone_contact=True)
+    resident = Resident(case.resident_id)
+    _contact(resident)  # phone contact allowed in the customer information
+    assert not phone_contact_enabled(case, resident)
+
+
+def _created_case() -> Case:
+    return Case.create_for_resident(
+        resident_id=uuid.uuid4(),
+        kind="health_examination",
+        language="fi",
+        professional_id="pro-1",
+        organisation_id="org-1",
+        unit_id=None,
+        group_id=None,
+        now=T0,
+    )
+
+
+def test_a_professional_created_case_shows_the_residents_real_phone_permission() -> None:
+    case = _created_case()
+    resident = Resident(case.resident_id)
+    _contact(resident)
+    shown = customer_information(case, resident)
+    assert shown.phone_contact == "enabled"
+    assert shown.service_consents == "given"
+    assert (shown.email_notifications, shown.sms_notifications) == (True, True)
+    assert shown.phone == "+358401234567"
+
+
+def test_a_professional_created_case_shows_not_enabled_when_the_resident_did_not_allow() -> None:
+    case = _created_case()
+    resident = Resident(case.resident_id)
+    _contact(resident, phone_contact_allowed=False)
+    assert customer_information(case, resident).phone_contact == "not_enabled"
+
+
+def test_a_professional_created_case_shows_withdrawn_consents() -> None:
+    case = _created_case()
+    resident = Resident(case.resident_id)
+    _contact(resident)
+    resident.withdraw_service_consents(T0)
+    shown = customer_information(case, resident)
+    assert (shown.phone_contact, shown.service_consents) == ("not_enabled", "withdrawn")
+
+
+def test_a_resident_never_seen_shows_unknown_consents_and_no_phone_permission() -> None:
+    shown = customer_information(_created_case(), None)
+    assert (shown.phone_contact, shown.service_consents) == ("not_enabled", "unknown")
+
+
+def test_a_resident_who_withdrew_consents_can_give_them_again() -> None:
+    r = Resident(uuid.uuid4())
+    _contact(r)
+    r.withdraw_service_consents(T0)
+    r.pull_events()
+    r.give_service_consents(T0)
+    assert r.service_consents is True
+    assert [type(e) for e in r.pull_events()] == [ConsentsGiven]
+    # Phone permission does not come back by itself: the resident enables it again.
+    assert not r.phone_permission
+    _contact(r)
+    assert r.phone_permission
+
+
+def test_giving_consents_that_hold_changes_nothing() -> None:
+    r = Resident(uuid.uuid4())
+    r.give_service_consents(T0)
+    assert r.pull_events() == []
 
 
 def test_professionals_see_only_their_organisations_cases() -> None:

@@ -84,9 +84,21 @@ class Demo:
             "language": "en",
             "organisation_id": DEV_ORGANISATION,
             "group_id": DEV_GROUP,
-            "urgency": "P3",
             "phone": "+358400000000",
-            "answers": {"demo": True},
+            # No red flag, fever: intake computes P3 (rule set symptoms-1).
+            "answers": {
+                **dict.fromkeys(
+                    (
+                        "unconscious_or_confused",
+                        "severe_breathing_difficulty",
+                        "chest_pain",
+                        "stroke_signs",
+                        "heavy_bleeding",
+                    ),
+                    False,
+                ),
+                "fever": True,
+            },
         }
         response = self.call(self.intake, "POST", "/forms", self.resident, json=body)
         return str(response.json()["case_id"])

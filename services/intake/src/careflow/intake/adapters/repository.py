@@ -33,6 +33,7 @@ _CASE_FIELDS = [
     "created_by",
     "language",
     "urgency",
+    "urgency_rules",
     "phone_contact_allowed",
     "private",
     "results",
@@ -155,7 +156,19 @@ class CaseRepository:
         c = t.cases.c
         mine = (c.resident_id.in_(list(resident_ids)), c.identification == "identified")
         rows = await self.session.execute(
-            select(c.id, c.resident_id, c.kind, c.language, c.created_at, c.closed_at, c.private)
+            # urgency (P0: "call 112") and closing_reason (without consent: no answers)
+            # are what the resident's list must show without opening each case.
+            select(
+                c.id,
+                c.resident_id,
+                c.kind,
+                c.language,
+                c.urgency,
+                c.created_at,
+                c.closed_at,
+                c.closing_reason,
+                c.private,
+            )
             .where(*mine)
             # The id breaks ties: a page boundary between equal times neither repeats nor skips.
             .order_by(c.created_at.desc(), c.id)

@@ -55,6 +55,7 @@ cases = Table(
     Column("created_by", String(_ID)),
     Column("language", String(2), nullable=False),
     Column("urgency", String(2)),
+    Column("urgency_rules", String(64)),
     Column("phone_contact_allowed", Boolean, nullable=False),
     Column("private", Boolean, nullable=False),
     Column("results", JSONB),

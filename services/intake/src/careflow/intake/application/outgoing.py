@@ -9,7 +9,13 @@ from careflow.contracts import residents as r
 from careflow.contracts.base import ContractEvent
 from careflow.intake.domain import events as ev
 from careflow.intake.domain.case import Case
-from careflow.intake.domain.residents import ConsentsWithdrawn, ContactUpdated, Resident
+from careflow.intake.domain.residents import (
+    ConsentsGiven,
+    ConsentsWithdrawn,
+    ContactUpdated,
+    Resident,
+    ResidentEvent,
+)
 
 
 def case_events(case: Case, events: list[ev.DomainEvent]) -> Iterator[ContractEvent]:
@@ -30,6 +36,8 @@ def case_events(case: Case, events: list[ev.DomainEvent]) -> Iterator[ContractEv
                     proxy_contact=case.proxy_contact,
                     language=case.language,  # type: ignore[arg-type]
                     urgency=case.urgency,  # type: ignore[arg-type]
+                    urgency_rules=case.urgency_rules,
+                    call_emergency_number=case.call_emergency_number,
                     phone_contact_allowed=case.phone_contact_allowed,
                     submitted_at=e.at,
                 )
@@ -118,12 +126,12 @@ def case_events(case: Case, events: list[ev.DomainEvent]) -> Iterator[ContractEv
                 continue
 
 
-def resident_events(
-    resident: Resident, events: list[ContactUpdated | ConsentsWithdrawn]
-) -> Iterator[ContractEvent]:
+def resident_events(resident: Resident, events: list[ResidentEvent]) -> Iterator[ContractEvent]:
     for e in events:
         if isinstance(e, ConsentsWithdrawn):
             yield r.ServiceConsentsWithdrawn(resident_id=resident.id, withdrawn_at=e.at)
+        if isinstance(e, ConsentsGiven):
+            yield r.ServiceConsentsGiven(resident_id=resident.id, given_at=e.at)
         yield r.ResidentContactUpdated(
             resident_id=resident.id,
             anonymous=False,
@@ -133,6 +141,7 @@ def resident_events(
             communication_language=resident.communication_language,  # type: ignore[arg-type]
             has_email=resident.email is not None,
             has_phone=resident.phone is not None,
+            service_consents=resident.service_consents,
             updated_at=e.at,
         )
         if isinstance(e, ContactUpdated) and e.name_changed:

@@ -9,7 +9,7 @@ from uuid import UUID
 from careflow.intake.application.actors import ProfessionalActor, ResidentActor
 from careflow.intake.application.case_changes import Actor, may_access
 from careflow.intake.application.context import Intake
-from careflow.intake.domain.access import phone_contact_enabled
+from careflow.intake.domain.access import customer_information
 from careflow.intake.domain.case import Case
 from careflow.intake.domain.errors import NotFound
 from careflow.intake.domain.forms import may_act_for_child
@@ -46,7 +46,6 @@ async def read_case(intake: Intake, actor: Actor, case_id: UUID) -> dict[str, An
 
 
 def _view(case: Case, resident: Resident | None, latest: list[dict[str, Any]]) -> dict[str, Any]:
-    consents = resident.service_consents if resident else True
     closing = case.closing
     return {
         "id": case.id,
@@ -58,6 +57,11 @@ def _view(case: Case, resident: Resident | None, latest: list[dict[str, Any]]) -
         "proxy_contact": case.proxy_contact,
         "language": case.language,
         "urgency": case.urgency,
+        # Which rule set computed the class, so anyone can recompute it from the results.
+        "urgency_rules": case.urgency_rules,
+        "urgency_basis": list(case.urgency_basis),
+        # P0: the resident was told at once to call 112; the case never waited in a queue.
+        "call_emergency_number": case.call_emergency_number,
         "private": case.private,
         "created_at": case.created_at,
         "taken_by": case.taken_by,
@@ -74,15 +78,10 @@ def _view(case: Case, resident: Resident | None, latest: list[dict[str, Any]]) -
             "pending_proposal": asdict(p) if (p := case.pending_proposal) else None,
             "closes_at": case.closes_at,
             "closed": asdict(closing) if closing else None,
+            # False once closed (without consent: no accepting, objecting or replying).
+            "resident_may_answer": case.resident_may_answer,
         },
-        "customer_information": {
-            "name": resident.name if resident else None,
-            "email": resident.email if resident else None,
-            "phone": resident.phone if resident and case.identification == "identified" else None,
-            "email_notifications": bool(resident and resident.email_notifications),
-            "sms_notifications": bool(resident and resident.sms_notifications),
-            "phone_contact": "enabled" if phone_contact_enabled(case, consents) else "not_enabled",
-        },
+        "customer_information": asdict(customer_information(case, resident)),
     }
 
 

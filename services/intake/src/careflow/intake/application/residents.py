@@ -54,3 +54,17 @@ async def withdraw_service_consents(intake: Intake, actor: ResidentActor) -> dic
         publish(uow, resident_events(resident, resident.pull_events()))
         await uow.commit()
     return _contact_view(resident)
+
+
+async def give_service_consents(intake: Intake, actor: ResidentActor) -> dict[str, Any]:
+    """The way back after a withdrawal; phone permission stays off. ServiceConsentsGiven."""
+    async with intake.uow() as uow:
+        resident = await uow.residents.get(actor.resident_id, lock=True) or Resident(
+            actor.resident_id
+        )
+        resident.give_service_consents(intake.clock())
+        await uow.residents.save(resident)
+        for event in resident_events(resident, resident.pull_events()):
+            uow.outbox.add(event)
+        await uow.commit()
+    return _contact_view(resident)

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from opentelemetry import metrics
+
 from careflow.intake.application.actors import ResidentActor
 from careflow.intake.application.case_changes import save_case
 from careflow.intake.application.context import Intake
@@ -15,6 +17,13 @@ from careflow.intake.domain.case import Case
 from careflow.intake.domain.forms import FormSubmission, Submitter, admit, check_answers
 from careflow.intake.domain.residents import Resident
 
+_meter = metrics.get_meter("careflow.intake")
+URGENCY_OVERRULED = _meter.create_counter(
+    "intake.urgency_claims_overruled",
+    description="Symptom assessments whose client-sent urgency differed from the computed one "
+    "(stale apps or attempts to raise a priority); the claim was ignored.",
+)
+
 
 @dataclass(frozen=True)
 class Submitted:
@@ -22,6 +31,8 @@ class Submitted:
     private: bool
     identification: str
     call_emergency_number: bool
+    urgency: str | None = None
+    urgency_rules: str | None = None
 
 
 async def submit_form(
@@ -33,6 +44,9 @@ async def submit_form(
     who = Submitter(actor.resident_id, actor.identified, actor.children)
     admission = admit(form, who, intake.policy, now.date())
     case = Case.submit(form, admission, results, now)
+    if admission.claimed_urgency_overruled:
+        # The rule-set version only: the class or the answers would be health data.
+        URGENCY_OVERRULED.add(1, {"urgency_rules": admission.urgency_rules or ""})
     async with intake.uow() as uow:
         if admission.phone is not None and admission.identification == "identified":
             known = await uow.residents.get(admission.resident_id, lock=True)
@@ -48,4 +62,11 @@ async def submit_form(
         # parked for it (create_case and the sweeper cover the other arrivals).
         await save_case(uow, case)
         await uow.commit()
-    return Submitted(case.id, case.private, case.identification, admission.call_emergency_number)
+    return Submitted(
+        case.id,
+        case.private,
+        case.identification,
+        admission.call_emergency_number,
+        case.urgency,
+        case.urgency_rules,
+    )

@@ -11,7 +11,7 @@ from uuid import UUID
 from careflow.intake.domain import events as ev
 from careflow.intake.domain.closing import ClosingRules
 from careflow.intake.domain.collaboration import CollaborationRules
-from careflow.intake.domain.errors import InvalidInput, WrongState
+from careflow.intake.domain.errors import ClosedWithoutConsent, InvalidInput, WrongState
 from careflow.intake.domain.forms import LANGUAGES, Admission, FormSubmission
 from careflow.intake.domain.sections import (
     Closing,
@@ -20,6 +20,7 @@ from careflow.intake.domain.sections import (
     Goal,
     Task,
 )
+from careflow.intake.domain.urgency_rules import EMERGENCY, rule_set
 
 PROFESSIONAL_KINDS = (
     "health_examination",
@@ -47,6 +48,7 @@ class Case(ClosingRules, CollaborationRules):
     submitted_by: UUID | None = None
     created_by: str | None = None
     urgency: str | None = None
+    urgency_rules: str | None = None  # version of the rule set that computed `urgency`
     phone_contact_allowed: bool = False
     private: bool = False
     results: dict[str, Any] | None = None
@@ -85,7 +87,8 @@ class Case(ClosingRules, CollaborationRules):
             proxy_contact=admission.proxy_contact,
             submitted_by=admission.submitted_by,
             language=form.language,
-            urgency=form.urgency,
+            urgency=admission.urgency,
+            urgency_rules=admission.urgency_rules,
             phone_contact_allowed=admission.phone_contact_allowed,
             private=admission.private,
             results=results,
@@ -137,6 +140,18 @@ class Case(ClosingRules, CollaborationRules):
         return self.closing is not None
 
     @property
+    def call_emergency_number(self) -> bool:
+        """P0: the resident was told at submission to call the emergency number."""
+        return self.urgency == EMERGENCY
+
+    @property
+    def urgency_basis(self) -> tuple[str, ...]:
+        """The rules that gave the class, recomputed from the stored answers and version."""
+        if self.urgency_rules is None or self.results is None:
+            return ()
+        return rule_set(self.urgency_rules).assess(self.results).matched
+
+    @property
     def pending_proposal(self) -> ClosingProposal | None:
         return next((p for p in self.proposals if p.state == "pending"), None)
 
@@ -156,6 +171,17 @@ class Case(ClosingRules, CollaborationRules):
     def pull_events(self) -> list[ev.DomainEvent]:
         pulled, self.events = self.events, []
         return pulled
+
+    @property
+    def resident_may_answer(self) -> bool:
+        """Whether the resident can still accept, object, reply or add to the case."""
+        return self.identification == "identified" and not self.closed
+
+    def require_resident_may_answer(self) -> None:
+        """Messaging asks the same before taking a resident's reply."""
+        if self.closing is not None and self.closing.reason == "professional_without_consent":
+            raise ClosedWithoutConsent()
+        self._require_open()
 
     def _require_open(self) -> None:
         if self.closed:

@@ -35,6 +35,8 @@ class ClosingRules:
         self._close(now, "resident_before_taken", "resident", None, None)
 
     def propose_closing(self, by: Party, now: datetime, professional_id: str | None = None) -> UUID:
+        if by == "resident":
+            self.require_resident_may_answer()
         self._require_open()
         self._require_shared()
         if self.pending_proposal is not None:
@@ -67,6 +69,7 @@ class ClosingRules:
         self, proposal_id: UUID, now: datetime, message_id: UUID | None = None
     ) -> None:
         """The resident objects within 72 hours of a professional's proposal."""
+        self.require_resident_may_answer()
         proposal = self._proposal(proposal_id, "professional")
         assert proposal.deadline is not None
         if now >= proposal.deadline:
@@ -76,6 +79,7 @@ class ClosingRules:
 
     def accept_closing(self, proposal_id: UUID, now: datetime) -> None:
         """The resident agrees to a professional's proposal before the window ends."""
+        self.require_resident_may_answer()
         proposal = self._proposal(proposal_id, "professional")
         assert proposal.deadline is not None
         if now >= proposal.deadline:

@@ -41,6 +41,8 @@ class CollaborationRules:
         now: datetime,
         professional_id: str | None = None,
     ) -> UUID:
+        if set_by == "resident":
+            self.require_resident_may_answer()
         self._require_open()
         if set_by != "resident":
             self._require_shared()
@@ -61,6 +63,8 @@ class CollaborationRules:
         self, goal_id: UUID, text: str, edited_by: Party, now: datetime, professional_id=None
     ) -> None:
         """Goals are edited, never deleted."""
+        if edited_by == "resident":
+            self.require_resident_may_answer()
         self._require_open()
         goal = next((g for g in self.goals if g.id == goal_id), None)
         if goal is None:
@@ -104,7 +108,7 @@ class CollaborationRules:
         return task.id
 
     def fill_questionnaire(self, task_id: UUID, now: datetime) -> None:
-        self._require_open()
+        self.require_resident_may_answer()
         task = next((t for t in self.tasks if t.id == task_id), None)
         if task is None:
             raise NotFound("no such task")

@@ -21,3 +21,13 @@ class NotFound(DomainError):
 
 class WrongState(DomainError):
     """The case is not in a state that allows this (409)."""
+
+
+class ClosedWithoutConsent(WrongState):
+    """The professional closed the case without the resident's consent: no answer is taken."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a professional closed this case without consent, after telling why; "
+            "it can no longer be accepted, objected to or replied to"
+        )

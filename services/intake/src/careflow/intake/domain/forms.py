@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -10,14 +11,12 @@ from uuid import UUID
 
 from careflow.intake.domain.errors import InvalidInput, NotPermitted
 from careflow.intake.domain.text import age_on, has_control_characters, phone_number
+from careflow.intake.domain.urgency_rules import CURRENT, EMERGENCY, RuleSet
 
 FORM_KINDS = ("symptom_assessment", "service_assessment", "health_check_result", "pre_information")
 #: An identified resident must give a phone number with these kinds.
 PHONE_REQUIRED = frozenset({"symptom_assessment", "service_assessment", "health_check_result"})
 LANGUAGES = ("fi", "sv", "en")
-#: Classes the symptom assessment sets by itself (P6/P7 are organisation-defined).
-ASSESSMENT_URGENCIES = frozenset({"P0", "P1", "P2", "P3", "P4", "P5", "P8"})
-EMERGENCY = "P0"
 #: A guardian may act for a child younger than this (population register rule).
 PROXY_AGE_LIMIT = 15
 
@@ -50,11 +49,12 @@ class AnswerLimits:
 
 @dataclass(frozen=True)
 class FormPolicy:
-    """Organisation-wide form settings: which pre-information forms allow anonymity, and
-    how big answers may be."""
+    """Organisation-wide form settings: which pre-information forms allow anonymity, how
+    big answers may be, and the urgency rules in force."""
 
     anonymous_pre_information_forms: frozenset[str] = frozenset()
     answers: AnswerLimits = AnswerLimits()
+    urgency_rules: RuleSet = CURRENT
 
 
 @dataclass(frozen=True)
@@ -74,11 +74,13 @@ class FormSubmission:
     form_id: str | None = None
     unit_id: str | None = None
     group_id: str | None = None
+    #: The class the client claims. Never decides: intake computes it from `answers`.
     urgency: str | None = None
     phone: str | None = None
     refuse_phone_contact: bool = False
     for_myself: bool = False
     child_id: UUID | None = None
+    answers: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,11 @@ class Admission:
     phone_contact_allowed: bool
     private: bool
     call_emergency_number: bool
+    urgency: str | None = None
+    urgency_rules: str | None = None  # the rule-set version that computed `urgency`
+    #: The client sent a class other than the computed one (a stale app, or an attempt to
+    #: raise the priority); it was ignored. A count of these is worth watching.
+    claimed_urgency_overruled: bool = False
 
 
 def may_act_for_child(children: dict[UUID, date], child_id: UUID, today: date) -> bool:
@@ -107,15 +114,14 @@ def admit(form: FormSubmission, who: Submitter, policy: FormPolicy, today: date)
         raise InvalidInput("unknown form kind")
     if form.language not in LANGUAGES:
         raise InvalidInput("language must be fi, sv or en")
-    if form.kind == "symptom_assessment":
-        if form.urgency not in ASSESSMENT_URGENCIES:
-            raise InvalidInput("a symptom assessment carries its computed urgency (P0-P5, P8)")
-    elif form.urgency is not None:
+    if form.kind != "symptom_assessment" and form.urgency is not None:
         raise InvalidInput("only a symptom assessment sets an urgency class")
     if form.phone is not None:
         phone_number(form.phone)
     if not who.identified:
         return _anonymous(form, who, policy)
+    urgency = _urgency(form, policy)
+    emergency = urgency.get("urgency") == EMERGENCY
     resident_id, proxy = who.resident_id, False
     if form.child_id is not None:
         if not may_act_for_child(who.children, form.child_id, today):
@@ -124,9 +130,11 @@ def admit(form: FormSubmission, who: Submitter, policy: FormPolicy, today: date)
     if form.for_myself:
         return Admission(
             resident_id, "identified", proxy, who.resident_id if proxy else None,
-            form.phone, False, True, form.urgency == EMERGENCY,
+            form.phone, False, True, emergency, **urgency,
         )  # fmt: skip
-    if form.kind in PHONE_REQUIRED and form.phone is None:
+    # P0 is admitted without a phone number: its answer is "call 112 now", and a
+    # refusal would hide that behind "fix your form". Nobody will call them back.
+    if form.kind in PHONE_REQUIRED and form.phone is None and not emergency:
         raise InvalidInput("a phone number is required for this form")
     return Admission(
         resident_id=resident_id,
@@ -136,8 +144,21 @@ def admit(form: FormSubmission, who: Submitter, policy: FormPolicy, today: date)
         phone=form.phone,
         phone_contact_allowed=form.phone is not None and not form.refuse_phone_contact,
         private=False,
-        call_emergency_number=form.urgency == EMERGENCY,
+        call_emergency_number=emergency,
+        **urgency,
     )
+
+
+def _urgency(form: FormSubmission, policy: FormPolicy) -> dict[str, Any]:
+    """The class the rules give the answers; the client's claim is ignored, only noted."""
+    if form.kind != "symptom_assessment":
+        return {}
+    assessment = policy.urgency_rules.assess(form.answers)
+    return {
+        "urgency": assessment.urgency,
+        "urgency_rules": assessment.rules_version,
+        "claimed_urgency_overruled": form.urgency not in (None, assessment.urgency),
+    }
 
 
 def _anonymous(form: FormSubmission, who: Submitter, policy: FormPolicy) -> Admission:

@@ -23,6 +23,14 @@ class ConsentsWithdrawn:
     at: datetime
 
 
+@dataclass(frozen=True)
+class ConsentsGiven:
+    at: datetime
+
+
+ResidentEvent = ContactUpdated | ConsentsWithdrawn | ConsentsGiven
+
+
 @dataclass
 class Resident:
     id: UUID
@@ -35,7 +43,7 @@ class Resident:
     phone_contact_allowed: bool = False
     service_consents: bool = True
     updated_at: datetime | None = None
-    events: list[ContactUpdated | ConsentsWithdrawn] = field(default_factory=list, repr=False)
+    events: list[ResidentEvent] = field(default_factory=list, repr=False)
 
     @property
     def phone_permission(self) -> bool:
@@ -96,6 +104,15 @@ class Resident:
         self.updated_at = now
         self.events.append(ConsentsWithdrawn(now))
 
-    def pull_events(self) -> list[ContactUpdated | ConsentsWithdrawn]:
+    def give_service_consents(self, now: datetime) -> None:
+        """The way back after a withdrawal. Phone permission stays off until the resident
+        enables it again: nobody may call on a permission the resident ended."""
+        if self.service_consents:
+            return
+        self.service_consents = True
+        self.updated_at = now
+        self.events.append(ConsentsGiven(now))
+
+    def pull_events(self) -> list[ResidentEvent]:
         pulled, self.events = self.events, []
         return pulled

@@ -26,7 +26,12 @@ class FormIn(Body):
     form_id: ExternalId | None = None
     unit_id: ExternalId | None = None
     group_id: ExternalId | None = None
-    urgency: Literal["P0", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"] | None = None
+    urgency: Literal["P0", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"] | None = Field(
+        default=None,
+        # Marked in the schema only: pydantic's `deprecated=` warns on every read.
+        json_schema_extra={"deprecated": True},
+        description="Ignored: intake computes a symptom assessment's class from `answers`.",
+    )
     phone: Annotated[str, StringConstraints(max_length=20)] | None = None
     refuse_phone_contact: bool = False
     for_myself: bool = Field(default=False, description="Save only for myself: a private record.")
@@ -100,6 +105,12 @@ class SubmittedOut(BaseModel):
     private: bool
     call_emergency_number: bool = Field(
         description="P0: tell the resident at once to call the emergency number (112)."
+    )
+    urgency: Literal["P0", "P1", "P2", "P3", "P4", "P5", "P8"] | None = Field(
+        default=None, description="The class intake computed from the answers (symptom assessment)."
+    )
+    urgency_rules: str | None = Field(
+        default=None, description="Version of the rule set that computed `urgency`."
     )
 
 
@@ -177,6 +188,9 @@ class ClosingOut(Out):
     pending_proposal: ProposalOut | None
     closes_at: datetime | None = Field(description="When an unanswered proposal closes the case.")
     closed: ClosedOut | None
+    resident_may_answer: bool = Field(
+        description="False once closed: no accepting, objecting or replying."
+    )
 
 
 class CustomerInformation(Out):
@@ -186,6 +200,9 @@ class CustomerInformation(Out):
     email_notifications: bool
     sms_notifications: bool
     phone_contact: Literal["enabled", "not_enabled"]
+    service_consents: Literal["given", "withdrawn", "unknown"] = Field(
+        description="'unknown': anonymous, or no customer record yet."
+    )
 
 
 class BookingOut(Out):
@@ -214,6 +231,9 @@ class CasePage(Out):
     proxy_contact: bool
     language: str
     urgency: str | None
+    urgency_rules: str | None = Field(description="Rule set that computed `urgency`.")
+    urgency_basis: list[str] = Field(description="The rules of that set that matched.")
+    call_emergency_number: bool = Field(description="P0: the resident was told to call 112.")
     private: bool
     created_at: datetime
     taken_by: str | None
@@ -250,8 +270,10 @@ class CaseListItem(Out):
     resident_id: UUID = Field(description="Whose case: the resident's own or a child's.")
     kind: str
     language: str
+    urgency: str | None
     created_at: datetime
     closed_at: datetime | None
+    closing_reason: str | None
     private: bool
 
 

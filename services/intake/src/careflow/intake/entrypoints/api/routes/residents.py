@@ -51,12 +51,15 @@ async def submit(
         refuse_phone_contact=body.refuse_phone_contact,
         for_myself=body.for_myself,
         child_id=child,
+        answers=body.answers,
     )
     result = await submit_form(intake, sender, form, body.answers or None)
     return SubmittedOut(
         case_id=result.case_id if result.identification == "identified" else None,
         private=result.private,
         call_emergency_number=result.call_emergency_number,
+        urgency=result.urgency,  # type: ignore[arg-type]
+        urgency_rules=result.urgency_rules,
     )
 
 
@@ -150,3 +153,9 @@ async def update_contact(body: ContactIn, intake: IntakeDep, me: IdentifiedResid
 async def withdraw(intake: IntakeDep, me: IdentifiedResident) -> ContactOut:
     """Withdraw the consents the service needs; phone permission ends with them."""
     return ContactOut.model_validate(await contact.withdraw_service_consents(intake, me))
+
+
+@router.post("/me/consents/grant", response_model=ContactOut)
+async def give_again(intake: IntakeDep, me: IdentifiedResident) -> ContactOut:
+    """Give the service consents again after withdrawing them; phone permission stays off."""
+    return ContactOut.model_validate(await contact.give_service_consents(intake, me))
