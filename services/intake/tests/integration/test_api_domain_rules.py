@@ -54,7 +54,7 @@ async def test_p0_tells_the_resident_at_once_and_the_event_says_so(api: Api) -> 
         page = (await api.call("GET", f"{path}/{body['case_id']}", reader)).json()
         assert page["call_emergency_number"] is True
         assert page["urgency_basis"] == ["red_flag.chest_pain"]
-    [listed] = (await api.call("GET", "/me/cases", me)).json()
+    [listed] = (await api.call("GET", "/me/cases", me)).json()["items"]
     assert listed["urgency"] == "P0"
 
 
@@ -154,5 +154,5 @@ async def test_after_closing_without_consent_the_resident_can_neither_accept_nor
     assert page["closing"]["resident_may_answer"] is False
     assert page["closing"]["closed"]["reason"] == "professional_without_consent"
     assert page["closing"]["closed"]["statement"] == "Done."
-    [listed] = (await api.call("GET", "/me/cases", me)).json()
+    [listed] = (await api.call("GET", "/me/cases", me)).json()["items"]
     assert listed["closing_reason"] == "professional_without_consent"
