@@ -71,7 +71,7 @@ def test_default_view_hides_incomplete_and_closed(build):
     incomplete = build.taken("pro-a")
     incomplete.mark_incomplete("pro-a", build.now)
     closed = build.taken("pro-a")
-    closed.close(reason="proposal_expired", closed_by="system", closed_at=build.now, now=build.now)
+    closed.close(reason="proposal_expired", closed_at=build.now, now=build.now)
     items = [free, taken, incomplete, closed]
     assert set(map(id, select(items, QueueQuery("org-1"), build.now))) == {id(free), id(taken)}
     by_status = QueueQuery("org-1", statuses=frozenset({Status.INCOMPLETE}))
@@ -80,9 +80,7 @@ def test_default_view_hides_incomplete_and_closed(build):
 
 def test_removed_items_are_never_listed(build):
     item = build.item()
-    item.close(
-        reason="resident_before_taken", closed_by="resident", closed_at=build.now, now=build.now
-    )
+    item.close(reason="resident_before_taken", closed_at=build.now, now=build.now)
     every = frozenset({Status.FREE, Status.TAKEN, Status.INCOMPLETE, Status.CLOSED})
     assert select([item], QueueQuery("org-1", statuses=every), build.now) == []
     with pytest.raises(ValueError, match="never listed"):
@@ -140,9 +138,7 @@ def test_invalid_views_are_refused(kwargs):
 def test_the_closed_queue_lists_most_recently_closed_first(build):
     first = build.taken("pro-a")
     second = build.taken("pro-a")
-    first.close(reason="proposal_expired", closed_by="system", closed_at=build.now, now=build.now)
-    second.close(
-        reason="proposal_expired", closed_by="system", closed_at=build.later(), now=build.now
-    )
+    first.close(reason="proposal_expired", closed_at=build.now, now=build.now)
+    second.close(reason="proposal_expired", closed_at=build.later(), now=build.now)
     closed = QueueQuery("org-1", statuses=frozenset({Status.CLOSED}))
     assert select([first, second], closed, build.now) == [second, first]

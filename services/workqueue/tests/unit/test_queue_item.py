@@ -81,18 +81,14 @@ def test_taking_ones_own_task_again_changes_nothing(build):
 
 def test_a_closed_task_cannot_be_taken(build):
     item = build.taken("pro-a")
-    item.close(
-        reason="professional_accepted", closed_by="professional", closed_at=build.now, now=build.now
-    )
+    item.close(reason="professional_accepted", closed_at=build.now, now=build.now)
     with pytest.raises(InvalidState):
         item.take("pro-b", build.later())
 
 
 def test_a_removed_task_is_not_found(build):
     item = build.item()
-    item.close(
-        reason="resident_before_taken", closed_by="resident", closed_at=build.now, now=build.now
-    )
+    item.close(reason="resident_before_taken", closed_at=build.now, now=build.now)
     with pytest.raises(ItemNotFound):
         item.take("pro-a", build.later())
 
@@ -166,6 +162,6 @@ def test_transfer_clears_incomplete(build):
 
 def test_a_closed_task_cannot_be_transferred(build):
     item = build.taken("pro-a")
-    item.close(reason="proposal_expired", closed_by="system", closed_at=build.now, now=build.now)
+    item.close(reason="proposal_expired", closed_at=build.now, now=build.now)
     with pytest.raises(InvalidState):
         item.transfer("pro-a", to_group_id="doctors", now=build.later())

@@ -79,9 +79,7 @@ def apply_follow_up(item: QueueItem, event: c.CaseEvent, now: datetime) -> None:
         case c.ClosingProposalRejected():
             item.resident_proposal_rejected()
         case c.CaseClosed():
-            item.close(
-                reason=event.reason, closed_by=event.closed_by, closed_at=event.closed_at, now=now
-            )
+            item.close(reason=event.reason, closed_at=event.closed_at, now=now)
         case c.QuestionnaireFilled():
             item.clear_incomplete(ClearCause.QUESTIONNAIRE_FILLED, now)
         case c.GoalEdited(edited_by="resident"):

@@ -22,6 +22,8 @@ from careflow.workqueue.domain.errors import (
 )
 
 MAX_EXPLANATION = 1000
+#: The one closing reason that takes a case out of every queue (domain.md "Closing").
+RESIDENT_CLOSED_BEFORE_TAKEN = "resident_before_taken"
 
 
 class Status(StrEnum):
@@ -282,12 +284,18 @@ class QueueItem:
     def resident_proposal_rejected(self) -> None:
         self.resident_proposed_closing = False
 
-    def close(self, *, reason: str, closed_by: str, closed_at: datetime, now: datetime) -> None:
-        """Closed cases go to the closed queue; closed before taken by the resident: gone."""
+    def close(self, *, reason: str, closed_at: datetime, now: datetime) -> None:
+        """Closed cases go to the closed queue; closed before taken by the resident: gone.
+
+        Only the resident closing on their own (`resident_before_taken`) removes the
+        item. A resident *accepting* a professional's proposal (`resident_accepted`)
+        is closed by the resident too, but a professional worked the case, so it
+        goes to the closed queue like every other closing — intake shows it closed.
+        """
         if self.status in (Status.CLOSED, Status.REMOVED):
             return  # a second closing event changes nothing
         self.closing_reason, self.closed_at = reason, closed_at
-        if not self.ever_taken and (reason == "resident_before_taken" or closed_by == "resident"):
+        if not self.ever_taken and reason == RESIDENT_CLOSED_BEFORE_TAKEN:
             self.status = Status.REMOVED
             self.events.append(ev.ItemRemoved(self.case_id, now))
             return
