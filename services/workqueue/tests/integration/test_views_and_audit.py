@@ -100,7 +100,7 @@ async def test_another_organisations_professional_gets_404_and_sees_nothing(serv
     assert row.assignee is None
 
 
-async def test_reads_are_audited_and_only_admins_query_the_audit(service):
+async def test_reads_are_audited_and_only_admins_and_auditors_query_the_audit(service):
     event = submitted(service.org)
     await _queue(service, event)
     nurse = service.token("pro-a")
@@ -119,6 +119,11 @@ async def test_reads_are_audited_and_only_admins_query_the_audit(service):
         ("pro-a", "open_task"),
     }
     assert all(r["case_id"] == str(event.case_id) for r in records)
+    auditor = service.token("inspector", roles=("auditor",))
+    as_auditor = await service.client.get(
+        f"/audit-records?resident_id={event.resident_id}", headers=auditor
+    )
+    assert as_auditor.json()["records"] == records
     foreign_admin = service.token("boss2", org="another-org", roles=("admin",))
     foreign = await service.client.get(
         f"/audit-records?resident_id={event.resident_id}", headers=foreign_admin
@@ -141,3 +146,39 @@ async def test_a_refused_take_writes_no_audit_record(service):
 async def test_the_urgency_scale_is_served(service):
     response = await service.client.get("/urgency-scale", headers=service.token("pro-a"))
     assert response.json()["levels"][0]["code"] == "P0"
+
+
+async def test_auditors_page_the_audit_by_time_range_with_a_cursor(service):
+    events = [submitted(service.org) for _ in range(3)]
+    await _queue(service, *events)
+    before = datetime.now(UTC)
+    for event in events:  # three reads, one record each
+        opened = await service.client.get(
+            f"/queue/items/{event.case_id}", headers=service.token("pro-a")
+        )
+        assert opened.status_code == 200
+    after = datetime.now(UTC)
+    auditor = service.token("inspector", roles=("auditor",))
+    window = {"from": before.isoformat(), "to": after.isoformat(), "limit": "2"}
+
+    first = await service.client.get("/audit-records", params=window, headers=auditor)
+    assert first.status_code == 200, first.text
+    assert first.json()["total"] == 3
+    cursor = first.json()["next_cursor"]
+    second = await service.client.get(
+        "/audit-records", params={**window, "cursor": cursor}, headers=auditor
+    )
+    assert second.status_code == 200, second.text
+    listed = [r["case_id"] for r in first.json()["records"] + second.json()["records"]]
+    assert listed == [str(e.case_id) for e in reversed(events)]  # newest first, none twice
+
+    empty = {"from": after.isoformat(), "to": (after + timedelta(hours=1)).isoformat()}
+    later = await service.client.get("/audit-records", params=empty, headers=auditor)
+    assert later.json()["records"] == []
+
+
+async def test_an_audit_range_without_a_time_zone_or_a_forged_cursor_is_a_422(service):
+    auditor = service.token("inspector", roles=("auditor",))
+    for params in ({"from": "2026-01-01T00:00:00"}, {"cursor": "not-a-cursor"}):
+        response = await service.client.get("/audit-records", params=params, headers=auditor)
+        assert response.status_code == 422, params

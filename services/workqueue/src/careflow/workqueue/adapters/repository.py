@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, true, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, true, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -199,15 +199,17 @@ class SqlAuditLog:
             conditions.append(a.at >= query.since)
         if query.until is not None:
             conditions.append(a.at < query.until)
+        # The total counts the whole range; the position only picks the page.
+        total = await self.session.scalar(
+            select(func.count()).select_from(audit_records).where(*conditions)
+        )
+        if query.after is not None:
+            conditions.append(tuple_(a.at, a.id) < tuple_(query.after.at, query.after.seq))
         rows = await self.session.execute(
             select(audit_records)
             .where(*conditions)
             .order_by(a.at.desc(), a.id.desc())
             .limit(query.limit)
-            .offset(query.offset)
-        )
-        total = await self.session.scalar(
-            select(func.count()).select_from(audit_records).where(*conditions)
         )
         records = [
             AuditRecord(
@@ -217,6 +219,7 @@ class SqlAuditLog:
                 case_id=r.case_id,
                 action=AuditAction(r.action),
                 at=r.at,
+                seq=r.id,
             )
             for r in rows
         ]

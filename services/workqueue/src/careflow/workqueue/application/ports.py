@@ -55,3 +55,5 @@ class Actor:
     professional_id: str
     organisation_id: str
     is_admin: bool = False
+    #: Roles `admin` or `auditor`, as in every CareFlow service.
+    may_read_audit: bool = False

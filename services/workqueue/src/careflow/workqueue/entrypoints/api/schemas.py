@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -10,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from careflow.contracts.common import ExternalId
 from careflow.contracts.workqueue import UrgencyChangeReason
-from careflow.workqueue.domain.audit import AuditRecord
+from careflow.workqueue.domain.audit import AuditPosition, AuditRecord
+from careflow.workqueue.domain.errors import InvalidRequest
 from careflow.workqueue.domain.model import QueueItem, Status
 from careflow.workqueue.domain.ordering import pinned
 
@@ -141,6 +143,25 @@ class AuditRecordOut(BaseModel):
 
 class AuditPage(BaseModel):
     records: list[AuditRecordOut]
-    total: int
+    total: int = Field(description="Records in the whole [from, to) range and filters.")
     limit: int
-    offset: int
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None: last.")
+
+
+def encode_cursor(position: AuditPosition) -> str:
+    """An opaque page token: where the page ended (time and the log's sequence)."""
+    raw = f"{position.at.isoformat()}|{position.seq}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> AuditPosition:
+    """The position a cursor names; a malformed cursor is the caller's error (422)."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        at, seq = raw.split("|")
+        position = AuditPosition(datetime.fromisoformat(at), int(seq))
+    except ValueError:
+        raise InvalidRequest("The cursor is not one this service gave.") from None
+    if position.at.utcoffset() is None:
+        raise InvalidRequest("The cursor is not one this service gave.")
+    return position
