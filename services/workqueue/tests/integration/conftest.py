@@ -59,6 +59,8 @@ class Service:
     key: Any
     kid: str
     auth: AuthSettings
+    #: The service's wiring (unit-of-work factory, policies), for use cases run directly.
+    container: Any = None
 
     def token(self, sub: str, *, org: str | None = None, roles: tuple[str, ...] = ()) -> dict:
         principal = ProfessionalPrincipal(
@@ -147,4 +149,5 @@ async def service(fresh_database: str, kafka, tmp_path: Path) -> AsyncIterator[S
             key,
             kid,
             auth,
+            app.state.container,
         )

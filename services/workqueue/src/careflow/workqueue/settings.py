@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from careflow.shared.settings import ServiceSettings, service_config
 
 
@@ -17,3 +19,9 @@ class Settings(ServiceSettings):
     #: An organisation's urgency-scale override as JSON (contracts.urgency.load_scale);
     #: empty = CareFlow's default scale.
     urgency_scale: str = ""
+    #: How long a closed case stays readable in the closed queue, counted from its
+    #: closing; then the purge deletes it (domain.md "Closing"). A year, so last
+    #: year's cases can still be looked back on; the case itself stays in intake.
+    closed_retention: timedelta = timedelta(days=365)
+    #: Pause between purge passes: how long past its retention an item may still show.
+    purge_every: timedelta = timedelta(minutes=10)

@@ -20,6 +20,7 @@ from careflow.workqueue.adapters.tables import (
 from careflow.workqueue.domain.audit import AuditAction, AuditQuery, AuditRecord
 from careflow.workqueue.domain.model import QueueItem, Status, UrgencyChange
 from careflow.workqueue.domain.ordering import QueueQuery
+from careflow.workqueue.domain.retention import ENDED
 
 _ITEM_FIELDS = [f.name for f in fields(QueueItem) if f.name not in ("events", "urgency_history")]
 _C = queue_items.c
@@ -157,6 +158,24 @@ class SqlItemRepository:
         """Removes and returns (event_type, payload) parked for the case, oldest first."""
         rows = (await self.session.execute(_TAKE_PARKED, {"case_id": case_id})).all()
         return [(r.event_type, r.payload) for r in sorted(rows, key=lambda r: r.id)]
+
+    async def purge_closed(self, closed_no_later_than: datetime, *, limit: int) -> int:
+        """Deletes up to `limit` ended items closed no later than the cutoff
+        (domain.retention.expired); rows another replica is purging are skipped."""
+        doomed = (
+            select(_C.case_id)
+            .where(
+                _C.status.in_([s.value for s in ENDED]),
+                _C.closed_at <= closed_no_later_than,
+            )
+            .order_by(_C.closed_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.session.execute(
+            delete(queue_items).where(_C.case_id.in_(doomed.scalar_subquery()))
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def count_parked(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(parked_events)) or 0)

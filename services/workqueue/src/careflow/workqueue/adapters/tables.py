@@ -54,6 +54,12 @@ queue_items = Table(
         "case_id",
     ),
     Index("ix_queue_items_org_assignee", "organisation_id", "assignee"),
+    # The retention purge's scan: only ended items, oldest closing first.
+    Index(
+        "ix_queue_items_ended_closed_at",
+        "closed_at",
+        postgresql_where=text("status IN ('closed', 'removed')"),
+    ),
 )
 
 # Events about a case not known yet (arrived before its CaseSubmitted); applied
