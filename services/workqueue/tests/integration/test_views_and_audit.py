@@ -34,8 +34,13 @@ async def test_the_queue_sorts_by_urgency_then_age_filters_and_pages(service):
 
     order = [str(e.case_id) for e in (p0, p1, old_p3, new_p3, other_kind)]
     assert await ids("/queue") == order
-    # P0 never waits: pinned to the top of every group queue while free.
+    # P0 never waits: an emergency record on top of every group queue, not a task.
     assert await ids("/queue/groups/nurses") == [str(p0.case_id), *order[1:4]]
+    assert await ids("/queue?state=emergency") == [str(p0.case_id)]
+    refused = await service.client.post(f"/queue/items/{p0.case_id}/take", headers=me)
+    assert refused.status_code == 409
+    opened = await service.client.get(f"/queue/items/{p0.case_id}", headers=me)
+    assert (opened.json()["status"], opened.json()["assignee"]) == ("emergency", None)
     assert await ids("/queue?language=sv") == [str(p1.case_id)]
     assert await ids("/queue?form_kind=service_assessment") == [str(other_kind.case_id)]
     assert await ids("/queue?urgency=P3") == order[2:4]

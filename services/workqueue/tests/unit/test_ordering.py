@@ -51,17 +51,31 @@ def test_pages_of_items_equal_in_urgency_and_age_neither_repeat_nor_skip_any(bui
     assert select(list(reversed(items)), QueueQuery("org-1", limit=3), build.now) == pages[0]
 
 
-def test_p0_is_at_the_top_of_every_group_queue_while_free(build):
+def test_a_p0_record_is_at_the_top_of_every_group_queue(build):
     p0 = build.item(urgency="P0", group="doctors", submitted_minutes_ago=1)
     nurse_task = build.item(urgency="P1", group="nurses")
     view = select([nurse_task, p0], QueueQuery("org-1", groups=frozenset({"nurses"})), build.now)
     assert view == [p0, nurse_task]
 
 
-def test_a_taken_p0_stays_in_its_own_group_only(build):
+def test_a_p0_record_leaves_every_group_queue_when_the_case_closes(build):
     p0 = build.item(urgency="P0", group="doctors")
-    p0.take("pro-a", build.now)
+    p0.close(reason="professional_without_consent", closed_at=build.now, now=build.now)
     view = select([p0], QueueQuery("org-1", groups=frozenset({"nurses"})), build.now)
+    assert view == []
+
+
+def test_a_task_raised_to_p0_by_its_handler_stays_in_its_own_group_only(build):
+    task = build.taken("pro-a", group="doctors")
+    task.change_urgency(
+        "pro-a",
+        to="P0",
+        reason_code="condition_changed",
+        explanation="worse",
+        policy=build.policy,
+        now=build.now,
+    )
+    view = select([task], QueueQuery("org-1", groups=frozenset({"nurses"})), build.now)
     assert view == []
 
 

@@ -11,7 +11,7 @@ import pytest
 from careflow.contracts import cases as c
 from careflow.workqueue.application import commands, reactions
 from careflow.workqueue.application.ports import Actor
-from careflow.workqueue.domain.errors import AlreadyTaken, ItemNotFound
+from careflow.workqueue.domain.errors import AlreadyTaken, InvalidState, ItemNotFound
 from careflow.workqueue.domain.model import QueueItem, Status
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -257,3 +257,13 @@ async def test_another_organisation_cannot_find_the_task(build):
     await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
     with pytest.raises(ItemNotFound):
         await commands.take_item(uow, Actor("pro-x", "org-2"), event.case_id, now=NOW)
+
+
+async def test_a_p0_submission_is_recorded_as_an_emergency_that_nobody_takes(build):
+    uow, event = FakeUoW(), submitted(urgency="P0")
+    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    assert uow.items.rows[event.case_id].status is Status.EMERGENCY
+    assert [e.urgency for e in uow.outbox.events] == ["P0"]  # the desktop's alert
+    with pytest.raises(InvalidState):
+        await commands.take_item(uow, Actor("pro-a", "org-1"), event.case_id, now=NOW)
+    assert uow.commits == 0

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, true, tuple_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,7 +103,7 @@ class SqlItemRepository:
             _C.status != Status.REMOVED.value,
         ]
         if query.groups:
-            pinned = (_C.immediate == true()) & (_C.status == Status.FREE.value)
+            pinned = _C.status == Status.EMERGENCY.value  # domain.ordering.pinned
             conditions.append(or_(_C.group_id.in_(query.groups), pinned))
         if query.case_kinds:
             conditions.append(_C.case_kind.in_(query.case_kinds))

@@ -23,7 +23,8 @@ from careflow.workqueue.domain.model import ClearCause, QueueItem, Status, Urgen
 log = logging.getLogger(__name__)
 _meter = metrics.get_meter("careflow.workqueue")
 IMMEDIATE_ITEMS = _meter.create_counter(
-    "workqueue.immediate_items", description="P0 cases that entered a queue (alert on any)."
+    "workqueue.immediate_items",
+    description="P0 cases recorded as emergencies (never queued; alert on any).",
 )
 PARKED_EVENTS = _meter.create_counter(
     "workqueue.parked_events", description="Case events parked until their case is known."
@@ -101,7 +102,7 @@ async def on_case_created(
         return
     if item.immediate:
         IMMEDIATE_ITEMS.add(1)
-        log.warning("a P0 case entered the queue; it is pinned to the top of every group queue")
+        log.warning("a P0 case arrived: recorded as an emergency at the top of every group queue")
     publish_changes(uow, item)
 
 

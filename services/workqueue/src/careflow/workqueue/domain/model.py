@@ -28,6 +28,9 @@ RESIDENT_CLOSED_BEFORE_TAKEN = "resident_before_taken"
 
 class Status(StrEnum):
     FREE = "free"  # in its group queue, nobody responsible yet
+    # P0: the resident was told at once to call the emergency number. A record for
+    # follow-up at the top of every group queue, never a task anyone takes or waits on.
+    EMERGENCY = "emergency"
     TAKEN = "taken"  # a professional is handling it
     INCOMPLETE = "incomplete"  # taken, waiting for the resident to complete it
     CLOSED = "closed"  # in the closed queue
@@ -35,7 +38,7 @@ class Status(StrEnum):
 
 
 #: States the default view shows; INCOMPLETE is findable by filtering on it.
-DEFAULT_VIEW = frozenset({Status.FREE, Status.TAKEN})
+DEFAULT_VIEW = frozenset({Status.EMERGENCY, Status.FREE, Status.TAKEN})
 HANDLED = frozenset({Status.TAKEN, Status.INCOMPLETE})
 
 
@@ -141,7 +144,11 @@ class QueueItem:
             urgency_rank=policy.rank(urgency),
             immediate=policy.immediate(urgency),
         )
-        if assignee is not None:
+        if item.immediate and assignee is None:
+            # P0 never waits in a queue: the resident has been told to call the
+            # emergency number, so nobody is to take it as a queued task.
+            item.status = Status.EMERGENCY
+        elif assignee is not None:
             item.status, item.assignee, item.taken_at, item.ever_taken = (
                 Status.TAKEN,
                 assignee,
@@ -166,6 +173,7 @@ class QueueItem:
     def take(self, professional_id: str, now: datetime) -> None:
         """Assign to me: leaves the free tasks; the group queue shows who is responsible."""
         self._ensure_open()
+        self._ensure_not_emergency()
         if self.status is not Status.FREE:
             if self.assignee == professional_id:
                 return  # taking one's own task again changes nothing
@@ -191,6 +199,9 @@ class QueueItem:
         if (to_professional_id is None) == (to_group_id is None):
             raise InvalidRequest("Transfer to exactly one professional or one group.")
         self._ensure_open()
+        self._ensure_not_emergency()
+        if self.immediate and to_group_id is not None:
+            raise InvalidRequest("A P0 case never waits in a queue: transfer it to a professional.")
         was_incomplete = self.status is Status.INCOMPLETE
         if self.status in HANDLED and self.assignee != by and not may_reassign:
             raise NotAllowed("Only the professional handling the task may transfer it.")
@@ -307,6 +318,13 @@ class QueueItem:
             raise ItemNotFound("No such task.")
         if self.status is Status.CLOSED:
             raise InvalidState("The case is closed.")
+
+    def _ensure_not_emergency(self) -> None:
+        if self.status is Status.EMERGENCY:
+            raise InvalidState(
+                "An emergency record is not a queue task: the resident was told to call "
+                "the emergency number."
+            )
 
     def pull_events(self) -> list[ev.DomainEvent]:
         events, self.events = self.events, []

@@ -19,7 +19,7 @@ from careflow.workqueue.entrypoints.api.schemas import ItemOut, ItemPage
 
 router = APIRouter(prefix="/queue", tags=["queue"])
 
-ListedState = Literal["free", "taken", "incomplete", "closed"]
+ListedState = Literal["emergency", "free", "taken", "incomplete", "closed"]
 
 
 class Filters:
@@ -107,7 +107,7 @@ async def group_queue(
     actor: CurrentActor,
     filters: Annotated[Filters, Depends()],
 ) -> ItemPage:
-    """A group's queue: free tasks and who is responsible for taken ones; P0 pinned on top."""
+    """A group's queue: free tasks, who is responsible for taken ones; P0 records on top."""
     return await _page(wiring, actor, filters.query(actor, groups={group_id}))
 
 
