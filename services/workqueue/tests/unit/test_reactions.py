@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from careflow.contracts import cases as c
+from careflow.contracts.bookings import BookingCancelled
 from careflow.workqueue.application import commands, reactions
 from careflow.workqueue.application.ports import Actor
 from careflow.workqueue.domain.errors import AlreadyTaken, InvalidState, ItemNotFound
@@ -267,3 +268,52 @@ async def test_a_p0_submission_is_recorded_as_an_emergency_that_nobody_takes(bui
     with pytest.raises(InvalidState):
         await commands.take_item(uow, Actor("pro-a", "org-1"), event.case_id, now=NOW)
     assert uow.commits == 0
+
+
+def _cancelled(
+    event: c.CaseSubmitted, *, by: str = "resident", org: str = "org-1"
+) -> BookingCancelled:
+    return BookingCancelled(
+        booking_id=f"bk-{uuid.uuid4().hex[:8]}",
+        case_id=event.case_id,
+        organisation_id=org,
+        cancelled_by=by,  # type: ignore[arg-type]
+        cancelled_at=NOW,
+    )
+
+
+async def _incomplete(uow: FakeUoW, build: Any) -> c.CaseSubmitted:
+    event = submitted()
+    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    actor = Actor("pro-a", "org-1")
+    await commands.take_item(uow, actor, event.case_id, now=NOW)
+    await commands.mark_incomplete(uow, actor, event.case_id, now=NOW)
+    return event
+
+
+async def test_the_resident_cancelling_a_booking_clears_incomplete(build):
+    uow = FakeUoW()
+    event = await _incomplete(uow, build)
+    await reactions.on_booking_cancelled(_cancelled(event), uow, now=NOW)
+    assert uow.items.rows[event.case_id].status is Status.TAKEN
+    assert uow.outbox.events[-1].cleared_by == "booking_cancelled"
+
+
+@pytest.mark.parametrize(
+    ("by", "org"), [("professional", "org-1"), ("system", "org-1"), ("resident", "org-2")]
+)
+async def test_a_cancellation_not_by_the_resident_or_from_another_organisation_changes_nothing(
+    build, by, org
+):
+    uow = FakeUoW()
+    event = await _incomplete(uow, build)
+    published = len(uow.outbox.events)
+    await reactions.on_booking_cancelled(_cancelled(event, by=by, org=org), uow, now=NOW)
+    assert uow.items.rows[event.case_id].status is Status.INCOMPLETE
+    assert len(uow.outbox.events) == published
+
+
+async def test_a_cancellation_for_a_case_the_queue_does_not_know_is_not_parked(build):
+    uow = FakeUoW()
+    await reactions.on_booking_cancelled(_cancelled(submitted()), uow, now=NOW)
+    assert (uow.items.rows, uow.items.parked, uow.outbox.events) == ({}, [], [])

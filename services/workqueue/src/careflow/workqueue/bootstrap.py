@@ -12,6 +12,7 @@ from careflow.shared.service.runtime import ServiceRuntime
 from careflow.workqueue.adapters.unit_of_work import WorkqueueUnitOfWork
 from careflow.workqueue.application.urgency import ScalePolicy
 from careflow.workqueue.entrypoints.worker.subscribers import (
+    booking_events_consumer,
     case_events_consumer,
     resident_names_consumer,
 )
@@ -61,6 +62,13 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
                 uow_factory=container.uow,
                 producer=runtime.producer,
                 settings=settings.consumer,
+            ),
+            booking_events_consumer(
+                group=f"{settings.consumer_group}.bookings",
+                uow_factory=container.uow,
+                producer=runtime.producer,
+                settings=settings.consumer,
+                clock=clock,
             ),
         ]
 

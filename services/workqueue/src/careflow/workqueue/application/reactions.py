@@ -16,6 +16,7 @@ from datetime import datetime
 from opentelemetry import metrics
 
 from careflow.contracts import cases as c
+from careflow.contracts.bookings import BookingCancelled
 from careflow.workqueue.application.outgoing import publish_changes
 from careflow.workqueue.application.ports import UnitOfWork
 from careflow.workqueue.domain.model import ClearCause, QueueItem, Status, UrgencyPolicy
@@ -121,3 +122,22 @@ async def on_case_follow_up(
     apply_follow_up(item, event, now)
     await uow.items.update(item)
     publish_changes(uow, item)
+
+
+async def on_booking_cancelled(event: BookingCancelled, uow: UnitOfWork, *, now: datetime) -> None:
+    """The resident cancelling a booking of the case clears "incomplete" (domain.md).
+
+    From the booking integration's topic, keyed by booking: it may overtake the
+    case's own events, but is never parked — an item the queue does not know yet
+    cannot have been marked incomplete, so there is nothing to clear. A booking
+    naming another organisation's case is not that case's business.
+    """
+    if event.cancelled_by != "resident":
+        return
+    item = await uow.items.get(event.case_id, for_update=True)
+    if item is None or item.organisation_id != event.organisation_id:
+        return
+    item.clear_incomplete(ClearCause.BOOKING_CANCELLED, now)
+    if item.events:
+        await uow.items.update(item)
+        publish_changes(uow, item)

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from datetime import datetime
 
 from careflow.contracts import cases as c
+from careflow.contracts.bookings import BookingCancelled
 from careflow.contracts.envelope import Envelope
-from careflow.contracts.registry import INTAKE_CASES, INTAKE_RESIDENT_NAMES
+from careflow.contracts.registry import BOOKINGS_APPOINTMENTS, INTAKE_CASES, INTAKE_RESIDENT_NAMES
 from careflow.contracts.residents import ResidentNameChanged
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.settings import ConsumerSettings
@@ -72,5 +73,31 @@ def resident_names_consumer(
         event: ResidentNameChanged, _envelope: Envelope, uow: WorkqueueUnitOfWork
     ) -> None:
         await uow.names.note(event.resident_id, event.name, event.changed_at)
+
+    return consumer
+
+
+def booking_events_consumer(
+    *,
+    group: str,
+    uow_factory: Callable[[], WorkqueueUnitOfWork],
+    producer: object,
+    settings: ConsumerSettings,
+    clock: Callable[[], datetime],
+) -> EventConsumer[WorkqueueUnitOfWork]:
+    """Subscribes to bookings.appointments.v1: a resident's cancellation clears incomplete."""
+    consumer: EventConsumer[WorkqueueUnitOfWork] = EventConsumer(
+        BOOKINGS_APPOINTMENTS,
+        group=group,
+        uow_factory=uow_factory,
+        producer=producer,  # type: ignore[arg-type]
+        settings=settings,
+    )
+
+    @consumer.on(BookingCancelled)
+    async def cancelled(
+        event: BookingCancelled, _envelope: Envelope, uow: WorkqueueUnitOfWork
+    ) -> None:
+        await reactions.on_booking_cancelled(event, uow, now=clock())
 
     return consumer
