@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from careflow.contracts.urgency import load_scale
+from careflow.contracts.urgency import load_scales
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.workqueue.adapters.unit_of_work import WorkqueueUnitOfWork
-from careflow.workqueue.application.urgency import ScalePolicy
+from careflow.workqueue.application.urgency import ScalePolicies
 from careflow.workqueue.entrypoints.worker.subscribers import (
     booking_events_consumer,
     case_events_consumer,
@@ -32,7 +32,7 @@ class Container:
 
     settings: Settings
     runtime: ServiceRuntime
-    policy: ScalePolicy
+    policies: ScalePolicies
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def uow(self) -> WorkqueueUnitOfWork:
@@ -44,7 +44,12 @@ class Container:
 
 def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Container:
     """Wires the service; nothing connects until the runtime starts (in the app's lifespan)."""
-    policy = ScalePolicy(load_scale(settings.urgency_scale or None))
+    policies = ScalePolicies(
+        load_scales(
+            {org: path.read_text() for org, path in settings.urgency_scales.items()},
+            default=settings.urgency_scale or None,
+        )
+    )
     container: Container
 
     def consumers(runtime: ServiceRuntime) -> list[object]:
@@ -54,7 +59,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
                 uow_factory=container.uow,
                 producer=runtime.producer,
                 settings=settings.consumer,
-                policy=policy,
+                policies=policies,
                 clock=clock,
             ),
             resident_names_consumer(
@@ -78,5 +83,5 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
         migrations=MIGRATIONS,
         consumer_factory=consumers,  # type: ignore[arg-type]
     )
-    container = Container(settings, runtime, policy, clock)
+    container = Container(settings, runtime, policies, clock)
     return container

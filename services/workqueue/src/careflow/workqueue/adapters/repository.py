@@ -177,6 +177,16 @@ class SqlItemRepository:
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def count_overdue(self, now: datetime) -> dict[tuple[str, str], int]:
+        """Free items past their due time, per (organisation, urgency class)
+        (QueueItem.overdue); a class without a target is never due."""
+        rows = await self.session.execute(
+            select(_C.organisation_id, _C.urgency, func.count())
+            .where(_C.status == Status.FREE.value, _C.response_due_at < now)
+            .group_by(_C.organisation_id, _C.urgency)
+        )
+        return {(org, urgency): int(n) for org, urgency, n in rows}
+
     async def count_parked(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(parked_events)) or 0)
 

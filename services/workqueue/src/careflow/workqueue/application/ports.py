@@ -9,7 +9,7 @@ from uuid import UUID
 
 from careflow.contracts.base import ContractEvent
 from careflow.workqueue.domain.audit import AuditQuery, AuditRecord
-from careflow.workqueue.domain.model import QueueItem
+from careflow.workqueue.domain.model import QueueItem, UrgencyPolicy
 from careflow.workqueue.domain.ordering import QueueQuery
 
 
@@ -23,6 +23,13 @@ class ItemStore(Protocol):
     ) -> None: ...
     async def take_parked(self, case_id: UUID) -> list[tuple[str, dict[str, Any]]]: ...
     async def purge_closed(self, closed_no_later_than: datetime, *, limit: int) -> int: ...
+    async def count_overdue(self, now: datetime) -> dict[tuple[str, str], int]: ...
+
+
+class UrgencyPolicies(Protocol):
+    def for_organisation(self, organisation_id: str) -> UrgencyPolicy:
+        """The policy of the scale the organisation uses (the default if it has none)."""
+        ...
 
 
 class ResidentNames(Protocol):

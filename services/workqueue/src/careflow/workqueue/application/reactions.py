@@ -18,7 +18,7 @@ from opentelemetry import metrics
 from careflow.contracts import cases as c
 from careflow.contracts.bookings import BookingCancelled
 from careflow.workqueue.application.outgoing import publish_changes
-from careflow.workqueue.application.ports import UnitOfWork
+from careflow.workqueue.application.ports import UnitOfWork, UrgencyPolicies
 from careflow.workqueue.domain.model import ClearCause, QueueItem, Status, UrgencyPolicy
 
 log = logging.getLogger(__name__)
@@ -89,12 +89,13 @@ def apply_follow_up(item: QueueItem, event: c.CaseEvent, now: datetime) -> None:
 
 
 async def on_case_created(
-    event: Creation, uow: UnitOfWork, *, policy: UrgencyPolicy, now: datetime
+    event: Creation, uow: UnitOfWork, *, policies: UrgencyPolicies, now: datetime
 ) -> None:
-    """A submitted or professional-created case enters its organisation's queue, once."""
+    """A submitted or professional-created case enters its organisation's queue, once,
+    ranked and given a due time by that organisation's urgency scale."""
     if await uow.items.get(event.case_id, for_update=True) is not None:
         return  # announced again under a new event id (a republish): still one item
-    item = _new_item(event, policy, now)
+    item = _new_item(event, policies.for_organisation(event.organisation_id), now)
     for event_type, payload in await uow.items.take_parked(event.case_id):
         apply_follow_up(item, FOLLOW_UPS[event_type].model_validate(payload), now)
     await uow.items.add(item)

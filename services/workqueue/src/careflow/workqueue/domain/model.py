@@ -7,7 +7,7 @@ an `UrgencyPolicy` (built from the contracts' scale by the application layer).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
@@ -68,6 +68,15 @@ class UrgencyPolicy(Protocol):
         """Whether the class means "treat immediately" (P0): never waits in a queue."""
         ...
 
+    def target(self, code: str | None) -> timedelta | None:
+        """The class's target response time; None when it has none (no class, P8)."""
+        ...
+
+
+def response_due(submitted_at: datetime, target: timedelta | None) -> datetime | None:
+    """When a professional should have responded: the class's target from submission."""
+    return None if target is None else submitted_at + target
+
 
 @dataclass(frozen=True)
 class UrgencyChange:
@@ -106,6 +115,8 @@ class QueueItem:
     resident_proposed_closing: bool = False
     closing_reason: str | None = None
     closed_at: datetime | None = None
+    #: submitted_at + the class's target response time; None when the class has none.
+    response_due_at: datetime | None = None
     urgency_history: list[UrgencyChange] = field(default_factory=list)
     events: list[ev.DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
@@ -143,6 +154,7 @@ class QueueItem:
             urgency=urgency,
             urgency_rank=policy.rank(urgency),
             immediate=policy.immediate(urgency),
+            response_due_at=response_due(submitted_at, policy.target(urgency)),
         )
         if item.immediate and assignee is None:
             # P0 never waits in a queue: the resident has been told to call the
@@ -157,6 +169,20 @@ class QueueItem:
             )
         item.events.append(ev.ItemAdded(case_id, now))
         return item
+
+    # -- response target ----------------------------------------------------
+
+    def time_left(self, now: datetime) -> timedelta | None:
+        """Time left to the class's target while the task waits for someone to take it;
+        negative once past. None when nobody waits on it: taken (a professional is
+        responsible), incomplete, emergency, closed, or a class without a target."""
+        if self.status is not Status.FREE or self.response_due_at is None:
+            return None
+        return self.response_due_at - now
+
+    def overdue(self, now: datetime) -> bool:
+        left = self.time_left(now)
+        return left is not None and left < timedelta(0)
 
     # -- visibility -------------------------------------------------------
 
@@ -262,6 +288,8 @@ class QueueItem:
             policy.rank(to),
             policy.immediate(to),
         )
+        # The new class's target, still counted from the submission.
+        self.response_due_at = response_due(self.submitted_at, policy.target(to))
         self.events.append(
             ev.UrgencyChanged(
                 self.case_id, self.original_urgency, previous, to, reason_code, by, now

@@ -14,7 +14,7 @@ from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.settings import ConsumerSettings
 from careflow.workqueue.adapters.unit_of_work import WorkqueueUnitOfWork
 from careflow.workqueue.application import reactions
-from careflow.workqueue.domain.model import UrgencyPolicy
+from careflow.workqueue.application.ports import UrgencyPolicies
 
 
 def case_events_consumer(
@@ -23,7 +23,7 @@ def case_events_consumer(
     uow_factory: Callable[[], WorkqueueUnitOfWork],
     producer: object,
     settings: ConsumerSettings,
-    policy: UrgencyPolicy,
+    policies: UrgencyPolicies,
     clock: Callable[[], datetime],
 ) -> EventConsumer[WorkqueueUnitOfWork]:
     """Subscribes to intake.cases.v1; the events the queue does not need are ignored."""
@@ -40,7 +40,7 @@ def case_events_consumer(
         _envelope: Envelope,
         uow: WorkqueueUnitOfWork,
     ) -> None:
-        await reactions.on_case_created(event, uow, policy=policy, now=clock())
+        await reactions.on_case_created(event, uow, policies=policies, now=clock())
 
     async def follow_up(event: c.CaseEvent, envelope: Envelope, uow: WorkqueueUnitOfWork) -> None:
         await reactions.on_case_follow_up(event, envelope.id, uow, now=clock())

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from careflow.contracts.common import ExternalId
-from careflow.contracts.urgency import DEFAULT_SCALE, UrgencyScale
+from careflow.contracts.urgency import UrgencyScale
 from careflow.workqueue.application import queries
 from careflow.workqueue.domain.audit import MAX_AUDIT_PAGE, AuditQuery
 from careflow.workqueue.entrypoints.api.deps import Auditor, CurrentActor, Wiring, domain_problems
@@ -58,6 +58,6 @@ async def audit_records(
 
 
 @router.get("/urgency-scale", response_model=UrgencyScale, tags=["queue"])
-async def urgency_scale(wiring: Wiring, _actor: CurrentActor) -> UrgencyScale:
-    """The urgency classes in use, with target response times (from contracts)."""
-    return wiring.policy.scale if wiring.policy else DEFAULT_SCALE
+async def urgency_scale(wiring: Wiring, actor: CurrentActor) -> UrgencyScale:
+    """The urgency classes the caller's organisation uses, with target response times."""
+    return wiring.policies.for_organisation(actor.organisation_id).scale

@@ -82,10 +82,11 @@ def _hours(value: float | None) -> timedelta | None:
 
 
 async def _page(wiring: Wiring, actor: Actor, query: QueueQuery) -> ItemPage:
+    now = wiring.clock()
     with domain_problems():
-        page = await queries.list_queue(wiring.uow(), actor, query, now=wiring.clock())
+        page = await queries.list_queue(wiring.uow(), actor, query, now=now)
     return ItemPage(
-        items=[ItemOut.of(i) for i in page.items],
+        items=[ItemOut.of(i, now) for i in page.items],
         total=page.total,
         limit=page.limit,
         offset=page.offset,
