@@ -18,9 +18,10 @@ from careflow.workqueue.adapters.tables import (
     resident_names,
 )
 from careflow.workqueue.domain.audit import AuditAction, AuditQuery, AuditRecord
-from careflow.workqueue.domain.model import QueueItem, Status, UrgencyChange
+from careflow.workqueue.domain.model import QueueItem, Status
 from careflow.workqueue.domain.ordering import QueueQuery
 from careflow.workqueue.domain.retention import ENDED
+from careflow.workqueue.domain.urgency import UrgencyChange
 
 _ITEM_FIELDS = [f.name for f in fields(QueueItem) if f.name not in ("events", "urgency_history")]
 _C = queue_items.c

@@ -9,8 +9,9 @@ from uuid import UUID
 
 from careflow.contracts.base import ContractEvent
 from careflow.workqueue.domain.audit import AuditQuery, AuditRecord
-from careflow.workqueue.domain.model import QueueItem, UrgencyPolicy
+from careflow.workqueue.domain.model import QueueItem
 from careflow.workqueue.domain.ordering import QueueQuery
+from careflow.workqueue.domain.urgency import UrgencyPolicy
 
 
 class ItemStore(Protocol):

@@ -19,7 +19,8 @@ from careflow.contracts import cases as c
 from careflow.contracts.bookings import BookingCancelled
 from careflow.workqueue.application.outgoing import publish_changes
 from careflow.workqueue.application.ports import UnitOfWork, UrgencyPolicies
-from careflow.workqueue.domain.model import ClearCause, QueueItem, Status, UrgencyPolicy
+from careflow.workqueue.domain.model import ClearCause, QueueItem, Status
+from careflow.workqueue.domain.urgency import UrgencyPolicy
 
 log = logging.getLogger(__name__)
 _meter = metrics.get_meter("careflow.workqueue")

@@ -1,7 +1,8 @@
 """The queue item: one per case, and every rule about how it moves between queues.
 
 Pure: no I/O, no framework, no contract imports. The urgency scale comes in as
-an `UrgencyPolicy` (built from the contracts' scale by the application layer).
+an `UrgencyPolicy` (domain/urgency.py; built from the organisation's scale in
+contracts by the application layer).
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 from uuid import UUID
 
 from careflow.workqueue.domain import events as ev
@@ -20,6 +20,7 @@ from careflow.workqueue.domain.errors import (
     ItemNotFound,
     NotAllowed,
 )
+from careflow.workqueue.domain.urgency import UrgencyChange, UrgencyPolicy, response_due
 
 MAX_EXPLANATION = 1000
 #: The one closing reason that takes a case out of every queue (domain.md "Closing").
@@ -51,43 +52,6 @@ class ClearCause(StrEnum):
     GOAL_EDITED = "goal_edited"
     QUESTIONNAIRE_FILLED = "questionnaire_filled"
     TRANSFERRED = "transferred"
-
-
-class UrgencyPolicy(Protocol):
-    """An organisation's urgency scale as the queue needs it."""
-
-    def rank(self, code: str | None) -> int:
-        """Sort rank: lower is more urgent; no class sorts after every class."""
-        ...
-
-    def selectable(self, code: str) -> bool:
-        """Whether a professional may set this class (it exists and is enabled)."""
-        ...
-
-    def immediate(self, code: str | None) -> bool:
-        """Whether the class means "treat immediately" (P0): never waits in a queue."""
-        ...
-
-    def target(self, code: str | None) -> timedelta | None:
-        """The class's target response time; None when it has none (no class, P8)."""
-        ...
-
-
-def response_due(submitted_at: datetime, target: timedelta | None) -> datetime | None:
-    """When a professional should have responded: the class's target from submission."""
-    return None if target is None else submitted_at + target
-
-
-@dataclass(frozen=True)
-class UrgencyChange:
-    """One change of class; the history is never rewritten."""
-
-    previous: str | None
-    current: str
-    reason_code: str
-    explanation: str
-    changed_by: str
-    changed_at: datetime
 
 
 @dataclass
