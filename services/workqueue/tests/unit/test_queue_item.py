@@ -174,7 +174,7 @@ def test_a_p0_submission_is_an_emergency_record_not_a_free_task(build):
     assert item.status in DEFAULT_VIEW  # professionals see it, first (rank 0)
 
 
-def test_nobody_takes_or_transfers_an_emergency_record(build):
+def test_nobody_takes_transfers_marks_or_reclasses_an_emergency_record(build):
     item = build.item(urgency="P0")
     with pytest.raises(InvalidState):
         item.take("pro-a", build.now)
@@ -182,6 +182,17 @@ def test_nobody_takes_or_transfers_an_emergency_record(build):
         item.transfer("pro-a", to_professional_id="pro-b", now=build.now)
     with pytest.raises(InvalidState):
         item.transfer("pro-a", to_group_id="doctors", may_reassign=True, now=build.now)
+    with pytest.raises(InvalidState):
+        item.mark_incomplete("pro-a", build.now)
+    with pytest.raises(InvalidState):
+        item.change_urgency(
+            "pro-a",
+            to="P1",
+            reason_code="assessment_error",
+            explanation="not an emergency",
+            policy=build.policy,
+            now=build.now,
+        )
     assert (item.status, item.pull_events()) == (Status.EMERGENCY, [])
 
 

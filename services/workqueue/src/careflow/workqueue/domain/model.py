@@ -239,6 +239,7 @@ class QueueItem:
         if not policy.selectable(to):
             raise InvalidRequest("This urgency class is not in use in the organisation.")
         self._ensure_open()
+        self._ensure_not_emergency()
         if self.status not in HANDLED:
             raise InvalidState("Only a task being handled (taken) can change urgency class.")
         if self.assignee != by:
@@ -263,6 +264,7 @@ class QueueItem:
     def mark_incomplete(self, by: str, now: datetime) -> None:
         """The submission lacks information: the resident is asked to complete it."""
         self._ensure_open()
+        self._ensure_not_emergency()
         if self.status is Status.INCOMPLETE:
             raise InvalidState("The task is already marked incomplete.")
         if self.status is not Status.TAKEN or self.assignee != by:
