@@ -15,6 +15,7 @@ from careflow.contracts.urgency import (
     DEFAULT_SCALE,
     URGENCY_CODES,
     load_scale,
+    load_scales,
     rank_of,
     render_markdown,
 )
@@ -116,3 +117,26 @@ def test_the_doc_table_is_what_the_default_scale_renders() -> None:
     assert table == render_markdown(DEFAULT_SCALE), (
         "regenerate the table in contracts/docs/urgency.md"
     )
+
+
+def test_each_class_has_its_target_and_no_class_has_none() -> None:
+    assert DEFAULT_SCALE.target("P1") == timedelta(hours=2)
+    assert DEFAULT_SCALE.target("P8") is None
+    assert DEFAULT_SCALE.target(None) is None
+
+
+def test_an_organisation_uses_its_own_scale_and_the_others_the_default() -> None:
+    scales = load_scales({"org-1": '{"levels": {"P1": {"target_response": "PT3H"}}}'})
+    assert scales.for_organisation("org-1").target("P1") == timedelta(hours=3)
+    assert scales.for_organisation("org-1").organisation_id == "org-1"
+    assert scales.for_organisation("org-2") == DEFAULT_SCALE
+
+
+def test_the_default_for_unconfigured_organisations_can_be_overridden() -> None:
+    scales = load_scales({}, default={"levels": {"P2": {"target_response": "PT12H"}}})
+    assert scales.for_organisation("org-9").target("P2") == timedelta(hours=12)
+
+
+def test_a_scale_filed_under_another_organisation_is_refused() -> None:
+    with pytest.raises(ValueError, match="names 'org-2'"):
+        load_scales({"org-1": {"organisation_id": "org-2", "levels": {}}})

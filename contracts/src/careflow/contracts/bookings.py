@@ -2,8 +2,9 @@
 
 Keyed by `booking_id` (the booking system's id), so the confirmation and the
 cancellation of one booking stay in order; `case_id` says which case the
-booking belongs to. Consumers: intake (the case's bookings section). No free
-text: service and location are codes.
+booking belongs to. Consumers: intake (the case's bookings section), workqueue
+(a resident's cancellation clears "incomplete"). No free text: service and
+location are codes.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Annotated, Any, Literal, get_args
 
@@ -129,6 +130,10 @@ class UrgencyScale(BaseModel):
         """Queue sort key: most urgent first; a case without a class sorts after P8."""
         return len(URGENCY_CODES) if code is None else rank_of(code)
 
+    def target(self, code: str | None) -> timedelta | None:
+        """The class's target response time; None without a class or without one (P8)."""
+        return None if code is None else self.level(code).target_response
+
 
 def _level(
     code: str, label: str, target: timedelta | None, *, enabled: bool = True
@@ -194,6 +199,39 @@ def load_scale(override: Mapping[str, Any] | str | bytes | None = None) -> Urgen
     return UrgencyScale.model_validate(
         {"organisation_id": data.get("organisation_id"), "levels": levels}
     )
+
+
+@dataclass(frozen=True)
+class OrganisationScales:
+    """Which scale each organisation uses: its own if it configured one, else the default."""
+
+    default: UrgencyScale = DEFAULT_SCALE
+    by_organisation: Mapping[str, UrgencyScale] = field(default_factory=dict)
+
+    def for_organisation(self, organisation_id: str) -> UrgencyScale:
+        return self.by_organisation.get(organisation_id, self.default)
+
+
+def load_scales(
+    overrides: Mapping[str, Mapping[str, Any] | str | bytes],
+    *,
+    default: Mapping[str, Any] | str | bytes | None = None,
+) -> OrganisationScales:
+    """Each organisation's override (`load_scale` format, e.g. a file's text) by its id.
+
+    An override naming another organisation than the one it is configured for is
+    refused: a scale filed under the wrong organisation would silently set another
+    organisation's targets.
+    """
+    scales: dict[str, UrgencyScale] = {}
+    for organisation_id, override in overrides.items():
+        scale = load_scale(override)
+        if scale.organisation_id not in (None, organisation_id):
+            raise ValueError(
+                f"the scale configured for {organisation_id!r} names {scale.organisation_id!r}"
+            )
+        scales[organisation_id] = scale.model_copy(update={"organisation_id": organisation_id})
+    return OrganisationScales(load_scale(default), scales)
 
 
 def describe_target(target: timedelta | None) -> str:

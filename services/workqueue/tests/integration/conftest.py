@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -59,6 +60,8 @@ class Service:
     key: Any
     kid: str
     auth: AuthSettings
+    #: The service's wiring (unit-of-work factory, policies), for use cases run directly.
+    container: Any = None
 
     def token(self, sub: str, *, org: str | None = None, roles: tuple[str, ...] = ()) -> dict:
         principal = ProfessionalPrincipal(
@@ -119,7 +122,14 @@ class Service:
 
 
 @pytest.fixture
-async def service(fresh_database: str, kafka, tmp_path: Path) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
+async def service(fresh_database: str, kafka, tmp_path: Path, request) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
+    """The service for one test's organisation; `indirect` parametrisation gives that
+    organisation its own urgency-scale override (contracts.urgency.load_scale format)."""
+    org = f"org-{uuid.uuid4().hex[:8]}"
+    scales: dict[str, Path] = {}
+    if getattr(request, "param", None) is not None:
+        scales[org] = tmp_path / "urgency-scale.json"
+        scales[org].write_text(json.dumps(request.param))
     kid = generate_keypair(tmp_path)
     _kid, key = load_signing_key(tmp_path, kid)
     auth = AuthSettings(jwks_path=tmp_path / "jwks.json")
@@ -131,6 +141,7 @@ async def service(fresh_database: str, kafka, tmp_path: Path) -> AsyncIterator[S
         auth=auth,
         # Each test its own group: it reads the topic with its own database and offsets.
         consumer_group=f"workqueue-{uuid.uuid4().hex[:8]}",
+        urgency_scales=scales,
     )
     app = create_app(settings)
     async with (
@@ -143,8 +154,9 @@ async def service(fresh_database: str, kafka, tmp_path: Path) -> AsyncIterator[S
             client,
             kafka.bootstrap_servers,
             fresh_database,
-            f"org-{uuid.uuid4().hex[:8]}",
+            org,
             key,
             kid,
             auth,
+            app.state.container,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from careflow.contracts.cases import CaseClosed, ClosingProposed
 from careflow.testing.probe_service import wait_until
@@ -83,3 +83,34 @@ async def test_an_event_for_an_unknown_case_is_kept_and_applied_when_the_case_ar
 
     rows = await service.items_of(event.case_id)
     assert rows[0].resident_proposed_closing is True
+
+
+async def test_a_never_taken_case_closed_by_accepting_a_proposal_is_in_the_closed_queue(service):
+    event = submitted(service.org)
+    now = datetime.now(UTC)
+    proposal = ClosingProposed(
+        case_id=event.case_id,
+        resident_id=event.resident_id,
+        proposal_id=uuid.uuid4(),
+        proposed_by="professional",
+        professional_id="pro-a",
+        proposed_at=now,
+        objection_deadline=now + timedelta(hours=72),
+    )
+    accepted = CaseClosed(
+        case_id=event.case_id,
+        resident_id=event.resident_id,
+        reason="resident_accepted",
+        closed_by="resident",
+        proposal_id=proposal.proposal_id,
+        closed_at=now,
+    )
+    await service.publish(event, proposal, accepted)
+    await wait_until(lambda: _status_is(service, event.case_id, "closed"), within=30)
+
+    closed_queue = await service.client.get("/queue/closed", headers=service.token("pro-b"))
+    assert [i["case_id"] for i in closed_queue.json()["items"]] == [str(event.case_id)]
+    assert await service.outbox_types(event.case_id) == [
+        "careflow.queue_item.added.v1",
+        "careflow.queue_item.closed.v1",
+    ]

@@ -34,8 +34,13 @@ async def test_the_queue_sorts_by_urgency_then_age_filters_and_pages(service):
 
     order = [str(e.case_id) for e in (p0, p1, old_p3, new_p3, other_kind)]
     assert await ids("/queue") == order
-    # P0 never waits: pinned to the top of every group queue while free.
+    # P0 never waits: an emergency record on top of every group queue, not a task.
     assert await ids("/queue/groups/nurses") == [str(p0.case_id), *order[1:4]]
+    assert await ids("/queue?state=emergency") == [str(p0.case_id)]
+    refused = await service.client.post(f"/queue/items/{p0.case_id}/take", headers=me)
+    assert refused.status_code == 409
+    opened = await service.client.get(f"/queue/items/{p0.case_id}", headers=me)
+    assert (opened.json()["status"], opened.json()["assignee"]) == ("emergency", None)
     assert await ids("/queue?language=sv") == [str(p1.case_id)]
     assert await ids("/queue?form_kind=service_assessment") == [str(other_kind.case_id)]
     assert await ids("/queue?urgency=P3") == order[2:4]
@@ -100,7 +105,7 @@ async def test_another_organisations_professional_gets_404_and_sees_nothing(serv
     assert row.assignee is None
 
 
-async def test_reads_are_audited_and_only_admins_query_the_audit(service):
+async def test_reads_are_audited_and_only_admins_and_auditors_query_the_audit(service):
     event = submitted(service.org)
     await _queue(service, event)
     nurse = service.token("pro-a")
@@ -119,6 +124,11 @@ async def test_reads_are_audited_and_only_admins_query_the_audit(service):
         ("pro-a", "open_task"),
     }
     assert all(r["case_id"] == str(event.case_id) for r in records)
+    auditor = service.token("inspector", roles=("auditor",))
+    as_auditor = await service.client.get(
+        f"/audit-records?resident_id={event.resident_id}", headers=auditor
+    )
+    assert as_auditor.json()["records"] == records
     foreign_admin = service.token("boss2", org="another-org", roles=("admin",))
     foreign = await service.client.get(
         f"/audit-records?resident_id={event.resident_id}", headers=foreign_admin
@@ -141,3 +151,39 @@ async def test_a_refused_take_writes_no_audit_record(service):
 async def test_the_urgency_scale_is_served(service):
     response = await service.client.get("/urgency-scale", headers=service.token("pro-a"))
     assert response.json()["levels"][0]["code"] == "P0"
+
+
+async def test_auditors_page_the_audit_by_time_range_with_a_cursor(service):
+    events = [submitted(service.org) for _ in range(3)]
+    await _queue(service, *events)
+    before = datetime.now(UTC)
+    for event in events:  # three reads, one record each
+        opened = await service.client.get(
+            f"/queue/items/{event.case_id}", headers=service.token("pro-a")
+        )
+        assert opened.status_code == 200
+    after = datetime.now(UTC)
+    auditor = service.token("inspector", roles=("auditor",))
+    window = {"from": before.isoformat(), "to": after.isoformat(), "limit": "2"}
+
+    first = await service.client.get("/audit-records", params=window, headers=auditor)
+    assert first.status_code == 200, first.text
+    assert first.json()["total"] == 3
+    cursor = first.json()["next_cursor"]
+    second = await service.client.get(
+        "/audit-records", params={**window, "cursor": cursor}, headers=auditor
+    )
+    assert second.status_code == 200, second.text
+    listed = [r["case_id"] for r in first.json()["records"] + second.json()["records"]]
+    assert listed == [str(e.case_id) for e in reversed(events)]  # newest first, none twice
+
+    empty = {"from": after.isoformat(), "to": (after + timedelta(hours=1)).isoformat()}
+    later = await service.client.get("/audit-records", params=empty, headers=auditor)
+    assert later.json()["records"] == []
+
+
+async def test_an_audit_range_without_a_time_zone_or_a_forged_cursor_is_a_422(service):
+    auditor = service.token("inspector", roles=("auditor",))
+    for params in ({"from": "2026-01-01T00:00:00"}, {"cursor": "not-a-cursor"}):
+        response = await service.client.get("/audit-records", params=params, headers=auditor)
+        assert response.status_code == 422, params

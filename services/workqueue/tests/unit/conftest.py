@@ -8,10 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from careflow.workqueue.application.urgency import ScalePolicy
+from careflow.workqueue.application.urgency import ScalePolicies, ScalePolicy
 from careflow.workqueue.domain.model import QueueItem
 
 POLICY = ScalePolicy()
+POLICIES = ScalePolicies()
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -58,4 +59,6 @@ def taken_item(by: str = "pro-a", **kwargs: object) -> QueueItem:
 
 @pytest.fixture
 def build() -> SimpleNamespace:
-    return SimpleNamespace(policy=POLICY, now=NOW, later=later, item=new_item, taken=taken_item)
+    return SimpleNamespace(
+        policy=POLICY, policies=POLICIES, now=NOW, later=later, item=new_item, taken=taken_item
+    )

@@ -81,9 +81,7 @@ def test_the_resident_proposing_closing_clears_incomplete(build):
 
 def test_closed_by_the_resident_before_taken_leaves_every_queue(build):
     item = build.item()
-    item.close(
-        reason="resident_before_taken", closed_by="resident", closed_at=build.now, now=build.later()
-    )
+    item.close(reason="resident_before_taken", closed_at=build.now, now=build.later())
     assert item.status is Status.REMOVED
     assert not item.visible_to(item.organisation_id)
     assert item.pull_events() == [ev.ItemRemoved(item.case_id, build.later())]
@@ -93,7 +91,6 @@ def test_a_handled_case_closes_into_the_closed_queue(build):
     item = build.taken("pro-a")
     item.close(
         reason="professional_without_consent",
-        closed_by="professional",
         closed_at=build.now,
         now=build.later(),
     )
@@ -106,9 +103,7 @@ def test_a_handled_case_closes_into_the_closed_queue(build):
 
 def test_a_case_taken_before_the_residents_close_arrives_goes_to_the_closed_queue(build):
     item = build.taken("pro-a")
-    item.close(
-        reason="resident_before_taken", closed_by="resident", closed_at=build.now, now=build.later()
-    )
+    item.close(reason="resident_before_taken", closed_at=build.now, now=build.later())
     assert item.status is Status.CLOSED
 
 
@@ -116,7 +111,6 @@ def test_a_never_taken_case_closed_by_a_professional_goes_to_the_closed_queue(bu
     item = build.item()
     item.close(
         reason="professional_without_consent",
-        closed_by="professional",
         closed_at=build.now,
         now=build.later(),
     )
@@ -125,9 +119,9 @@ def test_a_never_taken_case_closed_by_a_professional_goes_to_the_closed_queue(bu
 
 def test_a_second_closing_changes_nothing(build):
     item = build.taken("pro-a")
-    item.close(reason="proposal_expired", closed_by="system", closed_at=build.now, now=build.now)
+    item.close(reason="proposal_expired", closed_at=build.now, now=build.now)
     item.pull_events()
-    item.close(reason="resident_accepted", closed_by="resident", closed_at=build.now, now=build.now)
+    item.close(reason="resident_accepted", closed_at=build.now, now=build.now)
     assert item.closing_reason == "proposal_expired"
     assert item.pull_events() == []
 
@@ -135,3 +129,15 @@ def test_a_second_closing_changes_nothing(build):
 def test_another_organisation_does_not_see_the_task(build):
     item = build.item(organisation="org-1")
     assert not item.visible_to("org-2")
+
+
+def test_a_never_taken_case_the_resident_closed_by_accepting_a_proposal_is_in_the_closed_queue(
+    build,
+):
+    # A professional proposed closing without taking the task; the resident accepted.
+    # Intake shows the case closed, so the closed queue must hold it too.
+    item = build.item()
+    item.close(reason="resident_accepted", closed_at=build.now, now=build.later())
+    assert item.status is Status.CLOSED
+    assert item.visible_to(item.organisation_id)
+    assert item.pull_events() == [ev.ItemClosed(item.case_id, "resident_accepted", build.later())]

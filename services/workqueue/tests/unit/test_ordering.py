@@ -52,17 +52,31 @@ def test_pages_of_items_equal_in_urgency_and_age_neither_repeat_nor_skip_any(bui
     assert select(list(reversed(items)), QueueQuery("org-1", limit=3), build.now) == pages[0]
 
 
-def test_p0_is_at_the_top_of_every_group_queue_while_free(build):
+def test_a_p0_record_is_at_the_top_of_every_group_queue(build):
     p0 = build.item(urgency="P0", group="doctors", submitted_minutes_ago=1)
     nurse_task = build.item(urgency="P1", group="nurses")
     view = select([nurse_task, p0], QueueQuery("org-1", groups=frozenset({"nurses"})), build.now)
     assert view == [p0, nurse_task]
 
 
-def test_a_taken_p0_stays_in_its_own_group_only(build):
+def test_a_p0_record_leaves_every_group_queue_when_the_case_closes(build):
     p0 = build.item(urgency="P0", group="doctors")
-    p0.take("pro-a", build.now)
+    p0.close(reason="professional_without_consent", closed_at=build.now, now=build.now)
     view = select([p0], QueueQuery("org-1", groups=frozenset({"nurses"})), build.now)
+    assert view == []
+
+
+def test_a_task_raised_to_p0_by_its_handler_stays_in_its_own_group_only(build):
+    task = build.taken("pro-a", group="doctors")
+    task.change_urgency(
+        "pro-a",
+        to="P0",
+        reason_code="condition_changed",
+        explanation="worse",
+        policy=build.policy,
+        now=build.now,
+    )
+    view = select([task], QueueQuery("org-1", groups=frozenset({"nurses"})), build.now)
     assert view == []
 
 
@@ -72,7 +86,7 @@ def test_default_view_hides_incomplete_and_closed(build):
     incomplete = build.taken("pro-a")
     incomplete.mark_incomplete("pro-a", build.now)
     closed = build.taken("pro-a")
-    closed.close(reason="proposal_expired", closed_by="system", closed_at=build.now, now=build.now)
+    closed.close(reason="proposal_expired", closed_at=build.now, now=build.now)
     items = [free, taken, incomplete, closed]
     assert set(map(id, select(items, QueueQuery("org-1"), build.now))) == {id(free), id(taken)}
     by_status = QueueQuery("org-1", statuses=frozenset({Status.INCOMPLETE}))
@@ -81,9 +95,7 @@ def test_default_view_hides_incomplete_and_closed(build):
 
 def test_removed_items_are_never_listed(build):
     item = build.item()
-    item.close(
-        reason="resident_before_taken", closed_by="resident", closed_at=build.now, now=build.now
-    )
+    item.close(reason="resident_before_taken", closed_at=build.now, now=build.now)
     every = frozenset({Status.FREE, Status.TAKEN, Status.INCOMPLETE, Status.CLOSED})
     assert select([item], QueueQuery("org-1", statuses=every), build.now) == []
     with pytest.raises(InvalidRequest, match="never listed"):
@@ -141,9 +153,7 @@ def test_invalid_views_are_refused(kwargs):
 def test_the_closed_queue_lists_most_recently_closed_first(build):
     first = build.taken("pro-a")
     second = build.taken("pro-a")
-    first.close(reason="proposal_expired", closed_by="system", closed_at=build.now, now=build.now)
-    second.close(
-        reason="proposal_expired", closed_by="system", closed_at=build.later(), now=build.now
-    )
+    first.close(reason="proposal_expired", closed_at=build.now, now=build.now)
+    second.close(reason="proposal_expired", closed_at=build.later(), now=build.now)
     closed = QueueQuery("org-1", statuses=frozenset({Status.CLOSED}))
     assert select([first, second], closed, build.now) == [second, first]

@@ -12,7 +12,7 @@ from careflow.workqueue.domain.errors import (
     ItemNotFound,
     NotAllowed,
 )
-from careflow.workqueue.domain.model import ClearCause, Status
+from careflow.workqueue.domain.model import DEFAULT_VIEW, ClearCause, Status
 
 
 def test_a_submitted_case_enters_its_group_queue_as_a_free_task(build):
@@ -81,18 +81,14 @@ def test_taking_ones_own_task_again_changes_nothing(build):
 
 def test_a_closed_task_cannot_be_taken(build):
     item = build.taken("pro-a")
-    item.close(
-        reason="professional_accepted", closed_by="professional", closed_at=build.now, now=build.now
-    )
+    item.close(reason="professional_accepted", closed_at=build.now, now=build.now)
     with pytest.raises(InvalidState):
         item.take("pro-b", build.later())
 
 
 def test_a_removed_task_is_not_found(build):
     item = build.item()
-    item.close(
-        reason="resident_before_taken", closed_by="resident", closed_at=build.now, now=build.now
-    )
+    item.close(reason="resident_before_taken", closed_at=build.now, now=build.now)
     with pytest.raises(ItemNotFound):
         item.take("pro-a", build.later())
 
@@ -166,6 +162,57 @@ def test_transfer_clears_incomplete(build):
 
 def test_a_closed_task_cannot_be_transferred(build):
     item = build.taken("pro-a")
-    item.close(reason="proposal_expired", closed_by="system", closed_at=build.now, now=build.now)
+    item.close(reason="proposal_expired", closed_at=build.now, now=build.now)
     with pytest.raises(InvalidState):
         item.transfer("pro-a", to_group_id="doctors", now=build.later())
+
+
+def test_a_p0_submission_is_an_emergency_record_not_a_free_task(build):
+    item = build.item(urgency="P0")
+    assert item.status is Status.EMERGENCY
+    assert item.assignee is None
+    assert item.status in DEFAULT_VIEW  # professionals see it, first (rank 0)
+
+
+def test_nobody_takes_transfers_marks_or_reclasses_an_emergency_record(build):
+    item = build.item(urgency="P0")
+    with pytest.raises(InvalidState):
+        item.take("pro-a", build.now)
+    with pytest.raises(InvalidState):
+        item.transfer("pro-a", to_professional_id="pro-b", now=build.now)
+    with pytest.raises(InvalidState):
+        item.transfer("pro-a", to_group_id="doctors", may_reassign=True, now=build.now)
+    with pytest.raises(InvalidState):
+        item.mark_incomplete("pro-a", build.now)
+    with pytest.raises(InvalidState):
+        item.change_urgency(
+            "pro-a",
+            to="P1",
+            reason_code="assessment_error",
+            explanation="not an emergency",
+            policy=build.policy,
+            now=build.now,
+        )
+    assert (item.status, item.pull_events()) == (Status.EMERGENCY, [])
+
+
+def test_an_emergency_record_goes_to_the_closed_queue_when_the_case_closes(build):
+    item = build.item(urgency="P0")
+    item.close(reason="professional_without_consent", closed_at=build.now, now=build.now)
+    assert item.status is Status.CLOSED
+
+
+def test_a_p0_task_is_never_handed_to_a_group_queue_to_wait(build):
+    item = build.taken("pro-a", urgency="P1")
+    item.change_urgency(
+        "pro-a",
+        to="P0",
+        reason_code="condition_changed",
+        explanation="worse",
+        policy=build.policy,
+        now=build.now,
+    )
+    with pytest.raises(InvalidRequest):
+        item.transfer("pro-a", to_group_id="doctors", now=build.now)
+    item.transfer("pro-a", to_professional_id="pro-b", now=build.now)
+    assert (item.status, item.assignee) == (Status.TAKEN, "pro-b")

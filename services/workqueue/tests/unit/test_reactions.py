@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from careflow.contracts import cases as c
+from careflow.contracts.bookings import BookingCancelled
 from careflow.workqueue.application import commands, reactions
 from careflow.workqueue.application.ports import Actor
-from careflow.workqueue.domain.errors import AlreadyTaken, ItemNotFound
+from careflow.workqueue.domain.errors import AlreadyTaken, InvalidState, ItemNotFound
 from careflow.workqueue.domain.model import QueueItem, Status
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -101,7 +102,7 @@ def closed(event: c.CaseSubmitted) -> c.CaseClosed:
 
 async def test_a_submitted_case_enters_the_queue_and_is_announced(build):
     uow, event = FakeUoW(), submitted()
-    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
     item = uow.items.rows[event.case_id]
     assert (item.status, item.urgency, item.group_id) == (Status.FREE, "P3", "nurses")
     assert [e.event_type for e in uow.outbox.events] == ["careflow.queue_item.added.v1"]
@@ -109,8 +110,8 @@ async def test_a_submitted_case_enters_the_queue_and_is_announced(build):
 
 async def test_the_same_case_announced_twice_is_one_item(build):
     uow, event = FakeUoW(), submitted()
-    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
-    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
     assert len(uow.items.rows) == 1
     assert len(uow.outbox.events) == 1
 
@@ -127,7 +128,7 @@ async def test_a_professional_created_appointment_case_is_the_creators_task(buil
         language="en",
         created_at=NOW,
     )
-    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
     item = uow.items.rows[event.case_id]
     assert (item.status, item.assignee, item.case_kind) == (Status.TAKEN, "pro-a", "appointment")
     assert uow.outbox.events[0].assigned_to == "pro-a"
@@ -145,7 +146,7 @@ async def test_an_event_for_an_unknown_case_is_parked_then_applied(build):
     await reactions.on_case_follow_up(proposal, "evt-1", uow, now=NOW)
     assert uow.items.rows == {}
     assert len(uow.items.parked) == 1
-    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
     assert uow.items.rows[event.case_id].resident_proposed_closing
     assert uow.items.parked == []
 
@@ -153,14 +154,14 @@ async def test_an_event_for_an_unknown_case_is_parked_then_applied(build):
 async def test_a_case_closed_before_its_submission_arrived_never_appears(build):
     uow, event = FakeUoW(), submitted()
     await reactions.on_case_follow_up(closed(event), "evt-1", uow, now=NOW)
-    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
     assert uow.items.rows[event.case_id].status is Status.REMOVED
     assert uow.outbox.events == []
 
 
 async def test_closing_a_free_case_removes_it_with_an_event(build):
     uow, event = FakeUoW(), submitted()
-    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
     await reactions.on_case_follow_up(closed(event), "evt-2", uow, now=NOW)
     assert uow.outbox.events[-1].event_type == "careflow.queue_item.removed.v1"
 
@@ -207,7 +208,7 @@ async def test_closing_a_free_case_removes_it_with_an_event(build):
 )
 async def test_resident_actions_clear_incomplete(build, follow_up, cause):
     uow, event = FakeUoW(), submitted()
-    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
     actor = Actor("pro-a", "org-1")
     await commands.take_item(uow, actor, event.case_id, now=NOW)
     await commands.mark_incomplete(uow, actor, event.case_id, now=NOW)
@@ -218,7 +219,7 @@ async def test_resident_actions_clear_incomplete(build, follow_up, cause):
 
 async def test_a_professionals_goal_edit_does_not_clear_incomplete(build):
     uow, event = FakeUoW(), submitted()
-    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
     actor = Actor("pro-a", "org-1")
     await commands.take_item(uow, actor, event.case_id, now=NOW)
     await commands.mark_incomplete(uow, actor, event.case_id, now=NOW)
@@ -236,7 +237,7 @@ async def test_a_professionals_goal_edit_does_not_clear_incomplete(build):
 
 async def test_take_commits_once_audits_and_emits(build):
     uow, event = FakeUoW(), submitted()
-    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
     await commands.take_item(uow, Actor("pro-a", "org-1"), event.case_id, now=NOW)
     assert uow.commits == 1
     assert [r.action.value for r in uow.audit.records] == ["take_task"]
@@ -245,7 +246,7 @@ async def test_take_commits_once_audits_and_emits(build):
 
 async def test_a_second_take_is_refused_without_commit(build):
     uow, event = FakeUoW(), submitted()
-    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
     await commands.take_item(uow, Actor("pro-a", "org-1"), event.case_id, now=NOW)
     with pytest.raises(AlreadyTaken):
         await commands.take_item(uow, Actor("pro-b", "org-1"), event.case_id, now=NOW)
@@ -254,6 +255,65 @@ async def test_a_second_take_is_refused_without_commit(build):
 
 async def test_another_organisation_cannot_find_the_task(build):
     uow, event = FakeUoW(), submitted()
-    await reactions.on_case_created(event, uow, policy=build.policy, now=NOW)
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
     with pytest.raises(ItemNotFound):
         await commands.take_item(uow, Actor("pro-x", "org-2"), event.case_id, now=NOW)
+
+
+async def test_a_p0_submission_is_recorded_as_an_emergency_that_nobody_takes(build):
+    uow, event = FakeUoW(), submitted(urgency="P0")
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
+    assert uow.items.rows[event.case_id].status is Status.EMERGENCY
+    assert [e.urgency for e in uow.outbox.events] == ["P0"]  # the desktop's alert
+    with pytest.raises(InvalidState):
+        await commands.take_item(uow, Actor("pro-a", "org-1"), event.case_id, now=NOW)
+    assert uow.commits == 0
+
+
+def _cancelled(
+    event: c.CaseSubmitted, *, by: str = "resident", org: str = "org-1"
+) -> BookingCancelled:
+    return BookingCancelled(
+        booking_id=f"bk-{uuid.uuid4().hex[:8]}",
+        case_id=event.case_id,
+        organisation_id=org,
+        cancelled_by=by,  # type: ignore[arg-type]
+        cancelled_at=NOW,
+    )
+
+
+async def _incomplete(uow: FakeUoW, build: Any) -> c.CaseSubmitted:
+    event = submitted()
+    await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
+    actor = Actor("pro-a", "org-1")
+    await commands.take_item(uow, actor, event.case_id, now=NOW)
+    await commands.mark_incomplete(uow, actor, event.case_id, now=NOW)
+    return event
+
+
+async def test_the_resident_cancelling_a_booking_clears_incomplete(build):
+    uow = FakeUoW()
+    event = await _incomplete(uow, build)
+    await reactions.on_booking_cancelled(_cancelled(event), uow, now=NOW)
+    assert uow.items.rows[event.case_id].status is Status.TAKEN
+    assert uow.outbox.events[-1].cleared_by == "booking_cancelled"
+
+
+@pytest.mark.parametrize(
+    ("by", "org"), [("professional", "org-1"), ("system", "org-1"), ("resident", "org-2")]
+)
+async def test_a_cancellation_not_by_the_resident_or_from_another_organisation_changes_nothing(
+    build, by, org
+):
+    uow = FakeUoW()
+    event = await _incomplete(uow, build)
+    published = len(uow.outbox.events)
+    await reactions.on_booking_cancelled(_cancelled(event, by=by, org=org), uow, now=NOW)
+    assert uow.items.rows[event.case_id].status is Status.INCOMPLETE
+    assert len(uow.outbox.events) == published
+
+
+async def test_a_cancellation_for_a_case_the_queue_does_not_know_is_not_parked(build):
+    uow = FakeUoW()
+    await reactions.on_booking_cancelled(_cancelled(submitted()), uow, now=NOW)
+    assert (uow.items.rows, uow.items.parked, uow.outbox.events) == ({}, [], [])

@@ -6,7 +6,7 @@ import pytest
 
 from careflow.workqueue.domain import events as ev
 from careflow.workqueue.domain.errors import InvalidRequest, InvalidState, NotAllowed
-from careflow.workqueue.domain.model import UrgencyChange
+from careflow.workqueue.domain.urgency import UrgencyChange
 
 
 def change(item, build, to="P2", by="pro-a", reason="new_information", text="Called back."):

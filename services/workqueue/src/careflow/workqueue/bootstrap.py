@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from careflow.contracts.urgency import load_scale
+from careflow.contracts.urgency import load_scales
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.workqueue.adapters.unit_of_work import WorkqueueUnitOfWork
-from careflow.workqueue.application.urgency import ScalePolicy
+from careflow.workqueue.application.urgency import ScalePolicies
 from careflow.workqueue.settings import Settings
 
 NAME = "workqueue"
@@ -31,7 +31,7 @@ class Container:
 
     settings: Settings
     runtime: ServiceRuntime
-    policy: ScalePolicy
+    policies: ScalePolicies
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def uow(self) -> WorkqueueUnitOfWork:
@@ -44,5 +44,10 @@ class Container:
 def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Container:
     """Wires the service; nothing connects until the runtime starts (in the app's lifespan)."""
     runtime = ServiceRuntime(settings, NAME, migrations=MIGRATIONS)
-    policy = ScalePolicy(load_scale(settings.urgency_scale or None))
-    return Container(settings, runtime, policy, clock)
+    policies = ScalePolicies(
+        load_scales(
+            {org: path.read_text() for org, path in settings.urgency_scales.items()},
+            default=settings.urgency_scale or None,
+        )
+    )
+    return Container(settings, runtime, policies, clock)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
+
 from careflow.shared.settings import ServiceSettings, service_config
 
 
@@ -14,6 +19,18 @@ class Settings(ServiceSettings):
     http_port: int = 8002
     #: Consumer group on intake.cases.v1 (= the consuming service, per style.md).
     consumer_group: str = "workqueue"
-    #: An organisation's urgency-scale override as JSON (contracts.urgency.load_scale);
-    #: empty = CareFlow's default scale.
+    #: The urgency-scale override as JSON (contracts.urgency.load_scale) for every
+    #: organisation without its own; empty = CareFlow's default scale.
     urgency_scale: str = ""
+    #: Organisation id -> a JSON file with that organisation's scale override, e.g.
+    #: WORKQUEUE_URGENCY_SCALES='{"org-1": "/etc/careflow/urgency/org-1.json"}'.
+    #: Read once at start-up; a file that does not load stops the start.
+    urgency_scales: dict[str, Path] = Field(default_factory=dict)
+    #: How often the overdue gauge is recounted: how stale it may be.
+    overdue_every: timedelta = timedelta(seconds=30)
+    #: How long a closed case stays readable in the closed queue, counted from its
+    #: closing; then the purge deletes it (domain.md "Closing"). A year, so last
+    #: year's cases can still be looked back on; the case itself stays in intake.
+    closed_retention: timedelta = timedelta(days=365)
+    #: Pause between purge passes: how long past its retention an item may still show.
+    purge_every: timedelta = timedelta(minutes=10)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, true, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,8 +18,10 @@ from careflow.workqueue.adapters.tables import (
     resident_names,
 )
 from careflow.workqueue.domain.audit import AuditAction, AuditQuery, AuditRecord
-from careflow.workqueue.domain.model import QueueItem, Status, UrgencyChange
+from careflow.workqueue.domain.model import QueueItem, Status
 from careflow.workqueue.domain.ordering import QueueQuery
+from careflow.workqueue.domain.retention import ENDED
+from careflow.workqueue.domain.urgency import UrgencyChange
 
 _ITEM_FIELDS = [f.name for f in fields(QueueItem) if f.name not in ("events", "urgency_history")]
 _C = queue_items.c
@@ -102,7 +104,7 @@ class SqlItemRepository:
             _C.status != Status.REMOVED.value,
         ]
         if query.groups:
-            pinned = (_C.immediate == true()) & (_C.status == Status.FREE.value)
+            pinned = _C.status == Status.EMERGENCY.value  # domain.ordering.pinned
             conditions.append(or_(_C.group_id.in_(query.groups), pinned))
         if query.case_kinds:
             conditions.append(_C.case_kind.in_(query.case_kinds))
@@ -158,6 +160,34 @@ class SqlItemRepository:
         rows = (await self.session.execute(_TAKE_PARKED, {"case_id": case_id})).all()
         return [(r.event_type, r.payload) for r in sorted(rows, key=lambda r: r.id)]
 
+    async def purge_closed(self, closed_no_later_than: datetime, *, limit: int) -> int:
+        """Deletes up to `limit` ended items closed no later than the cutoff
+        (domain.retention.expired); rows another replica is purging are skipped."""
+        doomed = (
+            select(_C.case_id)
+            .where(
+                _C.status.in_([s.value for s in ENDED]),
+                _C.closed_at <= closed_no_later_than,
+            )
+            .order_by(_C.closed_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        result = await self.session.execute(
+            delete(queue_items).where(_C.case_id.in_(doomed.scalar_subquery()))
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def count_overdue(self, now: datetime) -> dict[tuple[str, str], int]:
+        """Free items past their due time, per (organisation, urgency class)
+        (QueueItem.overdue); a class without a target is never due."""
+        rows = await self.session.execute(
+            select(_C.organisation_id, _C.urgency, func.count())
+            .where(_C.status == Status.FREE.value, _C.response_due_at < now)
+            .group_by(_C.organisation_id, _C.urgency)
+        )
+        return {(org, urgency): int(n) for org, urgency, n in rows}
+
     async def count_parked(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(parked_events)) or 0)
 
@@ -199,15 +229,17 @@ class SqlAuditLog:
             conditions.append(a.at >= query.since)
         if query.until is not None:
             conditions.append(a.at < query.until)
+        # The total counts the whole range; the position only picks the page.
+        total = await self.session.scalar(
+            select(func.count()).select_from(audit_records).where(*conditions)
+        )
+        if query.after is not None:
+            conditions.append(tuple_(a.at, a.id) < tuple_(query.after.at, query.after.seq))
         rows = await self.session.execute(
             select(audit_records)
             .where(*conditions)
             .order_by(a.at.desc(), a.id.desc())
             .limit(query.limit)
-            .offset(query.offset)
-        )
-        total = await self.session.scalar(
-            select(func.count()).select_from(audit_records).where(*conditions)
         )
         records = [
             AuditRecord(
@@ -217,6 +249,7 @@ class SqlAuditLog:
                 case_id=r.case_id,
                 action=AuditAction(r.action),
                 at=r.at,
+                seq=r.id,
             )
             for r in rows
         ]

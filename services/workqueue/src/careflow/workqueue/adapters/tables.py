@@ -43,6 +43,7 @@ queue_items = Table(
     Column("resident_proposed_closing", Boolean, nullable=False),
     Column("closing_reason", String(40)),
     Column("closed_at", DateTime(timezone=True)),
+    Column("response_due_at", DateTime(timezone=True)),
     # [{previous, current, reason_code, explanation, changed_by, changed_at}], append-only.
     Column("urgency_history", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Index(
@@ -54,6 +55,18 @@ queue_items = Table(
         "case_id",
     ),
     Index("ix_queue_items_org_assignee", "organisation_id", "assignee"),
+    # The overdue gauge's scan: free items by due time.
+    Index(
+        "ix_queue_items_free_due",
+        "response_due_at",
+        postgresql_where=text("status = 'free'"),
+    ),
+    # The retention purge's scan: only ended items, oldest closing first.
+    Index(
+        "ix_queue_items_ended_closed_at",
+        "closed_at",
+        postgresql_where=text("status IN ('closed', 'removed')"),
+    ),
 )
 
 # Events about a case not known yet (arrived before its CaseSubmitted); applied

@@ -11,6 +11,7 @@ from careflow.contracts.base import ContractEvent
 from careflow.workqueue.domain.audit import AuditQuery, AuditRecord
 from careflow.workqueue.domain.model import QueueItem
 from careflow.workqueue.domain.ordering import QueueQuery
+from careflow.workqueue.domain.urgency import UrgencyPolicy
 
 
 class ItemStore(Protocol):
@@ -22,6 +23,14 @@ class ItemStore(Protocol):
         self, case_id: UUID, event_id: str, event_type: str, payload: dict[str, Any], at: datetime
     ) -> None: ...
     async def take_parked(self, case_id: UUID) -> list[tuple[str, dict[str, Any]]]: ...
+    async def purge_closed(self, closed_no_later_than: datetime, *, limit: int) -> int: ...
+    async def count_overdue(self, now: datetime) -> dict[tuple[str, str], int]: ...
+
+
+class UrgencyPolicies(Protocol):
+    def for_organisation(self, organisation_id: str) -> UrgencyPolicy:
+        """The policy of the scale the organisation uses (the default if it has none)."""
+        ...
 
 
 class ResidentNames(Protocol):
@@ -55,3 +64,5 @@ class Actor:
     professional_id: str
     organisation_id: str
     is_admin: bool = False
+    #: Roles `admin` or `auditor`, as in every CareFlow service.
+    may_read_audit: bool = False

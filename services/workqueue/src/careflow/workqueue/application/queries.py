@@ -8,7 +8,13 @@ from typing import Generic, TypeVar
 from uuid import UUID
 
 from careflow.workqueue.application.ports import Actor, UnitOfWork
-from careflow.workqueue.domain.audit import AuditAction, AuditQuery, AuditRecord
+from careflow.workqueue.domain.audit import (
+    AuditAction,
+    AuditPosition,
+    AuditQuery,
+    AuditRecord,
+    next_position,
+)
 from careflow.workqueue.domain.errors import ItemNotFound, NotAllowed
 from careflow.workqueue.domain.model import QueueItem
 from careflow.workqueue.domain.ordering import QueueQuery
@@ -59,10 +65,18 @@ async def open_item(uow: UnitOfWork, actor: Actor, case_id: UUID, *, now: dateti
     return item
 
 
-async def query_audit(uow: UnitOfWork, actor: Actor, query: AuditQuery) -> Page[AuditRecord]:
-    """The audit log of the caller's organisation; admins only."""
-    if not actor.is_admin or query.organisation_id != actor.organisation_id:
-        raise NotAllowed("Only an admin of the organisation may read its audit log.")
+@dataclass(frozen=True)
+class AuditPage:
+    records: list[AuditRecord]
+    total: int
+    limit: int
+    next: AuditPosition | None
+
+
+async def query_audit(uow: UnitOfWork, actor: Actor, query: AuditQuery) -> AuditPage:
+    """One page of the caller's organisation's audit log (roles `admin` or `auditor`)."""
+    if not actor.may_read_audit or query.organisation_id != actor.organisation_id:
+        raise NotAllowed("Only an admin or auditor of the organisation may read its audit log.")
     async with uow:
         records, total = await uow.audit.query(query)
-    return Page(records, total, query.limit, query.offset)
+    return AuditPage(records, total, query.limit, next_position(records, query.limit))

@@ -16,14 +16,17 @@ from datetime import datetime
 from opentelemetry import metrics
 
 from careflow.contracts import cases as c
+from careflow.contracts.bookings import BookingCancelled
 from careflow.workqueue.application.outgoing import publish_changes
-from careflow.workqueue.application.ports import UnitOfWork
-from careflow.workqueue.domain.model import ClearCause, QueueItem, Status, UrgencyPolicy
+from careflow.workqueue.application.ports import UnitOfWork, UrgencyPolicies
+from careflow.workqueue.domain.model import ClearCause, QueueItem, Status
+from careflow.workqueue.domain.urgency import UrgencyPolicy
 
 log = logging.getLogger(__name__)
 _meter = metrics.get_meter("careflow.workqueue")
 IMMEDIATE_ITEMS = _meter.create_counter(
-    "workqueue.immediate_items", description="P0 cases that entered a queue (alert on any)."
+    "workqueue.immediate_items",
+    description="P0 cases recorded as emergencies (never queued; alert on any).",
 )
 PARKED_EVENTS = _meter.create_counter(
     "workqueue.parked_events", description="Case events parked until their case is known."
@@ -79,9 +82,7 @@ def apply_follow_up(item: QueueItem, event: c.CaseEvent, now: datetime) -> None:
         case c.ClosingProposalRejected():
             item.resident_proposal_rejected()
         case c.CaseClosed():
-            item.close(
-                reason=event.reason, closed_by=event.closed_by, closed_at=event.closed_at, now=now
-            )
+            item.close(reason=event.reason, closed_at=event.closed_at, now=now)
         case c.QuestionnaireFilled():
             item.clear_incomplete(ClearCause.QUESTIONNAIRE_FILLED, now)
         case c.GoalEdited(edited_by="resident"):
@@ -89,12 +90,13 @@ def apply_follow_up(item: QueueItem, event: c.CaseEvent, now: datetime) -> None:
 
 
 async def on_case_created(
-    event: Creation, uow: UnitOfWork, *, policy: UrgencyPolicy, now: datetime
+    event: Creation, uow: UnitOfWork, *, policies: UrgencyPolicies, now: datetime
 ) -> None:
-    """A submitted or professional-created case enters its organisation's queue, once."""
+    """A submitted or professional-created case enters its organisation's queue, once,
+    ranked and given a due time by that organisation's urgency scale."""
     if await uow.items.get(event.case_id, for_update=True) is not None:
         return  # announced again under a new event id (a republish): still one item
-    item = _new_item(event, policy, now)
+    item = _new_item(event, policies.for_organisation(event.organisation_id), now)
     for event_type, payload in await uow.items.take_parked(event.case_id):
         apply_follow_up(item, FOLLOW_UPS[event_type].model_validate(payload), now)
     await uow.items.add(item)
@@ -103,7 +105,7 @@ async def on_case_created(
         return
     if item.immediate:
         IMMEDIATE_ITEMS.add(1)
-        log.warning("a P0 case entered the queue; it is pinned to the top of every group queue")
+        log.warning("a P0 case arrived: recorded as an emergency at the top of every group queue")
     publish_changes(uow, item)
 
 
@@ -122,3 +124,22 @@ async def on_case_follow_up(
     apply_follow_up(item, event, now)
     await uow.items.update(item)
     publish_changes(uow, item)
+
+
+async def on_booking_cancelled(event: BookingCancelled, uow: UnitOfWork, *, now: datetime) -> None:
+    """The resident cancelling a booking of the case clears "incomplete" (domain.md).
+
+    From the booking integration's topic, keyed by booking: it may overtake the
+    case's own events, but is never parked — an item the queue does not know yet
+    cannot have been marked incomplete, so there is nothing to clear. A booking
+    naming another organisation's case is not that case's business.
+    """
+    if event.cancelled_by != "resident":
+        return
+    item = await uow.items.get(event.case_id, for_update=True)
+    if item is None or item.organisation_id != event.organisation_id:
+        return
+    item.clear_incomplete(ClearCause.BOOKING_CANCELLED, now)
+    if item.events:
+        await uow.items.update(item)
+        publish_changes(uow, item)

@@ -1,15 +1,15 @@
 """The queue item: one per case, and every rule about how it moves between queues.
 
 Pure: no I/O, no framework, no contract imports. The urgency scale comes in as
-an `UrgencyPolicy` (built from the contracts' scale by the application layer).
+an `UrgencyPolicy` (domain/urgency.py; built from the organisation's scale in
+contracts by the application layer).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 from uuid import UUID
 
 from careflow.workqueue.domain import events as ev
@@ -20,12 +20,18 @@ from careflow.workqueue.domain.errors import (
     ItemNotFound,
     NotAllowed,
 )
+from careflow.workqueue.domain.urgency import UrgencyChange, UrgencyPolicy, response_due
 
 MAX_EXPLANATION = 1000
+#: The one closing reason that takes a case out of every queue (domain.md "Closing").
+RESIDENT_CLOSED_BEFORE_TAKEN = "resident_before_taken"
 
 
 class Status(StrEnum):
     FREE = "free"  # in its group queue, nobody responsible yet
+    # P0: the resident was told at once to call the emergency number. A record for
+    # follow-up at the top of every group queue, never a task anyone takes or waits on.
+    EMERGENCY = "emergency"
     TAKEN = "taken"  # a professional is handling it
     INCOMPLETE = "incomplete"  # taken, waiting for the resident to complete it
     CLOSED = "closed"  # in the closed queue
@@ -33,7 +39,7 @@ class Status(StrEnum):
 
 
 #: States the default view shows; INCOMPLETE is findable by filtering on it.
-DEFAULT_VIEW = frozenset({Status.FREE, Status.TAKEN})
+DEFAULT_VIEW = frozenset({Status.EMERGENCY, Status.FREE, Status.TAKEN})
 HANDLED = frozenset({Status.TAKEN, Status.INCOMPLETE})
 
 
@@ -46,34 +52,6 @@ class ClearCause(StrEnum):
     GOAL_EDITED = "goal_edited"
     QUESTIONNAIRE_FILLED = "questionnaire_filled"
     TRANSFERRED = "transferred"
-
-
-class UrgencyPolicy(Protocol):
-    """An organisation's urgency scale as the queue needs it."""
-
-    def rank(self, code: str | None) -> int:
-        """Sort rank: lower is more urgent; no class sorts after every class."""
-        ...
-
-    def selectable(self, code: str) -> bool:
-        """Whether a professional may set this class (it exists and is enabled)."""
-        ...
-
-    def immediate(self, code: str | None) -> bool:
-        """Whether the class means "treat immediately" (P0): never waits in a queue."""
-        ...
-
-
-@dataclass(frozen=True)
-class UrgencyChange:
-    """One change of class; the history is never rewritten."""
-
-    previous: str | None
-    current: str
-    reason_code: str
-    explanation: str
-    changed_by: str
-    changed_at: datetime
 
 
 @dataclass
@@ -101,6 +79,8 @@ class QueueItem:
     resident_proposed_closing: bool = False
     closing_reason: str | None = None
     closed_at: datetime | None = None
+    #: submitted_at + the class's target response time; None when the class has none.
+    response_due_at: datetime | None = None
     urgency_history: list[UrgencyChange] = field(default_factory=list)
     events: list[ev.DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
@@ -138,8 +118,13 @@ class QueueItem:
             urgency=urgency,
             urgency_rank=policy.rank(urgency),
             immediate=policy.immediate(urgency),
+            response_due_at=response_due(submitted_at, policy.target(urgency)),
         )
-        if assignee is not None:
+        if item.immediate and assignee is None:
+            # P0 never waits in a queue: the resident has been told to call the
+            # emergency number, so nobody is to take it as a queued task.
+            item.status = Status.EMERGENCY
+        elif assignee is not None:
             item.status, item.assignee, item.taken_at, item.ever_taken = (
                 Status.TAKEN,
                 assignee,
@@ -148,6 +133,20 @@ class QueueItem:
             )
         item.events.append(ev.ItemAdded(case_id, now))
         return item
+
+    # -- response target ----------------------------------------------------
+
+    def time_left(self, now: datetime) -> timedelta | None:
+        """Time left to the class's target while the task waits for someone to take it;
+        negative once past. None when nobody waits on it: taken (a professional is
+        responsible), incomplete, emergency, closed, or a class without a target."""
+        if self.status is not Status.FREE or self.response_due_at is None:
+            return None
+        return self.response_due_at - now
+
+    def overdue(self, now: datetime) -> bool:
+        left = self.time_left(now)
+        return left is not None and left < timedelta(0)
 
     # -- visibility -------------------------------------------------------
 
@@ -164,6 +163,7 @@ class QueueItem:
     def take(self, professional_id: str, now: datetime) -> None:
         """Assign to me: leaves the free tasks; the group queue shows who is responsible."""
         self._ensure_open()
+        self._ensure_not_emergency()
         if self.status is not Status.FREE:
             if self.assignee == professional_id:
                 return  # taking one's own task again changes nothing
@@ -189,6 +189,9 @@ class QueueItem:
         if (to_professional_id is None) == (to_group_id is None):
             raise InvalidRequest("Transfer to exactly one professional or one group.")
         self._ensure_open()
+        self._ensure_not_emergency()
+        if self.immediate and to_group_id is not None:
+            raise InvalidRequest("A P0 case never waits in a queue: transfer it to a professional.")
         was_incomplete = self.status is Status.INCOMPLETE
         if self.status in HANDLED and self.assignee != by and not may_reassign:
             raise NotAllowed("Only the professional handling the task may transfer it.")
@@ -236,6 +239,7 @@ class QueueItem:
         if not policy.selectable(to):
             raise InvalidRequest("This urgency class is not in use in the organisation.")
         self._ensure_open()
+        self._ensure_not_emergency()
         if self.status not in HANDLED:
             raise InvalidState("Only a task being handled (taken) can change urgency class.")
         if self.assignee != by:
@@ -249,6 +253,8 @@ class QueueItem:
             policy.rank(to),
             policy.immediate(to),
         )
+        # The new class's target, still counted from the submission.
+        self.response_due_at = response_due(self.submitted_at, policy.target(to))
         self.events.append(
             ev.UrgencyChanged(
                 self.case_id, self.original_urgency, previous, to, reason_code, by, now
@@ -258,6 +264,7 @@ class QueueItem:
     def mark_incomplete(self, by: str, now: datetime) -> None:
         """The submission lacks information: the resident is asked to complete it."""
         self._ensure_open()
+        self._ensure_not_emergency()
         if self.status is Status.INCOMPLETE:
             raise InvalidState("The task is already marked incomplete.")
         if self.status is not Status.TAKEN or self.assignee != by:
@@ -282,12 +289,18 @@ class QueueItem:
     def resident_proposal_rejected(self) -> None:
         self.resident_proposed_closing = False
 
-    def close(self, *, reason: str, closed_by: str, closed_at: datetime, now: datetime) -> None:
-        """Closed cases go to the closed queue; closed before taken by the resident: gone."""
+    def close(self, *, reason: str, closed_at: datetime, now: datetime) -> None:
+        """Closed cases go to the closed queue; closed before taken by the resident: gone.
+
+        Only the resident closing on their own (`resident_before_taken`) removes the
+        item. A resident *accepting* a professional's proposal (`resident_accepted`)
+        is closed by the resident too, but a professional worked the case, so it
+        goes to the closed queue like every other closing — intake shows it closed.
+        """
         if self.status in (Status.CLOSED, Status.REMOVED):
             return  # a second closing event changes nothing
         self.closing_reason, self.closed_at = reason, closed_at
-        if not self.ever_taken and (reason == "resident_before_taken" or closed_by == "resident"):
+        if not self.ever_taken and reason == RESIDENT_CLOSED_BEFORE_TAKEN:
             self.status = Status.REMOVED
             self.events.append(ev.ItemRemoved(self.case_id, now))
             return
@@ -299,6 +312,13 @@ class QueueItem:
             raise ItemNotFound("No such task.")
         if self.status is Status.CLOSED:
             raise InvalidState("The case is closed.")
+
+    def _ensure_not_emergency(self) -> None:
+        if self.status is Status.EMERGENCY:
+            raise InvalidState(
+                "An emergency record is not a queue task: the resident was told to call "
+                "the emergency number."
+            )
 
     def pull_events(self) -> list[ev.DomainEvent]:
         events, self.events = self.events, []

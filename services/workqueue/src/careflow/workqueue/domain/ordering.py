@@ -67,8 +67,9 @@ class QueueQuery:
 
 
 def pinned(item: QueueItem) -> bool:
-    """P0 never waits in a queue: while free it shows at the top of every group queue."""
-    return item.immediate and item.status is Status.FREE
+    """An emergency record (P0) shows in every group queue of its organisation; its
+    rank sorts it first."""
+    return item.status is Status.EMERGENCY
 
 
 def sort_key(

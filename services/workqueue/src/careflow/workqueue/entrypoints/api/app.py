@@ -1,4 +1,4 @@
-"""`create_app(settings=None)`: the HTTP API, consumers and relay of one workqueue process."""
+"""`create_app(settings=None)`: the HTTP API, consumers, relay and loops of one workqueue process."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from careflow.workqueue.domain.errors import (
     NotAllowed,
 )
 from careflow.workqueue.entrypoints.api.routes import audit, items, queue
-from careflow.workqueue.entrypoints.worker import subscribers
+from careflow.workqueue.entrypoints.worker import loops, subscribers
 from careflow.workqueue.settings import Settings
 
 #: Every refusal of a rule as an HTTP status (other DomainErrors: 409). The detail is
@@ -42,6 +42,7 @@ def create_app(
         routers=[queue.router, items.router, audit.router],
         title="CareFlow work queue",
         consumers=subscribers.consumers(container),
+        background=loops.background(container),
         domain_errors=(DomainError, STATUSES),
     )
     app.state.container = container

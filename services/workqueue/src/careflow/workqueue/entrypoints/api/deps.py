@@ -28,12 +28,21 @@ async def actor(
     )
 
 
-async def admin_actor(
-    principal: Annotated[ProfessionalPrincipal, Depends(require_professional({ADMIN_ROLE}))],
+#: Who may read the audit log: the same roles in every CareFlow service.
+AUDIT_ROLES = frozenset({ADMIN_ROLE, "auditor"})
+
+
+async def auditor_actor(
+    principal: Annotated[ProfessionalPrincipal, Depends(require_professional(AUDIT_ROLES))],
 ) -> Actor:
-    return Actor(principal.subject, principal.organisation, is_admin=True)
+    return Actor(
+        principal.subject,
+        principal.organisation,
+        is_admin=principal.has_role(ADMIN_ROLE),
+        may_read_audit=True,
+    )
 
 
 Wiring = Annotated[Container, Depends(container)]
 CurrentActor = Annotated[Actor, Depends(actor)]
-Admin = Annotated[Actor, Depends(admin_actor)]
+Auditor = Annotated[Actor, Depends(auditor_actor)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -10,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from careflow.contracts.common import ExternalId
 from careflow.contracts.workqueue import UrgencyChangeReason
-from careflow.workqueue.domain.audit import AuditRecord
+from careflow.workqueue.domain.audit import AuditPosition, AuditRecord
+from careflow.workqueue.domain.errors import InvalidRequest
 from careflow.workqueue.domain.model import QueueItem, Status
 from careflow.workqueue.domain.ordering import pinned
 
@@ -68,17 +70,27 @@ class ItemOut(BaseModel):
     original_urgency: str | None
     urgency: str | None
     urgency_changed: bool
-    immediate: bool = Field(description="P0: treat immediately; pinned to the top while free.")
-    pinned: bool
+    immediate: bool = Field(description="P0: treat immediately; never a free task.")
+    pinned: bool = Field(description="An emergency record, shown in every group queue.")
     resident_proposed_closing: bool
     submitted_at: datetime
     added_at: datetime
     taken_at: datetime | None
     closing_reason: str | None
     closed_at: datetime | None
+    response_due_at: datetime | None = Field(
+        description="Submission + the class's target response time (the organisation's "
+        "scale); None when the class has no target."
+    )
+    time_left_seconds: float | None = Field(
+        description="Seconds left to response_due_at while the task is free (nobody has "
+        "taken it); negative once past; None otherwise."
+    )
+    overdue: bool = Field(description="Free and past its class's target response time.")
 
     @classmethod
-    def of(cls, item: QueueItem) -> ItemOut:
+    def of(cls, item: QueueItem, now: datetime) -> ItemOut:
+        left = item.time_left(now)
         return cls(
             case_id=item.case_id,
             resident_id=item.resident_id,
@@ -101,6 +113,9 @@ class ItemOut(BaseModel):
             taken_at=item.taken_at,
             closing_reason=item.closing_reason,
             closed_at=item.closed_at,
+            response_due_at=item.response_due_at,
+            time_left_seconds=None if left is None else left.total_seconds(),
+            overdue=item.overdue(now),
         )
 
 
@@ -108,8 +123,8 @@ class ItemDetailOut(ItemOut):
     urgency_history: list[UrgencyChangeOut]
 
     @classmethod
-    def of(cls, item: QueueItem) -> ItemDetailOut:
-        base = ItemOut.of(item).model_dump()
+    def of(cls, item: QueueItem, now: datetime) -> ItemDetailOut:  # type: ignore[override]
+        base = ItemOut.of(item, now).model_dump()
         history = [UrgencyChangeOut(**vars(c)) for c in item.urgency_history]
         return cls(**base, urgency_history=history)
 
@@ -141,6 +156,25 @@ class AuditRecordOut(BaseModel):
 
 class AuditPage(BaseModel):
     records: list[AuditRecordOut]
-    total: int
+    total: int = Field(description="Records in the whole [from, to) range and filters.")
     limit: int
-    offset: int
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None: last.")
+
+
+def encode_cursor(position: AuditPosition) -> str:
+    """An opaque page token: where the page ended (time and the log's sequence)."""
+    raw = f"{position.at.isoformat()}|{position.seq}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str) -> AuditPosition:
+    """The position a cursor names; a malformed cursor is the caller's error (422)."""
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        at, seq = raw.split("|")
+        position = AuditPosition(datetime.fromisoformat(at), int(seq))
+    except ValueError:
+        raise InvalidRequest("The cursor is not one this service gave.") from None
+    if position.at.utcoffset() is None:
+        raise InvalidRequest("The cursor is not one this service gave.")
+    return position

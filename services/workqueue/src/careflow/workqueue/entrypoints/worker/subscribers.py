@@ -6,16 +6,17 @@ from collections.abc import Callable
 from datetime import datetime
 
 from careflow.contracts import cases as c
+from careflow.contracts.bookings import BookingCancelled
 from careflow.contracts.envelope import Envelope
-from careflow.contracts.registry import INTAKE_CASES, INTAKE_RESIDENT_NAMES
+from careflow.contracts.registry import BOOKINGS_APPOINTMENTS, INTAKE_CASES, INTAKE_RESIDENT_NAMES
 from careflow.contracts.residents import ResidentNameChanged
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.service.runtime import ConsumerFactory, ServiceRuntime
 from careflow.shared.settings import ConsumerSettings
 from careflow.workqueue.adapters.unit_of_work import WorkqueueUnitOfWork
 from careflow.workqueue.application import reactions
+from careflow.workqueue.application.ports import UrgencyPolicies
 from careflow.workqueue.bootstrap import Container
-from careflow.workqueue.domain.model import UrgencyPolicy
 
 
 def consumers(container: Container) -> ConsumerFactory:
@@ -29,7 +30,7 @@ def consumers(container: Container) -> ConsumerFactory:
                 uow_factory=container.uow,
                 producer=runtime.producer,
                 settings=settings.consumer,
-                policy=container.policy,
+                policies=container.policies,
                 clock=container.clock,
             ),
             resident_names_consumer(
@@ -37,6 +38,13 @@ def consumers(container: Container) -> ConsumerFactory:
                 uow_factory=container.uow,
                 producer=runtime.producer,
                 settings=settings.consumer,
+            ),
+            booking_events_consumer(
+                group=f"{settings.consumer_group}.bookings",
+                uow_factory=container.uow,
+                producer=runtime.producer,
+                settings=settings.consumer,
+                clock=container.clock,
             ),
         ]
 
@@ -49,7 +57,7 @@ def case_events_consumer(
     uow_factory: Callable[[], WorkqueueUnitOfWork],
     producer: object,
     settings: ConsumerSettings,
-    policy: UrgencyPolicy,
+    policies: UrgencyPolicies,
     clock: Callable[[], datetime],
 ) -> EventConsumer[WorkqueueUnitOfWork]:
     """Subscribes to intake.cases.v1; the events the queue does not need are ignored."""
@@ -66,7 +74,7 @@ def case_events_consumer(
         _envelope: Envelope,
         uow: WorkqueueUnitOfWork,
     ) -> None:
-        await reactions.on_case_created(event, uow, policy=policy, now=clock())
+        await reactions.on_case_created(event, uow, policies=policies, now=clock())
 
     async def follow_up(event: c.CaseEvent, envelope: Envelope, uow: WorkqueueUnitOfWork) -> None:
         await reactions.on_case_follow_up(event, envelope.id, uow, now=clock())
@@ -99,5 +107,31 @@ def resident_names_consumer(
         event: ResidentNameChanged, _envelope: Envelope, uow: WorkqueueUnitOfWork
     ) -> None:
         await uow.names.note(event.resident_id, event.name, event.changed_at)
+
+    return consumer
+
+
+def booking_events_consumer(
+    *,
+    group: str,
+    uow_factory: Callable[[], WorkqueueUnitOfWork],
+    producer: object,
+    settings: ConsumerSettings,
+    clock: Callable[[], datetime],
+) -> EventConsumer[WorkqueueUnitOfWork]:
+    """Subscribes to bookings.appointments.v1: a resident's cancellation clears incomplete."""
+    consumer: EventConsumer[WorkqueueUnitOfWork] = EventConsumer(
+        BOOKINGS_APPOINTMENTS,
+        group=group,
+        uow_factory=uow_factory,
+        producer=producer,  # type: ignore[arg-type]
+        settings=settings,
+    )
+
+    @consumer.on(BookingCancelled)
+    async def cancelled(
+        event: BookingCancelled, _envelope: Envelope, uow: WorkqueueUnitOfWork
+    ) -> None:
+        await reactions.on_booking_cancelled(event, uow, now=clock())
 
     return consumer

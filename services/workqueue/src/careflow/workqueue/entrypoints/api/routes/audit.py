@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from careflow.contracts.common import ExternalId
 from careflow.contracts.urgency import UrgencyScale
 from careflow.workqueue.application import queries
-from careflow.workqueue.domain.audit import AuditQuery
-from careflow.workqueue.entrypoints.api.deps import Admin, CurrentActor, Wiring
-from careflow.workqueue.entrypoints.api.schemas import AuditPage, AuditRecordOut
+from careflow.workqueue.domain.audit import MAX_AUDIT_PAGE, AuditQuery
+from careflow.workqueue.entrypoints.api.deps import Auditor, CurrentActor, Wiring
+from careflow.workqueue.entrypoints.api.schemas import (
+    AuditPage,
+    AuditRecordOut,
+    decode_cursor,
+    encode_cursor,
+)
 
 router = APIRouter(tags=["audit"])
 
@@ -21,36 +26,37 @@ router = APIRouter(tags=["audit"])
 @router.get("/audit-records", response_model=AuditPage)
 async def audit_records(
     wiring: Wiring,
-    admin: Admin,
+    auditor: Auditor,
     resident_id: UUID | None = None,
     case_id: UUID | None = None,
     professional_id: Annotated[ExternalId | None, Query()] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    to: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
 ) -> AuditPage:
-    """Who read which resident's data in which case, newest first (role `admin`)."""
+    """Who read which resident's data in which case in [from, to), newest first
+    (role `admin` or `auditor`); the next page is `cursor=<next_cursor>`."""
     query = AuditQuery(
-        organisation_id=admin.organisation_id,
+        organisation_id=auditor.organisation_id,
         resident_id=resident_id,
         case_id=case_id,
         professional_id=professional_id,
-        since=since,
-        until=until,
+        since=from_,
+        until=to,
+        after=decode_cursor(cursor) if cursor else None,
         limit=limit,
-        offset=offset,
     )
-    page = await queries.query_audit(wiring.uow(), admin, query)
+    page = await queries.query_audit(wiring.uow(), auditor, query)
     return AuditPage(
-        records=[AuditRecordOut.of(r) for r in page.items],
+        records=[AuditRecordOut.of(r) for r in page.records],
         total=page.total,
         limit=page.limit,
-        offset=page.offset,
+        next_cursor=encode_cursor(page.next) if page.next else None,
     )
 
 
 @router.get("/urgency-scale", response_model=UrgencyScale, tags=["queue"])
-async def urgency_scale(wiring: Wiring, _actor: CurrentActor) -> UrgencyScale:
-    """The urgency classes in use, with target response times (from contracts)."""
-    return wiring.policy.scale
+async def urgency_scale(wiring: Wiring, actor: CurrentActor) -> UrgencyScale:
+    """The urgency classes the caller's organisation uses, with target response times."""
+    return wiring.policies.for_organisation(actor.organisation_id).scale

@@ -26,14 +26,14 @@ _ERRORS: dict[int | str, dict[str, str]] = {
 async def open_task(case_id: UUID, wiring: Wiring, actor: CurrentActor) -> ItemDetailOut:
     """Open a task: its details and urgency history (the read is audited)."""
     item = await queries.open_item(wiring.uow(), actor, case_id, now=wiring.clock())
-    return ItemDetailOut.of(item)
+    return ItemDetailOut.of(item, wiring.clock())
 
 
 @router.post("/{case_id}/take", response_model=ItemDetailOut, responses=_ERRORS)
 async def take_task(case_id: UUID, wiring: Wiring, actor: CurrentActor) -> ItemDetailOut:
     """Assign the task to me; 409 if another professional took it first."""
     item = await commands.take_item(wiring.uow(), actor, case_id, now=wiring.clock())
-    return ItemDetailOut.of(item)
+    return ItemDetailOut.of(item, wiring.clock())
 
 
 @router.post("/{case_id}/transfer", response_model=ItemDetailOut, responses=_ERRORS)
@@ -49,7 +49,7 @@ async def transfer_task(
         to_group_id=body.to_group_id,
         now=wiring.clock(),
     )
-    return ItemDetailOut.of(item)
+    return ItemDetailOut.of(item, wiring.clock())
 
 
 @router.post("/{case_id}/urgency", response_model=ItemDetailOut, responses=_ERRORS)
@@ -64,14 +64,14 @@ async def change_task_urgency(
         to=body.urgency,
         reason_code=body.reason_code,
         explanation=body.explanation,
-        policy=wiring.policy,
+        policy=wiring.policies.for_organisation(actor.organisation_id),
         now=wiring.clock(),
     )
-    return ItemDetailOut.of(item)
+    return ItemDetailOut.of(item, wiring.clock())
 
 
 @router.post("/{case_id}/incomplete", response_model=ItemDetailOut, responses=_ERRORS)
 async def mark_task_incomplete(case_id: UUID, wiring: Wiring, actor: CurrentActor) -> ItemDetailOut:
     """Mark my task incomplete: the resident is asked to complete the submission."""
     item = await commands.mark_incomplete(wiring.uow(), actor, case_id, now=wiring.clock())
-    return ItemDetailOut.of(item)
+    return ItemDetailOut.of(item, wiring.clock())

@@ -18,7 +18,7 @@ from careflow.workqueue.entrypoints.api.schemas import ItemOut, ItemPage
 
 router = APIRouter(prefix="/queue", tags=["queue"])
 
-ListedState = Literal["free", "taken", "incomplete", "closed"]
+ListedState = Literal["emergency", "free", "taken", "incomplete", "closed"]
 
 
 class Filters:
@@ -78,9 +78,10 @@ def _hours(value: float | None) -> timedelta | None:
 
 
 async def _page(wiring: Wiring, actor: Actor, query: QueueQuery) -> ItemPage:
-    page = await queries.list_queue(wiring.uow(), actor, query, now=wiring.clock())
+    now = wiring.clock()
+    page = await queries.list_queue(wiring.uow(), actor, query, now=now)
     return ItemPage(
-        items=[ItemOut.of(i) for i in page.items],
+        items=[ItemOut.of(i, now) for i in page.items],
         total=page.total,
         limit=page.limit,
         offset=page.offset,
@@ -102,7 +103,7 @@ async def group_queue(
     actor: CurrentActor,
     filters: Annotated[Filters, Depends()],
 ) -> ItemPage:
-    """A group's queue: free tasks and who is responsible for taken ones; P0 pinned on top."""
+    """A group's queue: free tasks, who is responsible for taken ones; P0 records on top."""
     return await _page(wiring, actor, filters.query(actor, groups={group_id}))
 
 
