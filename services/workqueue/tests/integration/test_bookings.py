@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 from careflow.contracts.bookings import BookingCancelled
-from careflow.shared.testing.probe_service import wait_until
+from careflow.testing.probe_service import wait_until
 
 from .conftest import submitted
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from careflow.contracts.cases import CaseClosed
-from careflow.shared.testing.probe_service import wait_until
+from careflow.testing.probe_service import wait_until
 from careflow.workqueue.application.retention import purge_expired
 
 from .conftest import submitted

@@ -1,4 +1,4 @@
-"""`create_app(settings=None)`: the HTTP API, consumers, relay and loops of one workqueue process."""
+"""`create_app(settings=None)`: HTTP API, consumers, relay and loops of one workqueue process."""
 
 from __future__ import annotations
 
