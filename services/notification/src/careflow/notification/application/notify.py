@@ -39,9 +39,10 @@ async def on_notifying_event(
     # concurrent batches (other partitions, other topics) never deadlock each other.
     assert request.resident_id is not None
     contact = await uow.contacts.lock_new(request.resident_id, share=True)
-    if case is None and request.case_id is not None:
+    if case is None and request.case_id is not None and not contact.consents_known:
         # Looked up again under the lock: an anonymous case's opening, committed
         # meanwhile, is seen here or sees this request parked (it locks the row too).
+        # Only for a resident without contact data, as every anonymous one is.
         case = await uow.cases.address(request.case_id)
     if suppressed_at_once(case):
         if await uow.notifications.add(request, DECIDED):
