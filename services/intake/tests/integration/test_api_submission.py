@@ -120,6 +120,11 @@ async def test_a_guardians_phone_is_stored_as_the_guardians_and_named_on_the_cas
     assert mine["phone"] == "+358409998877"
     child = (await api.call("GET", "/me/contact", resident("child-3"))).json()
     assert child["phone"] is None
+    # The professional's case page shows the number to call: the guardian's.
+    page = (await api.call("GET", f"/cases/{case_id}", professional())).json()
+    assert page["proxy_contact"] is True
+    assert page["customer_information"]["phone"] == "+358409998877"
+    assert page["customer_information"]["phone_contact"] == "enabled"
 
 
 async def test_a_proxy_for_an_adult_or_a_stranger_is_refused(api: Api) -> None:

@@ -28,7 +28,7 @@ def case_events(case: Case, events: list[ev.DomainEvent]) -> Iterator[ContractEv
                     form_kind=case.kind,  # type: ignore[arg-type]
                     identification=case.identification,
                     proxy_contact=case.proxy_contact,
-                    guardian_id=case.submitted_by if case.proxy_contact else None,
+                    guardian_id=case.guardian_id,
                     language=case.language,  # type: ignore[arg-type]
                     urgency=case.urgency,  # type: ignore[arg-type]
                     phone_contact_allowed=case.phone_contact_allowed,
