@@ -38,6 +38,18 @@ def submitted(**changes: Any) -> CaseSubmitted:
     return CaseSubmitted(**(fields | changes))
 
 
+def test_a_guardians_submission_names_the_guardian_whose_contact_is_notified() -> None:
+    guardian = uuid4()
+    event = submitted(proxy_contact=True, guardian_id=guardian)
+    assert event.guardian_id == guardian
+    assert submitted(proxy_contact=True).guardian_id is None  # published before the field
+
+
+def test_only_a_proxy_contact_names_a_guardian() -> None:
+    with pytest.raises(ValidationError, match="guardian_id is set only for a proxy contact"):
+        submitted(guardian_id=uuid4())
+
+
 def test_a_professionals_closing_proposal_gives_72_hours_to_object() -> None:
     assert timedelta(hours=72) == CLOSING_OBJECTION_WINDOW
     proposal = ClosingProposed(

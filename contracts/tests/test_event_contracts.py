@@ -81,6 +81,7 @@ def samples() -> list[ContractEvent]:
             form_kind="symptom_assessment",
             identification="identified",
             proxy_contact=True,
+            guardian_id=uuid4(),
             language="sv",
             urgency="P2",
             phone_contact_allowed=True,

@@ -72,6 +72,12 @@ class CaseSubmitted(CaseEvent):
     proxy_contact: bool = Field(
         default=False, description="True when a guardian submitted for a child under 15."
     )
+    guardian_id: UUID | None = Field(
+        default=None,
+        description="Pseudonymous id of the guardian who submitted for the child (set only "
+        "with proxy_contact): notifications about the case use the guardian's contact "
+        "details and consents, not the child's. Absent from events published before the field.",
+    )
     language: Language = Field(description="Language of the form; the case keeps it for good.")
     urgency: UrgencyClass | None = Field(
         default=None,
@@ -99,6 +105,8 @@ class CaseSubmitted(CaseEvent):
     def _rules(self) -> CaseSubmitted:
         if self.identification == "anonymous" and self.phone_contact_allowed:
             raise ValueError("an anonymous submission carries no phone permission")
+        if self.guardian_id is not None and not self.proxy_contact:
+            raise ValueError("guardian_id is set only for a proxy contact")
         if self.urgency is not None and self.form_kind != "symptom_assessment":
             raise ValueError("only a symptom assessment sets an urgency class")
         if self.urgency_rules is not None and self.urgency is None:

@@ -93,6 +93,35 @@ async def test_a_guardian_submits_and_reads_for_their_child_under_15(api: Api) -
     assert [c["id"] for c in listed["items"]] == [case_id]
 
 
+async def test_a_guardians_phone_is_stored_as_the_guardians_and_named_on_the_case(
+    api: Api,
+) -> None:
+    guardian = resident("g-3", children=[("child-3", "2019-02-01")])
+    form = symptom_form(child_subject="child-3", phone="+358409998877")
+    response = await api.call("POST", "/forms", guardian, form)
+    assert response.status_code == 201, response.text
+    case_id = response.json()["case_id"]
+    [(payload,)] = await api.rows("SELECT payload FROM outbox WHERE key = :k", k=case_id)
+    contact = await api.rows(
+        "SELECT key, payload FROM outbox WHERE event_type = :t",
+        t="careflow.resident.contact_updated.v1",
+    )
+    # The guardian's contact is the one notified: their id is on the case event and
+    # the phone landed in their customer information, not the child's.
+    [(guardian_key, updated)] = contact
+    assert payload["guardian_id"] == guardian_key != payload["resident_id"]
+    assert updated["has_phone"] is True
+    mine = (await api.call("GET", "/me/contact", guardian)).json()
+    assert mine["phone"] == "+358409998877"
+    child = (await api.call("GET", "/me/contact", resident("child-3"))).json()
+    assert child["phone"] is None
+    # The professional's case page shows the number to call: the guardian's.
+    page = (await api.call("GET", f"/cases/{case_id}", professional())).json()
+    assert page["proxy_contact"] is True
+    assert page["customer_information"]["phone"] == "+358409998877"
+    assert page["customer_information"]["phone_contact"] == "enabled"
+
+
 async def test_a_proxy_for_an_adult_or_a_stranger_is_refused(api: Api) -> None:
     guardian = resident("g-2", children=[("teen", "2000-01-01")])
     for child in ("teen", "stranger"):

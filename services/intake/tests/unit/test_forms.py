@@ -157,6 +157,25 @@ def test_a_guardian_submits_for_a_child_of_14_years_364_days_as_proxy_contact() 
     assert admission.proxy_contact is True
     assert admission.resident_id == child
     assert admission.submitted_by == guardian.resident_id
+    assert admission.contact_id == guardian.resident_id  # the guardian's phone, not the child's
+
+
+def test_a_guardians_case_uses_the_guardians_customer_information() -> None:
+    child = uuid.uuid4()
+    guardian = resident({child: _born(10)})
+    form = symptom_form(child_id=child)
+    case = Case.submit(form, admit(form, guardian, POLICY, TODAY), None, T0)
+    assert (case.resident_id, case.guardian_id) == (child, guardian.resident_id)
+    assert case.contact_id == guardian.resident_id
+    own = Case.submit(symptom_form(), admit(symptom_form(), resident(), POLICY, TODAY), None, T0)
+    assert own.guardian_id is None
+    assert own.contact_id == own.resident_id
+
+
+def test_a_residents_own_form_brings_their_own_contact() -> None:
+    me = resident()
+    admission = admit(symptom_form(), me, POLICY, TODAY)
+    assert admission.contact_id == me.resident_id == admission.resident_id
 
 
 def test_a_guardian_cannot_submit_for_a_child_on_their_15th_birthday() -> None:

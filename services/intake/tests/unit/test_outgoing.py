@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
+
 from careflow.contracts import cases as c
 from careflow.intake.application.outgoing import case_events, resident_events
+from careflow.intake.domain.case import Case
+from careflow.intake.domain.forms import Submitter, admit
 from careflow.intake.domain.residents import Resident
 
-from .builders import T0, TODAY, Clock, submitted_case
+from .builders import POLICY, T0, TODAY, Clock, submitted_case, symptom_form
 
 
 def test_a_whole_case_life_maps_to_contract_events_without_free_text() -> None:
@@ -52,6 +57,20 @@ def test_a_whole_case_life_maps_to_contract_events_without_free_text() -> None:
     ]
     assert all(e.case_id == case.id for e in published)
     assert "Secret" not in str([e.model_dump() for e in published])
+
+
+def test_a_guardians_case_names_the_guardian_and_a_residents_own_case_nobody() -> None:
+    from careflow.intake.domain.events import CaseOpened
+
+    guardian, child = uuid.uuid4(), uuid.uuid4()
+    form = symptom_form(child_id=child)
+    who = Submitter(guardian, identified=True, children={child: date(2020, 1, 1)})
+    proxy = Case.submit(form, admit(form, who, POLICY, TODAY), None, T0)
+    [opened] = case_events(proxy, [CaseOpened(T0)])
+    assert isinstance(opened, c.CaseSubmitted)
+    assert (opened.resident_id, opened.guardian_id) == (child, guardian)
+    [own] = case_events(submitted_case(), [CaseOpened(T0)])
+    assert own.guardian_id is None  # type: ignore[attr-defined]
 
 
 def test_a_private_record_publishes_nothing() -> None:

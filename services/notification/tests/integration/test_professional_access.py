@@ -116,3 +116,23 @@ async def test_a_professional_of_another_organisation_learns_nothing_and_leaves_
     assert audit.json()["items"] == []
     nurse_only = await service.client.get("/audit-records", headers=professional(service, org))
     assert nurse_only.status_code == 403
+
+
+async def test_a_professional_reads_the_notifications_a_guardian_got_about_a_childs_case(service):
+    mail, phone = addresses()
+    guardian = await service.resident(f"sub-{uuid.uuid4()}", email=mail, phone=phone)
+    org = f"org-{uuid.uuid4().hex[:6]}"
+    case = submitted(uuid.uuid4(), org).model_copy(
+        update={"proxy_contact": True, "guardian_id": guardian}
+    )
+    await service.publish(case, task(case.resident_id).model_copy(update={"case_id": case.case_id}))
+    await service.wait_for_statuses(guardian, both_sent)
+
+    answer = await service.client.get(
+        f"/professional/residents/{guardian}/communications", headers=professional(service, org)
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert [(i["case_id"], i["purpose"]) for i in answer.json()["items"]] == [
+        (str(case.case_id), "action_instruction")
+    ]

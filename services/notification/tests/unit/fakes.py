@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from careflow.notification.domain.addressing import CaseAddress
 from careflow.notification.domain.contacts import ResidentContact
 from careflow.notification.domain.delivery import Delivery
 from careflow.notification.domain.notification import DECIDED, PARKED, NotificationRequest
@@ -124,10 +125,19 @@ class FakeCases:
         self.organisation: dict[UUID, str] = {}
         self.resident: dict[UUID, UUID] = {}
         self.notifications: FakeNotifications | None = None
+        self.addresses: dict[UUID, CaseAddress] = {}
 
-    async def add(self, *, case_id, resident_id, organisation_id, opened_at):  # type: ignore[no-untyped-def]
+    async def add(  # type: ignore[no-untyped-def]
+        self, *, case_id, resident_id, organisation_id, opened_at, anonymous=False, guardian_id=None
+    ):
         self.organisation.setdefault(case_id, organisation_id)
         self.resident.setdefault(case_id, resident_id)
+        self.addresses.setdefault(
+            case_id, CaseAddress(case_id, resident_id, anonymous, guardian_id)
+        )
+
+    async def address(self, case_id: UUID) -> CaseAddress | None:
+        return self.addresses.get(case_id)
 
     async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool:
         return any(

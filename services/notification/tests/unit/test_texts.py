@@ -23,6 +23,8 @@ HEADLINES = {
         "closing_proposed": "Ammattilainen ehdottaa asiointisi sulkemista. Jos et vastusta "
         f"ehdotusta viestillä 72 tunnin kuluessa, asiointi suljetaan {D}.",
         "closing_rejected": "Ammattilainen ei hyväksynyt ehdotustasi asioinnin sulkemisesta.",
+        "case_closed_without_consent": "Ammattilainen sulki asiointisi ja kirjoitti sinulle syyn.",
+        "new_goal": "Asioinnissasi on uusi tavoite.",
         "incomplete_submission": "Lähettämäsi tiedot tarvitsevat täydennystä.",
         "appointment_reminder": "Sinulla on tuleva ajanvaraus.",
         "patient_reminder": "Sinulle on uusi muistutus.",
@@ -36,6 +38,9 @@ HEADLINES = {
         "closing_proposed": "En yrkesperson föreslår att ditt ärende avslutas. Om du inte "
         f"invänder med ett meddelande inom 72 timmar avslutas ärendet {D}.",
         "closing_rejected": "En yrkesperson godkände inte ditt förslag att avsluta ärendet.",
+        "case_closed_without_consent": "En yrkesperson har avslutat ditt ärende och skrivit "
+        "orsaken till dig.",
+        "new_goal": "Det finns ett nytt mål i ditt ärende.",
         "incomplete_submission": "Uppgifterna du skickade behöver kompletteras.",
         "appointment_reminder": "Du har en kommande bokad tid.",
         "patient_reminder": "Du har en ny påminnelse.",
@@ -49,6 +54,8 @@ HEADLINES = {
         "closing_proposed": "A professional proposes closing your case. Unless you object by "
         f"a message within 72 hours, the case closes on {D}.",
         "closing_rejected": "A professional did not accept your proposal to close the case.",
+        "case_closed_without_consent": "A professional closed your case and wrote you the reason.",
+        "new_goal": "There is a new goal in your case.",
         "incomplete_submission": "The information you sent needs to be completed.",
         "appointment_reminder": "You have an upcoming appointment.",
         "patient_reminder": "You have a new reminder.",

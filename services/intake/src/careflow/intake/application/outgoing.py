@@ -34,6 +34,7 @@ def case_events(case: Case, events: list[ev.DomainEvent]) -> Iterator[ContractEv
                     form_kind=case.kind,  # type: ignore[arg-type]
                     identification=case.identification,
                     proxy_contact=case.proxy_contact,
+                    guardian_id=case.guardian_id,
                     language=case.language,  # type: ignore[arg-type]
                     urgency=case.urgency,  # type: ignore[arg-type]
                     urgency_rules=case.urgency_rules,

@@ -23,7 +23,7 @@ async def read_case(intake: Intake, actor: Actor, case_id: UUID) -> dict[str, An
         case = await uow.cases.get(case_id)
         if case is None or not may_access(case, actor, now):
             raise NotFound("no such case")
-        resident = await uow.residents.get(case.resident_id)
+        resident = await uow.residents.get(case.contact_id)
         view = _view(case, resident, await uow.cases.latest_events(case.id))
         # Bookings stay valid after closing; only the case's own organisation's count.
         view["bookings"] = await uow.bookings.of_case(case.id, case.organisation_id)

@@ -49,10 +49,8 @@ async def submit_form(
         URGENCY_OVERRULED.add(1, {"urgency_rules": admission.urgency_rules or ""})
     async with intake.uow() as uow:
         if admission.phone is not None and admission.identification == "identified":
-            known = await uow.residents.get(admission.resident_id, lock=True)
-            resident = known or Resident(
-                admission.resident_id, communication_language=form.language
-            )
+            known = await uow.residents.get(admission.contact_id, lock=True)
+            resident = known or Resident(admission.contact_id, communication_language=form.language)
             resident.note_phone(admission.phone, now)
             changes = resident.pull_events()
             if known is None or changes:  # the same number again changes nothing

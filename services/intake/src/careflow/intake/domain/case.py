@@ -156,6 +156,17 @@ class Case(ClosingRules, CollaborationRules):
         return next((p for p in self.proposals if p.state == "pending"), None)
 
     @property
+    def guardian_id(self) -> UUID | None:
+        """The guardian who submitted for the child (proxy contact), if any."""
+        return self.submitted_by if self.proxy_contact else None
+
+    @property
+    def contact_id(self) -> UUID:
+        """Whose customer information the case uses (phone, consents, notifications):
+        the guardian's for a proxy contact, else the resident's."""
+        return self.guardian_id or self.resident_id
+
+    @property
     def closes_at(self) -> datetime | None:
         """When the case closes by itself unless the resident objects first."""
         proposal = self.pending_proposal

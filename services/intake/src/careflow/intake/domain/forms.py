@@ -101,6 +101,15 @@ class Admission:
     #: raise the priority); it was ignored. A count of these is worth watching.
     claimed_urgency_overruled: bool = False
 
+    @property
+    def contact_id(self) -> UUID:
+        """Whose customer information the form's phone number belongs to: the guardian's
+        when they act for a child (the child is the case's resident, the guardian the
+        person professionals call and notifications reach)."""
+        if self.proxy_contact and self.submitted_by is not None:
+            return self.submitted_by
+        return self.resident_id
+
 
 def may_act_for_child(children: dict[UUID, date], child_id: UUID, today: date) -> bool:
     """A guardian acts for a registered child only while the child is under 15."""

@@ -6,11 +6,20 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.notification.adapters.tables import audit_records, notifications, resident_cases
+from careflow.notification.domain.addressing import CaseAddress
 from careflow.shared.db.upsert import upsert
+
+# Built once: looked up for every notification about a case.
+_ADDRESS = select(
+    resident_cases.c.case_id,
+    resident_cases.c.resident_id,
+    resident_cases.c.anonymous,
+    resident_cases.c.guardian_id,
+).where(resident_cases.c.case_id == bindparam("case_id"))
 
 
 class SqlResidentCases:
@@ -18,22 +27,41 @@ class SqlResidentCases:
         self._session = session
 
     async def add(
-        self, *, case_id: UUID, resident_id: UUID, organisation_id: str, opened_at: datetime
+        self,
+        *,
+        case_id: UUID,
+        resident_id: UUID,
+        organisation_id: str,
+        opened_at: datetime,
+        anonymous: bool = False,
+        guardian_id: UUID | None = None,
     ) -> None:
-        """Notes a case's organisation once (a case never changes organisation)."""
+        """Notes a case's organisation and addressing once (neither ever changes)."""
         row = {
             "case_id": case_id,
             "resident_id": resident_id,
             "organisation_id": organisation_id,
             "opened_at": opened_at,
+            "anonymous": anonymous,
+            "guardian_id": guardian_id,
         }
         await upsert(self._session, resident_cases, [row], ("case_id",), update=False)
 
+    async def address(self, case_id: UUID) -> CaseAddress | None:
+        """Whom the case's notifications reach; None while its opening is not known here."""
+        row = (await self._session.execute(_ADDRESS, {"case_id": case_id})).first()
+        return None if row is None else CaseAddress(**row._mapping)
+
     async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool:
+        """A case of the resident's own there, or one a guardian submitted for their child
+        (its notifications are the guardian's)."""
         c = resident_cases.c
         stmt = (
             select(c.case_id)
-            .where(c.resident_id == resident_id, c.organisation_id == organisation_id)
+            .where(
+                or_(c.resident_id == resident_id, c.guardian_id == resident_id),
+                c.organisation_id == organisation_id,
+            )
             .limit(1)
         )
         return (await self._session.execute(stmt)).first() is not None

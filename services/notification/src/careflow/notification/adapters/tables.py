@@ -116,6 +116,7 @@ delivery_steps = Table(
 # Which organisation each of a resident's cases belongs to (intake's CaseSubmitted /
 # CaseCreatedByProfessional): a professional sees the notifications about their own
 # organisation's cases, and a resident's history only if they have one there.
+# `anonymous` and `guardian_id` address the case's notifications (domain/addressing.py).
 resident_cases = Table(
     "resident_cases",
     metadata,
@@ -123,7 +124,10 @@ resident_cases = Table(
     Column("resident_id", Uuid, nullable=False),
     Column("organisation_id", String(128), nullable=False),
     Column("opened_at", TZ, nullable=False),
+    Column("anonymous", Boolean, nullable=False, server_default=text("false")),
+    Column("guardian_id", Uuid),
     Index("ix_resident_cases_resident_organisation", "resident_id", "organisation_id"),
+    Index("ix_resident_cases_guardian", "guardian_id"),
 )
 
 # Every read of a resident's communication history by a professional: who, when,

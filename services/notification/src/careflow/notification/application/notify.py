@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from uuid import UUID
 
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.notifications import ProfessionalChatNotificationRequested
@@ -10,7 +11,8 @@ from careflow.notification.application.context import Notifier
 from careflow.notification.application.planning import delivery_id, plan
 from careflow.notification.application.ports import UnitOfWork
 from careflow.notification.application.triggers import request_for
-from careflow.notification.domain.consent import EMAIL
+from careflow.notification.domain.addressing import addressed, suppressed_at_once
+from careflow.notification.domain.consent import ANONYMOUS, EMAIL
 from careflow.notification.domain.contacts import ResidentContact
 from careflow.notification.domain.delivery import Delivery
 from careflow.notification.domain.notification import (
@@ -26,12 +28,23 @@ async def on_notifying_event(event: ContractEvent, uow: UnitOfWork, notifier: No
     request = request_for(event, notifier)
     if request is None:
         return
+    case = None if request.case_id is None else await uow.cases.address(request.case_id)
+    request = addressed(request, case)
     # Locking the resident's row orders this against a concurrent contact update
     # (FOR UPDATE): either that update sees this parked request, or this sees the
     # update. FOR SHARE, as this only reads: notifying events of one resident in
     # concurrent batches (other partitions, other topics) never deadlock each other.
     assert request.resident_id is not None
     contact = await uow.contacts.lock_new(request.resident_id, share=True)
+    if case is None and request.case_id is not None and not contact.consents_known:
+        # Looked up again under the lock: an anonymous case's opening, committed
+        # meanwhile, is seen here or sees this request parked (it locks the row too).
+        # Only for a resident without contact data, as every anonymous one is.
+        case = await uow.cases.address(request.case_id)
+    if suppressed_at_once(case):
+        if await uow.notifications.add(request, DECIDED):
+            await _plan_and_store(request, None, uow, notifier, reason=ANONYMOUS)
+        return
     known = contact.consents_known
     if not await uow.notifications.add(request, DECIDED if known else PARKED):
         return  # the same notification, republished under another event id
@@ -46,6 +59,17 @@ async def release_parked(contact: ResidentContact, uow: UnitOfWork, notifier: No
     for request in await uow.notifications.parked(contact.resident_id):
         await _plan_and_store(request, contact, uow, notifier)
         await uow.notifications.mark_decided(request.notification_id)
+
+
+async def suppress_parked_of_anonymous_case(
+    resident_id: UUID, case_id: UUID, uow: UnitOfWork, notifier: Notifier
+) -> None:
+    """An anonymous case's notifications that arrived before its opening: suppressed now."""
+    await uow.contacts.lock_new(resident_id)  # see on_notifying_event
+    for request in await uow.notifications.parked(resident_id):
+        if request.case_id == case_id:
+            await _plan_and_store(request, None, uow, notifier, reason=ANONYMOUS)
+            await uow.notifications.mark_decided(request.notification_id)
 
 
 async def _plan_and_store(

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol, Self
 from uuid import UUID
 
+from careflow.notification.domain.addressing import CaseAddress
 from careflow.notification.domain.contacts import ResidentContact
 from careflow.notification.domain.delivery import Delivery
 from careflow.notification.domain.message import OutgoingMessage, Rendered
@@ -91,8 +92,16 @@ class ResidentCases(Protocol):
     """Which organisation each resident's case belongs to (professionals' access)."""
 
     async def add(
-        self, *, case_id: UUID, resident_id: UUID, organisation_id: str, opened_at: datetime
+        self,
+        *,
+        case_id: UUID,
+        resident_id: UUID,
+        organisation_id: str,
+        opened_at: datetime,
+        anonymous: bool = False,
+        guardian_id: UUID | None = None,
     ) -> None: ...
+    async def address(self, case_id: UUID) -> CaseAddress | None: ...
     async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool: ...
     async def notifications_in(
         self, resident_id: UUID, organisation_id: str, limit: int

@@ -69,6 +69,17 @@ def _case_trigger(event: ContractEvent) -> tuple[uuid.UUID, str, object] | None:
     if isinstance(event, c.TaskAssigned):
         purpose = "action_instruction" if event.task_kind == "action_instruction" else "task"
         return _id("task", event.task_id), purpose, None
+    if isinstance(event, c.GoalSet):
+        if event.set_by != "professional":
+            # The resident set it, alone or together with a professional: they know.
+            return None
+        return _id("goal", event.goal_id), "new_goal", None
+    if isinstance(event, c.CaseClosed):
+        if event.reason != "professional_without_consent":
+            return None  # the resident closed it, agreed to it or let the window pass
+        # The professional's stated reason stays in intake (it may hold health
+        # details): the notification only asks the resident to log in and read it.
+        return _id("closed_without_consent", event.case_id), "case_closed_without_consent", None
     if isinstance(event, c.CoachingAttached):
         return _id("coaching", event.coaching_id), "coaching", None
     if isinstance(event, QueueItemMarkedIncomplete):

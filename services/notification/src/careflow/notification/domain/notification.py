@@ -16,6 +16,8 @@ RESIDENT_PURPOSES = (
     "coaching",
     "closing_proposed",
     "closing_rejected",
+    "case_closed_without_consent",
+    "new_goal",
     "incomplete_submission",
     "appointment_reminder",
     "patient_reminder",

@@ -44,6 +44,8 @@ ROUTES: list[tuple[TopicSpec, dict[type, UseCase]]] = [
             c.ClosingProposalRejected: notify.on_notifying_event,
             c.TaskAssigned: notify.on_notifying_event,
             c.CoachingAttached: notify.on_notifying_event,
+            c.GoalSet: notify.on_notifying_event,
+            c.CaseClosed: notify.on_notifying_event,
             c.CaseSubmitted: cases.on_case_opened,
             c.CaseCreatedByProfessional: cases.on_case_opened,
         },
