@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from careflow.intake.domain.urgency_rules import RED_FLAGS
 from careflow.intake.entrypoints.api.app import create_app as create_intake
 from careflow.intake.settings import Settings as IntakeSettings
 from careflow.notification.entrypoints.api.app import create_app as create_notification
@@ -80,9 +81,9 @@ class Suite:
             "kind": "symptom_assessment",
             "language": "en",
             "organisation_id": self.org,
-            "urgency": "P3",
             "phone": "+358401234567",
-            "answers": {"fever": True},
+            # Every red-flag question answered: intake computes the class from these.
+            "answers": {**dict.fromkeys(RED_FLAGS, False), "fever": True},
         } | extra
         response = await self.intake.post("/forms", json=body, headers=headers)
         assert response.status_code == 201, response.text
