@@ -30,7 +30,8 @@ async def audit_query(
     ] = None,
 ) -> AuditQuery:
     """The query from the request; 422 (problem details) for a naive time, `from` not
-    before `to`, or a cursor this contract did not make."""
+    before `to`, or a cursor this contract did not make. Clients send an offset's `+`
+    as `%2B` (a bare `+` in a query string is a space) or write UTC as `Z`."""
     try:
         fields = {"from": from_, "to": to, "limit": limit, "cursor": cursor}
         return AuditQuery.model_validate(fields)
