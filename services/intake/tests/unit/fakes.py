@@ -20,6 +20,7 @@ from careflow.intake.domain.bookings import Booking
 from careflow.intake.domain.case import Case
 from careflow.intake.domain.parking import ParkedEvent
 from careflow.intake.domain.residents import Resident
+from careflow.shared.audit import AuditRecordOut
 
 from .builders import FEVER, POLICY, Clock, symptom_form
 
@@ -112,14 +113,36 @@ class FakeAudit:
         self.state = state
 
     async def record(self, **entry):  # type: ignore[no-untyped-def]
-        self.state.audit.append(entry)
+        self.state.audit.append(entry | {"id": len(self.state.audit) + 1})
 
-    async def query(self, organisation_id, *, limit, **filters):  # type: ignore[no-untyped-def]
+    async def page(self, organisation_id, query, **filters):  # type: ignore[no-untyped-def]
         rows = [r for r in self.state.audit if r["organisation_id"] == organisation_id]
         for name, value in filters.items():
             if value is not None:
                 rows = [r for r in rows if r[name] == value]
-        return rows[::-1][:limit]
+        if query.from_ is not None:
+            rows = [r for r in rows if r["at"] >= query.from_]
+        if query.to is not None:
+            rows = [r for r in rows if r["at"] < query.to]
+        if query.cursor is not None:
+            after = (query.cursor.at, query.cursor.id)
+            rows = [r for r in rows if (r["at"], r["id"]) < after]
+        rows.sort(key=lambda r: (r["at"], r["id"]), reverse=True)
+        return [
+            AuditRecordOut.of(
+                id=r["id"],
+                service="intake",
+                at=r["at"],
+                actor=r["professional_id"],
+                organisation=r["organisation_id"],
+                unit=r["unit_id"],
+                resident_id=r["resident_id"],
+                case_id=r["case_id"],
+                action=r["action"],
+                purpose=r["purpose"],
+            )
+            for r in rows[: query.limit + 1]
+        ]
 
 
 class FakeParked:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from careflow.intake.application import read_case as reads
 from careflow.intake.application.submit_form import submit_form
 from careflow.intake.domain.errors import NotFound
+from careflow.shared.audit import AuditQuery, Purpose
 
 from .builders import Clock, symptom_form
 from .fakes import FakeDatabase, intake_on, me, nurse, submitted
@@ -29,6 +30,34 @@ async def test_a_professionals_read_is_audited_in_the_same_transaction() -> None
         who.resident_id,
     )
     assert record["action"] == "read_case"
+    assert record["purpose"] == Purpose.CARE
+
+
+async def test_the_audit_query_pages_the_organisations_reads_newest_first_by_time() -> None:
+    db, clock, who = FakeDatabase(), Clock(), me()
+    case_id = await submitted(db, clock, who)
+    intake = intake_on(db, clock)
+    start = clock()
+    for reader in ("nurse-1", "nurse-2", "nurse-3"):
+        clock.advance(minutes=1)
+        await reads.read_case(intake, nurse(reader), case_id)
+    auditor = nurse("auditor-1")
+    elsewhere = await reads.query_audit(intake, nurse("a", organisation="org-2"), AuditQuery())
+    assert elsewhere.items == []
+
+    first = await reads.query_audit(intake, auditor, AuditQuery(limit=2))
+    assert [r.actor for r in first.items] == ["nurse-3", "nurse-2"]
+    assert {r.purpose for r in first.items} == {Purpose.CARE}
+    assert first.next_cursor is not None
+    rest = await reads.query_audit(intake, auditor, AuditQuery(limit=2, cursor=first.next_cursor))
+    assert [r.actor for r in rest.items] == ["nurse-1"]
+    assert rest.next_cursor is None
+    window = AuditQuery(
+        **{"from": start + timedelta(minutes=2), "to": start + timedelta(minutes=3)}
+    )
+    assert [r.actor for r in (await reads.query_audit(intake, auditor, window)).items] == [
+        "nurse-2"
+    ]
 
 
 async def test_the_residents_own_read_is_not_audited_and_a_stranger_finds_nothing() -> None:

@@ -84,9 +84,9 @@ async def test_a_professional_sees_their_organisations_notifications_and_the_rea
     )
     assert audit.status_code == 200, audit.text
     [record] = audit.json()["items"]
-    assert record["organisation_id"] == org_a
+    assert (record["service"], record["organisation"]) == ("notification", org_a)
     assert record["action"] == "read_communication_history"
-    assert record["items"] == 1
+    assert record["purpose"] == "communication_review"
 
 
 async def test_a_professional_of_another_organisation_learns_nothing_and_leaves_no_read(service):

@@ -17,6 +17,7 @@ from careflow.notification.domain.addressing import CaseAddress
 from careflow.notification.domain.contacts import ResidentContact
 from careflow.notification.domain.delivery import Delivery
 from careflow.notification.domain.notification import DECIDED, PARKED, NotificationRequest
+from careflow.shared.audit import AuditRecordOut
 
 
 class FakeContacts:
@@ -158,10 +159,32 @@ class FakeAudit:
         self.records: list[dict[str, Any]] = []
 
     async def record(self, **entry: Any) -> None:
-        self.records.append(entry)
+        self.records.append(entry | {"id": len(self.records) + 1})
 
-    async def query(self, organisation_id, *, limit, resident_id=None):  # type: ignore[no-untyped-def]
-        return [r for r in self.records if r["organisation_id"] == organisation_id][:limit]
+    async def page(self, organisation_id, query, *, resident_id=None):  # type: ignore[no-untyped-def]
+        rows = [
+            r
+            for r in self.records
+            if r["organisation_id"] == organisation_id
+            and resident_id in (None, r["resident_id"])
+            and (query.cursor is None or (r["at"], r["id"]) < (query.cursor.at, query.cursor.id))
+        ]
+        rows.sort(key=lambda r: (r["at"], r["id"]), reverse=True)
+        return [
+            AuditRecordOut.of(
+                id=r["id"],
+                service="notification",
+                at=r["at"],
+                actor=r["professional_id"],
+                organisation=r["organisation_id"],
+                unit=r["unit_id"],
+                resident_id=r["resident_id"],
+                case_id=None,
+                action=r["action"],
+                purpose=r["purpose"],
+            )
+            for r in rows[: query.limit + 1]
+        ]
 
 
 class FakeUnitOfWork:

@@ -11,10 +11,12 @@ from careflow.notification.application.history import (
     ProfessionalReader,
     communication_history,
     professional_history,
+    query_audit,
 )
 from careflow.notification.domain.delivery import Delivery
 from careflow.notification.domain.errors import NotFound
 from careflow.notification.domain.notification import DECIDED, NotificationRequest
+from careflow.shared.audit import AuditQuery, Purpose
 
 from .builders import NOW
 from .fakes import FakeUnitOfWork
@@ -63,7 +65,27 @@ async def test_a_professional_reads_only_their_organisations_notifications_and_i
     (record,) = uow.audit.records
     assert record["professional_id"] == "nurse-1"
     assert (record["resident_id"], record["items"]) == (resident_id, 1)
+    assert record["purpose"] == Purpose.COMMUNICATION_REVIEW
     assert uow.commits == 1
+
+
+async def test_the_audit_query_pages_the_organisations_history_reads_newest_first() -> None:
+    uow = FakeUnitOfWork()
+    resident_id = uuid.uuid4()
+    await notified(uow, resident_id, "org-1")
+    for subject in ("nurse-1", "nurse-2", "nurse-3"):
+        reader = ProfessionalReader(subject, "org-1")
+        await professional_history(resident_id, reader, lambda: uow, now=NOW)
+
+    first = await query_audit("org-1", lambda: uow, AuditQuery(limit=2))
+    rest = await query_audit("org-1", lambda: uow, AuditQuery(limit=2, cursor=first.next_cursor))
+
+    # One time for all three reads: the record ids keep them apart and in order.
+    assert [r.actor for r in first.items + rest.items] == ["nurse-3", "nurse-2", "nurse-1"]
+    assert rest.next_cursor is None
+    assert {(r.purpose, r.case_id) for r in first.items} == {(Purpose.COMMUNICATION_REVIEW, None)}
+    assert (await query_audit("org-2", lambda: uow, AuditQuery())).items == []
+    assert uow.commits == 3  # the audit query wrote nothing
 
 
 async def test_a_resident_with_no_case_in_the_readers_organisation_is_not_found_unaudited() -> None:

@@ -16,7 +16,12 @@ from careflow.intake.domain.case import Case
 from careflow.intake.domain.events import DomainEvent
 from careflow.intake.domain.residents import Resident
 from careflow.intake.domain.sections import Closing, ClosingProposal, Coaching, Goal, Task
+from careflow.shared.audit import AuditQuery, AuditRecordOut
+from careflow.shared.audit.sql import keyset_page
 from careflow.shared.db.upsert import upsert
+
+#: The name audit records carry, so merged pages tell the services apart.
+SERVICE = "intake"
 
 _CASE_FIELDS = [
     "id",
@@ -233,19 +238,44 @@ class ResidentRepository:
 
 
 class AuditLog:
+    """Professionals' reads of residents' data, paged by the shared audit contract."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def record(self, **entry: Any) -> None:
         await self.session.execute(t.audit_records.insert().values(**entry))
 
-    async def query(
-        self, organisation_id: str, *, limit: int, **filters: Any
-    ) -> list[dict[str, Any]]:
+    async def page(
+        self,
+        organisation_id: str,
+        query: AuditQuery,
+        *,
+        resident_id: UUID | None = None,
+        case_id: UUID | None = None,
+        professional_id: str | None = None,
+    ) -> list[AuditRecordOut]:
         a = t.audit_records.c
-        query = select(t.audit_records).where(a.organisation_id == organisation_id)
-        for name, value in filters.items():
-            if value is not None:
-                query = query.where(a[name] == value)
-        rows = await self.session.execute(query.order_by(a.id.desc()).limit(limit))
-        return [dict(r) for r in rows.mappings()]
+        stmt = select(t.audit_records).where(a.organisation_id == organisation_id)
+        if resident_id is not None:
+            stmt = stmt.where(a.resident_id == resident_id)
+        if case_id is not None:
+            stmt = stmt.where(a.case_id == case_id)
+        if professional_id is not None:
+            stmt = stmt.where(a.professional_id == professional_id)
+        rows = await self.session.execute(keyset_page(stmt, a.at, a.id, query))
+        return [
+            AuditRecordOut.of(
+                id=r.id,
+                service=SERVICE,
+                at=r.at,
+                actor=r.professional_id,
+                organisation=r.organisation_id,
+                unit=r.unit_id,
+                resident_id=r.resident_id,
+                case_id=r.case_id,
+                action=r.action,
+                purpose=r.purpose,
+            )
+            for r in rows
+        ]

@@ -147,6 +147,7 @@ audit_records = Table(
     Column("resident_id", UUID(as_uuid=True), nullable=False),
     Column("case_id", UUID(as_uuid=True)),
     Column("action", String(40), nullable=False),
+    Column("purpose", String(40), nullable=False),
     Index("ix_audit_records_organisation_id_at", "organisation_id", "at"),
     Index("ix_audit_records_resident_id", "resident_id"),
 )

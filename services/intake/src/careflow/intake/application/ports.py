@@ -13,6 +13,7 @@ from careflow.intake.domain.case import Case
 from careflow.intake.domain.events import DomainEvent
 from careflow.intake.domain.parking import ParkedEvent
 from careflow.intake.domain.residents import Resident
+from careflow.shared.audit import AuditQuery, AuditRecordOut
 
 Clock = Callable[[], datetime]
 
@@ -43,9 +44,16 @@ class BookingStore(Protocol):
 
 class AuditLog(Protocol):
     async def record(self, **entry: Any) -> None: ...
-    async def query(
-        self, organisation_id: str, *, limit: int, **filters: Any
-    ) -> list[dict[str, Any]]: ...
+    async def page(
+        self,
+        organisation_id: str,
+        query: AuditQuery,
+        *,
+        resident_id: UUID | None = None,
+        case_id: UUID | None = None,
+        professional_id: str | None = None,
+    ) -> list[AuditRecordOut]:
+        """Up to `query.limit + 1` records of the organisation, newest first."""
 
 
 class ParkedEvents(Protocol):

@@ -14,6 +14,7 @@ from careflow.intake.domain.case import Case
 from careflow.intake.domain.errors import NotFound
 from careflow.intake.domain.forms import may_act_for_child
 from careflow.intake.domain.residents import Resident
+from careflow.shared.audit import AuditPage, AuditQuery, Purpose, page_of
 
 
 async def read_case(intake: Intake, actor: Actor, case_id: UUID) -> dict[str, Any]:
@@ -40,6 +41,7 @@ async def read_case(intake: Intake, actor: Actor, case_id: UUID) -> dict[str, An
                 resident_id=case.resident_id,
                 case_id=case.id,
                 action="read_case",
+                purpose=Purpose.CARE,
             )
             await uow.commit()
     return view
@@ -101,18 +103,23 @@ async def list_my_cases(
 async def query_audit(
     intake: Intake,
     actor: ProfessionalActor,
+    query: AuditQuery,
     *,
-    resident_id: UUID | None,
-    case_id: UUID | None,
-    professional_id: str | None,
-    limit: int,
-) -> list[dict[str, Any]]:
-    """Audit records of the admin's organisation, newest first."""
+    resident_id: UUID | None = None,
+    case_id: UUID | None = None,
+    professional_id: str | None = None,
+) -> AuditPage:
+    """One page of the audit records of the auditor's organisation, newest first.
+
+    Not itself audited: the records show pseudonymous ids, never a resident's
+    name, contact or case content (careflow.shared.audit).
+    """
     async with intake.uow() as uow:
-        return await uow.audit.query(
+        records = await uow.audit.page(
             actor.organisation,
-            limit=limit,
+            query,
             resident_id=resident_id,
             case_id=case_id,
             professional_id=professional_id,
         )
+    return page_of(records, query)

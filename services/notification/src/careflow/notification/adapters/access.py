@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.notification.adapters.tables import audit_records, notifications, resident_cases
 from careflow.notification.domain.addressing import CaseAddress
+from careflow.shared.audit import AuditQuery, AuditRecordOut
+from careflow.shared.audit.sql import keyset_page
 from careflow.shared.db.upsert import upsert
+
+#: The name audit records carry, so merged pages tell the services apart.
+SERVICE = "notification"
 
 # Built once: looked up for every notification about a case.
 _ADDRESS = select(
@@ -82,18 +87,35 @@ class SqlResidentCases:
 
 
 class SqlAuditLog:
+    """Professionals' reads of communication histories, paged by the shared contract."""
+
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def record(self, **entry: Any) -> None:
         await self._session.execute(audit_records.insert().values(**entry))
 
-    async def query(
-        self, organisation_id: str, *, limit: int, resident_id: UUID | None = None
-    ) -> list[dict[str, Any]]:
+    async def page(
+        self, organisation_id: str, query: AuditQuery, *, resident_id: UUID | None = None
+    ) -> list[AuditRecordOut]:
         a = audit_records.c
         stmt = select(audit_records).where(a.organisation_id == organisation_id)
         if resident_id is not None:
             stmt = stmt.where(a.resident_id == resident_id)
-        rows = await self._session.execute(stmt.order_by(a.id.desc()).limit(limit))
-        return [dict(row._mapping) for row in rows]
+        rows = await self._session.execute(keyset_page(stmt, a.at, a.id, query))
+        return [
+            AuditRecordOut.of(
+                id=r.id,
+                service=SERVICE,
+                at=r.at,
+                actor=r.professional_id,
+                organisation=r.organisation_id,
+                unit=r.unit_id,
+                resident_id=r.resident_id,
+                # A history read spans every case of the organisation the resident has.
+                case_id=None,
+                action=r.action,
+                purpose=r.purpose,
+            )
+            for r in rows
+        ]

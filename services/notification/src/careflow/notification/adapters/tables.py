@@ -143,6 +143,7 @@ audit_records = Table(
     Column("resident_id", Uuid, nullable=False),
     Column("action", String(40), nullable=False),
     Column("items", Integer, nullable=False),
+    Column("purpose", String(40), nullable=False),
     Index("ix_audit_records_organisation_at", "organisation_id", "at"),
     Index("ix_audit_records_resident", "resident_id"),
 )

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from careflow.notification.application.ports import UnitOfWork
 from careflow.notification.domain.errors import NotFound
+from careflow.shared.audit import AuditPage, AuditQuery, Purpose, page_of
 
 
 @dataclass(frozen=True)
@@ -57,22 +58,28 @@ async def professional_history(
             unit_id=reader.unit,
             resident_id=resident_id,
             action="read_communication_history",
+            purpose=Purpose.COMMUNICATION_REVIEW,
             items=len(items),
         )
         await uow.commit()
     return items
 
 
-async def audit_log(
+async def query_audit(
     organisation: str,
     uow_factory: Callable[[], UnitOfWork],
+    query: AuditQuery,
     *,
     resident_id: UUID | None = None,
-    limit: int = 100,
-) -> list[dict[str, Any]]:
-    """Who read which resident's communication history, newest first (one organisation)."""
+) -> AuditPage:
+    """Who read which resident's communication history, newest first (one organisation).
+
+    Not itself audited: the records show pseudonymous ids, never what was sent
+    or where (careflow.shared.audit).
+    """
     async with uow_factory() as uow:
-        return await uow.audit.query(organisation, limit=limit, resident_id=resident_id)
+        records = await uow.audit.page(organisation, query, resident_id=resident_id)
+    return page_of(records, query)
 
 
 async def _with_deliveries(found: list[dict[str, Any]], uow: UnitOfWork) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from careflow.notification.domain.contacts import ResidentContact
 from careflow.notification.domain.delivery import Delivery
 from careflow.notification.domain.message import OutgoingMessage, Rendered
 from careflow.notification.domain.notification import NotificationRequest
+from careflow.shared.audit import AuditQuery, AuditRecordOut
 
 __all__ = [
     "AccessAudit",
@@ -112,9 +113,10 @@ class AccessAudit(Protocol):
     """Professionals' reads of a resident's communication history."""
 
     async def record(self, **entry: Any) -> None: ...
-    async def query(
-        self, organisation_id: str, *, limit: int, resident_id: UUID | None = None
-    ) -> list[dict[str, Any]]: ...
+    async def page(
+        self, organisation_id: str, query: AuditQuery, *, resident_id: UUID | None = None
+    ) -> list[AuditRecordOut]:
+        """Up to `query.limit + 1` records of the organisation, newest first."""
 
 
 class UnitOfWork(Protocol):

@@ -10,12 +10,12 @@ from fastapi import Depends, Request
 from careflow.intake.application.actors import ProfessionalActor, ResidentActor
 from careflow.intake.application.context import Intake
 from careflow.intake.bootstrap import Container
+from careflow.shared.audit.dependencies import Auditor as SharedAuditor
 from careflow.shared.auth.claims import AuthLevel, ProfessionalPrincipal, ResidentPrincipal
 from careflow.shared.auth.dependencies import (
     Professional,
     Resident,
     StrongResident,
-    require_professional,
 )
 from careflow.shared.auth.pseudonyms import ResidentIds
 
@@ -74,12 +74,7 @@ async def _professional(principal: Professional) -> ProfessionalActor:
     return professional_actor(principal)
 
 
-_admin = require_professional(roles={"admin", "auditor"})
-
-
-async def _auditor(
-    principal: Annotated[ProfessionalPrincipal, Depends(_admin)],
-) -> ProfessionalActor:
+async def _auditor(principal: SharedAuditor) -> ProfessionalActor:
     return professional_actor(principal)
 
 

@@ -295,14 +295,3 @@ class ContactOut(Out):
     sms_notifications: bool
     phone_contact_allowed: bool
     service_consents: bool
-
-
-class AuditRecordOut(Out):
-    id: int
-    at: datetime
-    professional_id: str
-    organisation_id: str
-    unit_id: str | None
-    resident_id: UUID
-    case_id: UUID | None
-    action: str

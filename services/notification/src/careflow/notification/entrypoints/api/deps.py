@@ -9,8 +9,8 @@ from uuid import UUID
 from fastapi import Depends, Request
 
 from careflow.notification.bootstrap import Container
-from careflow.shared.auth.claims import ProfessionalPrincipal, ResidentPrincipal
-from careflow.shared.auth.dependencies import StrongResident, require_professional
+from careflow.shared.auth.claims import ResidentPrincipal
+from careflow.shared.auth.dependencies import StrongResident
 from careflow.shared.http.problems import Problem
 
 #: A guardian acts for a child until the child turns 15 (domain.md "Actors and roles").
@@ -48,8 +48,5 @@ def _age(birth: date, today: date) -> int:
 
 
 OwnResidentId = Annotated[UUID, Depends(own_resident_id)]
-Auditor = Annotated[
-    ProfessionalPrincipal, Depends(require_professional(roles={"admin", "auditor"}))
-]
 ReadableResident = Annotated[UUID, Depends(readable_resident)]
-__all__ = ["Auditor", "OwnResidentId", "ReadableResident", "ResidentPrincipal", "Wiring"]
+__all__ = ["OwnResidentId", "ReadableResident", "ResidentPrincipal", "Wiring"]

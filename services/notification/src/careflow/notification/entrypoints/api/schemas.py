@@ -41,17 +41,3 @@ class NotificationOut(BaseModel):
 class HistoryOut(BaseModel):
     resident_id: UUID
     items: list[NotificationOut]
-
-
-class AuditRecordOut(BaseModel):
-    at: datetime
-    professional_id: str
-    organisation_id: str
-    unit_id: str | None
-    resident_id: UUID
-    action: str
-    items: int
-
-
-class AuditPage(BaseModel):
-    items: list[AuditRecordOut]

@@ -11,7 +11,6 @@ from careflow.intake.application import read_case as reads
 from careflow.intake.application.create_case import create_case
 from careflow.intake.entrypoints.api.deps import Auditor, IntakeDep, ProfessionalUser, Pseudonyms
 from careflow.intake.entrypoints.api.schemas import (
-    AuditRecordOut,
     CaseIn,
     ClosureIn,
     CoachingEndIn,
@@ -21,6 +20,8 @@ from careflow.intake.entrypoints.api.schemas import (
     SummaryIn,
     TaskIn,
 )
+from careflow.shared.audit import AuditPage
+from careflow.shared.audit.dependencies import AuditQueryParams
 
 router = APIRouter(tags=["professionals"])
 
@@ -131,22 +132,22 @@ async def close(case_id: UUID, body: ClosureIn, intake: IntakeDep, pro: Professi
     await closing.close_without_consent(intake, pro, case_id, reason=body.reason)
 
 
-@router.get("/audit-records", response_model=list[AuditRecordOut])
+@router.get("/audit-records", response_model=AuditPage, tags=["audit"])
 async def audit_records(
     intake: IntakeDep,
-    admin: Auditor,
+    auditor: Auditor,
+    query: AuditQueryParams,
     resident_id: UUID | None = None,
     case_id: UUID | None = None,
     professional_id: str | None = Query(default=None, max_length=128),
-    limit: int = Query(default=100, ge=1, le=1000),
-) -> list[AuditRecordOut]:
-    """Who read which resident's data, when (admin or auditor; own organisation only)."""
-    records = await reads.query_audit(
+) -> AuditPage:
+    """Who read which resident's data, when and why, newest first, in pages of a time
+    range (role `admin` or `auditor`; own organisation only). Not itself audited."""
+    return await reads.query_audit(
         intake,
-        admin,
+        auditor,
+        query,
         resident_id=resident_id,
         case_id=case_id,
         professional_id=professional_id,
-        limit=limit,
     )
-    return [AuditRecordOut.model_validate(r) for r in records]

@@ -9,22 +9,21 @@ from fastapi import APIRouter, Query
 
 from careflow.notification.application.history import (
     ProfessionalReader,
-    audit_log,
     communication_history,
     professional_history,
+    query_audit,
 )
 from careflow.notification.entrypoints.api.deps import (
-    Auditor,
     OwnResidentId,
     ReadableResident,
     Wiring,
 )
 from careflow.notification.entrypoints.api.schemas import (
-    AuditPage,
-    AuditRecordOut,
     HistoryOut,
     NotificationOut,
 )
+from careflow.shared.audit import AuditPage
+from careflow.shared.audit.dependencies import Auditor, AuditQueryParams
 from careflow.shared.auth.dependencies import Professional
 
 router = APIRouter(tags=["communication history"])
@@ -65,13 +64,11 @@ async def professional_resident_history(
 
 @router.get("/audit-records", response_model=AuditPage, tags=["audit"])
 async def audit_records(
-    auditor: Auditor, wiring: Wiring, resident_id: UUID | None = None, limit: Limit = 100
+    auditor: Auditor, wiring: Wiring, query: AuditQueryParams, resident_id: UUID | None = None
 ) -> AuditPage:
-    """Who read which resident's communication history (admin or auditor; own organisation)."""
-    records = await audit_log(
-        auditor.organisation, wiring.uow, resident_id=resident_id, limit=limit
-    )
-    return AuditPage(items=[AuditRecordOut.model_validate(r) for r in records])
+    """Who read which resident's communication history, when and why, newest first, in
+    pages of a time range (role `admin` or `auditor`; own organisation). Not itself audited."""
+    return await query_audit(auditor.organisation, wiring.uow, query, resident_id=resident_id)
 
 
 async def _history(resident_id: UUID, wiring: Wiring, limit: int) -> HistoryOut:
