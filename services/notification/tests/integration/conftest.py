@@ -28,13 +28,9 @@ from careflow.shared.auth.claims import AuthLevel, Child, ResidentPrincipal
 from careflow.shared.auth.pseudonyms import ResidentIds
 from careflow.shared.auth.signing import generate_keypair, load_signing_key, mint_token
 from careflow.shared.outbox.tables import inbox
-from careflow.shared.settings import (
-    AuthSettings,
-    BrokerSettings,
-    DatabaseSettings,
-    RelaySettings,
-)
+from careflow.shared.settings import AuthSettings, BrokerSettings, RelaySettings
 from careflow.shared.testing.probe_service import publish_raw, wait_until
+from careflow.shared.testing.servers import ServiceDatabase
 from careflow.shared.testing.settings import quick_consumer
 
 from .fakes import SmsProvider, SmtpServer
@@ -162,7 +158,7 @@ ServiceFactory = Callable[..., contextlib.AbstractAsyncContextManager[Service]]
 
 @pytest.fixture
 async def start_service(
-    fresh_database: str, kafka, tmp_path: Path
+    service_database: ServiceDatabase, kafka, tmp_path: Path
 ) -> AsyncIterator[ServiceFactory]:  # type: ignore[no-untyped-def]
     kid = generate_keypair(tmp_path)
     _kid, key = load_signing_key(tmp_path, kid)
@@ -174,7 +170,8 @@ async def start_service(
     @contextlib.asynccontextmanager
     async def started(**sender: Any) -> AsyncIterator[Service]:
         settings = Settings(
-            database=DatabaseSettings(url=fresh_database, pool_size=5),
+            # Migrated by the owner role; the service connects as a role that owns nothing.
+            database=service_database.settings(pool_size=5),
             broker=BrokerSettings(
                 bootstrap_servers=kafka.bootstrap_servers, idempotent_producer=False
             ),
@@ -201,7 +198,14 @@ async def start_service(
             ) as client,
         ):
             yield Service(
-                client, kafka.bootstrap_servers, fresh_database, smtp, sms, key, kid, auth
+                client,
+                kafka.bootstrap_servers,
+                service_database.owner_url,
+                smtp,
+                sms,
+                key,
+                kid,
+                auth,
             )
 
     try:

@@ -21,13 +21,9 @@ from careflow.contracts.registry import TOPICS
 from careflow.shared.auth.claims import ProfessionalPrincipal
 from careflow.shared.auth.signing import generate_keypair, load_signing_key, mint_token
 from careflow.shared.outbox.tables import inbox, outbox
-from careflow.shared.settings import (
-    AuthSettings,
-    BrokerSettings,
-    DatabaseSettings,
-    RelaySettings,
-)
+from careflow.shared.settings import AuthSettings, BrokerSettings, RelaySettings
 from careflow.shared.testing.probe_service import publish_raw, wait_until
+from careflow.shared.testing.servers import ServiceDatabase
 from careflow.shared.testing.settings import quick_consumer
 from careflow.workqueue.adapters.tables import audit_records, queue_items
 from careflow.workqueue.entrypoints.api.app import create_app
@@ -119,12 +115,15 @@ class Service:
 
 
 @pytest.fixture
-async def service(fresh_database: str, kafka, tmp_path: Path) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
+async def service(
+    service_database: ServiceDatabase, kafka, tmp_path: Path
+) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
     kid = generate_keypair(tmp_path)
     _kid, key = load_signing_key(tmp_path, kid)
     auth = AuthSettings(jwks_path=tmp_path / "jwks.json")
     settings = Settings(
-        database=DatabaseSettings(url=fresh_database, pool_size=5),
+        # Migrated by the owner role; the service connects as a role that owns nothing.
+        database=service_database.settings(pool_size=5),
         broker=BrokerSettings(bootstrap_servers=kafka.bootstrap_servers, idempotent_producer=False),
         relay=RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0),
         consumer=quick_consumer(),
@@ -142,7 +141,7 @@ async def service(fresh_database: str, kafka, tmp_path: Path) -> AsyncIterator[S
         yield Service(
             client,
             kafka.bootstrap_servers,
-            fresh_database,
+            service_database.owner_url,
             f"org-{uuid.uuid4().hex[:8]}",
             key,
             kid,
