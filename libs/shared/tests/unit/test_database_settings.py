@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from careflow.shared.settings import DatabaseSettings
+from careflow.shared.settings import DatabaseSettings, ServiceSettings, service_config
 
 SERVICE = "postgresql://intake:pw@db:5432/intake"
 OWNER = "postgresql://intake_owner:pw@db:5432/intake"
@@ -33,3 +33,13 @@ def test_the_service_role_cannot_be_the_owner() -> None:
 def test_a_service_url_without_a_user_cannot_be_granted_to() -> None:
     with pytest.raises(ValidationError, match="must name its user"):
         DatabaseSettings(url="postgresql://db:5432/intake", migration_url=OWNER)
+
+
+def test_a_settings_error_does_not_quote_the_urls() -> None:
+    class Settings(ServiceSettings):
+        model_config = service_config("PROBE_")
+
+    with pytest.raises(ValidationError) as error:
+        Settings(database={"url": SERVICE, "migration_url": SERVICE})  # type: ignore[arg-type]
+
+    assert "pw" not in str(error.value)

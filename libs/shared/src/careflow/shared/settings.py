@@ -12,12 +12,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 
 class DatabaseSettings(BaseModel):
+    # A validation error would otherwise quote the URLs, passwords included.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     # The service's own role: it reads and writes rows, it owns no table.
     url: SecretStr = SecretStr("")
     # The owner role that runs migrations and then grants the service role what it
@@ -162,6 +165,8 @@ def service_config(prefix: str) -> SettingsConfigDict:
         env_nested_delimiter="__",
         extra="ignore",
         env_file=None,
+        # A start-up error must not quote the database URLs (passwords) or keys.
+        hide_input_in_errors=True,
     )
 
 
