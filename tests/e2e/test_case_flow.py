@@ -25,12 +25,7 @@ from careflow.intake.settings import CloserSettings
 from careflow.intake.settings import Settings as IntakeSettings
 from careflow.shared.auth.claims import AuthLevel, ProfessionalPrincipal, ResidentPrincipal
 from careflow.shared.auth.signing import generate_keypair, load_signing_key, mint_token
-from careflow.shared.settings import (
-    AuthSettings,
-    BrokerSettings,
-    DatabaseSettings,
-    RelaySettings,
-)
+from careflow.shared.settings import AuthSettings, BrokerSettings, RelaySettings
 from careflow.shared.testing.probe_service import publish_raw
 from careflow.shared.testing.settings import quick_consumer
 from careflow.workqueue.entrypoints.api.app import create_app as create_workqueue
@@ -123,13 +118,14 @@ async def suite(postgres, kafka, tmp_path: Path) -> AsyncIterator[Suite]:  # typ
         "auth": auth,
     }
     clock = Clock()
+    # As deployed: migrated by an owner role, used by a role that owns nothing.
     databases = {
-        "intake": await postgres.create_database("intake"),
-        "workqueue": await postgres.create_database("workqueue"),
+        "intake": await postgres.create_service_database("intake"),
+        "workqueue": await postgres.create_service_database("workqueue"),
     }
     intake = create_intake(
         IntakeSettings(
-            database=DatabaseSettings(url=databases["intake"]),
+            database=databases["intake"].settings(),
             closer=CloserSettings(enabled=True, poll_seconds=0.2),
             consumer_group=f"intake-{uuid.uuid4().hex[:8]}",
             consumers_enabled=True,
@@ -139,7 +135,7 @@ async def suite(postgres, kafka, tmp_path: Path) -> AsyncIterator[Suite]:  # typ
     )
     workqueue = create_workqueue(
         WorkqueueSettings(
-            database=DatabaseSettings(url=databases["workqueue"]),
+            database=databases["workqueue"].settings(),
             consumer_group=f"workqueue-{uuid.uuid4().hex[:8]}",
             **common,
         )
@@ -155,7 +151,8 @@ async def suite(postgres, kafka, tmp_path: Path) -> AsyncIterator[Suite]:  # typ
         httpx.AsyncClient(transport=httpx.ASGITransport(workqueue), base_url="http://w") as wc,
     ):
         org = f"org-{uuid.uuid4().hex[:8]}"
-        yield Suite(ic, wc, clock, org, sign, kafka.bootstrap_servers, databases)
+        owner_urls = {name: db.owner_url for name, db in databases.items()}
+        yield Suite(ic, wc, clock, org, sign, kafka.bootstrap_servers, owner_urls)
         await asyncio.sleep(1.0)  # let relays finish in-flight publishes before stopping
 
 
