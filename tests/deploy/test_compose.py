@@ -10,6 +10,13 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+# The services whose code is here: their settings know DATABASE__MIGRATION_URL.
+EXISTING = tuple(
+    path.name
+    for path in sorted((Path(__file__).resolve().parents[2] / "services").iterdir())
+    if (path / "pyproject.toml").is_file()
+)
+
 
 def _service(compose: dict[str, Any], name: str) -> dict[str, Any]:
     assert name in compose["services"], f"{name} is not a compose service"
@@ -137,6 +144,20 @@ def test_service_uses_its_own_database(compose: dict[str, Any], service: str) ->
     assert url.scheme == "postgresql+asyncpg"
     assert url.hostname == "postgres"
     assert url.path == f"/{service}"
+
+
+@pytest.mark.parametrize("name", EXISTING)
+def test_service_migrates_as_the_owner_role_and_runs_as_its_own(
+    compose: dict[str, Any], name: str
+) -> None:
+    env = _env(_service(compose, name))
+    url = urlsplit(env[f"{name.upper()}_DATABASE__URL"])
+    owner = urlsplit(env[f"{name.upper()}_DATABASE__MIGRATION_URL"])
+    assert (url.username, owner.username) == (name, f"{name}_owner")
+    assert (owner.hostname, owner.path) == (url.hostname, url.path)
+    scripts = (Path(__file__).resolve().parents[2] / "deploy/docker/postgres/initdb.d").glob("*.sh")
+    script = "\n".join(path.read_text() for path in scripts)
+    assert 'CREATE DATABASE :"database" OWNER :"owner"' in script
 
 
 def test_postgres_creates_one_database_per_service(

@@ -13,6 +13,13 @@ import yaml
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 OVERLAYS = ("dev", "prod")
 
+# The services whose code is here: their settings know DATABASE__MIGRATION_URL.
+EXISTING = tuple(
+    path.name
+    for path in sorted((Path(__file__).resolve().parents[2] / "services").iterdir())
+    if (path / "pyproject.toml").is_file()
+)
+
 
 def _load(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -147,6 +154,15 @@ def test_deployment_reads_a_configmap_and_a_database_secret(service: str) -> Non
     env = {item["name"]: item for item in container["env"]}
     secret = env[prefix + "DATABASE__URL"]["valueFrom"]["secretKeyRef"]
     assert secret["name"] == f"{service}-database"
+
+
+@pytest.mark.parametrize("name", EXISTING)
+def test_deployment_can_migrate_as_the_owner_role(name: str) -> None:
+    deployment = _one(_resources(K8S / "base" / name), "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item for item in container["env"]}
+    secret = env[f"{name.upper()}_DATABASE__MIGRATION_URL"]["valueFrom"]["secretKeyRef"]
+    assert (secret["name"], secret["key"]) == (f"{name}-database", "migration-url")
 
 
 def test_service_hpa_and_pdb_select_the_deployment(service: str) -> None:

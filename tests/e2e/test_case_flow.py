@@ -29,7 +29,6 @@ from careflow.shared.auth.signing import generate_keypair, load_signing_key, min
 from careflow.shared.settings import (
     AuthSettings,
     BrokerSettings,
-    DatabaseSettings,
     RelaySettings,
 )
 from careflow.testing.probe_service import publish_raw
@@ -127,13 +126,14 @@ async def suite(postgres, kafka, tmp_path: Path) -> AsyncIterator[Suite]:  # typ
         "auth": auth,
     }
     clock = Clock()
+    # As deployed: migrated by an owner role, used by a role that owns nothing.
     databases = {
-        "intake": await postgres.create_database("intake"),
-        "workqueue": await postgres.create_database("workqueue"),
+        "intake": await postgres.create_service_database("intake"),
+        "workqueue": await postgres.create_service_database("workqueue"),
     }
     intake = create_intake(
         IntakeSettings(
-            database=DatabaseSettings(url=databases["intake"]),
+            database=databases["intake"].settings(),
             closer=CloserSettings(enabled=True, poll_seconds=0.2),
             consumer_group=f"intake-{uuid.uuid4().hex[:8]}",
             consumers_enabled=True,
@@ -143,7 +143,7 @@ async def suite(postgres, kafka, tmp_path: Path) -> AsyncIterator[Suite]:  # typ
     )
     workqueue = create_workqueue(
         WorkqueueSettings(
-            database=DatabaseSettings(url=databases["workqueue"]),
+            database=databases["workqueue"].settings(),
             consumer_group=f"workqueue-{uuid.uuid4().hex[:8]}",
             **common,
         )
@@ -159,7 +159,8 @@ async def suite(postgres, kafka, tmp_path: Path) -> AsyncIterator[Suite]:  # typ
         httpx.AsyncClient(transport=httpx.ASGITransport(workqueue), base_url="http://w") as wc,
     ):
         org = f"org-{uuid.uuid4().hex[:8]}"
-        yield Suite(ic, wc, clock, org, sign, kafka.bootstrap_servers, databases)
+        owner_urls = {name: db.owner_url for name, db in databases.items()}
+        yield Suite(ic, wc, clock, org, sign, kafka.bootstrap_servers, owner_urls)
         await asyncio.sleep(1.0)  # let relays finish in-flight publishes before stopping
 
 

@@ -11,11 +11,18 @@ if [ -z "${CAREFLOW_DATABASES:-}" ]; then
   exit 1
 fi
 
+# Two roles per service: <name>_owner owns the database and runs the migrations,
+# <name> is what the service connects as. The owner grants the service role what
+# it needs and no more, so audit tables stay append-only for the service (owners
+# bypass grants). Both log in with POSTGRES_PASSWORD: this is the Compose setup.
 for database in ${CAREFLOW_DATABASES}; do
-  echo "creating database ${database}"
-  # :"name" makes psql quote the name as an identifier.
+  echo "creating database ${database} with roles ${database}_owner and ${database}"
+  # :"name" makes psql quote the name as an identifier, :'value' as a literal.
   psql -v ON_ERROR_STOP=1 --username "${POSTGRES_USER}" --dbname "${POSTGRES_DB}" \
-    --set database="${database}" <<'SQL'
-CREATE DATABASE :"database";
+    --set database="${database}" --set owner="${database}_owner" \
+    --set password="${POSTGRES_PASSWORD}" <<'SQL'
+CREATE ROLE :"owner" LOGIN PASSWORD :'password';
+CREATE ROLE :"database" LOGIN PASSWORD :'password';
+CREATE DATABASE :"database" OWNER :"owner";
 SQL
 done

@@ -29,13 +29,13 @@ from careflow.shared.auth.claims import (
     ResidentPrincipal,
 )
 from careflow.shared.auth.signing import generate_keypair, load_signing_key, mint_token
-from careflow.shared.db.migrate import upgrade_async
+from careflow.shared.db.migrate import migrate_async
 from careflow.shared.settings import (
     AuthSettings,
     BrokerSettings,
-    DatabaseSettings,
     RelaySettings,
 )
+from careflow.testing.servers import ServiceDatabase
 from careflow.testing.settings import quick_consumer
 
 
@@ -59,20 +59,26 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, Any]:
 
 
 @pytest.fixture
-async def intake_db(fresh_database: str) -> str:
-    await upgrade_async(MIGRATIONS, fresh_database)
-    return fresh_database
+async def intake_db(service_database: ServiceDatabase) -> ServiceDatabase:
+    """Migrated by the owner role; the service connects as a role that owns nothing."""
+    await migrate_async(MIGRATIONS, service_database.settings())
+    return service_database
 
 
 PARKING_TIMEOUT_S = 600.0
 
 
 def intake_settings(
-    db: str, bootstrap: str, jwks: Path, *, closer: bool = False, consumers: bool = False
+    db: ServiceDatabase,
+    bootstrap: str,
+    jwks: Path,
+    *,
+    closer: bool = False,
+    consumers: bool = False,
 ) -> Settings:
     return Settings(
         environment="test",
-        database=DatabaseSettings(url=db, migrate_on_start=False, pool_size=5),
+        database=db.settings(migrate_on_start=False, pool_size=5),
         broker=BrokerSettings(bootstrap_servers=bootstrap, idempotent_producer=False),
         relay=RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0),
         consumer=quick_consumer(),
@@ -91,7 +97,7 @@ class Api:
     app: FastAPI
     client: httpx.AsyncClient
     clock: Clock
-    db: str
+    db: ServiceDatabase
     token_for: Callable[[Principal], str]
 
     async def call(
@@ -101,7 +107,7 @@ class Api:
         return await self.client.request(method, path, json=json, headers=headers)
 
     async def rows(self, sql: str, **params: Any) -> list[Any]:
-        engine = create_async_engine(self.db)
+        engine = create_async_engine(self.db.owner_url)
         try:
             async with engine.connect() as conn:
                 return list(await conn.execute(text(sql), params))
@@ -110,7 +116,7 @@ class Api:
 
 
 @pytest.fixture
-async def api(intake_db: str, kafka, keys) -> AsyncIterator[Api]:  # type: ignore[no-untyped-def]
+async def api(intake_db: ServiceDatabase, kafka, keys) -> AsyncIterator[Api]:  # type: ignore[no-untyped-def]
     directory, kid, key = keys
     settings = intake_settings(intake_db, kafka.bootstrap_servers, directory)
     clock = Clock()
@@ -131,7 +137,7 @@ async def api(intake_db: str, kafka, keys) -> AsyncIterator[Api]:  # type: ignor
 
 
 @pytest.fixture
-async def worker(intake_db: str, kafka, keys) -> AsyncIterator[Api]:  # type: ignore[no-untyped-def]
+async def worker(intake_db: ServiceDatabase, kafka, keys) -> AsyncIterator[Api]:  # type: ignore[no-untyped-def]
     """The service with its consumers and parked-event sweeper running."""
     directory, kid, key = keys
     settings = intake_settings(intake_db, kafka.bootstrap_servers, directory, consumers=True)

@@ -31,10 +31,10 @@ from careflow.shared.outbox.tables import inbox
 from careflow.shared.settings import (
     AuthSettings,
     BrokerSettings,
-    DatabaseSettings,
     RelaySettings,
 )
 from careflow.testing.probe_service import publish_raw, wait_until
+from careflow.testing.servers import ServiceDatabase
 from careflow.testing.settings import quick_consumer
 
 from .fakes import SmsProvider, SmtpServer
@@ -162,7 +162,7 @@ ServiceFactory = Callable[..., contextlib.AbstractAsyncContextManager[Service]]
 
 @pytest.fixture
 async def start_service(
-    fresh_database: str, kafka, tmp_path: Path
+    service_database: ServiceDatabase, kafka, tmp_path: Path
 ) -> AsyncIterator[ServiceFactory]:  # type: ignore[no-untyped-def]
     kid = generate_keypair(tmp_path)
     _kid, key = load_signing_key(tmp_path, kid)
@@ -174,7 +174,8 @@ async def start_service(
     @contextlib.asynccontextmanager
     async def started(**sender: Any) -> AsyncIterator[Service]:
         settings = Settings(
-            database=DatabaseSettings(url=fresh_database, pool_size=5),
+            # Migrated by the owner role; the service connects as a role that owns nothing.
+            database=service_database.settings(pool_size=5),
             broker=BrokerSettings(
                 bootstrap_servers=kafka.bootstrap_servers, idempotent_producer=False
             ),
@@ -201,7 +202,14 @@ async def start_service(
             ) as client,
         ):
             yield Service(
-                client, kafka.bootstrap_servers, fresh_database, smtp, sms, key, kid, auth
+                client,
+                kafka.bootstrap_servers,
+                service_database.owner_url,
+                smtp,
+                sms,
+                key,
+                kid,
+                auth,
             )
 
     try:

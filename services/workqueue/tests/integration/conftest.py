@@ -25,10 +25,10 @@ from careflow.shared.outbox.tables import inbox, outbox
 from careflow.shared.settings import (
     AuthSettings,
     BrokerSettings,
-    DatabaseSettings,
     RelaySettings,
 )
 from careflow.testing.probe_service import publish_raw, wait_until
+from careflow.testing.servers import ServiceDatabase
 from careflow.testing.settings import quick_consumer
 from careflow.workqueue.adapters.tables import audit_records, queue_items
 from careflow.workqueue.entrypoints.api.app import create_app
@@ -122,7 +122,9 @@ class Service:
 
 
 @pytest.fixture
-async def service(fresh_database: str, kafka, tmp_path: Path, request) -> AsyncIterator[Service]:  # type: ignore[no-untyped-def]
+async def service(  # type: ignore[no-untyped-def]
+    service_database: ServiceDatabase, kafka, tmp_path: Path, request
+) -> AsyncIterator[Service]:
     """The service for one test's organisation; `indirect` parametrisation gives that
     organisation its own urgency-scale override (contracts.urgency.load_scale format)."""
     org = f"org-{uuid.uuid4().hex[:8]}"
@@ -134,7 +136,8 @@ async def service(fresh_database: str, kafka, tmp_path: Path, request) -> AsyncI
     _kid, key = load_signing_key(tmp_path, kid)
     auth = AuthSettings(jwks_path=tmp_path / "jwks.json")
     settings = Settings(
-        database=DatabaseSettings(url=fresh_database, pool_size=5),
+        # Migrated by the owner role; the service connects as a role that owns nothing.
+        database=service_database.settings(pool_size=5),
         broker=BrokerSettings(bootstrap_servers=kafka.bootstrap_servers, idempotent_producer=False),
         relay=RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0),
         consumer=quick_consumer(),
@@ -153,7 +156,7 @@ async def service(fresh_database: str, kafka, tmp_path: Path, request) -> AsyncI
         yield Service(
             client,
             kafka.bootstrap_servers,
-            fresh_database,
+            service_database.owner_url,
             org,
             key,
             kid,

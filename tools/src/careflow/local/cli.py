@@ -5,7 +5,9 @@
 
 Starts PostgreSQL (data kept in `<var>/postgres`), the Tansu broker, the
 registry's topics, local signing keys, an SMTP sink and every service found
-under `services/`; prints what runs where and waits. Ctrl-C or SIGTERM stops
+under `services/`; prints what runs where and waits. Each service gets its own
+database, migrated as `<name>_owner` and used as `<name>` (as deployed: the
+service role may only add and read audit rows). Ctrl-C or SIGTERM stops
 everything in reverse order. Everything listens on 127.0.0.1 only.
 """
 
@@ -90,9 +92,13 @@ def _start_services(
     services: list[ServiceProcess], pg: EmbeddedPostgres, broker: str, jwks: Path, timeout: float
 ) -> dict[str, str]:
     for service in services:
-        pg.create_database(service.name)
+        roles = pg.create_service_database(service.name)
         env = service_env(
-            service, database_url=pg.url_for(service.name), bootstrap_servers=broker, jwks_path=jwks
+            service,
+            database_url=roles.service_url,
+            migration_url=roles.owner_url,
+            bootstrap_servers=broker,
+            jwks_path=jwks,
         )
         service.start(env)
         print(f"started {service.name} (pid {service.process.pid})", flush=True)  # type: ignore[union-attr]

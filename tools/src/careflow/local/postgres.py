@@ -15,6 +15,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from careflow.local.ports import free_port, wait_for_port
 
@@ -48,6 +49,37 @@ def _run_as() -> dict[str, object]:
     return {"user": entry.pw_uid, "group": entry.pw_gid}
 
 
+class ServiceRoles(NamedTuple):
+    owner_url: str  # migrations
+    service_url: str  # the service's connections
+
+
+# Tables, sequences and functions an earlier run created as the superuser go to the
+# owner role, which must own them to migrate further and to grant the service role.
+_ADOPT_SQL = """
+DO $$
+DECLARE
+  item record;
+BEGIN
+  FOR item IN SELECT c.oid::regclass AS name FROM pg_class c
+      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+      AND c.relowner <> '{owner}'::regrole LOOP
+    EXECUTE format('ALTER TABLE %s OWNER TO %I', item.name, '{owner}');
+  END LOOP;
+  FOR item IN SELECT c.oid::regclass AS name FROM pg_class c
+      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'S'
+      AND c.relowner <> '{owner}'::regrole LOOP
+    EXECUTE format('ALTER SEQUENCE %s OWNER TO %I', item.name, '{owner}');
+  END LOOP;
+  FOR item IN SELECT p.oid::regprocedure AS name FROM pg_proc p
+      WHERE p.pronamespace = 'public'::regnamespace
+      AND p.proowner <> '{owner}'::regrole LOOP
+    EXECUTE format('ALTER FUNCTION %s OWNER TO %I', item.name, '{owner}');
+  END LOOP;
+END $$;
+"""
+
+
 @dataclass
 class EmbeddedPostgres:
     """One PostgreSQL server whose data lives in `data_dir`."""
@@ -66,8 +98,10 @@ class EmbeddedPostgres:
     def url(self) -> str:
         return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/postgres"
 
-    def url_for(self, database: str, driver: str = "postgresql+asyncpg") -> str:
-        return f"{driver}://{SUPERUSER}@{self.host}:{self.port}/{database}"
+    def url_for(
+        self, database: str, driver: str = "postgresql+asyncpg", role: str = SUPERUSER
+    ) -> str:
+        return f"{driver}://{role}@{self.host}:{self.port}/{database}"
 
     def _own(self, path: Path) -> None:
         if self._as:
@@ -165,9 +199,24 @@ class EmbeddedPostgres:
         if exists.strip() != "1":
             self.psql(f'CREATE DATABASE "{name}"')
 
-    def psql(self, sql: str) -> str:
+    def create_service_database(self, name: str) -> ServiceRoles:
+        """Database `name` owned by role `<name>_owner` (migrations), used by role `<name>`
+        (the service), as in a deployment: audit tables are append-only for the latter.
+        Idempotent; a database an earlier run made with one role is handed to the owner."""
+        self.create_database(name)
+        owner = f"{name}_owner"
+        for role in (owner, name):
+            exists = self.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'")  # noqa: S608
+            if exists.strip() != "1":
+                self.psql(f'CREATE ROLE "{role}" LOGIN')
+        self.psql(f'ALTER DATABASE "{name}" OWNER TO "{owner}"')
+        self.psql(_ADOPT_SQL.replace("{owner}", owner), database=name)
+        return ServiceRoles(self.url_for(name, role=owner), self.url_for(name, role=name))
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        url = self.url_for(database, driver="postgresql")
         out = subprocess.run(
-            [_bin("psql"), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", self.url, "-c", sql],
+            [_bin("psql"), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
             check=True,
             capture_output=True,
             text=True,

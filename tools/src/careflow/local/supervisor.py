@@ -103,10 +103,16 @@ def discover_services(services_dir: Path, base_port: int, log_dir: Path) -> list
 
 
 def service_env(
-    service: ServiceProcess, *, database_url: str, bootstrap_servers: str, jwks_path: Path
+    service: ServiceProcess,
+    *,
+    database_url: str,
+    bootstrap_servers: str,
+    jwks_path: Path,
+    migration_url: str | None = None,
 ) -> dict[str, str]:
     prefix = service.env_prefix
-    return {
+    migration = {f"{prefix}DATABASE__MIGRATION_URL": migration_url} if migration_url else {}
+    return migration | {
         f"{prefix}DATABASE__URL": database_url,
         f"{prefix}BROKER__BOOTSTRAP_SERVERS": bootstrap_servers,
         f"{prefix}BROKER__IDEMPOTENT_PRODUCER": "false",

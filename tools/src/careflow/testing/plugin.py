@@ -19,6 +19,7 @@ from careflow.testing import hangs
 from careflow.testing.servers import (
     BrokerForTests,
     PostgresForTests,
+    ServiceDatabase,
     start_broker,
     start_postgres,
 )
@@ -73,3 +74,10 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrokerForTests]:
 async def fresh_database(postgres: PostgresForTests) -> str:
     """A new, empty database for this test; its asyncpg SQLAlchemy URL."""
     return await postgres.create_database()
+
+
+@pytest.fixture
+async def service_database(postgres: PostgresForTests) -> ServiceDatabase:
+    """A new, empty database with an owner role for migrations and a service role that
+    owns nothing, as a deployment has them (audit tables are append-only for the latter)."""
+    return await postgres.create_service_database()

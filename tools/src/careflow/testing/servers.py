@@ -10,16 +10,35 @@ present, they run PostgreSQL and Apache Kafka containers (closest to production)
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
 from careflow.local.postgres import EmbeddedPostgres
 from careflow.local.tansu import TansuBroker
+from careflow.shared.settings import DatabaseSettings
+
+
+@dataclass(frozen=True)
+class ServiceDatabase:
+    """A test database owned by one role (migrations) and used by another (the service)."""
+
+    owner_url: str
+    service_url: str
+
+    @property
+    def service_role(self) -> str:
+        return str(make_url(self.service_url).username)
+
+    def settings(self, **fields: Any) -> DatabaseSettings:
+        """DatabaseSettings as a deployment has them: both URLs."""
+        return DatabaseSettings(url=self.service_url, migration_url=self.owner_url, **fields)
 
 
 @dataclass
@@ -43,6 +62,26 @@ class PostgresForTests:
         finally:
             await conn.close()
         return self.url_for(name)
+
+    async def create_service_database(self, prefix: str = "t") -> ServiceDatabase:
+        """A new empty database owned by a new owner role, with a new service role."""
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        owner, service = f"{name}_owner", f"{name}_service"
+        # Hex only: safe inside the literal, which utility statements cannot bind.
+        passwords = {role: secrets.token_hex(16) for role in (owner, service)}
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            for role, password in passwords.items():
+                await conn.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
+            await conn.execute(f'CREATE DATABASE "{name}" OWNER "{owner}"')
+        finally:
+            await conn.close()
+        base = make_url(self.url_for(name))
+        owner_url, service_url = (
+            base.set(username=role, password=password).render_as_string(hide_password=False)
+            for role, password in passwords.items()
+        )
+        return ServiceDatabase(owner_url, service_url)
 
     def stop(self) -> None:
         if self.embedded is not None:

@@ -12,12 +12,22 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 
 class DatabaseSettings(BaseModel):
+    # A validation error would otherwise quote the URLs, passwords included.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    # The service's own role: it reads and writes rows, it owns no table.
     url: SecretStr = SecretStr("")
+    # The owner role that runs migrations and then grants the service role what it
+    # needs: audit tables get SELECT and INSERT only, so the service cannot rewrite
+    # its own audit trail (owners bypass grants, hence two roles). Empty: `url`
+    # migrates too, one role as before, and audit rows are only as safe as that role.
+    migration_url: SecretStr = SecretStr("")
     # Connections beyond pool_size are opened and closed per checkout (connect, SSL
     # negotiation, a server process started): under load that churn cost more than the
     # statements. 20 covers a service's usual concurrency; overflow is for bursts.
@@ -32,13 +42,41 @@ class DatabaseSettings(BaseModel):
     # gets a 503 problem (nothing was acknowledged, so nothing is lost).
     pre_ping: bool = False
 
-    @field_validator("url")
+    @field_validator("url", "migration_url")
     @classmethod
     def _async_driver(cls, value: SecretStr) -> SecretStr:
         raw = value.get_secret_value()
         if raw.startswith(("postgresql://", "postgres://")):
             raw = "postgresql+asyncpg://" + raw.split("://", 1)[1]
         return SecretStr(raw)
+
+    @model_validator(mode="after")
+    def _service_role_is_not_the_owner(self) -> DatabaseSettings:
+        if self.migration_url.get_secret_value():
+            service, owner = self.service_role(), _user(self.migration_url)
+            if not service:
+                raise ValueError("database.url must name its user when migration_url is set")
+            if service == owner:
+                raise ValueError(
+                    "database.url and database.migration_url use the same role: the owner "
+                    "bypasses grants, so the service role must be another one"
+                )
+        return self
+
+    def service_role(self) -> str | None:
+        """The role `url` logs in as, which migrations grant to; None with one role."""
+        if not self.migration_url.get_secret_value():
+            return None
+        return _user(self.url)
+
+    def owner_url(self) -> str:
+        """The URL migrations run with."""
+        return self.migration_url.get_secret_value() or self.url.get_secret_value()
+
+
+def _user(url: SecretStr) -> str | None:
+    raw = url.get_secret_value()
+    return make_url(raw).username if raw else None
 
 
 class BrokerSettings(BaseModel):
@@ -127,6 +165,8 @@ def service_config(prefix: str) -> SettingsConfigDict:
         env_nested_delimiter="__",
         extra="ignore",
         env_file=None,
+        # A start-up error must not quote the database URLs (passwords) or keys.
+        hide_input_in_errors=True,
     )
 
 

@@ -2,7 +2,8 @@
 
 `serve` (the default) runs migrations in the lifespan (unless disabled) and
 serves HTTP, consumers and the relay in one process; `migrate` only migrates,
-for a deployment that runs migrations as a separate job.
+for a deployment that runs migrations as a separate job. Both migrate with
+`database.migration_url` (the owner role) when it is set.
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ def run(
     args = parser.parse_args(argv)
     settings = settings_factory()
     if args.command == "migrate":
-        from careflow.shared.db.migrate import upgrade
+        from careflow.shared.db.migrate import migrate
 
-        upgrade(migrations, settings.database.url.get_secret_value())
+        migrate(migrations, settings.database)
         return 0
     import uvicorn
 

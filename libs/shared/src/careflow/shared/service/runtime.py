@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from careflow.contracts.registry import TOPICS
 from careflow.contracts.topics import TopicRegistry, TopicSpec
 from careflow.shared.db.engine import create_engine, session_factory
-from careflow.shared.db.migrate import upgrade_async
+from careflow.shared.db.migrate import migrate_async
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.messaging.producer import create_producer
 from careflow.shared.messaging.subscription import Subscription
@@ -73,7 +73,7 @@ class ServiceRuntime:
     async def start(self) -> None:
         settings = self.settings
         if self.migrations is not None and settings.database.migrate_on_start:
-            await upgrade_async(self.migrations, settings.database.url.get_secret_value())
+            await migrate_async(self.migrations, settings.database)
         self.engine = create_engine(settings.database, application_name=f"careflow-{self.name}")
         trace_engine(self.engine)
         observe_pool(self.engine, self.name)

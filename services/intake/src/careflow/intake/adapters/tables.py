@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from careflow.shared.db.metadata import new_metadata
+from careflow.shared.db.privileges import append_only
 
 metadata = new_metadata()
 _ID = 128  # ExternalId length
@@ -150,6 +151,8 @@ audit_records = Table(
     Column("purpose", String(40), nullable=False),
     Index("ix_audit_records_organisation_id_at", "organisation_id", "at"),
     Index("ix_audit_records_resident_id", "resident_id"),
+    # The service's database role may add and read audit rows, never change them.
+    info=append_only(),
 )
 
 # Bookings from the booking integration. No foreign key: a booking for a case

@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from careflow.shared.db.metadata import new_metadata
+from careflow.shared.db.privileges import append_only
 
 metadata = new_metadata()
 TZ = DateTime(timezone=True)
@@ -146,4 +147,6 @@ audit_records = Table(
     Column("purpose", String(40), nullable=False),
     Index("ix_audit_records_organisation_at", "organisation_id", "at"),
     Index("ix_audit_records_resident", "resident_id"),
+    # The service's database role may add and read audit rows, never change them.
+    info=append_only(),
 )

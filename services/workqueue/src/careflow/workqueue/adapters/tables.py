@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from careflow.shared.db.metadata import new_metadata
+from careflow.shared.db.privileges import append_only
 
 metadata = new_metadata()
 
@@ -104,4 +105,6 @@ audit_records = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Index("ix_audit_records_org_resident_at", "organisation_id", "resident_id", "at"),
     Index("ix_audit_records_org_case_at", "organisation_id", "case_id", "at"),
+    # The service's database role may add and read audit rows, never change them.
+    info=append_only(),
 )
