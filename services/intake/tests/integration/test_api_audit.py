@@ -21,7 +21,7 @@ T0 = datetime(2026, 5, 1, 8, tzinfo=UTC)
 
 
 async def _insert(api: Api, count: int, at: datetime, org: str = "org-1") -> None:
-    engine = create_async_engine(api.db)
+    engine = create_async_engine(api.db.owner_url)
     try:
         async with engine.begin() as conn:
             await conn.execute(
