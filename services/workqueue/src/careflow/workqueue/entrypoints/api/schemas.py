@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -11,8 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from careflow.contracts.common import ExternalId
 from careflow.contracts.workqueue import UrgencyChangeReason
-from careflow.workqueue.domain.audit import AuditPosition, AuditRecord
-from careflow.workqueue.domain.errors import InvalidRequest
 from careflow.workqueue.domain.model import QueueItem, Status
 from careflow.workqueue.domain.ordering import pinned
 
@@ -134,47 +131,3 @@ class ItemPage(BaseModel):
     total: int
     limit: int
     offset: int
-
-
-class AuditRecordOut(BaseModel):
-    professional_id: str
-    resident_id: UUID
-    case_id: UUID
-    action: str
-    at: datetime
-
-    @classmethod
-    def of(cls, record: AuditRecord) -> AuditRecordOut:
-        return cls(
-            professional_id=record.professional_id,
-            resident_id=record.resident_id,
-            case_id=record.case_id,
-            action=record.action.value,
-            at=record.at,
-        )
-
-
-class AuditPage(BaseModel):
-    records: list[AuditRecordOut]
-    total: int = Field(description="Records in the whole [from, to) range and filters.")
-    limit: int
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None: last.")
-
-
-def encode_cursor(position: AuditPosition) -> str:
-    """An opaque page token: where the page ended (time and the log's sequence)."""
-    raw = f"{position.at.isoformat()}|{position.seq}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(token: str) -> AuditPosition:
-    """The position a cursor names; a malformed cursor is the caller's error (422)."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        at, seq = raw.split("|")
-        position = AuditPosition(datetime.fromisoformat(at), int(seq))
-    except ValueError:
-        raise InvalidRequest("The cursor is not one this service gave.") from None
-    if position.at.utcoffset() is None:
-        raise InvalidRequest("The cursor is not one this service gave.")
-    return position
