@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from careflow.contracts.residents import ResidentNameChanged
+from careflow.contracts.urgency import DEFAULT_SCALE
 
 from .conftest import submitted
 
@@ -150,9 +151,12 @@ async def test_a_refused_take_writes_no_audit_record(service):
     assert await service.audit_count() == before
 
 
-async def test_the_urgency_scale_is_served(service):
+async def test_the_urgency_scale_is_served_in_the_contract_scales_shape(service):
     response = await service.client.get("/urgency-scale", headers=service.token("pro-a"))
-    assert response.json()["levels"][0]["code"] == "P0"
+    assert response.status_code == 200, response.text
+    # An organisation without its own scale gets CareFlow's default, as the contract writes it.
+    assert response.json() == DEFAULT_SCALE.model_dump(mode="json")
+    assert response.json()["levels"][1]["target_response"] == "PT2H"
 
 
 async def test_auditors_page_the_audit_by_time_range_with_a_cursor(service):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from careflow.contracts.common import ExternalId
+from careflow.contracts.urgency import UrgencyScale
 from careflow.contracts.workqueue import UrgencyChangeReason
 from careflow.workqueue.domain.model import QueueItem, Status
 from careflow.workqueue.domain.ordering import pinned
@@ -131,3 +132,42 @@ class ItemPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class UrgencyLevelOut(BaseModel):
+    """One class of the scale as the caller's organisation uses it."""
+
+    code: str = Field(description="The class code carried in events, P0-P8.")
+    rank: int = Field(description="Sort rank; lower is more urgent.")
+    label: str
+    automatic: bool = Field(description="Set by the assessment (P0-P5, P8); else optional.")
+    enabled: bool
+    target_response: timedelta | None = Field(
+        description="Target response time (ISO 8601 duration); None: no contact needed."
+    )
+    treat_immediately: bool = Field(description="P0: call the emergency number; never queued.")
+
+
+class UrgencyScaleOut(BaseModel):
+    """The nine classes in rank order; `organisation_id` None for CareFlow's default."""
+
+    organisation_id: str | None
+    levels: list[UrgencyLevelOut]
+
+    @classmethod
+    def of(cls, scale: UrgencyScale) -> UrgencyScaleOut:
+        return cls(
+            organisation_id=scale.organisation_id,
+            levels=[
+                UrgencyLevelOut(
+                    code=level.code,
+                    rank=level.rank,
+                    label=level.label,
+                    automatic=level.automatic,
+                    enabled=level.enabled,
+                    target_response=level.target_response,
+                    treat_immediately=level.treat_immediately,
+                )
+                for level in scale
+            ],
+        )

@@ -8,11 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from careflow.contracts.common import ExternalId
-from careflow.contracts.urgency import UrgencyScale
 from careflow.shared.audit import AuditPage
 from careflow.shared.audit.dependencies import Auditor, AuditQueryParams
 from careflow.workqueue.application import queries
 from careflow.workqueue.entrypoints.api.deps import CurrentActor, Wiring
+from careflow.workqueue.entrypoints.api.schemas import UrgencyScaleOut
 
 router = APIRouter(tags=["audit"])
 
@@ -39,7 +39,7 @@ async def audit_records(
     )
 
 
-@router.get("/urgency-scale", response_model=UrgencyScale, tags=["queue"])
-async def urgency_scale(wiring: Wiring, actor: CurrentActor) -> UrgencyScale:
+@router.get("/urgency-scale", response_model=UrgencyScaleOut, tags=["queue"])
+async def urgency_scale(wiring: Wiring, actor: CurrentActor) -> UrgencyScaleOut:
     """The urgency classes the caller's organisation uses, with target response times."""
-    return wiring.policies.for_organisation(actor.organisation_id).scale
+    return UrgencyScaleOut.of(wiring.policies.for_organisation(actor.organisation_id).scale)
