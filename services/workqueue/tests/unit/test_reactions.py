@@ -240,7 +240,7 @@ async def test_take_commits_once_audits_and_emits(build):
     await reactions.on_case_created(event, uow, policies=build.policies, now=NOW)
     await commands.take_item(uow, Actor("pro-a", "org-1"), event.case_id, now=NOW)
     assert uow.commits == 1
-    assert [r.action.value for r in uow.audit.records] == ["take_task"]
+    assert [(r.action.value, r.purpose) for r in uow.audit.records] == [("take_task", "queue_work")]
     assert uow.outbox.events[-1].event_type == "careflow.queue_item.taken.v1"
 
 

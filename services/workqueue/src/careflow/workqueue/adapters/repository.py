@@ -7,22 +7,26 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, tuple_, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from careflow.shared.audit import AuditQuery, AuditRecordOut
+from careflow.shared.audit.sql import keyset_page
 from careflow.workqueue.adapters.tables import (
     audit_records,
     parked_events,
     queue_items,
     resident_names,
 )
-from careflow.workqueue.domain.audit import AuditAction, AuditQuery, AuditRecord
+from careflow.workqueue.domain.audit import AuditRecord
 from careflow.workqueue.domain.model import QueueItem, Status
 from careflow.workqueue.domain.ordering import QueueQuery
 from careflow.workqueue.domain.retention import ENDED
 from careflow.workqueue.domain.urgency import UrgencyChange
 
+#: The name audit records carry, so merged pages tell the services apart.
+SERVICE = "workqueue"
 _ITEM_FIELDS = [f.name for f in fields(QueueItem) if f.name not in ("events", "urgency_history")]
 _C = queue_items.c
 
@@ -193,7 +197,7 @@ class SqlItemRepository:
 
 
 class SqlAuditLog:
-    """Append-only audit of professionals' reads; queried by admins."""
+    """Append-only audit of professionals' reads; paged by the shared audit contract."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -211,49 +215,45 @@ class SqlAuditLog:
                     "case_id": r.case_id,
                     "action": r.action.value,
                     "at": r.at,
+                    "purpose": r.purpose,
                 }
                 for r in records
             ],
         )
 
-    async def query(self, query: AuditQuery) -> tuple[list[AuditRecord], int]:
+    async def page(
+        self,
+        organisation_id: str,
+        query: AuditQuery,
+        *,
+        resident_id: UUID | None = None,
+        case_id: UUID | None = None,
+        professional_id: str | None = None,
+    ) -> list[AuditRecordOut]:
         a = audit_records.c
-        conditions = [a.organisation_id == query.organisation_id]
-        if query.resident_id is not None:
-            conditions.append(a.resident_id == query.resident_id)
-        if query.case_id is not None:
-            conditions.append(a.case_id == query.case_id)
-        if query.professional_id is not None:
-            conditions.append(a.professional_id == query.professional_id)
-        if query.since is not None:
-            conditions.append(a.at >= query.since)
-        if query.until is not None:
-            conditions.append(a.at < query.until)
-        # The total counts the whole range; the position only picks the page.
-        total = await self.session.scalar(
-            select(func.count()).select_from(audit_records).where(*conditions)
-        )
-        if query.after is not None:
-            conditions.append(tuple_(a.at, a.id) < tuple_(query.after.at, query.after.seq))
-        rows = await self.session.execute(
-            select(audit_records)
-            .where(*conditions)
-            .order_by(a.at.desc(), a.id.desc())
-            .limit(query.limit)
-        )
-        records = [
-            AuditRecord(
-                organisation_id=r.organisation_id,
-                professional_id=r.professional_id,
+        stmt = select(audit_records).where(a.organisation_id == organisation_id)
+        if resident_id is not None:
+            stmt = stmt.where(a.resident_id == resident_id)
+        if case_id is not None:
+            stmt = stmt.where(a.case_id == case_id)
+        if professional_id is not None:
+            stmt = stmt.where(a.professional_id == professional_id)
+        rows = await self.session.execute(keyset_page(stmt, a.at, a.id, query))
+        return [
+            AuditRecordOut.of(
+                id=r.id,
+                service=SERVICE,
+                at=r.at,
+                actor=r.professional_id,
+                organisation=r.organisation_id,
+                unit=None,  # workqueue has never stored the reader's unit
                 resident_id=r.resident_id,
                 case_id=r.case_id,
-                action=AuditAction(r.action),
-                at=r.at,
-                seq=r.id,
+                action=r.action,
+                purpose=r.purpose,
             )
             for r in rows
         ]
-        return records, int(total or 0)
 
 
 __all__ = ["SqlAuditLog", "SqlItemRepository"]

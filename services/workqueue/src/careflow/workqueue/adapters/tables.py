@@ -103,6 +103,8 @@ audit_records = Table(
     Column("case_id", Uuid, nullable=False),
     Column("action", String(40), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Index("ix_audit_records_org_at", "organisation_id", "at"),
     Index("ix_audit_records_org_resident_at", "organisation_id", "resident_id", "at"),
     Index("ix_audit_records_org_case_at", "organisation_id", "case_id", "at"),
     # The service's database role may add and read audit rows, never change them.

@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from careflow.workqueue.application.auditing import queue_work
 from careflow.workqueue.application.outgoing import publish_changes
 from careflow.workqueue.application.ports import Actor, UnitOfWork
-from careflow.workqueue.domain.audit import AuditAction, AuditRecord
+from careflow.workqueue.domain.audit import AuditAction
 from careflow.workqueue.domain.errors import ItemNotFound
 from careflow.workqueue.domain.model import QueueItem, UrgencyPolicy
 
@@ -31,18 +32,7 @@ async def _finish(
 ) -> QueueItem:
     await uow.items.update(item)
     publish_changes(uow, item)
-    await uow.audit.record(
-        [
-            AuditRecord(
-                actor.organisation_id,
-                actor.professional_id,
-                item.resident_id,
-                item.case_id,
-                action,
-                now,
-            )
-        ]
-    )
+    await uow.audit.record(queue_work(actor, [item], action, now))
     await uow.commit()
     return item
 

@@ -8,7 +8,8 @@ from typing import Any, Protocol, Self
 from uuid import UUID
 
 from careflow.contracts.base import ContractEvent
-from careflow.workqueue.domain.audit import AuditQuery, AuditRecord
+from careflow.shared.audit import AuditQuery, AuditRecordOut
+from careflow.workqueue.domain.audit import AuditRecord
 from careflow.workqueue.domain.model import QueueItem
 from careflow.workqueue.domain.ordering import QueueQuery
 from careflow.workqueue.domain.urgency import UrgencyPolicy
@@ -39,7 +40,18 @@ class ResidentNames(Protocol):
 
 class AuditLog(Protocol):
     async def record(self, records: list[AuditRecord]) -> None: ...
-    async def query(self, query: AuditQuery) -> tuple[list[AuditRecord], int]: ...
+    async def page(
+        self,
+        organisation_id: str,
+        query: AuditQuery,
+        *,
+        resident_id: UUID | None = None,
+        case_id: UUID | None = None,
+        professional_id: str | None = None,
+    ) -> list[AuditRecordOut]:
+        """Up to `query.limit + 1` records of the organisation, newest first, after
+        the query's cursor (the shared keyset page; `page_of` trims the extra one)."""
+        ...
 
 
 class EventOutbox(Protocol):
@@ -64,5 +76,3 @@ class Actor:
     professional_id: str
     organisation_id: str
     is_admin: bool = False
-    #: Roles `admin` or `auditor`, as in every CareFlow service.
-    may_read_audit: bool = False

@@ -7,14 +7,10 @@ from datetime import datetime
 from typing import Generic, TypeVar
 from uuid import UUID
 
+from careflow.shared.audit import AuditPage, AuditQuery, page_of
+from careflow.workqueue.application.auditing import queue_work
 from careflow.workqueue.application.ports import Actor, UnitOfWork
-from careflow.workqueue.domain.audit import (
-    AuditAction,
-    AuditPosition,
-    AuditQuery,
-    AuditRecord,
-    next_position,
-)
+from careflow.workqueue.domain.audit import AuditAction
 from careflow.workqueue.domain.errors import ItemNotFound, NotAllowed
 from careflow.workqueue.domain.model import QueueItem
 from careflow.workqueue.domain.ordering import QueueQuery
@@ -30,17 +26,6 @@ class Page(Generic[T]):
     offset: int
 
 
-def _audit(
-    actor: Actor, items: list[QueueItem], action: AuditAction, now: datetime
-) -> list[AuditRecord]:
-    return [
-        AuditRecord(
-            actor.organisation_id, actor.professional_id, i.resident_id, i.case_id, action, now
-        )
-        for i in items
-    ]
-
-
 async def list_queue(
     uow: UnitOfWork, actor: Actor, query: QueueQuery, *, now: datetime
 ) -> Page[QueueItem]:
@@ -49,7 +34,7 @@ async def list_queue(
         raise NotAllowed("Professionals see only their own organisation's queue.")
     async with uow:
         items, total = await uow.items.list(query, now)
-        await uow.audit.record(_audit(actor, items, AuditAction.LIST, now))
+        await uow.audit.record(queue_work(actor, items, AuditAction.LIST, now))
         await uow.commit()
     return Page(items, total, query.limit, query.offset)
 
@@ -60,23 +45,32 @@ async def open_item(uow: UnitOfWork, actor: Actor, case_id: UUID, *, now: dateti
         item = await uow.items.get(case_id)
         if item is None or not item.visible_to(actor.organisation_id):
             raise ItemNotFound("No such task.")
-        await uow.audit.record(_audit(actor, [item], AuditAction.OPEN, now))
+        await uow.audit.record(queue_work(actor, [item], AuditAction.OPEN, now))
         await uow.commit()
     return item
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    records: list[AuditRecord]
-    total: int
-    limit: int
-    next: AuditPosition | None
+async def query_audit(
+    uow: UnitOfWork,
+    organisation_id: str,
+    query: AuditQuery,
+    *,
+    resident_id: UUID | None = None,
+    case_id: UUID | None = None,
+    professional_id: str | None = None,
+) -> AuditPage:
+    """One page of an organisation's audit log, newest first, for its admin or auditor
+    (the route requires the shared auditor roles; the organisation is the caller's).
 
-
-async def query_audit(uow: UnitOfWork, actor: Actor, query: AuditQuery) -> AuditPage:
-    """One page of the caller's organisation's audit log (roles `admin` or `auditor`)."""
-    if not actor.may_read_audit or query.organisation_id != actor.organisation_id:
-        raise NotAllowed("Only an admin or auditor of the organisation may read its audit log.")
+    Not itself audited: the records show pseudonymous ids, never a resident's name
+    or case content (careflow.shared.audit).
+    """
     async with uow:
-        records, total = await uow.audit.query(query)
-    return AuditPage(records, total, query.limit, next_position(records, query.limit))
+        records = await uow.audit.page(
+            organisation_id,
+            query,
+            resident_id=resident_id,
+            case_id=case_id,
+            professional_id=professional_id,
+        )
+    return page_of(records, query)

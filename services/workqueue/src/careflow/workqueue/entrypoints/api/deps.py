@@ -28,21 +28,5 @@ async def actor(
     )
 
 
-#: Who may read the audit log: the same roles in every CareFlow service.
-AUDIT_ROLES = frozenset({ADMIN_ROLE, "auditor"})
-
-
-async def auditor_actor(
-    principal: Annotated[ProfessionalPrincipal, Depends(require_professional(AUDIT_ROLES))],
-) -> Actor:
-    return Actor(
-        principal.subject,
-        principal.organisation,
-        is_admin=principal.has_role(ADMIN_ROLE),
-        may_read_audit=True,
-    )
-
-
 Wiring = Annotated[Container, Depends(container)]
 CurrentActor = Annotated[Actor, Depends(actor)]
-Auditor = Annotated[Actor, Depends(auditor_actor)]

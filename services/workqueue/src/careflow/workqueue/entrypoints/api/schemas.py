@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from careflow.contracts.common import ExternalId
+from careflow.contracts.urgency import UrgencyScale
 from careflow.contracts.workqueue import UrgencyChangeReason
-from careflow.workqueue.domain.audit import AuditPosition, AuditRecord
-from careflow.workqueue.domain.errors import InvalidRequest
 from careflow.workqueue.domain.model import QueueItem, Status
 from careflow.workqueue.domain.ordering import pinned
 
@@ -136,45 +134,40 @@ class ItemPage(BaseModel):
     offset: int
 
 
-class AuditRecordOut(BaseModel):
-    professional_id: str
-    resident_id: UUID
-    case_id: UUID
-    action: str
-    at: datetime
+class UrgencyLevelOut(BaseModel):
+    """One class of the scale as the caller's organisation uses it."""
+
+    code: str = Field(description="The class code carried in events, P0-P8.")
+    rank: int = Field(description="Sort rank; lower is more urgent.")
+    label: str
+    automatic: bool = Field(description="Set by the assessment (P0-P5, P8); else optional.")
+    enabled: bool
+    target_response: timedelta | None = Field(
+        description="Target response time (ISO 8601 duration); None: no contact needed."
+    )
+    treat_immediately: bool = Field(description="P0: call the emergency number; never queued.")
+
+
+class UrgencyScaleOut(BaseModel):
+    """The nine classes in rank order; `organisation_id` None for CareFlow's default."""
+
+    organisation_id: str | None
+    levels: list[UrgencyLevelOut]
 
     @classmethod
-    def of(cls, record: AuditRecord) -> AuditRecordOut:
+    def of(cls, scale: UrgencyScale) -> UrgencyScaleOut:
         return cls(
-            professional_id=record.professional_id,
-            resident_id=record.resident_id,
-            case_id=record.case_id,
-            action=record.action.value,
-            at=record.at,
+            organisation_id=scale.organisation_id,
+            levels=[
+                UrgencyLevelOut(
+                    code=level.code,
+                    rank=level.rank,
+                    label=level.label,
+                    automatic=level.automatic,
+                    enabled=level.enabled,
+                    target_response=level.target_response,
+                    treat_immediately=level.treat_immediately,
+                )
+                for level in scale
+            ],
         )
-
-
-class AuditPage(BaseModel):
-    records: list[AuditRecordOut]
-    total: int = Field(description="Records in the whole [from, to) range and filters.")
-    limit: int
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None: last.")
-
-
-def encode_cursor(position: AuditPosition) -> str:
-    """An opaque page token: where the page ended (time and the log's sequence)."""
-    raw = f"{position.at.isoformat()}|{position.seq}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(token: str) -> AuditPosition:
-    """The position a cursor names; a malformed cursor is the caller's error (422)."""
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        at, seq = raw.split("|")
-        position = AuditPosition(datetime.fromisoformat(at), int(seq))
-    except ValueError:
-        raise InvalidRequest("The cursor is not one this service gave.") from None
-    if position.at.utcoffset() is None:
-        raise InvalidRequest("The cursor is not one this service gave.")
-    return position
