@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from careflow.notification.application.ports import UnitOfWork
 from careflow.notification.domain.errors import NotFound
+from careflow.notification.domain.guardianship import Ward, ensure_history_readable
 from careflow.shared.audit import AuditPage, AuditQuery, Purpose, page_of
 
 
@@ -25,6 +26,29 @@ class ProfessionalReader:
     subject: str
     organisation: str
     unit: str | None = None
+
+
+@dataclass(frozen=True)
+class ResidentReader:
+    """Who reads: the calling resident and the children their token says they guard."""
+
+    resident_id: UUID
+    wards: tuple[Ward, ...] = ()
+
+
+async def readable_history(
+    resident_id: UUID,
+    reader: ResidentReader,
+    uow_factory: Callable[[], UnitOfWork],
+    *,
+    today: date,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """A resident's history for themself or their guardian (child under 15); else NotFound."""
+    ensure_history_readable(
+        resident_id, reader_id=reader.resident_id, wards=reader.wards, today=today
+    )
+    return await communication_history(resident_id, uow_factory, limit)
 
 
 async def communication_history(

@@ -12,12 +12,9 @@ from careflow.notification.application.history import (
     communication_history,
     professional_history,
     query_audit,
+    readable_history,
 )
-from careflow.notification.entrypoints.api.deps import (
-    OwnResidentId,
-    ReadableResident,
-    Wiring,
-)
+from careflow.notification.entrypoints.api.deps import OwnResidentId, Reader, Wiring
 from careflow.notification.entrypoints.api.schemas import (
     HistoryOut,
     NotificationOut,
@@ -38,10 +35,18 @@ async def my_history(resident_id: OwnResidentId, wiring: Wiring, limit: Limit = 
 
 @router.get("/residents/{resident_id}/communications", response_model=HistoryOut)
 async def resident_history(
-    resident_id: ReadableResident, wiring: Wiring, limit: Limit = 100
+    resident_id: UUID, reader: Reader, wiring: Wiring, limit: Limit = 100
 ) -> HistoryOut:
-    """A resident's history: the resident themself or their guardian (child under 15)."""
-    return await _history(resident_id, wiring, limit)
+    """A resident's history: the resident themself or their guardian (child under 15).
+
+    Anyone else gets 404: whether someone else's history exists is not their business.
+    """
+    items = await readable_history(
+        resident_id, reader, wiring.uow, today=wiring.clock().date(), limit=limit
+    )
+    return HistoryOut(
+        resident_id=resident_id, items=[NotificationOut.model_validate(i) for i in items]
+    )
 
 
 @router.get("/professional/residents/{resident_id}/communications", response_model=HistoryOut)
