@@ -15,10 +15,7 @@ from careflow.notification.application.history import (
     readable_history,
 )
 from careflow.notification.entrypoints.api.deps import OwnResidentId, Reader, Wiring
-from careflow.notification.entrypoints.api.schemas import (
-    HistoryOut,
-    NotificationOut,
-)
+from careflow.notification.entrypoints.api.schemas import HistoryOut
 from careflow.shared.audit import AuditPage
 from careflow.shared.audit.dependencies import Auditor, AuditQueryParams
 from careflow.shared.auth.dependencies import Professional
@@ -44,9 +41,7 @@ async def resident_history(
     items = await readable_history(
         resident_id, reader, wiring.uow, today=wiring.clock().date(), limit=limit
     )
-    return HistoryOut(
-        resident_id=resident_id, items=[NotificationOut.model_validate(i) for i in items]
-    )
+    return HistoryOut.of(resident_id, items)
 
 
 @router.get("/professional/residents/{resident_id}/communications", response_model=HistoryOut)
@@ -62,9 +57,7 @@ async def professional_resident_history(
     items = await professional_history(
         resident_id, reader, wiring.uow, now=wiring.clock(), limit=limit
     )
-    return HistoryOut(
-        resident_id=resident_id, items=[NotificationOut.model_validate(i) for i in items]
-    )
+    return HistoryOut.of(resident_id, items)
 
 
 @router.get("/audit-records", response_model=AuditPage, tags=["audit"])
@@ -78,6 +71,4 @@ async def audit_records(
 
 async def _history(resident_id: UUID, wiring: Wiring, limit: int) -> HistoryOut:
     items = await communication_history(resident_id, wiring.uow, limit)
-    return HistoryOut(
-        resident_id=resident_id, items=[NotificationOut.model_validate(i) for i in items]
-    )
+    return HistoryOut.of(resident_id, items)
