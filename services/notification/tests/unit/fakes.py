@@ -15,7 +15,8 @@ from uuid import UUID
 
 from careflow.notification.domain.addressing import CaseAddress
 from careflow.notification.domain.contacts import ResidentContact
-from careflow.notification.domain.delivery import Delivery
+from careflow.notification.domain.delivery import Delivery, Step
+from careflow.notification.domain.history import DeliveryRecord, NotificationRecord
 from careflow.notification.domain.notification import DECIDED, PARKED, NotificationRequest
 from careflow.shared.audit import AuditRecordOut
 
@@ -67,12 +68,13 @@ class FakeNotifications:
     async def mark_decided(self, notification_id: UUID) -> None:
         self.status[notification_id] = DECIDED
 
-    async def of_resident(self, resident_id: UUID, limit: int) -> list[dict[str, Any]]:
-        mine = [self.row(r) for r in self.requests.values() if r.resident_id == resident_id]
-        return sorted(mine, key=lambda n: n["received_at"], reverse=True)[:limit]
+    async def of_resident(self, resident_id: UUID, limit: int) -> list[NotificationRecord]:
+        mine = [self.record(r) for r in self.requests.values() if r.resident_id == resident_id]
+        return sorted(mine, key=lambda n: n.received_at, reverse=True)[:limit]
 
-    def row(self, request: NotificationRequest) -> dict[str, Any]:
-        return dataclasses.asdict(request) | {"status": self.status[request.notification_id]}
+    def record(self, request: NotificationRequest) -> NotificationRecord:
+        row = dataclasses.asdict(request) | {"status": self.status[request.notification_id]}
+        return NotificationRecord.of_row(row)
 
 
 class FakeDeliveries:
@@ -101,20 +103,13 @@ class FakeDeliveries:
     async def save_outcomes(self, sent: list[Delivery], now: datetime) -> None:
         return None  # the claimed objects are the stored ones
 
-    async def of_notifications(self, ids: list[UUID]) -> list[dict[str, Any]]:
+    async def of_notifications(self, ids: list[UUID]) -> list[DeliveryRecord]:
         return [
-            {f.name: getattr(d, f.name) for f in dataclasses.fields(d) if f.name != "history"}
-            for d in self.rows.values()
-            if d.notification_id in ids
+            DeliveryRecord.of_row(vars(d)) for d in self.rows.values() if d.notification_id in ids
         ]
 
-    async def steps_of(self, ids: list[UUID]) -> list[dict[str, Any]]:
-        return [
-            dataclasses.asdict(step) | {"delivery_id": d.delivery_id}
-            for d in self.rows.values()
-            if d.delivery_id in ids
-            for step in d.history
-        ]
+    async def steps_of(self, ids: list[UUID]) -> dict[UUID, list[Step]]:
+        return {d.delivery_id: list(d.history) for d in self.rows.values() if d.delivery_id in ids}
 
     def of(self, notification_id: UUID) -> dict[str, Delivery]:
         """The notification's deliveries by channel."""
@@ -148,10 +143,10 @@ class FakeCases:
 
     async def notifications_in(
         self, resident_id: UUID, organisation_id: str, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[NotificationRecord]:
         assert self.notifications is not None
         found = await self.notifications.of_resident(resident_id, limit)
-        return [n for n in found if self.organisation.get(n["case_id"]) == organisation_id]
+        return [n for n in found if self.organisation.get(n.case_id) == organisation_id]
 
 
 class FakeAudit:

@@ -61,7 +61,7 @@ async def test_a_professional_reads_only_their_organisations_notifications_and_i
 
     items = await professional_history(resident_id, READER, lambda: uow, now=NOW)
 
-    assert [i["notification_id"] for i in items] == [ours]
+    assert [i.notification_id for i in items] == [ours]
     (record,) = uow.audit.records
     assert record["professional_id"] == "nurse-1"
     assert (record["resident_id"], record["items"]) == (resident_id, 1)
@@ -108,8 +108,8 @@ async def test_the_history_shows_each_delivery_with_its_steps_under_its_notifica
 
     items = await communication_history(resident_id, lambda: uow)
 
-    assert {i["notification_id"] for i in items} == {first, second}
+    assert {i.notification_id for i in items} == {first, second}
     for item in items:
-        (delivery,) = item["deliveries"]
-        assert delivery["notification_id"] == item["notification_id"]
-        assert [s["status"] for s in delivery["steps"]] == ["queued"]
+        (delivery,) = item.deliveries
+        assert delivery.notification_id == item.notification_id
+        assert [s.status for s in delivery.steps] == ["queued"]

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.notification.adapters.tables import audit_records, notifications, resident_cases
 from careflow.notification.domain.addressing import CaseAddress
+from careflow.notification.domain.history import NotificationRecord
 from careflow.shared.audit import AuditQuery, AuditRecordOut
 from careflow.shared.audit.sql import keyset_page
 from careflow.shared.db.upsert import upsert
@@ -73,7 +74,7 @@ class SqlResidentCases:
 
     async def notifications_in(
         self, resident_id: UUID, organisation_id: str, limit: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[NotificationRecord]:
         """The resident's notifications about cases of `organisation_id`, newest first."""
         n, c = notifications.c, resident_cases.c
         stmt = (
@@ -83,7 +84,8 @@ class SqlResidentCases:
             .order_by(n.received_at.desc())
             .limit(limit)
         )
-        return [dict(row._mapping) for row in await self._session.execute(stmt)]
+        rows = await self._session.execute(stmt)
+        return [NotificationRecord.of_row(row._mapping) for row in rows]
 
 
 class SqlAuditLog:

@@ -18,7 +18,8 @@ from careflow.notification.adapters.tables import (
     resident_contacts,
 )
 from careflow.notification.domain.contacts import ResidentContact
-from careflow.notification.domain.delivery import OPEN, Delivery
+from careflow.notification.domain.delivery import OPEN, Delivery, Step
+from careflow.notification.domain.history import DeliveryRecord, NotificationRecord
 from careflow.notification.domain.notification import DECIDED, PARKED, NotificationRequest
 from careflow.shared.db.upsert import upsert
 
@@ -174,14 +175,15 @@ class SqlNotifications:
             .values(status=DECIDED)
         )
 
-    async def of_resident(self, resident_id: UUID, limit: int) -> list[dict[str, Any]]:
+    async def of_resident(self, resident_id: UUID, limit: int) -> list[NotificationRecord]:
         stmt = (
             select(notifications)
             .where(notifications.c.resident_id == resident_id)
             .order_by(notifications.c.received_at.desc())
             .limit(limit)
         )
-        return [dict(row._mapping) for row in await self._session.execute(stmt)]
+        rows = await self._session.execute(stmt)
+        return [NotificationRecord.of_row(row._mapping) for row in rows]
 
 
 class SqlDeliveries:
@@ -236,7 +238,7 @@ class SqlDeliveries:
         if steps:
             await self._session.execute(delivery_steps.insert(), steps)
 
-    async def of_notifications(self, ids: list[UUID]) -> list[dict[str, Any]]:
+    async def of_notifications(self, ids: list[UUID]) -> list[DeliveryRecord]:
         if not ids:
             return []
         stmt = (
@@ -244,17 +246,24 @@ class SqlDeliveries:
             .where(deliveries.c.notification_id.in_(ids))
             .order_by(deliveries.c.created_at, deliveries.c.channel)
         )
-        return [dict(row._mapping) for row in await self._session.execute(stmt)]
+        rows = await self._session.execute(stmt)
+        return [DeliveryRecord.of_row(row._mapping) for row in rows]
 
-    async def steps_of(self, ids: list[UUID]) -> list[dict[str, Any]]:
+    async def steps_of(self, ids: list[UUID]) -> dict[UUID, list[Step]]:
         if not ids:
-            return []
+            return {}
+        s = delivery_steps.c
         stmt = (
-            select(delivery_steps)
-            .where(delivery_steps.c.delivery_id.in_(ids))
-            .order_by(delivery_steps.c.id)
+            select(s.delivery_id, s.status, s.at, s.code, s.attempt)
+            .where(s.delivery_id.in_(ids))
+            .order_by(s.id)
         )
-        return [dict(row._mapping) for row in await self._session.execute(stmt)]
+        steps: dict[UUID, list[Step]] = {}
+        for row in await self._session.execute(stmt):
+            steps.setdefault(row.delivery_id, []).append(
+                Step(row.status, row.at, row.code, row.attempt)
+            )
+        return steps
 
 
 def _shallow(obj: Any) -> dict[str, Any]:

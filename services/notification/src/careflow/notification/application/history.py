@@ -8,13 +8,14 @@ has a case there; each such read is audited in its own transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from uuid import UUID
 
 from careflow.notification.application.ports import UnitOfWork
 from careflow.notification.domain.errors import NotFound
+from careflow.notification.domain.guardianship import Ward, ensure_history_readable
+from careflow.notification.domain.history import DeliveryRecord, NotificationRecord
 from careflow.shared.audit import AuditPage, AuditQuery, Purpose, page_of
 
 
@@ -27,9 +28,32 @@ class ProfessionalReader:
     unit: str | None = None
 
 
+@dataclass(frozen=True)
+class ResidentReader:
+    """Who reads: the calling resident and the children their token says they guard."""
+
+    resident_id: UUID
+    wards: tuple[Ward, ...] = ()
+
+
+async def readable_history(
+    resident_id: UUID,
+    reader: ResidentReader,
+    uow_factory: Callable[[], UnitOfWork],
+    *,
+    today: date,
+    limit: int = 100,
+) -> list[NotificationRecord]:
+    """A resident's history for themself or their guardian (child under 15); else NotFound."""
+    ensure_history_readable(
+        resident_id, reader_id=reader.resident_id, wards=reader.wards, today=today
+    )
+    return await communication_history(resident_id, uow_factory, limit)
+
+
 async def communication_history(
     resident_id: UUID, uow_factory: Callable[[], UnitOfWork], limit: int = 100
-) -> list[dict[str, Any]]:
+) -> list[NotificationRecord]:
     """Newest first; parked requests show with no deliveries yet. Addresses are never shown."""
     async with uow_factory() as uow:
         found = await uow.notifications.of_resident(resident_id, limit)
@@ -43,7 +67,7 @@ async def professional_history(
     *,
     now: datetime,
     limit: int = 100,
-) -> list[dict[str, Any]]:
+) -> list[NotificationRecord]:
     """The notifications about the reader's organisation's cases; the read is audited."""
     async with uow_factory() as uow:
         if not await uow.cases.has_case_in(resident_id, reader.organisation):
@@ -82,15 +106,14 @@ async def query_audit(
     return page_of(records, query)
 
 
-async def _with_deliveries(found: list[dict[str, Any]], uow: UnitOfWork) -> list[dict[str, Any]]:
-    ids = [n["notification_id"] for n in found]
-    deliveries = await uow.deliveries.of_notifications(ids)
-    steps = await uow.deliveries.steps_of([d["delivery_id"] for d in deliveries])
-    by_delivery: dict[UUID, list[dict[str, Any]]] = {}
-    for step in steps:
-        by_delivery.setdefault(step["delivery_id"], []).append(step)
-    by_notification: dict[UUID, list[dict[str, Any]]] = {}
+async def _with_deliveries(
+    found: list[NotificationRecord], uow: UnitOfWork
+) -> list[NotificationRecord]:
+    deliveries = await uow.deliveries.of_notifications([n.notification_id for n in found])
+    steps = await uow.deliveries.steps_of([d.delivery_id for d in deliveries])
+    by_notification: dict[UUID, list[DeliveryRecord]] = {}
     for delivery in deliveries:
-        delivery["steps"] = by_delivery.get(delivery["delivery_id"], [])
-        by_notification.setdefault(delivery["notification_id"], []).append(delivery)
-    return [n | {"deliveries": by_notification.get(n["notification_id"], [])} for n in found]
+        by_notification.setdefault(delivery.notification_id, []).append(
+            replace(delivery, steps=tuple(steps.get(delivery.delivery_id, ())))
+        )
+    return [replace(n, deliveries=tuple(by_notification.get(n.notification_id, ()))) for n in found]

@@ -11,7 +11,8 @@ from uuid import UUID
 
 from careflow.notification.domain.addressing import CaseAddress
 from careflow.notification.domain.contacts import ResidentContact
-from careflow.notification.domain.delivery import Delivery
+from careflow.notification.domain.delivery import Delivery, Step
+from careflow.notification.domain.history import DeliveryRecord, NotificationRecord
 from careflow.notification.domain.message import OutgoingMessage, Rendered
 from careflow.notification.domain.notification import NotificationRequest
 from careflow.shared.audit import AuditQuery, AuditRecordOut
@@ -74,7 +75,8 @@ class NotificationStore(Protocol):
     async def parked(self, resident_id: UUID) -> list[NotificationRequest]: ...
     async def parked_before(self, moment: datetime, limit: int) -> list[NotificationRequest]: ...
     async def mark_decided(self, notification_id: UUID) -> None: ...
-    async def of_resident(self, resident_id: UUID, limit: int) -> list[dict[str, Any]]: ...
+    async def of_resident(self, resident_id: UUID, limit: int) -> list[NotificationRecord]:
+        """The resident's notifications, newest first, without their deliveries."""
 
 
 class DeliveryStore(Protocol):
@@ -85,8 +87,11 @@ class DeliveryStore(Protocol):
     async def claim_due(self, channel: str, now: datetime, limit: int = 1) -> list[Delivery]: ...
     async def next_due_at(self, channel: str) -> datetime | None: ...
     async def save_outcomes(self, sent: list[Delivery], now: datetime) -> None: ...
-    async def of_notifications(self, ids: list[UUID]) -> list[dict[str, Any]]: ...
-    async def steps_of(self, ids: list[UUID]) -> list[dict[str, Any]]: ...
+    async def of_notifications(self, ids: list[UUID]) -> list[DeliveryRecord]:
+        """The notifications' deliveries, oldest first, without their steps."""
+
+    async def steps_of(self, ids: list[UUID]) -> dict[UUID, list[Step]]:
+        """Each delivery's steps in the order they happened."""
 
 
 class ResidentCases(Protocol):
@@ -106,7 +111,8 @@ class ResidentCases(Protocol):
     async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool: ...
     async def notifications_in(
         self, resident_id: UUID, organisation_id: str, limit: int
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[NotificationRecord]:
+        """The resident's notifications about the organisation's cases, newest first."""
 
 
 class AccessAudit(Protocol):

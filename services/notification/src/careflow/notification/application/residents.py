@@ -8,6 +8,7 @@ from uuid import UUID
 from careflow.contracts.residents import (
     ResidentContactDetailsChanged,
     ResidentContactUpdated,
+    ServiceConsentsGiven,
     ServiceConsentsWithdrawn,
 )
 from careflow.notification.application.context import Notifier
@@ -33,7 +34,11 @@ async def _change_contact(
 async def on_contact_updated(
     event: ResidentContactUpdated, uow: UnitOfWork, notifier: Notifier
 ) -> None:
-    """Consents, phone permission, language or time zone changed."""
+    """Consents, phone permission, language or time zone changed.
+
+    Intake allows these changes while the service consents are withdrawn: the
+    event's `service_consents` says whether they hold (None from older producers).
+    """
 
     def change(contact: ResidentContact) -> None:
         contact.apply_consents(
@@ -46,6 +51,7 @@ async def on_contact_updated(
             has_email=event.has_email,
             has_phone=event.has_phone,
             at=event.updated_at,
+            service_consents=event.service_consents,
         )
 
     await _change_contact(event.resident_id, change, uow, notifier)
@@ -58,6 +64,18 @@ async def on_consents_withdrawn(
     await _change_contact(
         event.resident_id,
         lambda contact: contact.withdraw_service_consents(event.withdrawn_at),
+        uow,
+        notifier,
+    )
+
+
+async def on_consents_given(
+    event: ServiceConsentsGiven, uow: UnitOfWork, notifier: Notifier
+) -> None:
+    """Notifications decided from now on may go out again; nothing suppressed meanwhile is."""
+    await _change_contact(
+        event.resident_id,
+        lambda contact: contact.give_service_consents(event.given_at),
         uow,
         notifier,
     )

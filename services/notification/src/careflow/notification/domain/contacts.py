@@ -2,6 +2,11 @@
 
 Events of two topics arrive in any order and may be stale: each part keeps
 the time of its latest change and ignores older news (last writer wins).
+
+The service consents (whether the resident may use the service at all) come from
+intake's `ServiceConsentsWithdrawn` / `ServiceConsentsGiven` and, from producers that
+set it, `ResidentContactUpdated.service_consents`. At equal times a withdrawal stands:
+the doubt falls on the side of sending nothing.
 """
 
 from __future__ import annotations
@@ -48,8 +53,14 @@ class ResidentContact:
         has_email: bool,
         has_phone: bool,
         at: datetime,
+        service_consents: bool | None = None,
     ) -> bool:
-        """Applies a consent change unless a later one is known; True when applied."""
+        """Applies a consent change unless a later one is known; True when applied.
+
+        `service_consents` is the state of the service consents at `at`; None (an
+        older producer) falls back to guessing: any change after a withdrawal means
+        the consents were given again.
+        """
         if self.consents_at is not None and at <= self.consents_at:
             return False
         self.consents_known = True
@@ -61,9 +72,13 @@ class ResidentContact:
         self.has_phone = has_phone
         self.time_zone = time_zone
         self._set_language(language, at)
-        if self.withdrawn_at is not None and at > self.withdrawn_at:
-            # Intake publishes consents of residents using the service only:
-            # a change after the withdrawal means the consents were given again.
+        if service_consents is False:
+            if self.withdrawn_at is None:
+                self.withdrawn_at = at
+        elif self.withdrawn_at is not None and at > self.withdrawn_at:
+            # True says so; None is an older producer, whose only way of saying
+            # the consents were given again was a change after the withdrawal
+            # (it published consents of residents using the service only).
             self.withdrawn_at = None
         self.phone_permission = phone_permission and not self.withdrawn
         return True
@@ -75,6 +90,15 @@ class ResidentContact:
         if self.withdrawn_at is None or at > self.withdrawn_at:
             self.withdrawn_at = at
         self.phone_permission = False
+
+    def give_service_consents(self, at: datetime) -> None:
+        """Notifications may go out again; phone permission stays off until a consent
+        update enables it (intake does not restore it with the consents)."""
+        if self.withdrawn_at is None or at <= self.withdrawn_at:
+            return  # not withdrawn, or withdrawn again since (or at the same time)
+        if self.consents_at is not None and at < self.consents_at:
+            return  # a later consent update already said what holds
+        self.withdrawn_at = None
 
     def apply_details(
         self, *, email: str | None, phone: str | None, language: str, at: datetime

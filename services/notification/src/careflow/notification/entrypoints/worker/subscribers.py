@@ -34,6 +34,7 @@ ROUTES: list[tuple[TopicSpec, dict[type, UseCase]]] = [
         {
             r.ResidentContactUpdated: residents.on_contact_updated,
             r.ServiceConsentsWithdrawn: residents.on_consents_withdrawn,
+            r.ServiceConsentsGiven: residents.on_consents_given,
         },
     ),
     (INTAKE_RESIDENT_CONTACTS, {r.ResidentContactDetailsChanged: residents.on_details_changed}),

@@ -12,16 +12,10 @@ from careflow.notification.application.history import (
     communication_history,
     professional_history,
     query_audit,
+    readable_history,
 )
-from careflow.notification.entrypoints.api.deps import (
-    OwnResidentId,
-    ReadableResident,
-    Wiring,
-)
-from careflow.notification.entrypoints.api.schemas import (
-    HistoryOut,
-    NotificationOut,
-)
+from careflow.notification.entrypoints.api.deps import OwnResidentId, Reader, Wiring
+from careflow.notification.entrypoints.api.schemas import HistoryOut
 from careflow.shared.audit import AuditPage
 from careflow.shared.audit.dependencies import Auditor, AuditQueryParams
 from careflow.shared.auth.dependencies import Professional
@@ -38,10 +32,16 @@ async def my_history(resident_id: OwnResidentId, wiring: Wiring, limit: Limit = 
 
 @router.get("/residents/{resident_id}/communications", response_model=HistoryOut)
 async def resident_history(
-    resident_id: ReadableResident, wiring: Wiring, limit: Limit = 100
+    resident_id: UUID, reader: Reader, wiring: Wiring, limit: Limit = 100
 ) -> HistoryOut:
-    """A resident's history: the resident themself or their guardian (child under 15)."""
-    return await _history(resident_id, wiring, limit)
+    """A resident's history: the resident themself or their guardian (child under 15).
+
+    Anyone else gets 404: whether someone else's history exists is not their business.
+    """
+    items = await readable_history(
+        resident_id, reader, wiring.uow, today=wiring.clock().date(), limit=limit
+    )
+    return HistoryOut.of(resident_id, items)
 
 
 @router.get("/professional/residents/{resident_id}/communications", response_model=HistoryOut)
@@ -57,9 +57,7 @@ async def professional_resident_history(
     items = await professional_history(
         resident_id, reader, wiring.uow, now=wiring.clock(), limit=limit
     )
-    return HistoryOut(
-        resident_id=resident_id, items=[NotificationOut.model_validate(i) for i in items]
-    )
+    return HistoryOut.of(resident_id, items)
 
 
 @router.get("/audit-records", response_model=AuditPage, tags=["audit"])
@@ -73,6 +71,4 @@ async def audit_records(
 
 async def _history(resident_id: UUID, wiring: Wiring, limit: int) -> HistoryOut:
     items = await communication_history(resident_id, wiring.uow, limit)
-    return HistoryOut(
-        resident_id=resident_id, items=[NotificationOut.model_validate(i) for i in items]
-    )
+    return HistoryOut.of(resident_id, items)
