@@ -282,3 +282,22 @@ async def test_the_same_case_event_redelivered_makes_one_queue_item(suite: Suite
     assert await suite.rows("workqueue", added, k=case_id, t=QueueItemAdded.event_type) == [(1,)]
     inbox = "SELECT count(*) FROM inbox WHERE event_id = :e"
     assert await suite.rows("workqueue", inbox, e=str(event_id)) == [(1,)]
+
+
+async def test_a_p0_submission_tells_the_resident_at_once_and_never_waits_as_a_free_task(
+    suite: Suite,
+):
+    """domain.md: P0 "must tell the resident so at once and never wait in a queue"."""
+    submitted = await suite.submit("resident-g", answers={**NO_RED_FLAGS, "chest_pain": True})
+    assert (submitted["urgency"], submitted["call_emergency_number"]) == ("P0", True)
+    case_id = submitted["case_id"]
+
+    record = await eventually(lambda: suite.in_queue(case_id, "/queue/groups/nurses"))
+    assert record["status"] == "emergency"
+    assert record["assignee"] is None
+    emergencies = await suite.queue("/queue?state=emergency")
+    assert [i["case_id"] for i in emergencies] == [case_id]
+    free = await suite.queue("/queue?state=free")
+    assert case_id not in {i["case_id"] for i in free}
+    taken = await suite.workqueue.post(f"/queue/items/{case_id}/take", headers=suite.nurse())
+    assert taken.status_code == 409, taken.text
