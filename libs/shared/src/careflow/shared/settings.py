@@ -111,6 +111,16 @@ class AuthSettings(BaseModel):
     jwks_path: Path | None = None
     algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "EdDSA"])
     leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # When set, tokens must name this service in `aud` (as well as or instead of
+    # the platform audience): a token issued for one service then opens no other.
+    service_audience: str | None = None
+    # JOSE `typ` values accepted, compared case-insensitively: RFC 9068 access
+    # tokens say "at+jwt"; "JWT" is what identity providers (and pyjwt) put by
+    # default. An ID token or other JWT signed with the same key is refused.
+    token_types: list[str] = Field(default_factory=lambda: ["at+jwt", "application/at+jwt", "JWT"])
+    # A stolen access token is good until it expires: tokens issued for longer
+    # (exp - iat) are refused. The local runtime's dev tokens raise it (12 h).
+    max_lifetime_seconds: int = Field(default=3600, ge=60)
 
     @field_validator("algorithms")
     @classmethod
