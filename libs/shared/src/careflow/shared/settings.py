@@ -96,6 +96,14 @@ class ConsumerSettings(BaseModel):
         return self
 
 
+class RequestLimits(BaseModel):
+    # Forms and messages are a few kilobytes; a megabyte leaves room for the
+    # largest questionnaire and refuses a body meant to exhaust memory.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Request bodies nest a few levels; a parser recurses once per level.
+    max_json_depth: int = Field(default=32, ge=4, le=256)
+
+
 class TelemetrySettings(BaseModel):
     otlp_endpoint: str | None = None
     log_level: str = "INFO"
@@ -155,6 +163,7 @@ class ServiceSettings(BaseSettings):
     consumer: ConsumerSettings = ConsumerSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     auth: AuthSettings = AuthSettings()
+    request_limits: RequestLimits = RequestLimits()
 
     @model_validator(mode="after")
     def _platform_fallbacks(self) -> ServiceSettings:

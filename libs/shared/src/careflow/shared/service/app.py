@@ -82,6 +82,10 @@ def create_service_app(
     app.include_router(_operational_routes(runtime))
     for router in routers:
         app.include_router(router)
+    from careflow.shared.http.edges import RequestEdges
+
+    # Inside the metrics middleware, so refused requests are counted too.
+    app.add_middleware(RequestEdges, limits=settings.request_limits)
     app.add_middleware(HttpMetricsMiddleware)
     return app
 
