@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from careflow.contracts.common import ExternalId
 from careflow.contracts.urgency import DEFAULT_SCALE, UrgencyScale
+from careflow.shared.http import Instant
 from careflow.workqueue.application import queries
 from careflow.workqueue.domain.audit import AuditQuery
 from careflow.workqueue.entrypoints.api.deps import Admin, CurrentActor, Wiring, domain_problems
@@ -25,8 +25,8 @@ async def audit_records(
     resident_id: UUID | None = None,
     case_id: UUID | None = None,
     professional_id: Annotated[ExternalId | None, Query()] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> AuditPage:
