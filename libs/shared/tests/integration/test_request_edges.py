@@ -176,6 +176,13 @@ async def test_control_characters_in_json_strings_are_refused(api, raw: bytes):
     ]
 
 
+async def test_a_json_body_that_is_not_utf8_is_refused_as_invalid(api):
+    raw = b'{"text": "caf\xe9"}'  # Latin-1
+    response = await api.post("/notes", content=raw, headers={"Content-Type": "application/json"})
+    body = _is_problem(response, 422)
+    assert body["errors"][0]["type"] == "json_invalid"  # type: ignore[index]
+
+
 async def test_line_breaks_tabs_and_escaped_backslashes_are_text(api):
     note = {"text": "line one\r\nline two\tend \\u0000 \\b", "tags": ["é😀"]}
     raw = json.dumps(note).encode()

@@ -27,8 +27,10 @@ async def _get(query: str) -> httpx.Response:
         return await client.get("/records", params={"since": query})
 
 
-@pytest.mark.parametrize("naive", ["2025-03-04T08:30:00", "2025-03-04 08:30", "2025-03-04"])
-async def test_a_time_without_an_offset_is_refused(naive: str) -> None:
+@pytest.mark.parametrize(
+    "naive", ["2025-03-04T08:30:00", "2025-03-04 08:30", "2025-03-04", "0.5", "1741077000"]
+)
+async def test_a_time_without_an_offset_or_not_in_rfc3339_is_refused(naive: str) -> None:
     response = await _get(naive)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"

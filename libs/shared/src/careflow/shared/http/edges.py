@@ -50,6 +50,7 @@ _INNERMOST_PAIR = re.compile(rb"\[\]|\{\}")
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _CONTROLS = "Control characters are not allowed."
 _TOO_DEEP = "The JSON document is nested too deep."
+_NOT_UTF8 = "The JSON document is not UTF-8 text."
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -86,6 +87,16 @@ def deeper_than(body: bytes, limit: int) -> bool:
 @functools.lru_cache(maxsize=64)
 def _openings(run: int) -> re.Pattern[bytes]:
     return re.compile(rb"[\[{]{%d}" % run)
+
+
+def _is_utf8(body: bytes) -> bool:
+    if body.isascii():
+        return True
+    try:
+        body.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _is_json(scope: Scope) -> bool:
@@ -173,6 +184,10 @@ class RequestEdges:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if not _is_utf8(body):
+            # RFC 8259 §8.1; the parser would fail on it with a bare 400.
+            await _invalid(_NOT_UTF8, "body", "json_invalid")(scope, receive, send)
+            return
         if has_forbidden_characters(body):
             await _invalid(_CONTROLS, "body", "control_character")(scope, receive, send)
             return
