@@ -6,14 +6,22 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 Language = Literal["fi", "sv", "en"]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+# The domain's rules (domain/text.py) stated in the OpenAPI, so a request the
+# schema allows is one the domain accepts; none lets a control character in.
+_NO_CONTROL = r"\x00-\x1f\x7f-\x9f"
+Phone = Annotated[str, StringConstraints(max_length=20, pattern=r"^\+[1-9][0-9]{6,14}$")]
+_EMAIL = rf"^[^@\s{_NO_CONTROL}]{{1,64}}@[^@\s{_NO_CONTROL}]+\.[^@\s{_NO_CONTROL}]+$"
+_NOT_BLANK = rf"^[^{_NO_CONTROL}]*[^\s{_NO_CONTROL}][^{_NO_CONTROL}]*$"
 
 
 class Body(BaseModel):
+    # Booleans are StrictBool: pydantic would read 0, 1, "yes" as booleans,
+    # which the OpenAPI (type: boolean) says are invalid.
     model_config = ConfigDict(extra="forbid")
 
 
@@ -27,9 +35,11 @@ class FormIn(Body):
     unit_id: ExternalId | None = None
     group_id: ExternalId | None = None
     urgency: Literal["P0", "P1", "P2", "P3", "P4", "P5", "P6", "P7", "P8"] | None = None
-    phone: Annotated[str, StringConstraints(max_length=20)] | None = None
-    refuse_phone_contact: bool = False
-    for_myself: bool = Field(default=False, description="Save only for myself: a private record.")
+    phone: Phone | None = None
+    refuse_phone_contact: StrictBool = False
+    for_myself: StrictBool = Field(
+        default=False, description="Save only for myself: a private record."
+    )
     child_subject: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
         default=None, description="Submit as guardian for this child (proxy contact)."
     )
@@ -74,17 +84,17 @@ class ObjectionIn(Body):
 
 
 class CoachingEndIn(Body):
-    completed: bool = False
+    completed: StrictBool = False
 
 
 class ContactIn(Body):
     communication_language: Language
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    email: Annotated[str, StringConstraints(max_length=254)] | None = None
-    phone: Annotated[str, StringConstraints(max_length=20)] | None = None
-    email_notifications: bool = False
-    sms_notifications: bool = False
-    phone_contact_allowed: bool = False
+    name: Annotated[str, StringConstraints(max_length=200, pattern=_NOT_BLANK)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254, pattern=_EMAIL)] | None = None
+    phone: Phone | None = None
+    email_notifications: StrictBool = False
+    sms_notifications: StrictBool = False
+    phone_contact_allowed: StrictBool = False
 
 
 class Created(BaseModel):
