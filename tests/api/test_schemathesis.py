@@ -15,7 +15,7 @@ import contextlib
 import socket
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +59,8 @@ def _notification() -> tuple[type[Any], Callable[..., FastAPI]]:
 SERVICES = {"intake": _intake, "workqueue": _workqueue, "notification": _notification}
 
 
-@contextlib.contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
+@contextlib.asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
     """Runs `app` under uvicorn in a thread of its own (its own event loop); yields its URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
@@ -72,11 +72,11 @@ def serving(app: FastAPI) -> Iterator[str]:
         while not server.started:
             if not thread.is_alive():
                 raise RuntimeError("the service did not start")
-            threading.Event().wait(0.1)
+            await asyncio.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(60)
+        await asyncio.to_thread(thread.join, 60)
         sock.close()
 
 
@@ -136,7 +136,7 @@ async def test_schemathesis_finds_nothing_in_the_api(
         ),
     }
     reports = []
-    with serving(create_app(settings)) as url:
+    async with serving(create_app(settings)) as url:
         for who, principal in principals.items():
             token = mint_token(key, kid, principal, issuer=auth.issuer, audience=auth.audience)
             code, output = await schemathesis(url, token, tmp_path)
