@@ -1,8 +1,9 @@
-"""A failing statement's bound values reach neither the error log nor a span."""
+"""A failing statement's values reach neither the error log nor a span."""
 
 from __future__ import annotations
 
 import logging
+import traceback
 
 import httpx
 from fastapi import APIRouter, Request
@@ -13,6 +14,7 @@ from careflow.shared.service.app import create_service_app, runtime_of
 from careflow.shared.testing.probe_service import probe_runtime, settings_for
 
 RESIDENT_TEXT = "alice-has-a-rash-on-her-left-arm"
+EMAIL = "alice@example.fi"
 
 router = APIRouter()
 
@@ -28,12 +30,25 @@ async def add_note(request: Request) -> dict[str, str]:
     return {"status": "stored"}
 
 
+@router.post("/contacts", status_code=201)
+async def add_contact(request: Request) -> dict[str, str]:
+    """Stores an address twice: PostgreSQL's refusal quotes the key."""
+    async with runtime_of(request).uow() as uow:
+        for _ in range(2):
+            await uow.session.execute(
+                text("INSERT INTO contacts (email) VALUES (:email)"), {"email": EMAIL}
+            )
+        await uow.commit()
+    return {"status": "stored"}
+
+
 async def test_a_failing_statement_logs_and_traces_no_parameter(
     probe_db: str, kafka, span_exporter, caplog
 ):
     setup = create_async_engine(probe_db)
     async with setup.begin() as conn:
         await conn.execute(text("CREATE TABLE notes (body varchar(8) NOT NULL)"))
+        await conn.execute(text("CREATE TABLE contacts (email text PRIMARY KEY)"))
     await setup.dispose()
     runtime = probe_runtime(settings_for(probe_db, kafka.bootstrap_servers))
     app = create_service_app(runtime, routers=[router])
@@ -58,3 +73,32 @@ async def test_a_failing_statement_logs_and_traces_no_parameter(
     assert any(s.name.startswith("INSERT") for s in spans)
     for span in spans:
         assert RESIDENT_TEXT not in repr(span.to_json())
+
+
+async def test_a_value_the_database_quotes_is_withheld_from_the_service_log(
+    probe_db: str, kafka, caplog
+):
+    setup = create_async_engine(probe_db)
+    async with setup.begin() as conn:
+        await conn.execute(text("CREATE TABLE contacts (email text PRIMARY KEY)"))
+    await setup.dispose()
+    runtime = probe_runtime(settings_for(probe_db, kafka.bootstrap_servers))
+    app = create_service_app(runtime, routers=[router])
+    async with app.router.lifespan_context(app):
+        service_handler = logging.getLogger().handlers[0]
+        logging.getLogger().addHandler(caplog.handler)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app, raise_app_exceptions=False), base_url="http://probe"
+        ) as client:
+            response = await client.post("/contacts")
+
+    assert response.status_code == 500
+    failures = [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR]
+    assert failures, "the failure was logged"
+    # The driver's text says "Key (email)=(alice@example.fi) already exists."...
+    assert EMAIL in "".join(traceback.format_exception(failures[0].exc_info[1]))  # type: ignore[index]
+    for record in failures:
+        record.exc_text = None  # formatted afresh, as the service's handler alone would
+        logged = service_handler.format(record)
+        assert "UniqueViolationError" in logged
+        assert EMAIL not in logged
