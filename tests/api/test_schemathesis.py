@@ -30,7 +30,7 @@ from careflow.shared.testing.settings import quick_consumer
 
 #: Test cases per operation and phase: enough to reach every documented branch of
 #: these small APIs, few enough for a couple of minutes per service on two cores.
-MAX_EXAMPLES = 40
+MAX_EXAMPLES = 50
 SEED = 10
 ORGANISATION = "org-1"
 

@@ -144,6 +144,20 @@ def constrain_text(schema: Any, pattern: str) -> None:
             constrain_text(value, pattern)
 
 
+def _without_null(schema: Any) -> None:
+    """`X | None = None` in a parameter: a query string has no null, only absence
+    (`required: false`), so the schema is X. Fuzzers otherwise take "null" or
+    "false" for values the type refuses, when they are strings it accepts."""
+    if not isinstance(schema, dict) or "anyOf" not in schema:
+        return
+    branches = [b for b in schema["anyOf"] if b != {"type": "null"}]
+    if len(branches) == 1:
+        del schema["anyOf"]
+        schema.update({k: v for k, v in branches[0].items() if k not in schema})
+    else:
+        schema["anyOf"] = branches
+
+
 def _problem_response(status: int) -> dict[str, Any]:
     try:
         phrase = HTTPStatus(status).phrase
@@ -180,6 +194,7 @@ def document_problems(schema: dict[str, Any], domain_statuses: Collection[int] =
             if method not in _METHODS:
                 continue
             for parameter in operation.get("parameters", ()):
+                _without_null(parameter.get("schema"))
                 constrain_text(parameter.get("schema"), TARGET_TEXT)
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 constrain_text(media.get("schema"), BODY_TEXT)
