@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
+from careflow.intake.domain.forms import ASSESSMENT_URGENCIES, PHONE_REQUIRED
+
 ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 Language = Literal["fi", "sv", "en"]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
@@ -25,7 +27,40 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _requires(flag: str, value: str) -> dict[str, Any]:
+    """JSON Schema: when `flag` is true, `value` is given (not null)."""
+    return {
+        "if": {"properties": {flag: {"const": True}}, "required": [flag]},
+        "then": {"properties": {value: {"type": "string"}}, "required": [value]},
+    }
+
+
 class FormIn(Body):
+    # The domain's rule (domain/forms.py), stated in the OpenAPI.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"kind": {"const": "symptom_assessment"}}},
+                    "then": {
+                        "properties": {"urgency": {"enum": sorted(ASSESSMENT_URGENCIES)}},
+                        "required": ["urgency"],
+                    },
+                    "else": {"properties": {"urgency": {"type": "null"}}},
+                },
+                {
+                    "if": {
+                        "properties": {
+                            "kind": {"enum": sorted(PHONE_REQUIRED)},
+                            "for_myself": {"const": False},
+                        }
+                    },
+                    "then": {"properties": {"phone": {"type": "string"}}, "required": ["phone"]},
+                },
+            ]
+        },
+    )
     kind: Literal[
         "symptom_assessment", "service_assessment", "health_check_result", "pre_information"
     ]
@@ -88,6 +123,17 @@ class CoachingEndIn(Body):
 
 
 class ContactIn(Body):
+    # The domain's rules (Resident.update_contact), stated in the OpenAPI.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                _requires("email_notifications", "email"),
+                _requires("sms_notifications", "phone"),
+                _requires("phone_contact_allowed", "phone"),
+            ]
+        },
+    )
     communication_language: Language
     name: Annotated[str, StringConstraints(max_length=200, pattern=_NOT_BLANK)] | None = None
     email: Annotated[str, StringConstraints(max_length=254, pattern=_EMAIL)] | None = None
