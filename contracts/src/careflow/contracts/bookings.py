@@ -9,11 +9,10 @@ location are codes.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.common import ExternalId
@@ -32,11 +31,11 @@ class BookingConfirmed(BookingEvent):
 
     event_type: ClassVar[str] = "careflow.booking.confirmed.v1"
 
-    starts_at: datetime = Field(description="Start of the appointment (UTC).")
-    ends_at: datetime = Field(description="End of the appointment (UTC).")
+    starts_at: AwareDatetime = Field(description="Start of the appointment (UTC).")
+    ends_at: AwareDatetime = Field(description="End of the appointment (UTC).")
     service_code: ExternalId | None = Field(default=None, description="Booked service, a code.")
     location_id: ExternalId | None = Field(default=None, description="Where, an id.")
-    confirmed_at: datetime = Field(description="When the booking system confirmed it (UTC).")
+    confirmed_at: AwareDatetime = Field(description="When the booking system confirmed it (UTC).")
 
     @model_validator(mode="after")
     def _order(self) -> BookingConfirmed:
@@ -53,7 +52,7 @@ class BookingCancelled(BookingEvent):
     cancelled_by: Literal["resident", "professional", "system"] = Field(
         description="Who cancelled."
     )
-    cancelled_at: datetime = Field(description="When it was cancelled (UTC).")
+    cancelled_at: AwareDatetime = Field(description="When it was cancelled (UTC).")
 
 
 BOOKING_EVENTS: tuple[type[BookingEvent], ...] = (BookingConfirmed, BookingCancelled)

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.common import (
@@ -99,7 +99,7 @@ class CaseSubmitted(CaseEvent):
         description="Whether a professional may phone the resident in this case "
         "(always False when anonymous)."
     )
-    submitted_at: datetime = Field(description="When the resident submitted the form (UTC).")
+    submitted_at: AwareDatetime = Field(description="When the resident submitted the form (UTC).")
 
     @model_validator(mode="after")
     def _rules(self) -> CaseSubmitted:
@@ -137,7 +137,7 @@ class CaseCreatedByProfessional(CaseEvent):
         default=False, description="True when the case is handled by a child's guardian."
     )
     language: Language = Field(description="Language of the case.")
-    created_at: datetime = Field(description="When the case was created (UTC).")
+    created_at: AwareDatetime = Field(description="When the case was created (UTC).")
 
 
 class ClosingProposed(CaseEvent):
@@ -150,8 +150,8 @@ class ClosingProposed(CaseEvent):
     professional_id: ExternalId | None = Field(
         default=None, description="The proposing professional; None when the resident proposed."
     )
-    proposed_at: datetime = Field(description="When the proposal was made (UTC).")
-    objection_deadline: datetime | None = Field(
+    proposed_at: AwareDatetime = Field(description="When the proposal was made (UTC).")
+    objection_deadline: AwareDatetime | None = Field(
         default=None,
         description="For a professional's proposal: proposed_at + 72 h; the case closes unless "
         "the resident objects by a message before it. None for a resident's proposal.",
@@ -178,7 +178,7 @@ class ClosingObjected(CaseEvent):
     message_id: UUID | None = Field(
         default=None, description="The resident's message that objected (owned by messaging)."
     )
-    objected_at: datetime = Field(description="When the objection arrived (UTC).")
+    objected_at: AwareDatetime = Field(description="When the objection arrived (UTC).")
 
 
 class ClosingProposalRejected(CaseEvent):
@@ -188,7 +188,7 @@ class ClosingProposalRejected(CaseEvent):
 
     proposal_id: UUID = Field(description="The resident's proposal that was rejected.")
     rejected_by: ExternalId = Field(description="Id of the professional who rejected it.")
-    rejected_at: datetime = Field(description="When it was rejected (UTC).")
+    rejected_at: AwareDatetime = Field(description="When it was rejected (UTC).")
 
 
 #: Who closes a case for each reason.
@@ -220,7 +220,7 @@ class CaseClosed(CaseEvent):
     proposal_id: UUID | None = Field(
         default=None, description="The accepted or expired proposal, if the closing followed one."
     )
-    closed_at: datetime = Field(description="When the case was closed (UTC).")
+    closed_at: AwareDatetime = Field(description="When the case was closed (UTC).")
 
     @model_validator(mode="after")
     def _closer_matches_reason(self) -> CaseClosed:
@@ -248,7 +248,7 @@ class TaskAssigned(CaseEvent):
     latest_date: date | None = Field(
         default=None, description="Last day to do the task, if any; not before start_date."
     )
-    assigned_at: datetime = Field(description="When the task was assigned (UTC).")
+    assigned_at: AwareDatetime = Field(description="When the task was assigned (UTC).")
 
     @model_validator(mode="after")
     def _dates(self) -> TaskAssigned:
@@ -265,7 +265,7 @@ class QuestionnaireFilled(CaseEvent):
     task_id: UUID | None = Field(
         default=None, description="The questionnaire task it answers, if it came from one."
     )
-    filled_at: datetime = Field(description="When the resident sent the answers (UTC).")
+    filled_at: AwareDatetime = Field(description="When the resident sent the answers (UTC).")
 
 
 GoalAuthor = Literal["professional", "resident", "together"]
@@ -281,7 +281,7 @@ class GoalSet(CaseEvent):
     professional_id: ExternalId | None = Field(
         default=None, description="The professional involved, unless the resident set it alone."
     )
-    set_at: datetime = Field(description="When the goal was set (UTC).")
+    set_at: AwareDatetime = Field(description="When the goal was set (UTC).")
 
 
 class GoalEdited(CaseEvent):
@@ -294,7 +294,7 @@ class GoalEdited(CaseEvent):
     professional_id: ExternalId | None = Field(
         default=None, description="The editing professional; None when the resident edited."
     )
-    edited_at: datetime = Field(description="When the goal was edited (UTC).")
+    edited_at: AwareDatetime = Field(description="When the goal was edited (UTC).")
 
 
 class CoachingAttached(CaseEvent):
@@ -304,7 +304,7 @@ class CoachingAttached(CaseEvent):
 
     coaching_id: UUID = Field(description="Id of the coaching.")
     attached_by: ExternalId = Field(description="Id of the professional who attached it.")
-    attached_at: datetime = Field(description="When it was attached (UTC).")
+    attached_at: AwareDatetime = Field(description="When it was attached (UTC).")
 
 
 class CoachingEnded(CaseEvent):
@@ -316,7 +316,7 @@ class CoachingEnded(CaseEvent):
     reason: Literal["case_closed", "ended_by_professional", "completed"] = Field(
         description="Why the coaching ended."
     )
-    ended_at: datetime = Field(description="When it ended (UTC).")
+    ended_at: AwareDatetime = Field(description="When it ended (UTC).")
 
 
 CASE_EVENTS: tuple[type[CaseEvent], ...] = (

@@ -77,6 +77,9 @@ class Envelope:
                 time = datetime.fromisoformat(values["ce_time"].replace("Z", "+00:00"))
             except ValueError:
                 raise EnvelopeError("ce_time is not an RFC 3339 timestamp") from None
+            if time.tzinfo is None:
+                # RFC 3339 requires the offset; a naive time has no place in time.
+                raise EnvelopeError("ce_time has no time zone offset")
         known = {*REQUIRED_HEADERS, "ce_time", "ce_subject", "traceparent", "tracestate"}
         return cls(
             id=values["ce_id"],

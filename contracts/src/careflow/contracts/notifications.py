@@ -13,11 +13,10 @@ says more than that something new waits, with a link to log in.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.common import ExternalId, Language
@@ -42,7 +41,7 @@ class NotificationRequest(ContractEvent):
         description="Id chosen by the requester; the Kafka key and the idempotency key."
     )
     requested_by: ExternalId = Field(description="The requesting system, e.g. 'messaging'.")
-    requested_at: datetime = Field(description="When the request was made (UTC).")
+    requested_at: AwareDatetime = Field(description="When the request was made (UTC).")
 
 
 class NotificationRequested(NotificationRequest):
@@ -63,7 +62,7 @@ class NotificationRequested(NotificationRequest):
     case_id: UUID | None = Field(
         default=None, description="The case the link opens; required when link_target is 'case'."
     )
-    not_before: datetime | None = Field(
+    not_before: AwareDatetime | None = Field(
         default=None, description="Do not send before this time (UTC), e.g. a reminder's slot."
     )
 

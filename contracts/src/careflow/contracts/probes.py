@@ -6,11 +6,10 @@ Kafka → consumer works for a service.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from careflow.contracts.base import ContractEvent
 
@@ -23,5 +22,5 @@ class ProbeEmitted(ContractEvent):
 
     probe_id: UUID = Field(description="Id of the probe; the Kafka key.")
     sequence: int = Field(ge=0, description="Position of this probe within its probe id.")
-    emitted_at: datetime = Field(description="When the emitting transaction ran (UTC).")
+    emitted_at: AwareDatetime = Field(description="When the emitting transaction ran (UTC).")
     emitter: str = Field(description="Service that wrote the probe.")

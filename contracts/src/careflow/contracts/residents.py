@@ -17,11 +17,10 @@ Customer information (domain.md) is split by who may read it:
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.common import Language
@@ -72,7 +71,7 @@ class ResidentContactUpdated(ResidentEvent):
     )
     has_email: bool = Field(description="Whether an email address is on file.")
     has_phone: bool = Field(description="Whether a phone number is on file.")
-    updated_at: datetime = Field(description="When the change was made (UTC).")
+    updated_at: AwareDatetime = Field(description="When the change was made (UTC).")
     time_zone: TimeZoneName | None = Field(
         default=None,
         description="IANA time zone the resident lives in, for dates in notifications "
@@ -106,7 +105,7 @@ class ServiceConsentsWithdrawn(ResidentEvent):
 
     event_type: ClassVar[str] = "careflow.resident.service_consents_withdrawn.v1"
 
-    withdrawn_at: datetime = Field(description="When the consents were withdrawn (UTC).")
+    withdrawn_at: AwareDatetime = Field(description="When the consents were withdrawn (UTC).")
 
 
 class ServiceConsentsGiven(ResidentEvent):
@@ -118,7 +117,7 @@ class ServiceConsentsGiven(ResidentEvent):
 
     event_type: ClassVar[str] = "careflow.resident.service_consents_given.v1"
 
-    given_at: datetime = Field(description="When the consents were given again (UTC).")
+    given_at: AwareDatetime = Field(description="When the consents were given again (UTC).")
 
 
 class ResidentContactDetailsChanged(ResidentEvent):
@@ -133,7 +132,7 @@ class ResidentContactDetailsChanged(ResidentEvent):
     email: EmailAddress | None = Field(default=None, description="Email address, or none.")
     phone: PhoneNumber | None = Field(default=None, description="Phone number (E.164), or none.")
     communication_language: Language = Field(description="Language to send notifications in.")
-    changed_at: datetime = Field(description="When the change was made (UTC).")
+    changed_at: AwareDatetime = Field(description="When the change was made (UTC).")
 
 
 class ResidentNameChanged(ResidentEvent):
@@ -147,7 +146,7 @@ class ResidentNameChanged(ResidentEvent):
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
         default=None, description="The resident's name, or none."
     )
-    changed_at: datetime = Field(description="When the change was made (UTC).")
+    changed_at: AwareDatetime = Field(description="When the change was made (UTC).")
 
 
 RESIDENT_EVENTS: tuple[type[ResidentEvent], ...] = (

@@ -11,11 +11,10 @@ the professional's explanation stays in workqueue's database.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.common import CaseKind, ClosingReason, ExternalId, Language
@@ -50,8 +49,8 @@ class QueueItemAdded(QueueEvent):
         description="Professional the item is already assigned to (e.g. created at an "
         "appointment); None = a free task.",
     )
-    submitted_at: datetime = Field(description="When the case was submitted or created (UTC).")
-    added_at: datetime = Field(description="When the item entered the queue (UTC).")
+    submitted_at: AwareDatetime = Field(description="When the case was submitted or created (UTC).")
+    added_at: AwareDatetime = Field(description="When the item entered the queue (UTC).")
 
 
 class QueueItemTaken(QueueEvent):
@@ -60,7 +59,7 @@ class QueueItemTaken(QueueEvent):
     event_type: ClassVar[str] = "careflow.queue_item.taken.v1"
 
     professional_id: ExternalId = Field(description="The professional now responsible.")
-    taken_at: datetime = Field(description="When the item was taken (UTC).")
+    taken_at: AwareDatetime = Field(description="When the item was taken (UTC).")
 
 
 class QueueItemTransferred(QueueEvent):
@@ -75,7 +74,7 @@ class QueueItemTransferred(QueueEvent):
     to_group_id: ExternalId | None = Field(
         default=None, description="Receiving group; set when not to a professional."
     )
-    transferred_at: datetime = Field(description="When the item was transferred (UTC).")
+    transferred_at: AwareDatetime = Field(description="When the item was transferred (UTC).")
 
     @model_validator(mode="after")
     def _one_target(self) -> QueueItemTransferred:
@@ -107,7 +106,7 @@ class UrgencyChanged(QueueEvent):
         description="Why; the professional's explanation stays in workqueue."
     )
     changed_by: ExternalId = Field(description="The professional who changed it.")
-    changed_at: datetime = Field(description="When it changed (UTC).")
+    changed_at: AwareDatetime = Field(description="When it changed (UTC).")
 
     @model_validator(mode="after")
     def _a_change(self) -> UrgencyChanged:
@@ -123,7 +122,7 @@ class QueueItemMarkedIncomplete(QueueEvent):
 
     resident_id: UUID = Field(description="Pseudonymous id of the resident to ask.")
     marked_by: ExternalId = Field(description="The professional who has taken the item.")
-    marked_at: datetime = Field(description="When it was marked (UTC).")
+    marked_at: AwareDatetime = Field(description="When it was marked (UTC).")
 
 
 IncompleteClearedBy = Literal[
@@ -143,7 +142,7 @@ class IncompleteCleared(QueueEvent):
     event_type: ClassVar[str] = "careflow.queue_item.incomplete_cleared.v1"
 
     cleared_by: IncompleteClearedBy = Field(description="What cleared it.")
-    cleared_at: datetime = Field(description="When it was cleared (UTC).")
+    cleared_at: AwareDatetime = Field(description="When it was cleared (UTC).")
 
 
 class QueueItemRemoved(QueueEvent):
@@ -152,7 +151,7 @@ class QueueItemRemoved(QueueEvent):
     event_type: ClassVar[str] = "careflow.queue_item.removed.v1"
 
     reason: Literal["closed_before_taken"] = Field(description="Why the item was removed.")
-    removed_at: datetime = Field(description="When it was removed (UTC).")
+    removed_at: AwareDatetime = Field(description="When it was removed (UTC).")
 
 
 class QueueItemClosed(QueueEvent):
@@ -161,7 +160,7 @@ class QueueItemClosed(QueueEvent):
     event_type: ClassVar[str] = "careflow.queue_item.closed.v1"
 
     closing_reason: ClosingReason = Field(description="Why the case was closed.")
-    closed_at: datetime = Field(description="When the case was closed (UTC).")
+    closed_at: AwareDatetime = Field(description="When the case was closed (UTC).")
 
 
 QUEUE_EVENTS: tuple[type[QueueEvent], ...] = (

@@ -115,7 +115,6 @@ async def test_naive_times_and_foreign_cursors_get_422_and_change_nothing(api: A
     for params in (
         {"from": "2026-05-01T08:00:00"},
         {"to": "2026-05-01T08:00:00"},
-        {"from": "2026-05-02T00:00:00Z", "to": "2026-05-01T00:00:00Z"},
         {"cursor": "bm90LWEtY3Vyc29y"},
     ):
         response = await _get(api, AUDITOR, **params)

@@ -72,7 +72,6 @@ async def test_bad_queries_get_422_and_only_auditor_roles_read_the_log(service):
     for params in (
         {"from": "2026-05-01T08:00:00"},
         {"to": "2026-05-01T08:00:00"},
-        {"from": "2026-05-02T00:00:00Z", "to": "2026-05-01T00:00:00Z"},
         {"cursor": "bm90LWEtY3Vyc29y"},
         {"limit": 501},
     ):

@@ -131,7 +131,6 @@ async def test_naive_times_bad_ranges_and_foreign_cursors_are_a_422(service: Ser
     for params in (
         {"from": "2026-05-01T08:00:00"},
         {"to": "2026-05-01T08:00:00"},
-        {"from": "2026-05-02T00:00:00Z", "to": "2026-05-01T00:00:00Z"},
         {"cursor": "bm90LWEtY3Vyc29y"},
         {"limit": "0"},
     ):

@@ -117,7 +117,6 @@ async def test_bad_input_gets_problem_details_and_changes_nothing(service):
         ("post", f"{base}/transfer", {"to_group_id": "bad id with spaces"}),
         ("post", "/queue/items/not-a-uuid/take", None),
         ("get", "/queue?urgency=P42", None),
-        ("get", "/queue?min_age_hours=5&max_age_hours=1", None),
         ("get", "/queue?limit=1000", None),
     ]
     for method, url, body in cases:

@@ -142,7 +142,6 @@ def test_pages_follow_the_sort_order(build):
         {"limit": 0},
         {"limit": 101},
         {"offset": -1},
-        {"min_age": timedelta(hours=2), "max_age": timedelta(hours=1)},
     ],
 )
 def test_invalid_views_are_refused(kwargs):

@@ -119,6 +119,8 @@ def service_env(
         f"{prefix}HTTP_HOST": service.host,
         f"{prefix}HTTP_PORT": str(service.port),
         f"{prefix}AUTH__JWKS_PATH": str(jwks_path.resolve()),
+        # The dev tokens `careflow-local` prints last a working day (dev_token.py).
+        f"{prefix}AUTH__MAX_LIFETIME_SECONDS": str(12 * 3600),
         f"{prefix}TELEMETRY__LOG_JSON": "true",
     }
 

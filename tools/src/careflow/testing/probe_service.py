@@ -42,7 +42,7 @@ effects = Table(
 
 
 async def prepare_database(url: str) -> None:
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)
     async with engine.begin() as conn:
         await conn.run_sync(create_platform_tables)
         await conn.run_sync(test_metadata.create_all)

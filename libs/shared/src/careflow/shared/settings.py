@@ -134,6 +134,14 @@ class ConsumerSettings(BaseModel):
         return self
 
 
+class RequestLimits(BaseModel):
+    # Forms and messages are a few kilobytes; a megabyte leaves room for the
+    # largest questionnaire and refuses a body meant to exhaust memory.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Request bodies nest a few levels; a parser recurses once per level.
+    max_json_depth: int = Field(default=32, ge=4, le=256)
+
+
 class TelemetrySettings(BaseModel):
     otlp_endpoint: str | None = None
     log_level: str = "INFO"
@@ -149,6 +157,16 @@ class AuthSettings(BaseModel):
     jwks_path: Path | None = None
     algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256", "EdDSA"])
     leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # When set, tokens must name this service in `aud` (as well as or instead of
+    # the platform audience): a token issued for one service then opens no other.
+    service_audience: str | None = None
+    # JOSE `typ` values accepted, compared case-insensitively: RFC 9068 access
+    # tokens say "at+jwt"; "JWT" is what identity providers (and pyjwt) put by
+    # default. An ID token or other JWT signed with the same key is refused.
+    token_types: list[str] = Field(default_factory=lambda: ["at+jwt", "application/at+jwt", "JWT"])
+    # A stolen access token is good until it expires: tokens issued for longer
+    # (exp - iat) are refused. The local runtime's dev tokens raise it (12 h).
+    max_lifetime_seconds: int = Field(default=3600, ge=60)
 
     @field_validator("algorithms")
     @classmethod
@@ -185,6 +203,7 @@ class ServiceSettings(BaseSettings):
     consumer: ConsumerSettings = ConsumerSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     auth: AuthSettings = AuthSettings()
+    request_limits: RequestLimits = RequestLimits()
 
     @model_validator(mode="after")
     def _platform_fallbacks(self) -> ServiceSettings:

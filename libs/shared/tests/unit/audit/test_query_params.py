@@ -52,7 +52,7 @@ async def test_an_aware_range_a_limit_and_a_cursor_reach_the_route(
     )
     assert response.status_code == 200, response.text
     assert response.json() == {
-        "from": "2026-01-01T00:00:00+02:00",
+        "from": "2025-12-31T22:00:00+00:00",  # the same instant, read as UTC
         "limit": 3,
         "cursor_id": 9,
     }
@@ -63,12 +63,11 @@ async def test_an_aware_range_a_limit_and_a_cursor_reach_the_route(
     [
         ({"from": "2026-01-01T00:00:00"}, ["query", "from"]),
         ({"to": "2026-01-01T00:00:00"}, ["query", "to"]),
-        ({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, ["query"]),
         ({"cursor": "bm90LWEtY3Vyc29y"}, ["query", "cursor"]),
         ({"limit": "501"}, ["query", "limit"]),
     ],
 )
-async def test_naive_times_empty_ranges_foreign_cursors_and_big_pages_are_422_problems(
+async def test_naive_times_foreign_cursors_and_big_pages_are_422_problems(
     http: httpx.AsyncClient, params: dict[str, str], loc: list[str]
 ) -> None:
     response = await http.get("/audit-records", params=params)
@@ -78,3 +77,13 @@ async def test_naive_times_empty_ranges_foreign_cursors_and_big_pages_are_422_pr
     assert error["loc"] == loc
     for value in params.values():
         assert value not in response.text
+
+
+async def test_a_range_ending_before_it_starts_is_an_empty_page_not_an_error(
+    http: httpx.AsyncClient,
+) -> None:
+    # The OpenAPI cannot state a rule between two parameters, so a schema-valid
+    # request must not be refused for it: no record lies in such a range.
+    params = {"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}
+    response = await http.get("/audit-records", params=params)
+    assert response.status_code == 200, response.text

@@ -20,6 +20,7 @@ neither is imported here.
 """
 
 from careflow.shared.audit.paging import (
+    CURSOR_PATTERN,
     DEFAULT_LIMIT,
     MAX_LIMIT,
     AuditCursor,
@@ -33,6 +34,7 @@ from careflow.shared.audit.purposes import AUDITOR_ROLES, Purpose
 
 __all__ = [
     "AUDITOR_ROLES",
+    "CURSOR_PATTERN",
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
     "AuditCursor",

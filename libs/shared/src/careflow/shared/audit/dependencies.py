@@ -7,30 +7,41 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import AwareDatetime, ValidationError
+from pydantic import ValidationError
 
-from careflow.shared.audit.paging import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT, AuditQuery
+from careflow.shared.audit.paging import (
+    CURSOR_PATTERN,
+    DEFAULT_LIMIT,
+    MAX_CURSOR_LENGTH,
+    MAX_LIMIT,
+    AuditQuery,
+)
 from careflow.shared.audit.purposes import AUDITOR_ROLES
 from careflow.shared.auth.claims import ProfessionalPrincipal
 from careflow.shared.auth.dependencies import require_professional
+from careflow.shared.http.params import Instant
 
 
 async def audit_query(
     from_: Annotated[
-        AwareDatetime | None,
+        Instant | None,
         Query(alias="from", description="Records at or after this time (with a time zone)."),
     ] = None,
     to: Annotated[
-        AwareDatetime | None, Query(description="Records before this time (with a time zone).")
+        Instant | None, Query(description="Records before this time (with a time zone).")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None,
-        Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."),
+        Query(
+            max_length=MAX_CURSOR_LENGTH,
+            pattern=CURSOR_PATTERN,
+            description="`next_cursor` of the previous page.",
+        ),
     ] = None,
 ) -> AuditQuery:
-    """The query from the request; 422 (problem details) for a naive time, `from` not
-    before `to`, or a cursor this contract did not make. Clients send an offset's `+`
+    """The query from the request; 422 (problem details) for a naive time or text that
+    is not a cursor of this contract. Clients send an offset's `+`
     as `%2B` (a bare `+` in a query string is a space) or write UTC as `Z`."""
     try:
         fields = {"from": from_, "to": to, "limit": limit, "cursor": cursor}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, literal, tuple_
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, literal, tuple_
 
 from careflow.shared.audit.paging import AuditQuery
 
@@ -24,9 +24,22 @@ def keyset_page(
     if query.to is not None:
         stmt = stmt.where(at < query.to)
     if query.cursor is not None:
-        after = tuple_(literal(query.cursor.at, at.type), literal(query.cursor.id, id.type))
+        position = _within(query.cursor.id, id)
+        after = tuple_(literal(query.cursor.at, at.type), literal(position, id.type))
         stmt = stmt.where(tuple_(at, id) < after)
     return stmt.order_by(at.desc(), id.desc()).limit(query.limit + 1)
+
+
+_INT32 = (-(2**31), 2**31 - 1)
+
+
+def _within(value: int, column: ColumnElement[int]) -> int:
+    """A cursor may name any 64-bit id; a 32-bit column holds fewer, and a position
+    past its range orders like the range's end (no such record can exist)."""
+    if isinstance(column.type, Integer) and not isinstance(column.type, BigInteger):
+        low, high = _INT32
+        return max(low, min(high, value))
+    return value
 
 
 __all__ = ["keyset_page"]

@@ -14,6 +14,9 @@ Token payload members (all names are JWT claim names):
 
 Unknown claims are ignored, so an issuer can add claims without breaking
 services; adding a value to `actor` or `auth_level` is a breaking change.
+Identifiers are at most 255 characters (OpenID Connect's bound on `sub`) and
+lists are bounded: a subject is stored and sent in events, so a token must not
+be able to make it arbitrarily large.
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+
+#: A subject, organisation, unit, group or role.
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+MAX_LIST = 64
 
 
 class _Claims(BaseModel):
@@ -39,11 +46,11 @@ class ProfessionalPrincipal(_Claims):
     """A health-care professional acting within one organisation and unit."""
 
     actor: Literal["professional"] = "professional"
-    subject: str = Field(alias="sub", min_length=1)
-    organisation: str = Field(alias="org", min_length=1)
-    unit: str = Field(min_length=1)
-    groups: list[str] = Field(default_factory=list)
-    roles: list[str] = Field(default_factory=list)
+    subject: Identifier = Field(alias="sub")
+    organisation: Identifier = Field(alias="org")
+    unit: Identifier
+    groups: list[Identifier] = Field(default_factory=list, max_length=MAX_LIST)
+    roles: list[Identifier] = Field(default_factory=list, max_length=MAX_LIST)
 
     def has_role(self, role: str) -> bool:
         """Whether the token grants `role`."""
@@ -60,7 +67,7 @@ class AuthLevel(StrEnum):
 class Child(_Claims):
     """A child the resident may act for as guardian."""
 
-    subject: str = Field(alias="sub", min_length=1)
+    subject: Identifier = Field(alias="sub")
     birth_date: date = Field(alias="birthdate")
 
 
@@ -68,9 +75,9 @@ class ResidentPrincipal(_Claims):
     """A resident (patient or guardian) using the public services."""
 
     actor: Literal["resident"] = "resident"
-    subject: str = Field(alias="sub", min_length=1)
+    subject: Identifier = Field(alias="sub")
     auth_level: AuthLevel
-    guardian_of: list[Child] = Field(default_factory=list)
+    guardian_of: list[Child] = Field(default_factory=list, max_length=MAX_LIST)
 
     def is_guardian_of(self, child_subject: str) -> bool:
         """Whether the resident may act for the child `child_subject`."""
@@ -81,7 +88,7 @@ class ServicePrincipal(_Claims):
     """Another system calling a CareFlow API."""
 
     actor: Literal["service"] = "service"
-    subject: str = Field(alias="sub", min_length=1)
+    subject: Identifier = Field(alias="sub")
 
 
 Principal = Annotated[

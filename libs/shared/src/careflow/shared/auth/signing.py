@@ -119,11 +119,11 @@ def mint_token(
     principal: Principal,
     *,
     issuer: str,
-    audience: str,
+    audience: str | list[str],
     ttl: int = 3600,
     now: datetime | None = None,
 ) -> str:
-    """Sign an access token for `principal`, valid for `ttl` seconds."""
+    """Sign an access token (RFC 9068 `typ`) for `principal`, valid for `ttl` seconds."""
     issued = now or datetime.now(UTC)
     claims = principal.to_claims() | {
         "iss": issuer,
@@ -133,5 +133,8 @@ def mint_token(
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(
-        claims, private_key, algorithm=signing_algorithm(private_key), headers={"kid": kid}
+        claims,
+        private_key,
+        algorithm=signing_algorithm(private_key),
+        headers={"kid": kid, "typ": "at+jwt"},
     )

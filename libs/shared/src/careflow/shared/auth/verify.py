@@ -3,7 +3,10 @@
 Every check that could let a forged token through happens before pyjwt sees
 the key: the header's `alg` must be in the configured allow-list AND usable
 with the key its `kid` names, so `none`, HMAC-with-the-public-key and
-algorithm downgrades fail whatever the token claims.
+algorithm downgrades fail whatever the token claims. The header's `typ` must
+name an access token, so another JWT the same issuer signed (an ID token) is
+no access token here; and a token issued for longer than the configured
+lifetime is refused, however far its `exp` still is.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ class Reason(StrEnum):
     NOT_YET_VALID = "not_yet_valid"
     WRONG_ISSUER = "wrong_issuer"
     WRONG_AUDIENCE = "wrong_audience"
+    WRONG_TYPE = "wrong_type"
+    LIFETIME_TOO_LONG = "lifetime_too_long"
     MISSING_CLAIM = "missing_claim"
     INVALID_CLAIMS = "invalid_claims"
 
@@ -88,7 +93,9 @@ class TokenVerifier:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._issuer = settings.issuer
-        self._audience = settings.audience
+        self._audience = settings.service_audience or settings.audience
+        self._types = frozenset(t.lower() for t in settings.token_types)
+        self._max_lifetime = settings.max_lifetime_seconds
         self._leeway = settings.leeway_seconds
         self._allowed = frozenset(settings.algorithms)
         self._keys = dict(keys) if keys is not None else load_keys(settings)
@@ -131,6 +138,9 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise AuthenticationError(_reason_for(exc)) from None
+        # pyjwt checked that both are numbers.
+        if float(claims["exp"]) - float(claims["iat"]) > self._max_lifetime:
+            raise AuthenticationError(Reason.LIFETIME_TOO_LONG)
         try:
             # pyjwt accepted `exp` (required) with the leeway: the hit ends where it would.
             return parse_principal(claims), float(claims["exp"]) + self._leeway
@@ -146,6 +156,9 @@ class TokenVerifier:
         algorithm = header.get("alg")
         if not isinstance(algorithm, str) or algorithm not in self._allowed:
             raise AuthenticationError(Reason.ALGORITHM_NOT_ALLOWED)
+        token_type = header.get("typ")
+        if not isinstance(token_type, str) or token_type.lower() not in self._types:
+            raise AuthenticationError(Reason.WRONG_TYPE)
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise AuthenticationError(Reason.MISSING_KID)

@@ -1,4 +1,9 @@
-"""Async SQLAlchemy engine and session factory built from settings."""
+"""Async SQLAlchemy engine and session factory built from settings.
+
+Every engine hides bound parameters: SQLAlchemy otherwise appends
+`[parameters: ...]` to each database error, and those parameters are what
+residents typed (health text, addresses), which would reach error logs.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ def create_engine(settings: DatabaseSettings, *, application_name: str = "carefl
         max_overflow=settings.max_overflow,
         pool_pre_ping=settings.pre_ping,
         echo=settings.echo,
+        hide_parameters=True,
         connect_args={"server_settings": {"application_name": application_name}},
     )
 

@@ -104,6 +104,8 @@ def run_env(target_metadata: MetaData) -> None:
             config.get_section(config.config_ini_section) or {},
             prefix="sqlalchemy.",
             poolclass=pool.NullPool,
+            # A failing data migration must not log the rows it was moving.
+            hide_parameters=True,
         )
         async with engine.connect() as connection:
             await connection.run_sync(do_run)

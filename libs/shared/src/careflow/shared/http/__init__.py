@@ -1,5 +1,6 @@
-"""HTTP building blocks shared by every service's API: problem details."""
+"""HTTP building blocks shared by every service's API: problem details, parameter types."""
 
+from careflow.shared.http.params import Instant
 from careflow.shared.http.problems import (
     PROBLEM_MEDIA_TYPE,
     Problem,
@@ -7,4 +8,10 @@ from careflow.shared.http.problems import (
     problem_response,
 )
 
-__all__ = ["PROBLEM_MEDIA_TYPE", "Problem", "install_problem_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "Instant",
+    "Problem",
+    "install_problem_handlers",
+    "problem_response",
+]

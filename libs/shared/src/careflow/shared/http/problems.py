@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
@@ -142,12 +143,26 @@ async def _on_validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_http_exception(_: Request, exc: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str:
+    # Starlette's 405 names the methods of the first route on the path only;
+    # a path served by several routes (GET and PUT /me/contact) allows them all.
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     title = _phrase(exc.status_code)
     # Starlette fills `detail` with the phrase when none is given; don't repeat it.
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-    return problem_response(exc.status_code, title, detail, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(exc.status_code, title, detail, headers=headers)
 
 
 async def _on_unhandled(request: Request, exc: Exception) -> JSONResponse:

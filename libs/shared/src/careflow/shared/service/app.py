@@ -76,12 +76,17 @@ def create_service_app(
         },
     )
     app.state.runtime = runtime
+    from careflow.shared.http.edges import RequestEdges
+    from careflow.shared.http.openapi import install_problem_openapi
     from careflow.shared.http.problems import install_problem_handlers
 
     install_problem_handlers(app, domain_errors=domain_errors)
+    install_problem_openapi(app, set(domain_errors[1].values()) if domain_errors else ())
     app.include_router(_operational_routes(runtime))
     for router in routers:
         app.include_router(router)
+    # Inside the metrics middleware, so refused requests are counted too.
+    app.add_middleware(RequestEdges, limits=settings.request_limits)
     app.add_middleware(HttpMetricsMiddleware)
     return app
 

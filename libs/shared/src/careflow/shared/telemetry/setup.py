@@ -12,9 +12,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from pythonjsonlogger.json import JsonFormatter
 
 from careflow.shared.settings import TelemetrySettings
+from careflow.shared.telemetry.log_redaction import RedactingFormatter, RedactingJsonFormatter
 from careflow.shared.telemetry.redaction import UrlRedaction
 
 _configured = False
@@ -32,9 +32,10 @@ class TraceContextFilter(logging.Filter):
 
 def configure_logging(settings: TelemetrySettings, service: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter())
     if settings.log_json:
         handler.setFormatter(
-            JsonFormatter(
+            RedactingJsonFormatter(
                 "%(asctime)s %(levelname)s %(name)s %(message)s %(trace_id)s %(span_id)s",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
                 static_fields={"service": service},

@@ -36,8 +36,6 @@ class QueueQuery:
             raise InvalidRequest("offset must not be negative")
         if Status.REMOVED in self.statuses:
             raise InvalidRequest("removed items are never listed")
-        if self.min_age and self.max_age and self.min_age > self.max_age:
-            raise InvalidRequest("min_age is greater than max_age")
 
     @property
     def closed_view(self) -> bool:

@@ -6,18 +6,138 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
+
+from careflow.intake.domain.forms import PHONE_REQUIRED, AnswerLimits
+from careflow.intake.domain.urgency_rules import CURRENT, EMERGENCY, AllOf, RuleSet, Yes
+from careflow.shared.http.openapi import BODY_TEXT
 
 ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 Language = Literal["fi", "sv", "en"]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
+# The domain's rules (domain/text.py) stated in the OpenAPI, so a request the
+# schema allows is one the domain accepts; none lets a control character in.
+_NO_CONTROL = r"\x00-\x1f\x7f-\x9f"
+Phone = Annotated[str, StringConstraints(max_length=20, pattern=r"^\+[1-9][0-9]{6,14}$")]
+_EMAIL = rf"^[^@\s{_NO_CONTROL}]{{1,64}}@[^@\s{_NO_CONTROL}]+\.[^@\s{_NO_CONTROL}]+$"
+_NOT_BLANK = rf"^[^{_NO_CONTROL}]*[^\s{_NO_CONTROL}][^{_NO_CONTROL}]*$"
+
+
+def _answer_value(limits: AnswerLimits) -> dict[str, Any]:
+    """JSON Schema of one answer: a scalar, or containers nested `max_depth` deep."""
+    scalar: dict[str, Any] = {
+        "anyOf": [
+            {"type": "string", "maxLength": limits.max_text, "pattern": BODY_TEXT},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "null"},
+        ]
+    }
+    value = scalar
+    for _ in range(limits.max_depth):
+        value = {"anyOf": [scalar, {"type": "array", "items": value}, _object_of(value)]}
+    return value
+
+
+def _object_of(value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "propertyNames": {"maxLength": AnswerLimits.max_key, "pattern": BODY_TEXT},
+        "additionalProperties": value,
+    }
+
+
+_LIMITS = AnswerLimits()
+_ANSWERS: dict[str, Any] = {
+    "maxProperties": _LIMITS.max_answers,
+    "propertyNames": {"maxLength": _LIMITS.max_key, "pattern": BODY_TEXT},
+    "additionalProperties": _answer_value(_LIMITS),
+}
+
+
+def _rule_set_answers(rules: RuleSet) -> dict[str, Any]:
+    """The answers a rule set reads: required ones, yes/no as booleans, numbers in range."""
+    properties: dict[str, Any] = {}
+    for name, question in rules.questions.items():
+        if question.kind == "yes_no":
+            properties[name] = {"type": "boolean"}
+            continue
+        number: dict[str, Any] = {"type": "number"}
+        if question.minimum is not None:
+            number["minimum"] = question.minimum
+        if question.maximum is not None:
+            number["maximum"] = question.maximum
+        properties[name] = number
+    required = sorted(name for name, q in rules.questions.items() if q.required)
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def _emergency_answers(rules: RuleSet) -> dict[str, Any]:
+    """Answers that make the assessment P0 (the rules of yes-answers that give P0)."""
+    branches = []
+    for rule in rules.rules:
+        if rule.urgency != EMERGENCY:
+            continue
+        parts = rule.when.conditions if isinstance(rule.when, AllOf) else (rule.when,)
+        if not all(isinstance(part, Yes) for part in parts):
+            raise TypeError(f"rule {rule.id} cannot be stated in the OpenAPI")
+        flags = [part.question for part in parts if isinstance(part, Yes)]
+        answers = {
+            "type": "object",
+            "properties": {flag: {"const": True} for flag in flags},
+            "required": flags,
+        }
+        branches.append({"properties": {"answers": answers}, "required": ["answers"]})
+    if not branches:
+        return {"not": {}}
+    # Only a symptom assessment is assessed (domain/forms.py `admit`).
+    return {"properties": {"kind": {"const": "symptom_assessment"}}, "anyOf": branches}
 
 
 class Body(BaseModel):
+    # Booleans are StrictBool: pydantic would read 0, 1, "yes" as booleans,
+    # which the OpenAPI (type: boolean) says are invalid.
     model_config = ConfigDict(extra="forbid")
 
 
+def _requires(flag: str, value: str) -> dict[str, Any]:
+    """JSON Schema: when `flag` is true, `value` is given (not null)."""
+    return {
+        "if": {"properties": {flag: {"const": True}}, "required": [flag]},
+        "then": {"properties": {value: {"type": "string"}}, "required": [value]},
+    }
+
+
 class FormIn(Body):
+    # The domain's rules (domain/forms.py, domain/urgency_rules.py), stated in the OpenAPI
+    # so that a request the schema allows is one the domain takes, and the reverse.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"kind": {"const": "symptom_assessment"}}},
+                    "then": {
+                        "properties": {"answers": _rule_set_answers(CURRENT)},
+                        "required": ["answers"],
+                    },
+                    "else": {"properties": {"urgency": {"type": "null"}}},
+                },
+                {
+                    # A phone number, unless the answers say "call the emergency number":
+                    # the resident must hear that even without one.
+                    "if": {
+                        "properties": {
+                            "kind": {"enum": sorted(PHONE_REQUIRED)},
+                            "for_myself": {"const": False},
+                        },
+                        "not": _emergency_answers(CURRENT),
+                    },
+                    "then": {"properties": {"phone": {"type": "string"}}, "required": ["phone"]},
+                },
+            ]
+        },
+    )
     kind: Literal[
         "symptom_assessment", "service_assessment", "health_check_result", "pre_information"
     ]
@@ -32,9 +152,11 @@ class FormIn(Body):
         json_schema_extra={"deprecated": True},
         description="Ignored: intake computes a symptom assessment's class from `answers`.",
     )
-    phone: Annotated[str, StringConstraints(max_length=20)] | None = None
-    refuse_phone_contact: bool = False
-    for_myself: bool = Field(default=False, description="Save only for myself: a private record.")
+    phone: Phone | None = None
+    refuse_phone_contact: StrictBool = False
+    for_myself: StrictBool = Field(
+        default=False, description="Save only for myself: a private record."
+    )
     child_subject: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(
         default=None, description="Submit as guardian for this child (proxy contact)."
     )
@@ -42,6 +164,7 @@ class FormIn(Body):
         default_factory=dict,
         description="The form's answers; their limits (count, length, nesting) are the form "
         "policy's and a breach is a 422 problem.",
+        json_schema_extra=_ANSWERS,
     )
 
 
@@ -83,17 +206,28 @@ class ObjectionIn(Body):
 
 
 class CoachingEndIn(Body):
-    completed: bool = False
+    completed: StrictBool = False
 
 
 class ContactIn(Body):
+    # The domain's rules (Resident.update_contact), stated in the OpenAPI.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                _requires("email_notifications", "email"),
+                _requires("sms_notifications", "phone"),
+                _requires("phone_contact_allowed", "phone"),
+            ]
+        },
+    )
     communication_language: Language
-    name: Annotated[str, StringConstraints(max_length=200)] | None = None
-    email: Annotated[str, StringConstraints(max_length=254)] | None = None
-    phone: Annotated[str, StringConstraints(max_length=20)] | None = None
-    email_notifications: bool = False
-    sms_notifications: bool = False
-    phone_contact_allowed: bool = False
+    name: Annotated[str, StringConstraints(max_length=200, pattern=_NOT_BLANK)] | None = None
+    email: Annotated[str, StringConstraints(max_length=254, pattern=_EMAIL)] | None = None
+    phone: Phone | None = None
+    email_notifications: StrictBool = False
+    sms_notifications: StrictBool = False
+    phone_contact_allowed: StrictBool = False
 
 
 class Created(BaseModel):

@@ -27,6 +27,17 @@ class _Body(BaseModel):
 class TransferBody(_Body):
     """Exactly one of `to_professional_id` or `to_group_id`."""
 
+    # The validator below, stated in the OpenAPI.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": [target], "properties": {target: {"type": "string"}}}
+                for target in ("to_professional_id", "to_group_id")
+            ]
+        },
+    )
+
     to_professional_id: ExternalId | None = None
     to_group_id: ExternalId | None = None
 
