@@ -70,8 +70,6 @@ async def my_cases(
     limit: int = Query(default=20, ge=1, le=MAX_PAGE),
     # Bounded: an offset past bigint is a 500 in PostgreSQL, and none is that long.
     offset: int = Query(default=0, ge=0, le=1_000_000),
-        default=0, ge=0, le=1_000_000
-    ),  # far past any real list; PostgreSQL takes it
 ) -> CasesPage:
     """My identified cases and my children's (under 15), newest first, one page at a time."""
     items, total = await reads.list_my_cases(intake, me, limit=limit, offset=offset)
