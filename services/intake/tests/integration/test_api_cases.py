@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from careflow.intake.adapters.tables import bookings
+from careflow.intake.application.read_case import MAX_LISTED
 
 from .conftest import Api, professional, resident, symptom_form
 
@@ -59,6 +65,53 @@ async def test_other_open_cases_of_the_resident_are_listed(api: Api) -> None:
     second, _ = await _submitted(api, subject)
     page = (await api.call("GET", f"/cases/{second}", professional())).json()
     assert [c["id"] for c in page["other_open_cases"]] == [first]
+    assert page["other_open_cases_total"] == 1
+
+
+async def test_the_case_page_lists_only_the_newest_other_open_cases_with_their_count(
+    api: Api,
+) -> None:
+    subject = f"res-{uuid.uuid4()}"
+    others = []
+    for _ in range(MAX_LISTED + 1):
+        others.append((await _submitted(api, subject))[0])
+        api.clock.advance(minutes=1)
+    case_id, _ = await _submitted(api, subject)
+
+    page = (await api.call("GET", f"/cases/{case_id}", professional())).json()
+
+    assert [c["id"] for c in page["other_open_cases"]] == others[::-1][:MAX_LISTED]
+    assert page["other_open_cases_total"] == MAX_LISTED + 1
+
+
+async def test_the_case_page_lists_only_the_latest_starting_bookings_with_their_count(
+    api: Api,
+) -> None:
+    case_id, me = await _submitted(api)
+    start = datetime(2027, 1, 4, 9, tzinfo=UTC)
+    rows = [
+        {
+            "id": f"b-{uuid.uuid4()}",
+            "case_id": uuid.UUID(case_id),
+            "organisation_id": "org-1",
+            "status": "confirmed",
+            "starts_at": start + timedelta(days=day),
+        }
+        for day in range(MAX_LISTED + 2)
+    ]
+    rows.append({**rows[0], "id": "elsewhere", "organisation_id": "org-2"})  # not this case's
+    engine = create_async_engine(api.db.owner_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(bookings.insert(), rows)
+    finally:
+        await engine.dispose()
+
+    for path, who in ((f"/me/cases/{case_id}", me), (f"/cases/{case_id}", professional())):
+        page = (await api.call("GET", path, who)).json()
+
+        assert [b["id"] for b in page["bookings"]] == [r["id"] for r in rows[2:-1]]
+        assert page["bookings_total"] == MAX_LISTED + 2
 
 
 async def test_the_resident_closes_before_taken_and_professionals_can_no_longer_open_it(

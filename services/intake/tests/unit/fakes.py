@@ -51,9 +51,9 @@ class FakeCases:
         kinds = [k for cid, k in self.state.timeline if cid == case_id]
         return [{"kind": k} for k in reversed(kinds)][:limit]
 
-    async def open_cases_of(self, resident_id, organisation_id, *, besides):  # type: ignore[no-untyped-def]
-        return [
-            {"id": c.id}
+    async def open_cases_of(self, resident_id, organisation_id, *, besides, limit):  # type: ignore[no-untyped-def]
+        found = [
+            {"id": c.id, "created_at": c.created_at}
             for c in self.state.cases.values()
             if c.resident_id == resident_id
             and c.organisation_id == organisation_id
@@ -61,6 +61,8 @@ class FakeCases:
             and not c.closed
             and not c.private
         ]
+        found.sort(key=lambda c: c["created_at"], reverse=True)
+        return found[:limit], len(found)
 
     async def of_residents(self, resident_ids, *, limit, offset):  # type: ignore[no-untyped-def]
         mine = sorted(
@@ -100,12 +102,14 @@ class FakeBookings:
     async def save(self, booking):  # type: ignore[no-untyped-def]
         self.state.bookings[booking.id] = copy.deepcopy(booking)
 
-    async def of_case(self, case_id, organisation_id):  # type: ignore[no-untyped-def]
-        return [
+    async def of_case(self, case_id, organisation_id, *, limit):  # type: ignore[no-untyped-def]
+        found = [
             vars(b)
             for b in self.state.bookings.values()
             if b.case_id == case_id and b.organisation_id == organisation_id
         ]
+        found.sort(key=lambda b: b["starts_at"], reverse=True)
+        return sorted(found[:limit], key=lambda b: b["starts_at"]), len(found)
 
 
 class FakeAudit:

@@ -9,6 +9,7 @@ import pytest
 
 from careflow.intake.application import read_case as reads
 from careflow.intake.application.submit_form import submit_form
+from careflow.intake.domain.bookings import Booking
 from careflow.intake.domain.errors import NotFound
 from careflow.shared.audit import AuditQuery, Purpose
 
@@ -86,3 +87,34 @@ async def test_my_cases_include_my_young_childrens_and_come_in_pages() -> None:
     assert total == 3
     assert page[0]["id"] == childs
     assert {c["id"] for c in page + rest} == {childs, *mine}
+
+
+async def test_the_case_page_lists_the_newest_other_open_cases_and_counts_them_all() -> None:
+    db, clock, who = FakeDatabase(), Clock(), me()
+    case_id = await submitted(db, clock, who)
+    others = []
+    for _ in range(reads.MAX_LISTED + 2):
+        clock.advance(minutes=1)
+        others.append(await submitted(db, clock, who))
+
+    page = await reads.read_case(intake_on(db, clock), nurse(), case_id)
+
+    newest = list(reversed(others))[: reads.MAX_LISTED]
+    assert [c["id"] for c in page["other_open_cases"]] == newest
+    assert page["other_open_cases_total"] == reads.MAX_LISTED + 2
+
+
+async def test_the_case_page_lists_the_latest_starting_bookings_and_counts_them_all() -> None:
+    db, clock, who = FakeDatabase(), Clock(), me()
+    case_id = await submitted(db, clock, who)
+    starts = [clock() + timedelta(days=d) for d in range(reads.MAX_LISTED + 3)]
+    for i, start in enumerate(starts):
+        booking = Booking(id=f"b-{i}", case_id=case_id, organisation_id="org-1")
+        booking.confirm(start, start + timedelta(hours=1), clock(), None, None)
+        db.state.bookings[booking.id] = booking
+
+    for reader in (who, nurse()):
+        page = await reads.read_case(intake_on(db, clock), reader, case_id)
+
+        assert [b["starts_at"] for b in page["bookings"]] == starts[3:]  # in start order
+        assert page["bookings_total"] == reads.MAX_LISTED + 3

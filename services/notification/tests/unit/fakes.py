@@ -16,7 +16,7 @@ from uuid import UUID
 from careflow.notification.domain.addressing import CaseAddress
 from careflow.notification.domain.contacts import ResidentContact
 from careflow.notification.domain.delivery import Delivery, Step
-from careflow.notification.domain.history import DeliveryRecord, NotificationRecord
+from careflow.notification.domain.history import DeliveryRecord, HistoryCursor, NotificationRecord
 from careflow.notification.domain.notification import DECIDED, PARKED, NotificationRequest
 from careflow.shared.audit import AuditRecordOut
 
@@ -68,9 +68,11 @@ class FakeNotifications:
     async def mark_decided(self, notification_id: UUID) -> None:
         self.status[notification_id] = DECIDED
 
-    async def of_resident(self, resident_id: UUID, limit: int) -> list[NotificationRecord]:
+    async def of_resident(
+        self, resident_id: UUID, limit: int, after: HistoryCursor | None = None
+    ) -> list[NotificationRecord]:
         mine = [self.record(r) for r in self.requests.values() if r.resident_id == resident_id]
-        return sorted(mine, key=lambda n: n.received_at, reverse=True)[:limit]
+        return _history_page(mine, limit, after)
 
     def record(self, request: NotificationRequest) -> NotificationRecord:
         row = dataclasses.asdict(request) | {"status": self.status[request.notification_id]}
@@ -142,11 +144,16 @@ class FakeCases:
         )
 
     async def notifications_in(
-        self, resident_id: UUID, organisation_id: str, limit: int
+        self,
+        resident_id: UUID,
+        organisation_id: str,
+        limit: int,
+        after: HistoryCursor | None = None,
     ) -> list[NotificationRecord]:
         assert self.notifications is not None
-        found = await self.notifications.of_resident(resident_id, limit)
-        return [n for n in found if self.organisation.get(n.case_id) == organisation_id]
+        found = await self.notifications.of_resident(resident_id, len(self.notifications.requests))
+        ours = [n for n in found if self.organisation.get(n.case_id) == organisation_id]
+        return _history_page(ours, limit, after)
 
 
 class FakeAudit:
@@ -223,3 +230,16 @@ class _Attempt:
 
     def finish(self, result: str, status: str, code: str | None) -> None:
         self._telemetry.attempts.append((self._channel, result, code))
+
+
+def _history_page(
+    found: list[NotificationRecord], limit: int, after: HistoryCursor | None
+) -> list[NotificationRecord]:
+    """As the SQL keyset page: newest first by (received_at, id), limit + 1."""
+
+    def key(n: NotificationRecord) -> tuple[datetime, UUID]:
+        return (n.received_at, n.notification_id)
+
+    if after is not None:
+        found = [n for n in found if key(n) < (after.received_at, after.notification_id)]
+    return sorted(found, key=key, reverse=True)[: limit + 1]

@@ -56,5 +56,6 @@ async def test_a_refused_read_raises_not_found_before_opening_a_unit_of_work() -
     assert opened == []
 
     young = ResidentReader(reader.resident_id, (Ward(uuid.uuid4(), date(2015, 1, 1)),))
-    assert await readable_history(young.wards[0].resident_id, young, uow_factory, today=TODAY) == []
+    page = await readable_history(young.wards[0].resident_id, young, uow_factory, today=TODAY)
+    assert (page.items, page.next_cursor) == ([], None)
     assert len(opened) == 1

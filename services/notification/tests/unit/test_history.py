@@ -4,6 +4,8 @@ and that every such read is audited."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -14,9 +16,10 @@ from careflow.notification.application.history import (
     query_audit,
 )
 from careflow.notification.domain.delivery import Delivery
-from careflow.notification.domain.errors import NotFound
+from careflow.notification.domain.errors import InvalidInput, NotFound
+from careflow.notification.domain.history import HistoryCursor, HistoryPage
 from careflow.notification.domain.notification import DECIDED, NotificationRequest
-from careflow.shared.audit import AuditQuery, Purpose
+from careflow.shared.audit import AuditCursor, AuditQuery, Purpose
 
 from .builders import NOW
 from .fakes import FakeUnitOfWork
@@ -24,7 +27,9 @@ from .fakes import FakeUnitOfWork
 READER = ProfessionalReader("nurse-1", "org-1", "unit-1")
 
 
-async def notified(uow: FakeUnitOfWork, resident_id: uuid.UUID, organisation: str) -> uuid.UUID:
+async def notified(
+    uow: FakeUnitOfWork, resident_id: uuid.UUID, organisation: str, *, at: datetime = NOW
+) -> uuid.UUID:
     """A case of `organisation` and one notification about it, with an email delivery."""
     case_id = uuid.uuid4()
     await uow.cases.add(
@@ -36,7 +41,7 @@ async def notified(uow: FakeUnitOfWork, resident_id: uuid.UUID, organisation: st
         purpose="task",
         channels=("email",),
         link="https://careflow.example/",
-        received_at=NOW,
+        received_at=at,
         case_id=case_id,
     )
     await uow.notifications.add(request, DECIDED)
@@ -59,9 +64,9 @@ async def test_a_professional_reads_only_their_organisations_notifications_and_i
     ours = await notified(uow, resident_id, "org-1")
     await notified(uow, resident_id, "org-2")
 
-    items = await professional_history(resident_id, READER, lambda: uow, now=NOW)
+    page = await professional_history(resident_id, READER, lambda: uow, now=NOW)
 
-    assert [i.notification_id for i in items] == [ours]
+    assert [i.notification_id for i in page.items] == [ours]
     (record,) = uow.audit.records
     assert record["professional_id"] == "nurse-1"
     assert (record["resident_id"], record["items"]) == (resident_id, 1)
@@ -106,10 +111,107 @@ async def test_the_history_shows_each_delivery_with_its_steps_under_its_notifica
     first = await notified(uow, resident_id, "org-1")
     second = await notified(uow, resident_id, "org-2")
 
-    items = await communication_history(resident_id, lambda: uow)
+    page = await communication_history(resident_id, lambda: uow)
 
-    assert {i.notification_id for i in items} == {first, second}
-    for item in items:
+    assert {i.notification_id for i in page.items} == {first, second}
+    for item in page.items:
         (delivery,) = item.deliveries
         assert delivery.notification_id == item.notification_id
         assert [s.status for s in delivery.steps] == ["queued"]
+
+
+async def walk(read: Callable[[str | None], Awaitable[HistoryPage]]) -> list[list[uuid.UUID]]:
+    """Every page's notification ids, following `next_cursor` to the last page."""
+    pages, cursor = [], None
+    while True:
+        page = await read(cursor)
+        pages.append([n.notification_id for n in page.items])
+        if page.next_cursor is None:
+            return pages
+        cursor = page.next_cursor
+
+
+async def test_pages_walk_the_whole_history_newest_first_each_notification_once() -> None:
+    uow = FakeUnitOfWork()
+    resident_id = uuid.uuid4()
+    # Three share one time: the id keeps them apart and in one order across pages.
+    times = [NOW - timedelta(minutes=m) for m in (0, 0, 0, 1, 2, 3, 4)]
+    ids = [await notified(uow, resident_id, "org-1", at=t) for t in times]
+
+    pages = await walk(lambda cursor: communication_history(resident_id, lambda: uow, 2, cursor))
+
+    assert [len(p) for p in pages] == [2, 2, 2, 1]
+    walked = [i for p in pages for i in p]
+    newest_first = sorted(ids, key=lambda i: (times[ids.index(i)], i), reverse=True)
+    assert walked == newest_first
+    last = await communication_history(resident_id, lambda: uow, 7)
+    assert (len(last.items), last.next_cursor) == (7, None)  # exactly a page: no empty next
+
+
+async def test_a_notification_arriving_during_a_walk_moves_no_page_boundary() -> None:
+    uow = FakeUnitOfWork()
+    resident_id = uuid.uuid4()
+    ids = [
+        await notified(uow, resident_id, "org-1", at=NOW - timedelta(minutes=m)) for m in range(5)
+    ]
+    first = await communication_history(resident_id, lambda: uow, 2)
+    await notified(uow, resident_id, "org-1", at=NOW + timedelta(minutes=1))
+
+    pages = await walk(
+        lambda cursor: communication_history(
+            resident_id, lambda: uow, 2, cursor or first.next_cursor
+        )
+    )
+
+    walked = [n.notification_id for n in first.items] + [i for p in pages for i in p]
+    assert walked == ids
+
+
+async def test_a_professional_s_pages_are_their_organisation_s_and_each_read_is_audited() -> None:
+    uow = FakeUnitOfWork()
+    resident_id = uuid.uuid4()
+    ours = []
+    for minutes in range(3):
+        at = NOW - timedelta(minutes=minutes)
+        ours.append(await notified(uow, resident_id, "org-1", at=at))
+        await notified(uow, resident_id, "org-2", at=at)
+
+    def read(cursor: str | None) -> Awaitable[HistoryPage]:
+        return professional_history(
+            resident_id, READER, lambda: uow, now=NOW, limit=2, cursor=cursor
+        )
+
+    pages = await walk(read)
+
+    assert pages == [ours[:2], ours[2:]]
+    assert [r["items"] for r in uow.audit.records] == [2, 1]  # one record per page read
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "not-a-cursor",
+        "aGlzdG9yeS0xfG5vdHxh",  # base64 of text that is no position
+        AuditCursor(NOW, 7).encode(),  # the audit log's, not a history's
+        HistoryCursor(NOW, uuid.uuid4()).encode() + "A",
+    ],
+)
+async def test_a_cursor_this_history_did_not_give_is_invalid_input_and_unaudited(
+    cursor: str,
+) -> None:
+    uow = FakeUnitOfWork()
+    resident_id = uuid.uuid4()
+    await notified(uow, resident_id, "org-1")
+
+    with pytest.raises(InvalidInput):
+        await communication_history(resident_id, lambda: uow, 2, cursor)
+    with pytest.raises(InvalidInput):
+        await professional_history(resident_id, READER, lambda: uow, now=NOW, cursor=cursor)
+
+    assert uow.audit.records == []
+
+
+def test_a_cursor_reads_back_the_position_it_names() -> None:
+    position = HistoryCursor(NOW, uuid.uuid4())
+    assert HistoryCursor.decode(position.encode()) == position

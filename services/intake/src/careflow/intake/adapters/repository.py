@@ -137,12 +137,14 @@ class CaseRepository:
         return [dict(r) for r in rows.mappings()]
 
     async def open_cases_of(
-        self, resident_id: UUID, organisation_id: str, *, besides: UUID
-    ) -> list[dict[str, Any]]:
-        """Other open, shared cases of the resident in the organisation."""
+        self, resident_id: UUID, organisation_id: str, *, besides: UUID, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The `limit` newest other open, shared cases of the resident in the organisation,
+        and how many there are in all."""
         c = t.cases.c
         rows = await self.session.execute(
-            select(c.id, c.kind, c.created_at, c.taken_by)
+            # The window count is taken before LIMIT: all matching cases, in one query.
+            select(c.id, c.kind, c.created_at, c.taken_by, func.count().over().label("total"))
             .where(
                 c.resident_id == resident_id,
                 c.organisation_id == organisation_id,
@@ -150,9 +152,10 @@ class CaseRepository:
                 c.closed_at.is_(None),
                 c.private.is_(False),
             )
-            .order_by(c.created_at.desc())
+            .order_by(c.created_at.desc(), c.id)
+            .limit(limit)
         )
-        return [dict(r) for r in rows.mappings()]
+        return _counted(rows.mappings())
 
     async def of_residents(
         self, resident_ids: Sequence[UUID], *, limit: int, offset: int
@@ -207,14 +210,24 @@ class BookingRepository:
     async def save(self, booking: Booking) -> None:
         await upsert(self.session, t.bookings, [vars(booking)])
 
-    async def of_case(self, case_id: UUID, organisation_id: str) -> list[dict[str, Any]]:
+    async def of_case(
+        self, case_id: UUID, organisation_id: str, *, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The case's `limit` latest-starting bookings in start order (unknown starts
+        last), and how many there are in all."""
         b = t.bookings.c
-        rows = await self.session.execute(
-            select(t.bookings)
+        latest = (
+            select(t.bookings, func.count().over().label("total"))
             .where(b.case_id == case_id, b.organisation_id == organisation_id)
-            .order_by(b.starts_at)
+            .order_by(b.starts_at.desc().nulls_last(), b.id.desc())
+            .limit(limit)
+            .subquery()
         )
-        return [dict(r) for r in rows.mappings()]
+        shown = latest.c
+        rows = await self.session.execute(
+            select(latest).order_by(shown.starts_at.asc().nulls_last(), shown.id)
+        )
+        return _counted(rows.mappings())
 
 
 # Built once: every identified submission reads its resident.
@@ -279,3 +292,10 @@ class AuditLog:
             )
             for r in rows
         ]
+
+
+def _counted(rows: Any) -> tuple[list[dict[str, Any]], int]:
+    """Rows carrying a window count `total`: the rows without it, and the count."""
+    found = [dict(r) for r in rows]
+    total = found[0]["total"] if found else 0
+    return [{k: v for k, v in r.items() if k != "total"} for r in found], int(total)

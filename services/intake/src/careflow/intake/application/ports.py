@@ -23,8 +23,10 @@ class CaseStore(Protocol):
     async def save(self, case: Case, events: Sequence[DomainEvent]) -> None: ...
     async def latest_events(self, case_id: UUID, limit: int = 3) -> list[dict[str, Any]]: ...
     async def open_cases_of(
-        self, resident_id: UUID, organisation_id: str, *, besides: UUID
-    ) -> list[dict[str, Any]]: ...
+        self, resident_id: UUID, organisation_id: str, *, besides: UUID, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The `limit` newest other open, shared cases there, and how many there are."""
+
     async def of_residents(
         self, resident_ids: Sequence[UUID], *, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]: ...
@@ -39,7 +41,10 @@ class ResidentStore(Protocol):
 class BookingStore(Protocol):
     async def get(self, booking_id: str) -> Booking | None: ...
     async def save(self, booking: Booking) -> None: ...
-    async def of_case(self, case_id: UUID, organisation_id: str) -> list[dict[str, Any]]: ...
+    async def of_case(
+        self, case_id: UUID, organisation_id: str, *, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The `limit` latest-starting bookings, in start order, and how many there are."""
 
 
 class AuditLog(Protocol):

@@ -16,6 +16,12 @@ from careflow.intake.domain.forms import may_act_for_child
 from careflow.intake.domain.residents import Resident
 from careflow.shared.audit import AuditPage, AuditQuery, Purpose, page_of
 
+#: The most bookings and other open cases one case page lists (the latest; the page says
+#: how many there are in all). A long coaching or a resident with years of cases can
+#: have hundreds, and the case page is read on every opening: it must stay small and
+#: quick whatever the history. 20 is more than a professional takes in at a glance.
+MAX_LISTED = 20
+
 
 async def read_case(intake: Intake, actor: Actor, case_id: UUID) -> dict[str, Any]:
     """The case page with every section; a professional's read writes an audit record."""
@@ -27,10 +33,15 @@ async def read_case(intake: Intake, actor: Actor, case_id: UUID) -> dict[str, An
         resident = await uow.residents.get(case.contact_id)
         view = _view(case, resident, await uow.cases.latest_events(case.id))
         # Bookings stay valid after closing; only the case's own organisation's count.
-        view["bookings"] = await uow.bookings.of_case(case.id, case.organisation_id)
+        view["bookings"], view["bookings_total"] = await uow.bookings.of_case(
+            case.id, case.organisation_id, limit=MAX_LISTED
+        )
         if isinstance(actor, ProfessionalActor):
-            view["other_open_cases"] = await uow.cases.open_cases_of(
-                case.resident_id, actor.organisation, besides=case.id
+            (
+                view["other_open_cases"],
+                view["other_open_cases_total"],
+            ) = await uow.cases.open_cases_of(
+                case.resident_id, actor.organisation, besides=case.id, limit=MAX_LISTED
             )
             # Audited in the same transaction as the read: no read without its record.
             await uow.audit.record(

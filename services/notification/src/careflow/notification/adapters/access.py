@@ -9,9 +9,10 @@ from uuid import UUID
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from careflow.notification.adapters.history import history_page
 from careflow.notification.adapters.tables import audit_records, notifications, resident_cases
 from careflow.notification.domain.addressing import CaseAddress
-from careflow.notification.domain.history import NotificationRecord
+from careflow.notification.domain.history import HistoryCursor, NotificationRecord
 from careflow.shared.audit import AuditQuery, AuditRecordOut
 from careflow.shared.audit.sql import keyset_page
 from careflow.shared.db.upsert import upsert
@@ -73,7 +74,11 @@ class SqlResidentCases:
         return (await self._session.execute(stmt)).first() is not None
 
     async def notifications_in(
-        self, resident_id: UUID, organisation_id: str, limit: int
+        self,
+        resident_id: UUID,
+        organisation_id: str,
+        limit: int,
+        after: HistoryCursor | None = None,
     ) -> list[NotificationRecord]:
         """The resident's notifications about cases of `organisation_id`, newest first."""
         n, c = notifications.c, resident_cases.c
@@ -81,10 +86,8 @@ class SqlResidentCases:
             select(notifications)
             .join(resident_cases, c.case_id == n.case_id)
             .where(n.resident_id == resident_id, c.organisation_id == organisation_id)
-            .order_by(n.received_at.desc())
-            .limit(limit)
         )
-        rows = await self._session.execute(stmt)
+        rows = await self._session.execute(history_page(stmt, limit, after))
         return [NotificationRecord.of_row(row._mapping) for row in rows]
 
 

@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from careflow.notification.adapters.history import history_page
 from careflow.notification.adapters.tables import (
     deliveries,
     delivery_steps,
@@ -19,7 +20,11 @@ from careflow.notification.adapters.tables import (
 )
 from careflow.notification.domain.contacts import ResidentContact
 from careflow.notification.domain.delivery import OPEN, Delivery, Step
-from careflow.notification.domain.history import DeliveryRecord, NotificationRecord
+from careflow.notification.domain.history import (
+    DeliveryRecord,
+    HistoryCursor,
+    NotificationRecord,
+)
 from careflow.notification.domain.notification import DECIDED, PARKED, NotificationRequest
 from careflow.shared.db.upsert import upsert
 
@@ -175,14 +180,11 @@ class SqlNotifications:
             .values(status=DECIDED)
         )
 
-    async def of_resident(self, resident_id: UUID, limit: int) -> list[NotificationRecord]:
-        stmt = (
-            select(notifications)
-            .where(notifications.c.resident_id == resident_id)
-            .order_by(notifications.c.received_at.desc())
-            .limit(limit)
-        )
-        rows = await self._session.execute(stmt)
+    async def of_resident(
+        self, resident_id: UUID, limit: int, after: HistoryCursor | None = None
+    ) -> list[NotificationRecord]:
+        stmt = select(notifications).where(notifications.c.resident_id == resident_id)
+        rows = await self._session.execute(history_page(stmt, limit, after))
         return [NotificationRecord.of_row(row._mapping) for row in rows]
 
 

@@ -64,6 +64,8 @@ notifications = Table(
     Column("source", String(200), nullable=False),
     Column("received_at", TZ, nullable=False),
     Index("ix_notifications_resident_status", "resident_id", "status"),
+    # The history's keyset pages (adapters/history.py).
+    Index("ix_notifications_history", "resident_id", "received_at", "notification_id"),
     Index(
         "ix_notifications_parked",
         "received_at",

@@ -15,7 +15,12 @@ from uuid import UUID
 from careflow.notification.application.ports import UnitOfWork
 from careflow.notification.domain.errors import NotFound
 from careflow.notification.domain.guardianship import Ward, ensure_history_readable
-from careflow.notification.domain.history import DeliveryRecord, NotificationRecord
+from careflow.notification.domain.history import (
+    DeliveryRecord,
+    HistoryCursor,
+    HistoryPage,
+    NotificationRecord,
+)
 from careflow.shared.audit import AuditPage, AuditQuery, Purpose, page_of
 
 
@@ -43,21 +48,29 @@ async def readable_history(
     *,
     today: date,
     limit: int = 100,
-) -> list[NotificationRecord]:
-    """A resident's history for themself or their guardian (child under 15); else NotFound."""
+    cursor: str | None = None,
+) -> HistoryPage:
+    """A page of a resident's history for themself or their guardian (child under 15);
+    else NotFound."""
     ensure_history_readable(
         resident_id, reader_id=reader.resident_id, wards=reader.wards, today=today
     )
-    return await communication_history(resident_id, uow_factory, limit)
+    return await communication_history(resident_id, uow_factory, limit, cursor)
 
 
 async def communication_history(
-    resident_id: UUID, uow_factory: Callable[[], UnitOfWork], limit: int = 100
-) -> list[NotificationRecord]:
-    """Newest first; parked requests show with no deliveries yet. Addresses are never shown."""
+    resident_id: UUID,
+    uow_factory: Callable[[], UnitOfWork],
+    limit: int = 100,
+    cursor: str | None = None,
+) -> HistoryPage:
+    """A page, newest first, after `cursor` (a page's `next_cursor`; InvalidCursor for any
+    other text). Parked requests show with no deliveries yet. Addresses are never shown."""
+    after = None if cursor is None else HistoryCursor.decode(cursor)
     async with uow_factory() as uow:
-        found = await uow.notifications.of_resident(resident_id, limit)
-        return await _with_deliveries(found, uow)
+        found = await uow.notifications.of_resident(resident_id, limit, after)
+        page = HistoryPage.of(found, limit)
+        return replace(page, items=await _with_deliveries(page.items, uow))
 
 
 async def professional_history(
@@ -67,13 +80,17 @@ async def professional_history(
     *,
     now: datetime,
     limit: int = 100,
-) -> list[NotificationRecord]:
-    """The notifications about the reader's organisation's cases; the read is audited."""
+    cursor: str | None = None,
+) -> HistoryPage:
+    """A page of the notifications about the reader's organisation's cases (as
+    `communication_history`); each page read is audited."""
+    after = None if cursor is None else HistoryCursor.decode(cursor)
     async with uow_factory() as uow:
         if not await uow.cases.has_case_in(resident_id, reader.organisation):
             raise NotFound("No communication history found.")
-        found = await uow.cases.notifications_in(resident_id, reader.organisation, limit)
-        items = await _with_deliveries(found, uow)
+        found = await uow.cases.notifications_in(resident_id, reader.organisation, limit, after)
+        page = HistoryPage.of(found, limit)
+        items = await _with_deliveries(page.items, uow)
         # In the read's transaction: no read without its record.
         await uow.audit.record(
             at=now,
@@ -86,7 +103,7 @@ async def professional_history(
             items=len(items),
         )
         await uow.commit()
-    return items
+    return replace(page, items=items)
 
 
 async def query_audit(

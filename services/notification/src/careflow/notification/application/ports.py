@@ -12,7 +12,11 @@ from uuid import UUID
 from careflow.notification.domain.addressing import CaseAddress
 from careflow.notification.domain.contacts import ResidentContact
 from careflow.notification.domain.delivery import Delivery, Step
-from careflow.notification.domain.history import DeliveryRecord, NotificationRecord
+from careflow.notification.domain.history import (
+    DeliveryRecord,
+    HistoryCursor,
+    NotificationRecord,
+)
 from careflow.notification.domain.message import OutgoingMessage, Rendered
 from careflow.notification.domain.notification import NotificationRequest
 from careflow.shared.audit import AuditQuery, AuditRecordOut
@@ -75,8 +79,11 @@ class NotificationStore(Protocol):
     async def parked(self, resident_id: UUID) -> list[NotificationRequest]: ...
     async def parked_before(self, moment: datetime, limit: int) -> list[NotificationRequest]: ...
     async def mark_decided(self, notification_id: UUID) -> None: ...
-    async def of_resident(self, resident_id: UUID, limit: int) -> list[NotificationRecord]:
-        """The resident's notifications, newest first, without their deliveries."""
+    async def of_resident(
+        self, resident_id: UUID, limit: int, after: HistoryCursor | None = None
+    ) -> list[NotificationRecord]:
+        """Up to `limit + 1` of the resident's notifications strictly after `after`, newest
+        first by (`received_at`, `notification_id`), without their deliveries."""
 
 
 class DeliveryStore(Protocol):
@@ -110,9 +117,14 @@ class ResidentCases(Protocol):
     async def address(self, case_id: UUID) -> CaseAddress | None: ...
     async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool: ...
     async def notifications_in(
-        self, resident_id: UUID, organisation_id: str, limit: int
+        self,
+        resident_id: UUID,
+        organisation_id: str,
+        limit: int,
+        after: HistoryCursor | None = None,
     ) -> list[NotificationRecord]:
-        """The resident's notifications about the organisation's cases, newest first."""
+        """Up to `limit + 1` of the resident's notifications about the organisation's
+        cases, strictly after `after`, in the order of `NotificationStore.of_resident`."""
 
 
 class AccessAudit(Protocol):

@@ -19,6 +19,10 @@ class NotAllowed(DomainError):
     """The caller may not see this resident's communication."""
 
 
+class InvalidInput(DomainError):
+    """The request names something this service could not have given (e.g. a page cursor)."""
+
+
 class SendError(Exception):
     """A channel could not take a message; `code` is a short, non-personal label."""
 

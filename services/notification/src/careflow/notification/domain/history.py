@@ -1,14 +1,23 @@
 """What the communication history shows: each notification with its deliveries and their
-steps. Read views, never the delivery itself: no address or provider reference is here."""
+steps. Read views, never the delivery itself: no address or provider reference is here.
+
+The history is read in keyset pages over (`received_at`, `notification_id`), newest
+first: the cursor names the last notification shown and the next page holds those
+strictly before it. A notification arriving during a walk lands before the first
+page, so it never shifts a boundary: nothing is shown twice and nothing is skipped.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Self
 from uuid import UUID
 
 from careflow.notification.domain.delivery import Step
+from careflow.notification.domain.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -48,3 +57,71 @@ class NotificationRecord:
     @classmethod
     def of_row(cls, row: Any) -> Self:
         return cls(**{f.name: row[f.name] for f in fields(cls) if f.name != "deliveries"})
+
+
+class InvalidCursor(InvalidInput):
+    """The cursor was not made by `HistoryCursor.encode` (its message never quotes it)."""
+
+    def __init__(self) -> None:
+        super().__init__("The cursor is not one this service gave.")
+
+
+#: Longest cursor accepted; an encoded one is about 100 characters.
+MAX_CURSOR_LENGTH = 200
+# Not the audit cursor's version: a cursor of the audit log (or of anything else)
+# is refused here rather than read as a position in a history.
+_VERSION = "history-1"
+
+
+@dataclass(frozen=True)
+class HistoryCursor:
+    """A position in a resident's history: just after the notification
+    (`received_at`, `notification_id`), newest first.
+
+    Opaque to clients and not signed: it is only a position, and whose history is
+    read comes from the token and the path, never from it.
+    """
+
+    received_at: datetime
+    notification_id: UUID
+
+    @classmethod
+    def after(cls, notification: NotificationRecord) -> Self:
+        return cls(notification.received_at, notification.notification_id)
+
+    def encode(self) -> str:
+        """Opaque text for clients; UTC so equal instants give equal cursors."""
+        at = self.received_at.astimezone(UTC).isoformat()
+        text = f"{_VERSION}|{at}|{self.notification_id}"
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Self:
+        """The position `text` names; `InvalidCursor` for anything `encode` did not make."""
+        if not text or len(text) > MAX_CURSOR_LENGTH:
+            raise InvalidCursor()
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+            version, at_text, id_text = raw.split("|")
+            cursor = cls(datetime.fromisoformat(at_text), UUID(id_text))
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise InvalidCursor() from None
+        if version != _VERSION or cursor.received_at.tzinfo is None or cursor.encode() != text:
+            # Only the canonical spelling: two texts never name one position.
+            raise InvalidCursor()
+        return cursor
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """Notifications newest first; `next_cursor` is None on the last page."""
+
+    items: list[NotificationRecord]
+    next_cursor: str | None
+
+    @classmethod
+    def of(cls, found: list[NotificationRecord], limit: int) -> HistoryPage:
+        """The page from up to `limit + 1` notifications: the extra one only says more follow."""
+        items = found[:limit]
+        more = len(found) > limit
+        return cls(items, HistoryCursor.after(items[-1]).encode() if more else None)

@@ -12,6 +12,8 @@ from careflow.intake.domain.forms import PHONE_REQUIRED, AnswerLimits
 from careflow.intake.domain.urgency_rules import CURRENT, EMERGENCY, AllOf, RuleSet, Yes
 from careflow.shared.http.openapi import BODY_TEXT
 
+from careflow.intake.application.read_case import MAX_LISTED
+
 ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 Language = Literal["fi", "sv", "en"]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=5000)]
@@ -378,7 +380,12 @@ class CasePage(Out):
     coachings: list[CoachingOut]
     closing: ClosingOut
     customer_information: CustomerInformation
-    bookings: list[BookingOut]
+    bookings: list[BookingOut] = Field(
+        description=f"The {MAX_LISTED} latest-starting bookings, in start order (unknown last)."
+    )
+    bookings_total: int = Field(
+        description="All the case's bookings; more than listed: some omitted."
+    )
 
 
 class OtherOpenCase(Out):
@@ -391,7 +398,12 @@ class OtherOpenCase(Out):
 class ProfessionalCasePage(CasePage):
     """The case page a professional sees: also the resident's other open cases here."""
 
-    other_open_cases: list[OtherOpenCase]
+    other_open_cases: list[OtherOpenCase] = Field(
+        description=f"The {MAX_LISTED} newest, newest first."
+    )
+    other_open_cases_total: int = Field(
+        description="All the resident's other open cases here; more than listed: some omitted."
+    )
 
 
 #: The most cases one page of `/me/cases` holds: a guardian with many children over years

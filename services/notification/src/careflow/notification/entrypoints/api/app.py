@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from careflow.notification.application.context import utc_now
 from careflow.notification.bootstrap import build
-from careflow.notification.domain.errors import DomainError, NotAllowed, NotFound
+from careflow.notification.domain.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from careflow.notification.entrypoints.api.routes import history
 from careflow.notification.entrypoints.worker import loops, subscribers
 from careflow.notification.settings import Settings
@@ -17,7 +17,7 @@ from careflow.shared.service.app import create_service_app
 
 #: Every refusal of a rule as an HTTP status (other DomainErrors: 409). The detail is
 #: the rule's message, written by the rule and never quoting input.
-STATUSES: dict[type[Exception], int] = {NotFound: 404, NotAllowed: 403}
+STATUSES: dict[type[Exception], int] = {NotFound: 404, NotAllowed: 403, InvalidInput: 422}
 
 
 def create_app(

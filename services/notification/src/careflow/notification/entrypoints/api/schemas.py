@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from careflow.notification.domain.delivery import Step
-from careflow.notification.domain.history import DeliveryRecord, NotificationRecord
+from careflow.notification.domain.history import DeliveryRecord, HistoryPage, NotificationRecord
 
 
 class StepOut(BaseModel):
@@ -74,9 +74,18 @@ class NotificationOut(BaseModel):
 
 
 class HistoryOut(BaseModel):
+    """One page of a history, newest first."""
+
     resident_id: UUID
     items: list[NotificationOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null on the last page."
+    )
 
     @classmethod
-    def of(cls, resident_id: UUID, items: list[NotificationRecord]) -> HistoryOut:
-        return cls(resident_id=resident_id, items=[NotificationOut.of(n) for n in items])
+    def of(cls, resident_id: UUID, page: HistoryPage) -> HistoryOut:
+        return cls(
+            resident_id=resident_id,
+            items=[NotificationOut.of(n) for n in page.items],
+            next_cursor=page.next_cursor,
+        )
