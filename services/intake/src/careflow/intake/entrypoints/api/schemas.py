@@ -8,11 +8,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
+from careflow.intake.application.read_case import MAX_LISTED
 from careflow.intake.domain.forms import PHONE_REQUIRED, AnswerLimits
 from careflow.intake.domain.urgency_rules import CURRENT, EMERGENCY, AllOf, RuleSet, Yes
 from careflow.shared.http.openapi import BODY_TEXT
-
-from careflow.intake.application.read_case import MAX_LISTED
 
 ExternalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")]
 Language = Literal["fi", "sv", "en"]

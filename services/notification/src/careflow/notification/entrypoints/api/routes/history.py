@@ -14,7 +14,7 @@ from careflow.notification.application.history import (
     query_audit,
     readable_history,
 )
-from careflow.notification.domain.history import MAX_CURSOR_LENGTH
+from careflow.notification.domain.history import CURSOR_PATTERN, MAX_CURSOR_LENGTH
 from careflow.notification.entrypoints.api.deps import OwnResidentId, Reader, Wiring
 from careflow.notification.entrypoints.api.schemas import HistoryOut
 from careflow.shared.audit import AuditPage
@@ -25,7 +25,11 @@ router = APIRouter(tags=["communication history"])
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[
     str | None,
-    Query(max_length=MAX_CURSOR_LENGTH, description="`next_cursor` of the previous page."),
+    Query(
+        max_length=MAX_CURSOR_LENGTH,
+        pattern=CURSOR_PATTERN,
+        description="`next_cursor` of the previous page.",
+    ),
 ]
 
 
