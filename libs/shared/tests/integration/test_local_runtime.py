@@ -63,7 +63,11 @@ async def test_run_starts_everything_and_ctrl_c_stops_it_cleanly(tmp_path: Path)
 
         token = re.search(r"export TOKEN=(\S+)", table)
         assert token is not None
-        verifier = TokenVerifier(AuthSettings(jwks_path=tmp_path / "var/keys/jwks.json"))
+        # As the local services verify it: they allow the 12-hour development tokens.
+        local_auth = AuthSettings(
+            jwks_path=tmp_path / "var/keys/jwks.json", max_lifetime_seconds=12 * 3600
+        )
+        verifier = TokenVerifier(local_auth)
         assert verifier.verify(token.group(1)).actor == "professional"
         assert run.pid_of("PostgreSQL"), table
         assert run.pid_of("Tansu (Kafka API)"), table

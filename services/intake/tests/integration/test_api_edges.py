@@ -105,7 +105,7 @@ async def test_a_value_the_event_contract_refuses_is_a_422_naming_the_field_not_
         ({"table": [[["too deep"]]]}, "2 levels"),
         ({"rows": [[i for i in range(100)] for _ in range(25)]}, "2000 values"),
         ({"q" * 101: True}, "100 characters"),
-        ({"note": "before\x00after"}, "control characters"),
+        ({"note": "before\x00after"}, "Control characters"),
     ],
 )
 async def test_answers_over_a_limit_are_a_422_and_store_nothing(
