@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Enum, Table, insert, select
+from sqlalchemy import Enum, MetaData, Table, insert, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from careflow.shared.db.migrate import migrate_async
 from careflow.testing.servers import ServiceDatabase
 
 WRITE = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE"})
@@ -111,3 +113,45 @@ def _sample_value(type_: Any) -> Any:
         dict: {},
     }
     return samples[kind]
+
+
+# The three checks every service's append-only audit table must pass; each service's
+# test module calls them with its own migrations, metadata and audit table.
+
+
+async def check_append_only_for_the_service(
+    db: ServiceDatabase, migrations: Path, audit: Table
+) -> None:
+    """The service role adds and reads audit rows and can change none; the owner can."""
+    await migrate_async(migrations, db.settings())
+    assert len(await insert_and_read_back(db.service_url, audit)) == 1
+    # The table name is the service's own metadata, never input.
+    for statement in (
+        f"UPDATE {audit.name} SET action = 'rewritten'",  # noqa: S608
+        f"DELETE FROM {audit.name}",  # noqa: S608
+        f"TRUNCATE {audit.name}",
+    ):
+        assert await refused(db.service_url, statement), statement
+    assert len(await insert_and_read_back(db.owner_url, audit)) == 2
+
+
+async def check_other_tables_writable_and_grants_idempotent(
+    db: ServiceDatabase, migrations: Path, metadata: MetaData, audit: Table
+) -> None:
+    """Every other table (the platform's outbox and inbox too) is fully writable, and a
+    second migration run changes no access list."""
+    await migrate_async(migrations, db.settings())
+    first = await access_lists(db)
+    await migrate_async(migrations, db.settings())
+    assert await access_lists(db) == first
+    others = {name for name in metadata.tables if name != audit.name} | {"outbox", "inbox"}
+    assert await granted(db) == {audit.name: APPEND} | dict.fromkeys(others, WRITE)
+
+
+async def check_hand_grants_taken_back(db: ServiceDatabase, migrations: Path, audit: Table) -> None:
+    """A right to change audit rows granted by hand is revoked by the next migration run."""
+    await migrate_async(migrations, db.settings())
+    await execute(db.owner_url, f'GRANT ALL ON {audit.name} TO "{db.service_role}", PUBLIC')
+    await migrate_async(migrations, db.settings())
+    assert (await granted(db))[audit.name] == APPEND
+    assert await refused(db.service_url, f"DELETE FROM {audit.name}")  # noqa: S608
