@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, literal, tuple_
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Table, literal, select, tuple_
 
 from careflow.shared.audit.paging import AuditQuery
+
+
+def organisation_records(table: Table, organisation_id: str, **filters: object) -> Select[Any]:
+    """The organisation's rows of an audit table, narrowed by each filter that is given
+    (column name -> value; None means no filter)."""
+    stmt = select(table).where(table.c.organisation_id == organisation_id)
+    for column, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(table.c[column] == value)
+    return stmt
 
 
 def keyset_page(
@@ -42,4 +52,4 @@ def _within(value: int, column: ColumnElement[int]) -> int:
     return value
 
 
-__all__ = ["keyset_page"]
+__all__ = ["keyset_page", "organisation_records"]

@@ -17,7 +17,7 @@ from careflow.intake.domain.events import DomainEvent
 from careflow.intake.domain.residents import Resident
 from careflow.intake.domain.sections import Closing, ClosingProposal, Coaching, Goal, Task
 from careflow.shared.audit import AuditQuery, AuditRecordOut
-from careflow.shared.audit.sql import keyset_page
+from careflow.shared.audit.sql import keyset_page, organisation_records
 from careflow.shared.db.upsert import upsert
 
 #: The name audit records carry, so merged pages tell the services apart.
@@ -269,13 +269,13 @@ class AuditLog:
         professional_id: str | None = None,
     ) -> list[AuditRecordOut]:
         a = t.audit_records.c
-        stmt = select(t.audit_records).where(a.organisation_id == organisation_id)
-        if resident_id is not None:
-            stmt = stmt.where(a.resident_id == resident_id)
-        if case_id is not None:
-            stmt = stmt.where(a.case_id == case_id)
-        if professional_id is not None:
-            stmt = stmt.where(a.professional_id == professional_id)
+        stmt = organisation_records(
+            t.audit_records,
+            organisation_id,
+            resident_id=resident_id,
+            case_id=case_id,
+            professional_id=professional_id,
+        )
         rows = await self.session.execute(keyset_page(stmt, a.at, a.id, query))
         return [
             AuditRecordOut.of(

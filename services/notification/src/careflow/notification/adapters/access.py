@@ -14,7 +14,7 @@ from careflow.notification.adapters.tables import audit_records, notifications, 
 from careflow.notification.domain.addressing import CaseAddress
 from careflow.notification.domain.history import HistoryCursor, NotificationRecord
 from careflow.shared.audit import AuditQuery, AuditRecordOut
-from careflow.shared.audit.sql import keyset_page
+from careflow.shared.audit.sql import keyset_page, organisation_records
 from careflow.shared.db.upsert import upsert
 
 #: The name audit records carry, so merged pages tell the services apart.
@@ -104,9 +104,7 @@ class SqlAuditLog:
         self, organisation_id: str, query: AuditQuery, *, resident_id: UUID | None = None
     ) -> list[AuditRecordOut]:
         a = audit_records.c
-        stmt = select(audit_records).where(a.organisation_id == organisation_id)
-        if resident_id is not None:
-            stmt = stmt.where(a.resident_id == resident_id)
+        stmt = organisation_records(audit_records, organisation_id, resident_id=resident_id)
         rows = await self._session.execute(keyset_page(stmt, a.at, a.id, query))
         return [
             AuditRecordOut.of(

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.shared.audit import AuditQuery, AuditRecordOut
-from careflow.shared.audit.sql import keyset_page
+from careflow.shared.audit.sql import keyset_page, organisation_records
 from careflow.workqueue.adapters.tables import (
     audit_records,
     parked_events,
@@ -231,13 +231,13 @@ class SqlAuditLog:
         professional_id: str | None = None,
     ) -> list[AuditRecordOut]:
         a = audit_records.c
-        stmt = select(audit_records).where(a.organisation_id == organisation_id)
-        if resident_id is not None:
-            stmt = stmt.where(a.resident_id == resident_id)
-        if case_id is not None:
-            stmt = stmt.where(a.case_id == case_id)
-        if professional_id is not None:
-            stmt = stmt.where(a.professional_id == professional_id)
+        stmt = organisation_records(
+            audit_records,
+            organisation_id,
+            resident_id=resident_id,
+            case_id=case_id,
+            professional_id=professional_id,
+        )
         rows = await self.session.execute(keyset_page(stmt, a.at, a.id, query))
         return [
             AuditRecordOut.of(
