@@ -17,6 +17,7 @@ from aiokafka.partitioner import murmur2
 from faststream.kafka import KafkaBroker
 
 from careflow.bench.report import latency_summary, pair_latencies
+from careflow.shared.messaging.reading import positions_at_end
 from careflow.testing.servers import (
     BrokerForTests,
     PostgresForTests,
@@ -120,7 +121,7 @@ async def start_group_at_end(bootstrap: str, topic: str, partitions: int, group:
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(tps)
-        await consumer.commit(dict(await consumer.end_offsets(tps)))
+        await consumer.commit(await positions_at_end(consumer, tps))
     finally:
         await consumer.stop()
 

@@ -18,6 +18,7 @@ from careflow.shared.messaging.dead_letters import (
     H_TOPIC,
     header,
 )
+from careflow.shared.messaging.reading import read_to_end
 
 
 @dataclass(frozen=True)
@@ -48,14 +49,7 @@ async def read_dead_letters(bootstrap_servers: str, dlq_topic: str) -> list[Dead
             return []
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
-        letters: list[DeadLetter] = []
-        pending = {tp for tp in assigned if ends[tp] > 0}
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=500)
-            for tp, records in batch.items():
-                letters.extend(_letter(r) for r in records if r.offset < ends[tp])
-            pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
+        letters = [_letter(record) async for record in read_to_end(consumer, assigned)]
         return sorted(letters, key=lambda d: (d.partition, d.offset))
     finally:
         await consumer.stop()
