@@ -102,6 +102,10 @@ class FakeDeliveries:
         due = [d.next_attempt_at for d in self.rows.values() if d.channel == channel and d.is_open]
         return min(due) if due else None  # type: ignore[type-var]
 
+    async def lease(self, claimed: list[Delivery], until: datetime) -> None:
+        for delivery in claimed:
+            delivery.next_attempt_at = until
+
     async def save_outcomes(self, sent: list[Delivery], now: datetime) -> None:
         return None  # the claimed objects are the stored ones
 

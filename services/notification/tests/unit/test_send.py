@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import uuid
 from datetime import timedelta
 
-from careflow.notification.application.send import send_next
+from careflow.notification.application.send import DEFAULT_LEASE, send_next
 from careflow.notification.domain.delivery import Delivery
 from careflow.notification.domain.errors import TransientSendError
 
@@ -20,7 +21,12 @@ class FakeStore:
     def __init__(self, delivery: Delivery, resident) -> None:  # type: ignore[no-untyped-def]
         self.delivery = delivery
         self.resident = resident
-        self.fail_next_commit = False
+        self.die_at_commit: int | None = None  # the process dies at this commit (1 = first)
+        self.commits = 0
+
+
+class ProcessDied(BaseException):
+    """SIGKILL, as far as the code under test can tell: nothing after it runs."""
 
 
 class FakeUow:
@@ -48,15 +54,20 @@ class FakeUow:
         resident = self._store.resident
         return {resident.resident_id: resident} if resident.resident_id in resident_ids else {}
 
+    async def lease(self, claimed: list[Delivery], until) -> None:  # type: ignore[no-untyped-def]
+        for delivery in claimed:
+            delivery.next_attempt_at = until
+
     async def save_outcomes(self, sent: list[Delivery], now) -> None:  # type: ignore[no-untyped-def]
-        pass
+        if sent:
+            self._working = copy.deepcopy(sent[0])
 
     async def commit(self) -> None:
-        if self._store.fail_next_commit:
-            self._store.fail_next_commit = False
-            raise ConnectionError("the process died before the commit")
+        self._store.commits += 1
+        if self._store.die_at_commit == self._store.commits:
+            raise ProcessDied
         assert self._working is not None
-        self._store.delivery = self._working
+        self._store.delivery = copy.deepcopy(self._working)  # not the object still in flight
 
 
 class Provider:
@@ -85,12 +96,16 @@ def sms_delivery(resident_id: uuid.UUID) -> Delivery:
 async def test_a_crash_after_sending_sends_again_under_the_same_idempotency_key(notifier):
     resident = contact()
     store = FakeStore(sms_delivery(resident.resident_id), resident)
-    store.fail_next_commit = True
+    store.die_at_commit = 2  # the claim commits; the process dies recording the outcome
     provider = Provider()
-    with contextlib.suppress(ConnectionError):
+    with contextlib.suppress(BaseExceptionGroup):
         await send_next("sms", lambda: FakeUow(store), provider, notifier)
     assert store.delivery.status == "queued"  # the outcome was never committed
-    assert await send_next("sms", lambda: FakeUow(store), provider, notifier) == "sent"
+    # Leased: no other pass takes it while the lease runs ...
+    assert await send_next("sms", lambda: FakeUow(store), provider, notifier) is None
+    # ... and when it runs out, the delivery is due again.
+    later = dataclasses.replace(notifier, clock=lambda: NOW + DEFAULT_LEASE)
+    assert await send_next("sms", lambda: FakeUow(store), provider, later) == "sent"
     # Sent twice, under one key: a provider honouring Idempotency-Key delivers once.
     assert provider.keys == [store.delivery.delivery_id] * 2
 

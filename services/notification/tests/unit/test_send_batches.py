@@ -1,15 +1,16 @@
-"""Several due deliveries in one pass: sent concurrently within the pacing, committed together,
-and one message's trouble stays its own."""
+"""Several due deliveries in one pass: claimed together, sent concurrently within the pacing,
+each outcome committed as it comes, and one message's trouble (or a crash) stays its own."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import dataclasses
 import uuid
 
 from careflow.notification.application.pacing import Pacer
-from careflow.notification.application.send import send_due
+from careflow.notification.application.send import DEFAULT_LEASE, send_due
 from careflow.notification.domain.delivery import Delivery
 from careflow.notification.domain.errors import TransientSendError
 
@@ -22,6 +23,11 @@ class Store:
         self.deliveries = {d.delivery_id: d for d in deliveries}
         self.residents = {r.resident_id: r for r in residents}
         self.commits = 0
+        self.die_at_commit: int | None = None
+
+
+class ProcessDied(BaseException):
+    """SIGKILL, as far as the code under test can tell: nothing after it runs."""
 
 
 class Uow:
@@ -38,7 +44,11 @@ class Uow:
         self._working = []
 
     async def claim_due(self, channel: str, now, limit: int) -> list[Delivery]:  # type: ignore[no-untyped-def]
-        due = [d for d in self._store.deliveries.values() if d.is_open and d.channel == channel]
+        due = [
+            d
+            for d in self._store.deliveries.values()
+            if d.is_open and d.channel == channel and d.next_attempt_at <= now
+        ]
         self._working = [copy.deepcopy(d) for d in due[:limit]]
         for d in self._working:
             d.history = []
@@ -47,13 +57,20 @@ class Uow:
     async def get_many(self, resident_ids):  # type: ignore[no-untyped-def]
         return {r: self._store.residents[r] for r in resident_ids if r in self._store.residents}
 
+    async def lease(self, claimed: list[Delivery], until) -> None:  # type: ignore[no-untyped-def]
+        for delivery in claimed:
+            delivery.next_attempt_at = until
+
     async def save_outcomes(self, sent: list[Delivery], now) -> None:  # type: ignore[no-untyped-def]
-        pass
+        working = {d.delivery_id for d in self._working}
+        self._working += [copy.deepcopy(d) for d in sent if d.delivery_id not in working]
 
     async def commit(self) -> None:
         self._store.commits += 1
+        if self._store.die_at_commit == self._store.commits:
+            raise ProcessDied
         for d in self._working:
-            self._store.deliveries[d.delivery_id] = d
+            self._store.deliveries[d.delivery_id] = copy.deepcopy(d)  # not the one in flight
 
 
 def queued(resident_id: uuid.UUID, channel: str = "sms") -> Delivery:
@@ -86,7 +103,7 @@ class SlowProvider:
         return "ref"
 
 
-async def test_a_pass_sends_its_deliveries_concurrently_and_commits_them_once(notifier):
+async def test_a_pass_sends_its_deliveries_concurrently_and_commits_each_outcome(notifier):
     residents = [contact() for _ in range(5)]
     store = Store([queued(r.resident_id) for r in residents], residents)
     provider = SlowProvider()
@@ -94,7 +111,7 @@ async def test_a_pass_sends_its_deliveries_concurrently_and_commits_them_once(no
     statuses = await send_due("sms", lambda: Uow(store), provider, notifier, limit=5, pacer=pacer)
     assert statuses == ["sent"] * 5
     assert provider.peak == 3  # bounded by the pacing, not one at a time
-    assert store.commits == 1
+    assert store.commits == 1 + 5  # the claim, then each outcome as the provider answered
     assert all(d.status == "sent" for d in store.deliveries.values())
 
 
@@ -116,7 +133,7 @@ async def test_an_adapter_bug_retries_its_own_message_and_keeps_the_others_sent(
     assert outcome[deliveries[0].delivery_id] == ("sent", None)
     assert outcome[deliveries[1].delivery_id] == ("retrying", "send_error:RuntimeError")
     assert outcome[deliveries[2].delivery_id] == ("sent", None)
-    assert store.commits == 1  # the sent ones are recorded: they will not go out again
+    assert store.commits == 1 + 3  # the sent ones are recorded: they will not go out again
 
 
 async def test_consents_are_checked_per_delivery_within_a_pass(notifier):
@@ -146,3 +163,26 @@ async def test_each_attempt_is_timed_with_its_result_and_each_outcome_counted(no
     assert await send_due("sms", lambda: uow, Down(), observed, limit=5) == ["retrying"]
     assert telemetry.attempts == [("sms", "transient_error", "sms_503")]
     assert telemetry.outcomes == [("sms", "retrying")]
+
+
+async def test_a_crash_mid_batch_repeats_only_the_message_whose_outcome_was_being_recorded(
+    notifier,
+):
+    residents = [contact() for _ in range(4)]
+    deliveries = [queued(r.resident_id) for r in residents]
+    store = Store(deliveries, residents)
+    store.die_at_commit = 3  # claim, first outcome, then death recording the second
+    provider = SlowProvider()
+    one_at_a_time = Pacer(per_second=0, concurrency=1)
+    with contextlib.suppress(BaseExceptionGroup):
+        await send_due("sms", lambda: Uow(store), provider, notifier, limit=4, pacer=one_at_a_time)
+    assert provider.sent == [d.delivery_id for d in deliveries[:2]]
+    store.die_at_commit = None
+    # Leased while the dead pass held them; due again when the lease ends.
+    assert await send_due("sms", lambda: Uow(store), provider, notifier, limit=4) == []
+    later = dataclasses.replace(notifier, clock=lambda: NOW + DEFAULT_LEASE)
+    assert await send_due("sms", lambda: Uow(store), provider, later, limit=4) == ["sent"] * 3
+    ids = [d.delivery_id for d in deliveries]
+    # Once each, but the one whose outcome the crash interrupted: the window is one message.
+    assert sorted(provider.sent) == sorted([*ids, ids[1]])
+    assert all(d.status == "sent" for d in store.deliveries.values())

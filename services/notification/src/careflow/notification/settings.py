@@ -48,12 +48,14 @@ class SenderSettings(BaseModel):
     #: (README, Performance). Lower it for a relay that limits connections per client.
     email_concurrency: int = Field(default=16, ge=1, le=100)
     sms_concurrency: int = Field(default=16, ge=1, le=100)
-    #: Deliveries claimed (and committed) per transaction; also the most a crash
-    #: between sending and committing can send twice per pass. A larger batch means
-    #: fewer transactions per message, so more CPU for sending, but more to repeat
-    #: after a crash; 40 gave the lowest latency of the sizes compared (README,
-    #: Performance).
+    #: Deliveries claimed per transaction (each outcome then commits alone, so a crash
+    #: repeats at most the messages whose outcome was being committed); 40 gave the
+    #: lowest latency of the sizes compared (README, Performance).
     batch_size: int = Field(default=40, ge=1, le=500)
+    #: How long claimed deliveries stay taken while their messages go out; a pass that
+    #: died leaves them due again after this. Must exceed the SMTP and SMS timeouts, or
+    #: a slow send could be taken and sent by another pass too.
+    lease_seconds: float = Field(default=60.0, gt=0)
     #: Passes in flight per channel. 1: a second pass (one claiming while the other
     #: sends) mostly woke to find its rows claimed, then waited for the next wake-up or
     #: poll, which added latency and little throughput (README, Performance).
@@ -111,6 +113,16 @@ class Settings(ServiceSettings):
         ):
             return value.model_dump(exclude_unset=True)
         return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Settings:
+        slowest = max(self.smtp.timeout_seconds, self.sms.timeout_seconds)
+        if self.sender.lease_seconds <= slowest:
+            raise ValueError(
+                f"NOTIFICATION_SENDER__LEASE_SECONDS must exceed the slowest send timeout "
+                f"({slowest:g} s): a send still running when its lease ends is sent twice"
+            )
+        return self
 
     @model_validator(mode="after")
     def _real_secrets_outside_local(self) -> Settings:

@@ -88,6 +88,11 @@ _CLAIM_DUE = (
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
 )
+_LEASE = (
+    update(deliveries)
+    .where(deliveries.c.delivery_id.in_(bindparam("ids", expanding=True)))
+    .values(next_attempt_at=bindparam("until"))
+)
 _NEXT_DUE_AT = select(func.min(deliveries.c.next_attempt_at)).where(
     deliveries.c.channel == bindparam("channel"), deliveries.c.status.in_(OPEN)
 )
@@ -221,6 +226,13 @@ class SqlDeliveries:
         """When the next open delivery of `channel` falls due (it may be now or past)."""
         result = await self._session.execute(_NEXT_DUE_AT, {"channel": channel})
         return result.scalar_one()  # type: ignore[no-any-return]
+
+    async def lease(self, claimed: list[Delivery], until: datetime) -> None:
+        if not claimed:
+            return
+        await self._session.execute(
+            _LEASE, {"until": until, "ids": [d.delivery_id for d in claimed]}
+        )
 
     async def save_outcomes(self, sent: list[Delivery], now: datetime) -> None:
         """Writes each delivery's new state and appends the steps taken since it was claimed."""

@@ -1,12 +1,15 @@
-"""Send the due deliveries of one channel: a few at a time, one transaction for them.
+"""Send the due deliveries of one channel: claimed a few at a time, each outcome recorded alone.
 
-The claimed rows stay locked (FOR UPDATE SKIP LOCKED) while their messages go
-out, concurrently within the channel's pacing, and their outcomes commit
-together. A crash between the sends and the commit leaves the rows due again,
-so those messages are sent again: the SMS provider drops the repeat by its
-Idempotency-Key (the delivery id); SMTP has no such key — the Message-ID header
-is the same, which many mail clients collapse, but a second email is possible
-(README, "Delivery guarantees"). At most `limit` messages are in that window.
+A pass claims up to `limit` due rows (FOR UPDATE SKIP LOCKED) and leases them in
+one short transaction: their next attempt moves `lease` ahead, so no other pass
+or replica takes them while their messages go out. Each message's outcome then
+commits in a transaction of its own as soon as the provider answers. A crash
+repeats only a message the provider accepted whose outcome had not committed
+yet — a window of one commit per message, where it was once the whole batch's
+sends (chaos runs saw six emails doubled per crash). Messages of the batch not
+yet sent are not lost: their lease runs out and they fall due again. The SMS
+provider drops a repeat by its Idempotency-Key (the delivery id); SMTP has no
+such key, only the same Message-ID (README, "Delivery guarantees").
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import timedelta
+
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from careflow.notification.application.context import Notifier
 from careflow.notification.application.pacing import Pacer
@@ -26,6 +32,10 @@ from careflow.notification.domain.errors import PermanentSendError, TransientSen
 
 log = logging.getLogger(__name__)
 
+#: Longer than any send may take (the SMTP and SMS timeouts are 15 s and 10 s), so a
+#: lease runs out only when its pass died.
+DEFAULT_LEASE = timedelta(seconds=60)
+
 
 async def send_due(
     channel: str,
@@ -35,21 +45,30 @@ async def send_due(
     *,
     limit: int = 1,
     pacer: Pacer | None = None,
+    lease: timedelta = DEFAULT_LEASE,
 ) -> list[str]:
     """Sends up to `limit` due deliveries; returns their new statuses ([] when none was due)."""
     async with uow_factory() as uow:
-        claimed = await uow.deliveries.claim_due(channel, notifier.clock(), limit)
+        now = notifier.clock()
+        claimed = await uow.deliveries.claim_due(channel, now, limit)
         if not claimed:
             return []
         residents = {d.resident_id for d in claimed if d.resident_id is not None}
         contacts = await uow.contacts.get_many(residents)
-        async with asyncio.TaskGroup() as sends:
-            for delivery in claimed:
-                to = _recipient(delivery, contacts, notifier)
-                if to is not None:
-                    sends.create_task(_send(delivery, to, sender, notifier, pacer))
-        await uow.deliveries.save_outcomes(claimed, notifier.clock())
+        outgoing: list[tuple[Delivery, str]] = []
+        settled: list[Delivery] = []
+        for delivery in claimed:
+            to = _recipient(delivery, contacts, notifier)
+            if to is None:
+                settled.append(delivery)
+            else:
+                outgoing.append((delivery, to))
+        await uow.deliveries.save_outcomes(settled, now)
+        await uow.deliveries.lease([d for d, _ in outgoing], now + lease)
         await uow.commit()
+    async with asyncio.TaskGroup() as sends:
+        for delivery, to in outgoing:
+            sends.create_task(_send_and_record(delivery, to, sender, notifier, pacer, uow_factory))
     for delivery in claimed:
         notifier.telemetry.count(channel, delivery.status)
         # Ids and codes only: never an address or a text. "sent" is the usual outcome
@@ -93,6 +112,36 @@ def _recipient(
         # Intake says an address exists but its value has not reached us yet.
         delivery.retry_later(DETAILS_PENDING, now, notifier.retry)
     return address
+
+
+async def _send_and_record(
+    delivery: Delivery,
+    to: str,
+    sender: ChannelSender,
+    notifier: Notifier,
+    pacer: Pacer | None,
+    uow_factory: Callable[[], UnitOfWork],
+) -> None:
+    await _send(delivery, to, sender, notifier, pacer)
+    # The message is out: its outcome must commit now, or a lost lease sends it again.
+    # A database blip gets a few quick tries; beyond them the lease decides (sent again).
+    try:
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            stop=stop_after_attempt(4),
+            wait=wait_exponential(multiplier=0.05, max=1.0),
+            reraise=True,
+        ):
+            with attempt:
+                async with uow_factory() as uow:
+                    await uow.deliveries.save_outcomes([delivery], notifier.clock())
+                    await uow.commit()
+    except Exception as exc:
+        log.error(
+            "outcome of delivery %s not recorded (%s); it is sent again when its lease ends",
+            delivery.delivery_id,
+            type(exc).__name__,
+        )
 
 
 async def _send(

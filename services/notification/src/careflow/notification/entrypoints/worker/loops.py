@@ -3,6 +3,8 @@ channel and the parking sweeper (none of them with `sender.enabled` off)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from careflow.notification.adapters.wakeup import Wakeup, listen
 from careflow.notification.application.pacing import Pacer
 from careflow.notification.bootstrap import Container
@@ -37,6 +39,7 @@ def background(container: Container) -> list[BackgroundTask]:
                 workers=s.workers,
                 batch_size=s.batch_size,
                 idle_poll_seconds=s.idle_poll_seconds,
+                lease=timedelta(seconds=s.lease_seconds),
             )
         finally:
             await channels.email.close()
@@ -54,6 +57,7 @@ def background(container: Container) -> list[BackgroundTask]:
                 workers=s.workers,
                 batch_size=s.batch_size,
                 idle_poll_seconds=s.idle_poll_seconds,
+                lease=timedelta(seconds=s.lease_seconds),
             )
         finally:
             await channels.sms.close()

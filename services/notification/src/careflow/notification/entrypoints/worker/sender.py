@@ -14,13 +14,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from careflow.notification.adapters.wakeup import Wakeup
 from careflow.notification.application.context import Notifier
 from careflow.notification.application.notify import expire_parked
 from careflow.notification.application.pacing import Pacer
 from careflow.notification.application.ports import ChannelSender, UnitOfWork
-from careflow.notification.application.send import send_due
+from careflow.notification.application.send import DEFAULT_LEASE, send_due
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ async def channel_loop(
     workers: int,
     batch_size: int,
     idle_poll_seconds: float,
+    lease: timedelta = DEFAULT_LEASE,
 ) -> None:
     """Sends due deliveries as fast as the channel's pacing allows, until cancelled."""
 
@@ -44,7 +46,13 @@ async def channel_loop(
             woken = wakeup.current()  # taken before looking, so no wake-up is missed
             try:
                 statuses = await send_due(
-                    channel, uow_factory, sender, notifier, limit=batch_size, pacer=pacer
+                    channel,
+                    uow_factory,
+                    sender,
+                    notifier,
+                    limit=batch_size,
+                    pacer=pacer,
+                    lease=lease,
                 )
             except Exception as exc:  # the database is down, say: wait and try again
                 log.warning("%s sender failed: %s; retrying", channel, type(exc).__name__)
