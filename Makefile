@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.synced
 
-.PHONY: venv run demo test lint contracts contracts-check bench lock clean-var
+.PHONY: venv run demo test lint contracts contracts-check bench chaos lock clean-var
 
 venv: $(STAMP)
 
@@ -53,6 +53,12 @@ bench: venv
 	$(BIN)/python -m careflow.bench $(BENCH_ARGS)
 	$(BIN)/python benchmarks/case_flow.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/notifications.py $(BENCH_ARGS)
+
+# The suite on free ports under load while each service is SIGKILLed and restarted, the
+# broker and PostgreSQL restarted; prints lost and doubled effects against their targets.
+# CHAOS_ARGS=--short for the form `make test` runs (tests/chaos).
+chaos: venv
+	$(BIN)/python -m careflow.local.chaos $(CHAOS_ARGS)
 
 clean-var:
 	rm -rf var
