@@ -142,6 +142,19 @@ class RequestLimits(BaseModel):
     max_json_depth: int = Field(default=32, ge=4, le=256)
 
 
+class AdmissionLimits(BaseModel):
+    """How much work a service process takes on at once (careflow.shared.http.admission)."""
+
+    # Requests running at once; more only wait. Beyond the database pool (20 + 10)
+    # extra requests only queue for a connection. 0 = no admission control.
+    max_in_flight: int = Field(default=32, ge=0, le=10_000)
+    # Requests that may wait for a slot, and for how long, before a 503. The wait
+    # bounds the latency an admitted request can pick up in the queue.
+    max_queued: int = Field(default=128, ge=0, le=100_000)
+    queue_seconds: float = Field(default=0.25, ge=0, le=30)
+    retry_after_seconds: int = Field(default=1, ge=1, le=3600)
+
+
 class TelemetrySettings(BaseModel):
     otlp_endpoint: str | None = None
     log_level: str = "INFO"
@@ -204,6 +217,7 @@ class ServiceSettings(BaseSettings):
     telemetry: TelemetrySettings = TelemetrySettings()
     auth: AuthSettings = AuthSettings()
     request_limits: RequestLimits = RequestLimits()
+    admission: AdmissionLimits = AdmissionLimits()
 
     @model_validator(mode="after")
     def _platform_fallbacks(self) -> ServiceSettings:

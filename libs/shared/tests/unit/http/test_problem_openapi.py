@@ -53,7 +53,7 @@ def responses(app: FastAPI, path: str, method: str) -> dict[str, Any]:
 
 def test_each_operation_documents_the_errors_the_platform_can_answer() -> None:
     app = build()
-    assert set(responses(app, "/public", "get")) == {"200", "422", "500"}
+    assert set(responses(app, "/public", "get")) == {"200", "422", "500", "503"}
     assert set(responses(app, "/notes/{note_id}", "get")) == {
         "200",
         "401",
@@ -61,6 +61,7 @@ def test_each_operation_documents_the_errors_the_platform_can_answer() -> None:
         "404",
         "422",
         "500",
+        "503",
     }
     assert set(responses(app, "/notes/{note_id}", "put")) == {
         "204",
@@ -72,6 +73,7 @@ def test_each_operation_documents_the_errors_the_platform_can_answer() -> None:
         "413",
         "422",
         "500",
+        "503",
     }
 
 
@@ -92,6 +94,8 @@ def test_every_error_is_a_problem_with_its_schema() -> None:
     assert schemas["ProblemDetails"]["required"] == ["type", "title", "status"]
     unauthorised = responses(app, "/notes/{note_id}", "get")["401"]
     assert "WWW-Authenticate" in unauthorised["headers"]
+    overloaded = responses(app, "/public", "get")["503"]
+    assert "Retry-After" in overloaded["headers"]
 
 
 def test_free_text_is_documented_without_control_characters() -> None:

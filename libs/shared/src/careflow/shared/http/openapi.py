@@ -6,7 +6,8 @@ unexpected-error handler), so the platform documents them, all as
 `application/problem+json` with one `ProblemDetails` schema:
 
 - every operation: 422 (the request edges refuse control characters in any
-  query string) and 500;
+  query string), 500, and 503 with Retry-After (admission: the service is at
+  capacity and did nothing);
 - an operation that takes a token: 401 and 403;
 - an operation with a path parameter: 404 (no such resource, or not yours);
 - an operation with a body: 413;
@@ -82,6 +83,13 @@ _DESCRIPTIONS = {
     413: "The request body is larger than the API accepts.",
     422: "The request is not valid (parameters, body, control characters, nesting).",
     500: "An unexpected error; the body says nothing more.",
+    503: "The service is at capacity and did nothing; try again after Retry-After seconds.",
+}
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
 }
 _WWW_AUTHENTICATE = {
     "WWW-Authenticate": {
@@ -169,11 +177,13 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
     if status == 401:
         response["headers"] = _WWW_AUTHENTICATE
+    if status == 503:
+        response["headers"] = _RETRY_AFTER
     return response
 
 
 def _statuses(method: str, operation: dict[str, Any], domain: Collection[int]) -> set[int]:
-    statuses = {422, 500}
+    statuses = {422, 500, 503}
     if operation.get("security"):
         statuses |= {401, 403}
     if any(p.get("in") == "path" for p in operation.get("parameters", ())):

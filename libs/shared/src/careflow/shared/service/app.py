@@ -76,6 +76,7 @@ def create_service_app(
         },
     )
     app.state.runtime = runtime
+    from careflow.shared.http.admission import Admission
     from careflow.shared.http.edges import RequestEdges
     from careflow.shared.http.openapi import install_problem_openapi
     from careflow.shared.http.problems import install_problem_handlers
@@ -85,8 +86,11 @@ def create_service_app(
     app.include_router(_operational_routes(runtime))
     for router in routers:
         app.include_router(router)
-    # Inside the metrics middleware, so refused requests are counted too.
+    # Inside the metrics middleware, so refused requests are counted too; admission
+    # outside the edges, so a request refused for overload is refused before its body
+    # is read.
     app.add_middleware(RequestEdges, limits=settings.request_limits)
+    app.add_middleware(Admission, limits=settings.admission)
     app.add_middleware(HttpMetricsMiddleware)
     return app
 
