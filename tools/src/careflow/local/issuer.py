@@ -34,12 +34,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from careflow.local.dev_token import DEV_GROUP, DEV_ORGANISATION, DEV_UNIT
 from careflow.shared.auth.claims import (
@@ -115,6 +117,8 @@ class LocalIssuer:
             generate_keypair(keys)
         self._signing = self._newest()
         self._lock = asyncio.Lock()
+        #: Requests served, by path: tests read how often services fetched keys.
+        self.requests: Counter[str] = Counter()
 
     def _published(self) -> list[dict[str, Any]]:
         keys: list[dict[str, Any]] = json.loads((self.keys_dir / JWKS_FILE).read_text())["keys"]
@@ -153,7 +157,7 @@ class LocalIssuer:
             return True
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=64 * 1024)
+        app = web.Application(client_max_size=64 * 1024, middlewares=[self._count])
         app.add_routes(
             [
                 web.get("/.well-known/openid-configuration", self._discovery),
@@ -164,6 +168,11 @@ class LocalIssuer:
             ]
         )
         return app
+
+    @web.middleware
+    async def _count(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        self.requests[request.path] += 1
+        return await handler(request)
 
     async def _discovery(self, _request: web.Request) -> web.Response:
         return web.json_response(
