@@ -341,3 +341,25 @@ def test_issuer_url_must_be_http() -> None:
     with pytest.raises(ValueError, match="issuer_url must be an http"):
         AuthSettings(issuer_url="file:///etc/keys")
     assert AuthSettings(issuer_url="").issuer_url is None
+
+
+async def test_the_keys_are_refreshed_in_the_background_without_a_token_asking(
+    issuer: Issuer, clock: Clock
+) -> None:
+    old = issuer.add_key()
+    settings = AuthSettings(issuer=ISSUER, issuer_url=INTERNAL, jwks_refresh_seconds=1)
+    keys = IssuerKeys(settings, clock=clock, transport=httpx.MockTransport(issuer.handle))
+    verifier = TokenVerifier(settings, issuer_keys=keys)
+    await verifier.start()
+    try:
+        new = issuer.add_key()
+        issuer.retire(old)
+        for _ in range(100):
+            if verifier.key_ids == {new}:
+                break
+            await asyncio.sleep(0.1)
+        assert verifier.key_ids == {new}
+        # Known before its first token: verify (which never fetches) accepts it.
+        assert verifier.verify(issuer.token(new)) == NURSE
+    finally:
+        await verifier.stop()
