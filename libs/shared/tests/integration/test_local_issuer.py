@@ -4,8 +4,6 @@ services' verifier reading it the production way: discovery, JWKS, refetch on ro
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ import httpx
 import jwt
 import pytest
 
-from careflow.local.issuer import LocalIssuer, serving
+from careflow.local.issuer import LocalIssuer, main, serving
 from careflow.local.supervisor import ServiceProcess, service_env
 from careflow.shared.auth.claims import (
     AuthLevel,
@@ -176,28 +174,30 @@ async def test_an_issuer_that_went_away_leaves_the_known_keys_verifying(tmp_path
 
 
 async def test_the_command_line_gets_tokens_and_rotates(
-    issuer: LocalIssuer, http: httpx.AsyncClient
+    issuer: LocalIssuer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "careflow.local.issuer", *args, "--url", issuer.url]
-        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    async def run(*args: str) -> tuple[int, str, str]:
+        # In a thread: the command line is a synchronous client of this loop's issuer.
+        code = await asyncio.to_thread(main, [*args, "--url", issuer.url])
+        out, err = capsys.readouterr()
+        return code, out, err
 
-    printed = await asyncio.to_thread(run, "token", "dev-auditor")
-    assert printed.returncode == 0, printed.stderr
+    code, printed, _ = await run("token", "dev-auditor")
+    assert code == 0
     verifier = TokenVerifier(settings_for(issuer))
-    principal = await verifier.authenticate(printed.stdout.strip())
+    principal = await verifier.authenticate(printed.strip())
     assert isinstance(principal, ProfessionalPrincipal)
     assert principal.roles == ["auditor"]
 
     before = issuer.signing_kid
-    rotated = await asyncio.to_thread(run, "rotate")
-    assert rotated.returncode == 0, rotated.stderr
+    code, printed, _ = await run("rotate")
+    assert code == 0
     assert issuer.signing_kid != before
-    assert issuer.signing_kid in rotated.stdout
+    assert issuer.signing_kid in printed
 
-    unknown = await asyncio.to_thread(run, "token", "mallory")
-    assert unknown.returncode == 1
-    assert "400" in unknown.stderr
+    code, _, err = await run("token", "mallory")
+    assert code == 1
+    assert "400" in err
 
 
 async def test_a_service_configured_as_make_run_does_accepts_the_dev_token(
