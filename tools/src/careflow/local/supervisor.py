@@ -122,20 +122,17 @@ def service_env(
         auth = {f"{prefix}AUTH__JWKS_PATH": str(jwks_path.resolve())}
     else:
         raise ValueError("service_env needs issuer_url or jwks_path")
-    return (
-        migration
-        | auth
-        | {
-            f"{prefix}DATABASE__URL": database_url,
-            f"{prefix}BROKER__BOOTSTRAP_SERVERS": bootstrap_servers,
-            f"{prefix}BROKER__IDEMPOTENT_PRODUCER": "false",
-            f"{prefix}HTTP_HOST": service.host,
-            f"{prefix}HTTP_PORT": str(service.port),
-            # The dev tokens `careflow-local` prints last a working day (issuer.py).
-            f"{prefix}AUTH__MAX_LIFETIME_SECONDS": str(12 * 3600),
-            f"{prefix}TELEMETRY__LOG_JSON": "true",
-        }
-    )
+    return migration | {
+        f"{prefix}DATABASE__URL": database_url,
+        f"{prefix}BROKER__BOOTSTRAP_SERVERS": bootstrap_servers,
+        f"{prefix}BROKER__IDEMPOTENT_PRODUCER": "false",
+        f"{prefix}HTTP_HOST": service.host,
+        f"{prefix}HTTP_PORT": str(service.port),
+        **auth,
+        # The dev tokens `careflow-local` prints last a working day (issuer.py).
+        f"{prefix}AUTH__MAX_LIFETIME_SECONDS": str(12 * 3600),
+        f"{prefix}TELEMETRY__LOG_JSON": "true",
+    }
 
 
 def stop_services(services: list[ServiceProcess], timeout: float = 10.0) -> None:
