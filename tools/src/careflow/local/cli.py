@@ -184,7 +184,10 @@ def _start_and_watch(args: argparse.Namespace, var: Path, stack: contextlib.Exit
     )
     stack.callback(issuer.stop)
     print(f"starting the OpenID Connect issuer on {issuer.url}", flush=True)
-    issuer.start()
+    try:
+        issuer.start()
+    except RuntimeError as exc:  # it exited: its log says why
+        raise StartupError(str(exc)) from None
     token = fetch_token(issuer.url, "dev-professional")
     rows = [
         ("PostgreSQL", f"{HOST}:{pg.port}", str(pg.data_dir), _postmaster_pid(pg)),
