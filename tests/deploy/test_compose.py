@@ -136,7 +136,10 @@ def test_service_settings_use_its_own_prefix(compose: dict[str, Any], service: s
     assert env[prefix + "BROKER__BOOTSTRAP_SERVERS"] == "kafka:9092"
     assert env[prefix + "BROKER__IDEMPOTENT_PRODUCER"] == "true"
     assert env[prefix + "TELEMETRY__OTLP_ENDPOINT"].startswith("http://otel-collector:")
-    assert env[prefix + "AUTH__JWKS_PATH"] == "/etc/careflow/jwks.json"
+    # Keys by OpenID Connect discovery from Keycloak, no key file (test_keycloak_realm.py).
+    assert env[prefix + "AUTH__ISSUER_URL"] == "http://keycloak:8080/realms/careflow"
+    assert env[prefix + "AUTH__ISSUER"] == "http://127.0.0.1:8080/realms/careflow"
+    assert prefix + "AUTH__JWKS_PATH" not in env
 
 
 def test_service_uses_its_own_database(compose: dict[str, Any], service: str) -> None:

@@ -29,9 +29,11 @@ class LocalRun:
     def __init__(self, var: Path, *extra: str) -> None:
         self.var = var
         self.pg_port, self.kafka_port, self.smtp_port = listen_port(), listen_port(), listen_port()
+        self.issuer_port = listen_port()
         self.out = var.parent / f"run-{uuid.uuid4().hex[:6]}.out"
         args = ["run", "--var", str(var), "--pg-port", str(self.pg_port)]
-        args += ["--kafka-port", str(self.kafka_port), "--smtp-port", str(self.smtp_port), *extra]
+        args += ["--kafka-port", str(self.kafka_port), "--smtp-port", str(self.smtp_port)]
+        args += ["--issuer-port", str(self.issuer_port), *extra]
         with open(self.out, "wb") as out:
             self.process = subprocess.Popen(
                 [*_command(), *args], stdout=out, stderr=subprocess.STDOUT
@@ -53,9 +55,17 @@ class LocalRun:
         match = re.search(rf"^{re.escape(component)}\s.*\s(\d+)\s*$", self.output, re.MULTILINE)
         return int(match.group(1)) if match else None
 
+    @property
+    def issuer_url(self) -> str:
+        return f"http://127.0.0.1:{self.issuer_port}"
+
     def stop(self) -> int:
         """Ctrl-C; whatever is still running afterwards is recorded in `leaked` and killed."""
-        pids = {"PostgreSQL": self.pid_of("PostgreSQL"), "Tansu": self.pid_of("Tansu (Kafka API)")}
+        pids = {
+            "PostgreSQL": self.pid_of("PostgreSQL"),
+            "Tansu": self.pid_of("Tansu (Kafka API)"),
+            "OIDC issuer": self.pid_of("OIDC issuer"),
+        }
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         try:
@@ -68,8 +78,9 @@ class LocalRun:
             self.leaked = [name for name, pid in pids.items() if pid and _alive(pid)]
             if pids["PostgreSQL"] and "PostgreSQL" in self.leaked:
                 EmbeddedPostgres(self.var / "postgres", port=self.pg_port).stop()
-            if pids["Tansu"] and "Tansu" in self.leaked:
-                os.kill(pids["Tansu"], signal.SIGKILL)
+            for name in ("Tansu", "OIDC issuer"):
+                if pids[name] and name in self.leaked:
+                    os.kill(pids[name], signal.SIGKILL)  # type: ignore[arg-type]
 
 
 def _alive(pid: int) -> bool:

@@ -21,14 +21,14 @@ def _base_port() -> int:
     return listen_port(span=3)
 
 
-def _demo(var: Path, base: int) -> subprocess.CompletedProcess[str]:
+def _demo(issuer_url: str, base: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable,
             "-m",
             "careflow.local.demo",
-            "--var",
-            str(var),
+            "--issuer",
+            issuer_url,
             "--intake",
             f"http://127.0.0.1:{base + 1}",
             "--workqueue",
@@ -42,7 +42,7 @@ def _demo(var: Path, base: int) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_demo_says_the_suite_is_not_running(tmp_path: Path) -> None:
-    result = _demo(tmp_path / "var", _base_port())
+    result = _demo(f"http://127.0.0.1:{listen_port()}", _base_port())
     assert result.returncode == 2, result.stdout + result.stderr
     assert "intake does not answer on http://127.0.0.1:" in result.stderr
     assert "make run" in result.stderr
@@ -66,7 +66,8 @@ async def test_the_demo_runs_step_by_step_against_the_running_suite(tmp_path: Pa
         assert "intake [healthy]" in table, table
         assert "workqueue [healthy]" in table, table
 
-        result = await asyncio.to_thread(_demo, var, base)
+        # Its tokens come from the issuer's token endpoint, as a real client's would.
+        result = await asyncio.to_thread(_demo, run.issuer_url, base)
         assert result.returncode == 0, result.stdout + result.stderr
         lines = result.stdout.splitlines()
         steps = [line for line in lines if re.match(r"^\s*\d+\. ", line)]

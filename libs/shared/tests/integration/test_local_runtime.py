@@ -63,19 +63,22 @@ async def test_run_starts_everything_and_ctrl_c_stops_it_cleanly(tmp_path: Path)
 
         token = re.search(r"export TOKEN=(\S+)", table)
         assert token is not None
-        # As the local services verify it: they allow the 12-hour development tokens.
+        # As the local services verify it: from the issuer's discovery document and
+        # JWKS, allowing the 12-hour development tokens.
         local_auth = AuthSettings(
-            jwks_path=tmp_path / "var/keys/jwks.json", max_lifetime_seconds=12 * 3600
+            issuer=run.issuer_url, issuer_url=run.issuer_url, max_lifetime_seconds=12 * 3600
         )
         verifier = TokenVerifier(local_auth)
-        assert verifier.verify(token.group(1)).actor == "professional"
+        assert (await verifier.authenticate(token.group(1))).actor == "professional"
+        assert f"{run.issuer_url}/token" in table
         assert run.pid_of("PostgreSQL"), table
         assert run.pid_of("Tansu (Kafka API)"), table
+        assert run.pid_of("OIDC issuer"), table
     finally:
         code = run.stop()
     assert code == 0, run.output
     assert run.leaked == []
-    for port in (run.pg_port, run.kafka_port, run.smtp_port):
+    for port in (run.pg_port, run.kafka_port, run.smtp_port, run.issuer_port):
         assert port_is_free("127.0.0.1", port), f"{port} still bound"
 
 

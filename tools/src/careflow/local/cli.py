@@ -1,13 +1,15 @@
 """`careflow-local run`: the whole system on one machine (what `make run` starts).
 
     careflow-local run [--var var] [--no-services] [--pg-port 55432] [--kafka-port 19092]
-                       [--smtp-port 1025] [--http-base-port 8000]
+                       [--smtp-port 1025] [--issuer-port 8090] [--http-base-port 8000]
 
 Starts PostgreSQL (data kept in `<var>/postgres`), the Tansu broker, the
-registry's topics, local signing keys, an SMTP sink and every service found
-under `services/`; prints what runs where and waits. Each service gets its own
-database, migrated as `<name>_owner` and used as `<name>` (as deployed: the
-service role may only add and read audit rows). Ctrl-C or SIGTERM stops
+registry's topics, the local OpenID Connect issuer (`careflow.local.issuer`,
+keys in `<var>/keys`), an SMTP sink and every service found under `services/`,
+each verifying tokens by the issuer's discovery document and JWKS; prints
+what runs where and waits. Each service gets its own database, migrated as
+`<name>_owner` and used as `<name>` (as deployed: the service role may only
+add and read audit rows). Ctrl-C or SIGTERM stops
 everything in reverse order. Everything listens on 127.0.0.1 only.
 """
 
@@ -24,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from careflow.local.dev_token import dev_token
+from careflow.local.issuer import DEFAULT_PORT, DEFAULT_URL, DEV_USERS, IssuerProcess, fetch_token
 from careflow.local.ports import port_is_free
 from careflow.local.postgres import EmbeddedPostgres
 from careflow.local.smtp_sink import SmtpSink
@@ -36,7 +38,6 @@ from careflow.local.supervisor import (
     watch,
 )
 from careflow.local.tansu import TansuBroker
-from careflow.shared.auth.signing import JWKS_FILE
 from careflow.shared.settings import BrokerSettings
 
 HOST = "127.0.0.1"
@@ -75,11 +76,16 @@ def _repo_root() -> Path:
     return cwd
 
 
-_OPTION = {"PostgreSQL": "pg", "Tansu": "kafka", "SMTP sink": "smtp"}
+_OPTION = {"PostgreSQL": "pg", "Tansu": "kafka", "SMTP sink": "smtp", "OIDC issuer": "issuer"}
 
 
 def _check_ports(args: argparse.Namespace, var: Path) -> None:
-    wanted = {"PostgreSQL": args.pg_port, "Tansu": args.kafka_port, "SMTP sink": args.smtp_port}
+    wanted = {
+        "PostgreSQL": args.pg_port,
+        "Tansu": args.kafka_port,
+        "SMTP sink": args.smtp_port,
+        "OIDC issuer": args.issuer_port,
+    }
     for what, port in wanted.items():
         if not port_is_free(HOST, port):
             hint = f"; stop what listens there or pick another --{_OPTION[what]}-port"
@@ -89,7 +95,7 @@ def _check_ports(args: argparse.Namespace, var: Path) -> None:
 
 
 def _start_services(
-    services: list[ServiceProcess], pg: EmbeddedPostgres, broker: str, jwks: Path, timeout: float
+    services: list[ServiceProcess], pg: EmbeddedPostgres, broker: str, issuer: str, timeout: float
 ) -> dict[str, str]:
     for service in services:
         roles = pg.create_service_database(service.name)
@@ -98,7 +104,7 @@ def _start_services(
             database_url=roles.service_url,
             migration_url=roles.owner_url,
             bootstrap_servers=broker,
-            jwks_path=jwks,
+            issuer_url=issuer,
         )
         service.start(env)
         print(f"started {service.name} (pid {service.process.pid})", flush=True)  # type: ignore[union-attr]
@@ -173,20 +179,28 @@ def _start_and_watch(args: argparse.Namespace, var: Path, stack: contextlib.Exit
     print(f"topics ({len(created)} created): {', '.join(topics)}", flush=True)
     stack.callback(smtp.stop)
     smtp.start()
-    token = dev_token(var / "keys")
+    issuer = IssuerProcess(
+        var / "keys", host=HOST, port=args.issuer_port, log_path=logs / "issuer.log"
+    )
+    stack.callback(issuer.stop)
+    print(f"starting the OpenID Connect issuer on {issuer.url}", flush=True)
+    try:
+        issuer.start()
+    except RuntimeError as exc:  # it exited: its log says why
+        raise StartupError(str(exc)) from None
+    token = fetch_token(issuer.url, "dev-professional")
     rows = [
         ("PostgreSQL", f"{HOST}:{pg.port}", str(pg.data_dir), _postmaster_pid(pg)),
         ("Tansu (Kafka API)", tansu.bootstrap_servers, str(tansu.log_path), _tansu_pid(tansu)),
         ("SMTP sink", smtp.address, f"{smtp.directory}/*.eml", "-"),
-        ("signing keys", "-", str(var / "keys" / JWKS_FILE), "-"),
+        ("OIDC issuer", issuer.url, f"{var / 'keys'} / {issuer.log_path}", _issuer_pid(issuer)),
     ]
     if args.no_services:
         rows.append(("services", "-", "skipped (--no-services)", "-"))
     else:
         services = discover_services(args.services_dir, args.http_base_port, logs)
         stack.callback(stop_services, services)
-        jwks = var / "keys" / JWKS_FILE
-        status = _start_services(services, pg, tansu.bootstrap_servers, jwks, args.timeout)
+        status = _start_services(services, pg, tansu.bootstrap_servers, issuer.url, args.timeout)
         rows += [
             (f"{s.name} [{status[s.name]}]", s.address, str(s.log_path), str(s.process.pid))  # type: ignore[union-attr]
             for s in services
@@ -196,6 +210,16 @@ def _start_and_watch(args: argparse.Namespace, var: Path, stack: contextlib.Exit
     _print_table(rows)
     print(f"Professional token (admin, org-local/unit-local, 12 h):\n  export TOKEN={token}")
     print('  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:<port>/...')
+    print(
+        f"More tokens from the issuer's token endpoint (users: {', '.join(DEV_USERS)}, "
+        "or resident-<anything>):\n"
+        f"  curl -d grant_type=password -d username=dev-resident {issuer.url}/token\n"
+        "  python -m careflow.local.issuer token dev-nurse"
+        f"{'' if issuer.url == DEFAULT_URL else ' --url ' + issuer.url}\n"
+        "Rotate the signing key (services pick the new key up without a restart):\n"
+        "  python -m careflow.local.issuer rotate"
+        f"{'' if issuer.url == DEFAULT_URL else ' --url ' + issuer.url}"
+    )
     print(f"Mail sent to {smtp.address} lands in {smtp.directory}/")
     print(TABLE_END, flush=True)
     watch(services, tansu, args.poll_interval)
@@ -205,6 +229,10 @@ def _postmaster_pid(pg: EmbeddedPostgres) -> str:
     with contextlib.suppress(OSError, IndexError):
         return (pg.data_dir / "postmaster.pid").read_text().splitlines()[0].strip()
     return "?"
+
+
+def _issuer_pid(issuer: IssuerProcess) -> str:
+    return str(issuer.process.pid) if issuer.process is not None else "?"
 
 
 def _tansu_pid(tansu: TansuBroker) -> str:
@@ -221,6 +249,7 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--pg-port", type=int, default=55432)
     run_cmd.add_argument("--kafka-port", type=int, default=19092)
     run_cmd.add_argument("--smtp-port", type=int, default=1025)
+    run_cmd.add_argument("--issuer-port", type=int, default=DEFAULT_PORT)
     run_cmd.add_argument("--http-base-port", type=int, default=8000)
     run_cmd.add_argument("--services-dir", type=Path, default=None)
     run_cmd.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for /healthz")

@@ -1,6 +1,6 @@
 """`make demo`: a short scripted scenario against the suite `make run` started, over HTTP only.
 
-    python -m careflow.local.demo [--var var] [--intake URL] [--workqueue URL]
+    python -m careflow.local.demo [--issuer URL] [--intake URL] [--workqueue URL]
 
 A resident submits a symptom assessment; it appears in the professional's group
 queue with its urgency; the professional takes it, adds a task and a goal and
@@ -8,8 +8,9 @@ proposes closing; the resident sees the proposal; the resident closes a second
 case before anyone took it and it leaves the queue. Each step prints one
 numbered line. Ids are shortened and nothing a resident typed is printed.
 
-Tokens are minted with the local signing key `make run` keeps in `<var>/keys`
-(the professional is `make run`'s dev professional). Exit code 0 when every step
+Tokens come from the token endpoint of `make run`'s OpenID Connect issuer, as a
+real client's would: the professional is its `dev-professional`, the resident a
+fresh `resident-demo-...` each run. Exit code 0 when every step
 did what it should, 1 when one did not, 2 when the suite is not running.
 """
 
@@ -22,13 +23,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
-from careflow.local.dev_token import DEV_GROUP, DEV_ORGANISATION, dev_token, resident_token
-from careflow.shared.auth.signing import JWKS_FILE
+from careflow.local.dev_token import DEV_GROUP, DEV_ORGANISATION
+from careflow.local.issuer import DEFAULT_URL, fetch_token
 
 T = TypeVar("T")
 NOT_RUNNING, FAILED = 2, 1
@@ -210,8 +210,19 @@ def _check_running(name: str, client: httpx.Client) -> None:
         )
 
 
-def demo(var: Path, intake_url: str, workqueue_url: str, timeout: float) -> int:
-    keys = var / "keys"
+def _tokens(issuer_url: str) -> tuple[str, str]:
+    """(resident, professional) tokens from the issuer's token endpoint."""
+    try:
+        resident = fetch_token(issuer_url, f"resident-demo-{uuid.uuid4().hex}")
+        return resident, fetch_token(issuer_url, "dev-professional")
+    except httpx.HTTPError as exc:
+        raise SuiteNotRunning(
+            f"no token from the issuer at {issuer_url} ({type(exc).__name__}): "
+            "is `make run` going, with this --issuer?"
+        ) from None
+
+
+def demo(issuer_url: str, intake_url: str, workqueue_url: str, timeout: float) -> int:
     with (
         httpx.Client(base_url=intake_url, timeout=10.0) as intake,
         httpx.Client(base_url=workqueue_url, timeout=10.0) as workqueue,
@@ -219,16 +230,13 @@ def demo(var: Path, intake_url: str, workqueue_url: str, timeout: float) -> int:
         try:
             _check_running("intake", intake)
             _check_running("workqueue", workqueue)
-            if not (keys / JWKS_FILE).exists():
-                raise SuiteNotRunning(
-                    f"no signing keys under {keys}: is `make run` using --var {var}?"
-                )
+            resident_token, professional_token = _tokens(issuer_url)
         except SuiteNotRunning as exc:
             print(f"make demo: {exc}", file=sys.stderr)
             return NOT_RUNNING
         print(f"CareFlow demo: intake {intake_url}, workqueue {workqueue_url}")
-        resident = {"Authorization": f"Bearer {resident_token(keys, f'demo-{uuid.uuid4().hex}')}"}
-        professional = {"Authorization": f"Bearer {dev_token(keys)}"}
+        resident = {"Authorization": f"Bearer {resident_token}"}
+        professional = {"Authorization": f"Bearer {professional_token}"}
         run = Demo(intake, workqueue, professional, resident, timeout)
         try:
             run.run()
@@ -243,12 +251,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m careflow.local.demo", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--var", type=Path, default=Path("var"), help="what `make run` uses (keys)")
+    parser.add_argument("--issuer", default=DEFAULT_URL, help="`make run`'s OIDC issuer")
     parser.add_argument("--intake", default="http://127.0.0.1:8001")
     parser.add_argument("--workqueue", default="http://127.0.0.1:8002")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait per step")
     args = parser.parse_args(argv)
-    return demo(args.var, args.intake, args.workqueue, args.timeout)
+    return demo(args.issuer, args.intake, args.workqueue, args.timeout)
 
 
 if __name__ == "__main__":

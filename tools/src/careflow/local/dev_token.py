@@ -1,4 +1,9 @@
-"""The local signing keys of `make run` and ready-made tokens for trying the APIs."""
+"""The development users' organisation, unit and group, and tokens signed with static local keys.
+
+`make run` and `make demo` take their tokens from the local OpenID Connect issuer
+(`careflow.local.issuer`, which signs with the keys in the same directory); the
+benchmarks, which configure services with a JWKS file, mint theirs here.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,7 @@ from careflow.shared.auth.claims import (
 from careflow.shared.auth.signing import JWKS_FILE, generate_keypair, load_signing_key, mint_token
 from careflow.shared.settings import AuthSettings
 
-#: Who the dev professional token is for: `make run`'s services accept it (they use
-#: the default issuer and audience and the keys under `var/keys`).
+#: Where the development professionals work (the issuer's users and `make demo`).
 DEV_ORGANISATION, DEV_UNIT, DEV_GROUP = "org-local", "unit-local", "nurses"
 
 

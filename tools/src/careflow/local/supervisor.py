@@ -107,19 +107,29 @@ def service_env(
     *,
     database_url: str,
     bootstrap_servers: str,
-    jwks_path: Path,
+    jwks_path: Path | None = None,
+    issuer_url: str | None = None,
     migration_url: str | None = None,
 ) -> dict[str, str]:
+    """A service's environment; its tokens come from the OIDC issuer at `issuer_url`
+    (`make run`'s local issuer) or, for benchmarks, from the keys at `jwks_path`."""
     prefix = service.env_prefix
     migration = {f"{prefix}DATABASE__MIGRATION_URL": migration_url} if migration_url else {}
+    if issuer_url is not None:
+        # The local issuer names itself by the address services fetch its keys from.
+        auth = {f"{prefix}AUTH__ISSUER": issuer_url, f"{prefix}AUTH__ISSUER_URL": issuer_url}
+    elif jwks_path is not None:
+        auth = {f"{prefix}AUTH__JWKS_PATH": str(jwks_path.resolve())}
+    else:
+        raise ValueError("service_env needs issuer_url or jwks_path")
     return migration | {
         f"{prefix}DATABASE__URL": database_url,
         f"{prefix}BROKER__BOOTSTRAP_SERVERS": bootstrap_servers,
         f"{prefix}BROKER__IDEMPOTENT_PRODUCER": "false",
         f"{prefix}HTTP_HOST": service.host,
         f"{prefix}HTTP_PORT": str(service.port),
-        f"{prefix}AUTH__JWKS_PATH": str(jwks_path.resolve()),
-        # The dev tokens `careflow-local` prints last a working day (dev_token.py).
+        **auth,
+        # The dev tokens `careflow-local` prints last a working day (issuer.py).
         f"{prefix}AUTH__MAX_LIFETIME_SECONDS": str(12 * 3600),
         f"{prefix}TELEMETRY__LOG_JSON": "true",
     }

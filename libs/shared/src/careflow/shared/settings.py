@@ -180,6 +180,22 @@ class AuthSettings(BaseModel):
     # A stolen access token is good until it expires: tokens issued for longer
     # (exp - iat) are refused. The local runtime's dev tokens raise it (12 h).
     max_lifetime_seconds: int = Field(default=3600, ge=60)
+    # OpenID Connect: where the issuer's discovery document is read
+    # (`<issuer_url>/.well-known/openid-configuration`, whose `issuer` must equal
+    # `issuer` above) and, through its `jwks_uri`, the signing keys. The static
+    # keys above are used beside them. A different URL from `issuer` lets a
+    # service reach the provider by an internal address while tokens name the
+    # public one (Keycloak's backchannel).
+    issuer_url: str | None = None
+    # Keys are fetched again this often, so retired keys stop verifying and new
+    # ones are known before the first token signed with them arrives.
+    jwks_refresh_seconds: float = Field(default=300.0, ge=1.0)
+    # A token whose kid is unknown makes a fetch at once, but at most once per
+    # this many seconds: tokens with made-up kids must not turn every request
+    # into a call to the identity provider.
+    jwks_min_refetch_seconds: float = Field(default=30.0, ge=0.0)
+    # Per discovery or JWKS request; a request whose kid is unknown waits this long at most.
+    jwks_timeout_seconds: float = Field(default=5.0, gt=0.0, le=60.0)
 
     @field_validator("algorithms")
     @classmethod
@@ -188,6 +204,15 @@ class AuthSettings(BaseModel):
             if alg.lower() == "none" or alg.upper().startswith("HS"):
                 raise ValueError(f"algorithm {alg} is not allowed: only asymmetric algorithms")
         return value
+
+    @field_validator("issuer_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("issuer_url must be an http(s) URL")
+        return value.rstrip("/")
 
 
 def service_config(prefix: str) -> SettingsConfigDict:

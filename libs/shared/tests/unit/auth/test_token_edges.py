@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import jwt
 import pytest
 
-from careflow.local.dev_token import dev_token
-from careflow.local.supervisor import ServiceProcess, service_env
 from careflow.shared.auth.claims import ProfessionalPrincipal, ResidentPrincipal
 from careflow.shared.auth.signing import PrivateKey
 from careflow.shared.auth.verify import AuthenticationError, Reason, TokenVerifier
@@ -71,24 +68,6 @@ def test_the_lifetime_cap_is_a_setting(
     strict = TokenVerifier(auth_settings.model_copy(update={"max_lifetime_seconds": 300}))
     assert strict.verify(token_for(nurse, ttl=300)) == nurse
     assert refusal(strict, token_for(nurse, ttl=301)) is Reason.LIFETIME_TOO_LONG
-
-
-def test_the_local_runtime_accepts_its_own_dev_token(tmp_path: Path) -> None:
-    env = service_env(
-        ServiceProcess("intake", 8001, tmp_path / "intake.log"),
-        database_url="postgresql+asyncpg://local/intake",
-        bootstrap_servers="127.0.0.1:9092",
-        jwks_path=tmp_path / "jwks.json",
-    )
-    token = dev_token(tmp_path)
-    settings = AuthSettings(
-        jwks_path=tmp_path / "jwks.json",
-        max_lifetime_seconds=int(env["INTAKE_AUTH__MAX_LIFETIME_SECONDS"]),
-    )
-    assert TokenVerifier(settings).verify(token).subject == "dev-professional"
-    assert refusal(TokenVerifier(AuthSettings(jwks_path=tmp_path / "jwks.json")), token) is (
-        Reason.LIFETIME_TOO_LONG
-    )
 
 
 def test_a_ten_thousand_character_subject_is_refused(

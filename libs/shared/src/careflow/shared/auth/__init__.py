@@ -14,6 +14,7 @@ from careflow.shared.auth.claims import (
     ServicePrincipal,
     parse_principal,
 )
+from careflow.shared.auth.issuer_keys import IssuerKeys
 from careflow.shared.auth.keys import KeyLoadError, VerificationKey, load_keys
 from careflow.shared.auth.verify import AuthenticationError, Reason, TokenVerifier
 
@@ -21,6 +22,7 @@ __all__ = [
     "AuthLevel",
     "AuthenticationError",
     "Child",
+    "IssuerKeys",
     "KeyLoadError",
     "Principal",
     "ProfessionalPrincipal",

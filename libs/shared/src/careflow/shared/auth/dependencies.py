@@ -64,7 +64,7 @@ async def current_principal(
     if credentials is None:
         raise _unauthenticated(None)
     try:
-        return verifier.verify(credentials.credentials)
+        return await verifier.authenticate(credentials.credentials)
     except AuthenticationError:
         raise _unauthenticated("invalid_token") from None
 

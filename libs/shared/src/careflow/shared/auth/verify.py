@@ -7,6 +7,13 @@ algorithm downgrades fail whatever the token claims. The header's `typ` must
 name an access token, so another JWT the same issuer signed (an ID token) is
 no access token here; and a token issued for longer than the configured
 lifetime is refused, however far its `exp` still is.
+
+Keys come from the settings (static PEM keys, a JWKS file) and, with
+`AuthSettings.issuer_url`, from the OpenID Connect issuer (`issuer_keys`).
+`authenticate` is what requests await: a token naming a kid nobody knows makes
+the issuer's keys be fetched again (rate-limited) and is then checked once
+more, so a key rotation at the issuer needs no restart. `verify` checks
+against the keys known now and never waits.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from cachetools import TLRUCache
 from pydantic import ValidationError
 
 from careflow.shared.auth.claims import Principal, parse_principal
+from careflow.shared.auth.issuer_keys import IssuerKeys
 from careflow.shared.auth.keys import VerificationKey, load_keys
 from careflow.shared.settings import AuthSettings
 
@@ -91,6 +99,7 @@ class TokenVerifier:
         keys: Mapping[str, VerificationKey] | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        issuer_keys: IssuerKeys | None = None,
     ) -> None:
         self._issuer = settings.issuer
         self._audience = settings.service_audience or settings.audience
@@ -99,28 +108,55 @@ class TokenVerifier:
         self._leeway = settings.leeway_seconds
         self._allowed = frozenset(settings.algorithms)
         self._keys = dict(keys) if keys is not None else load_keys(settings)
+        if issuer_keys is None and settings.issuer_url:
+            issuer_keys = IssuerKeys(settings)
+        self._issuer_keys = issuer_keys
         self._verified: TLRUCache[str, tuple[Principal, float]] = TLRUCache(
             maxsize=VERIFIED_CACHE_SIZE, ttu=lambda _token, hit, _now: hit[1], timer=clock
         )
-        if not self._keys:
+        if not self._keys and self._issuer_keys is None:
             # Legal (e.g. a worker with no API), but a likely cause of "every call is 401".
             logger.warning("no verification keys configured: every access token will be refused")
 
     @property
     def key_ids(self) -> frozenset[str]:
-        """The key ids this verifier accepts."""
-        return frozenset(self._keys)
+        """The key ids this verifier accepts now."""
+        issued = self._issuer_keys.keys if self._issuer_keys is not None else {}
+        return frozenset(self._keys) | frozenset(issued)
+
+    async def start(self) -> None:
+        """Fetch the issuer's keys and keep them fresh (nothing to do with static keys only)."""
+        if self._issuer_keys is not None:
+            await self._issuer_keys.start()
+
+    async def stop(self) -> None:
+        if self._issuer_keys is not None:
+            await self._issuer_keys.stop()
 
     def verify(self, token: str) -> Principal:
-        """Return the principal `token` proves, or raise `AuthenticationError`."""
-        verified = self._verified.get(token)
-        if verified is not None:
-            return verified[0]
+        """Return the principal `token` proves with the keys known now, or raise."""
         try:
-            principal, expires_at = self._verify(token)
+            return self._checked(token)
         except AuthenticationError as exc:
             logger.info("access token refused: %s", exc.reason.value)
             raise
+
+    async def authenticate(self, token: str) -> Principal:
+        """As `verify`, but a kid nobody knows makes the issuer's keys be fetched first."""
+        try:
+            return self._checked(token)
+        except AuthenticationError as exc:
+            if exc.reason is not Reason.UNKNOWN_KID or self._issuer_keys is None:
+                logger.info("access token refused: %s", exc.reason.value)
+                raise
+        await self._issuer_keys.refresh_for_unknown_kid()
+        return self.verify(token)
+
+    def _checked(self, token: str) -> Principal:
+        verified = self._verified.get(token)
+        if verified is not None:
+            return verified[0]
+        principal, expires_at = self._verify(token)
         self._verified[token] = (principal, expires_at)
         return principal
 
@@ -163,6 +199,8 @@ class TokenVerifier:
         if not isinstance(kid, str) or not kid:
             raise AuthenticationError(Reason.MISSING_KID)
         key = self._keys.get(kid)
+        if key is None and self._issuer_keys is not None:
+            key = self._issuer_keys.keys.get(kid)
         if key is None:
             raise AuthenticationError(Reason.UNKNOWN_KID)
         if algorithm not in key.algorithms:

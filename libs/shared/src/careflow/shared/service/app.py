@@ -48,14 +48,21 @@ def create_service_app(
         configure_logging(settings.telemetry, runtime.name)
         from careflow.shared.auth.verify import TokenVerifier
 
-        app.state.token_verifier = TokenVerifier(settings.auth)
-        await runtime.start()
-        if getattr(app.state, "freeze_gc_after_start", False):
-            freeze_startup_objects()
+        verifier = app.state.token_verifier = TokenVerifier(settings.auth)
+        # The issuer's keys (AUTH__ISSUER_URL): fetched once before the first
+        # request, then kept fresh in the background. An issuer that is down
+        # delays start-up by the fetch timeout at most; its keys come later.
+        await verifier.start()
         try:
-            yield
+            await runtime.start()
+            if getattr(app.state, "freeze_gc_after_start", False):
+                freeze_startup_objects()
+            try:
+                yield
+            finally:
+                await runtime.stop()
         finally:
-            await runtime.stop()
+            await verifier.stop()
 
     app = FastAPI(
         title=title or f"CareFlow {runtime.name}",
