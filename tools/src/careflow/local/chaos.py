@@ -2,8 +2,9 @@
 
     python -m careflow.local.chaos [--short] [--var var/chaos] [--seconds S] [--rate R]
 
-Starts PostgreSQL, the Tansu broker, an SMTP sink, an SMS provider sink and
-every service under `services/` (as `make run` does, on free ports), keeps
+Starts PostgreSQL, the Tansu broker, the local OpenID Connect issuer, an SMTP
+sink, an SMS provider sink and every service under `services/` (as `make run`
+does, on free ports), keeps
 residents and a professional working (chaos_load.py) and meanwhile kills each
 service with SIGKILL and starts it again, restarts the broker, and restarts
 PostgreSQL. Then it waits for the suite to settle and prints what was accepted,
@@ -35,14 +36,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from careflow.local.chaos_load import Load
 from careflow.local.chaos_tally import Observed, render, tally
-from careflow.local.dev_token import dev_token
+from careflow.local.issuer import IssuerProcess
 from careflow.local.ports import listen_port
 from careflow.local.postgres import EmbeddedPostgres
 from careflow.local.sms_sink import SmsSink
 from careflow.local.smtp_sink import SmtpSink
 from careflow.local.supervisor import ServiceProcess, discover_services, service_env, stop_services
 from careflow.local.tansu import TansuBroker
-from careflow.shared.auth.signing import JWKS_FILE
 from careflow.shared.settings import BrokerSettings
 
 HOST = "127.0.0.1"
@@ -66,6 +66,7 @@ class Suite:
     tansu: TansuBroker
     smtp: SmtpSink
     sms: SmsSink
+    issuer: IssuerProcess
     services: list[ServiceProcess] = field(default_factory=list)
     envs: dict[str, dict[str, str]] = field(default_factory=dict)
     databases: dict[str, str] = field(default_factory=dict)
@@ -82,7 +83,7 @@ class Suite:
         self._ensure_topics()
         self.smtp.start()
         self.sms.start()
-        dev_token(self.var / "keys")  # makes the signing keys
+        self.issuer.start()
         os.environ.update(NOTIFICATION_ENV)
         os.environ["NOTIFICATION_SMTP__PORT"] = str(self.smtp.port)
         os.environ["NOTIFICATION_SMS__PROVIDER_URL"] = self.sms.url
@@ -95,7 +96,7 @@ class Suite:
                 database_url=roles.service_url,
                 migration_url=roles.owner_url,
                 bootstrap_servers=self.tansu.bootstrap_servers,
-                jwks_path=self.var / "keys" / JWKS_FILE,
+                issuer_url=self.issuer.url,
             )
             service.start(self.envs[service.name])
         for service in self.services:
@@ -105,6 +106,7 @@ class Suite:
 
     def stop(self) -> None:
         stop_services(self.services)
+        self.issuer.stop()
         self.sms.stop()
         self.smtp.stop()
         self.tansu.stop()
@@ -248,7 +250,7 @@ async def run(suite: Suite, plan: Plan, healthy_within: float) -> bool:
         httpx.AsyncClient(base_url=intake.address, timeout=10.0) as intake_client,
         httpx.AsyncClient(base_url=workqueue.address, timeout=10.0) as workqueue_client,
     ):
-        load = Load(intake_client, workqueue_client, suite.var / "keys", suite.seen)
+        load = Load(intake_client, workqueue_client, suite.issuer.url, suite.seen)
         suite.log(
             f"load: {plan.residents_per_second:g} residents/s for {plan.seconds:g} s or until "
             "the last fault is mended; faults:"
@@ -294,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
         tansu=TansuBroker(port=listen_port(), host=HOST, log_path=var / "log" / "tansu.log"),
         smtp=SmtpSink(var / "mail", port=listen_port(), host=HOST),
         sms=SmsSink(HOST, listen_port()),
+        issuer=IssuerProcess(
+            var / "keys", host=HOST, port=listen_port(), log_path=var / "log" / "issuer.log"
+        ),
         log=lambda line: print(line, flush=True),
     )
     try:

@@ -17,13 +17,13 @@ import contextlib
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from careflow.local.chaos_tally import Observed
-from careflow.local.dev_token import DEV_GROUP, DEV_ORGANISATION, dev_token, resident_token
+from careflow.local.dev_token import DEV_GROUP, DEV_ORGANISATION
+from careflow.local.issuer import fetch_token
 
 NO_RED_FLAGS = dict.fromkeys(
     (
@@ -41,14 +41,15 @@ NO_RED_FLAGS = dict.fromkeys(
 class Load:
     intake: httpx.AsyncClient
     workqueue: httpx.AsyncClient
-    keys: Path
+    issuer: str  # the local OpenID Connect issuer's URL: tokens as in production
     seen: Observed
     #: How long a request keeps being offered to a service that is down.
     patience: float = 60.0
     refused: int = field(default=0, init=False)  # answered, but not 2xx (or no answer)
 
     def __post_init__(self) -> None:
-        self.professional = {"Authorization": f"Bearer {dev_token(self.keys)}"}
+        token = fetch_token(self.issuer, "dev-professional")
+        self.professional = {"Authorization": f"Bearer {token}"}
 
     async def run(
         self,
@@ -74,7 +75,8 @@ class Load:
 
     async def _resident(self) -> None:
         subject = f"chaos-{uuid.uuid4().hex}"
-        me = {"Authorization": f"Bearer {resident_token(self.keys, subject)}"}
+        token = await asyncio.to_thread(fetch_token, self.issuer, f"resident-{subject}")
+        me = {"Authorization": f"Bearer {token}"}
         contact = {
             "communication_language": "en",
             "email": f"{subject}@example.org",
