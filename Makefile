@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.synced
 
-.PHONY: venv run demo test lint contracts contracts-check bench lock clean-var
+.PHONY: venv run demo test lint contracts contracts-check bench lock clean-var compose-secrets
 
 venv: $(STAMP)
 
@@ -53,6 +53,11 @@ bench: venv
 	$(BIN)/python -m careflow.bench $(BENCH_ARGS)
 	$(BIN)/python benchmarks/case_flow.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/notifications.py $(BENCH_ARGS)
+
+# The files docker-compose.yml mounts as secrets (deploy/docker/secrets/, never
+# committed): generated passwords, database URLs and keys. Existing files are kept.
+compose-secrets: venv
+	$(BIN)/python deploy/docker/compose_secrets.py
 
 clean-var:
 	rm -rf var
