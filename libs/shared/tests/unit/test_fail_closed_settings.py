@@ -8,7 +8,12 @@ import pytest
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
-from careflow.shared.settings import IMAGE_MARKER, ServiceSettings, service_config
+from careflow.shared.settings import (
+    IMAGE_MARKER,
+    ServiceSettings,
+    migration_settings,
+    service_config,
+)
 
 URL = "postgresql+asyncpg://probe:secret-pw@db:5432/probe"
 
@@ -79,3 +84,26 @@ def test_a_refusal_does_not_quote_the_url(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(ValidationError) as caught:
         Settings()
     assert "secret-pw" not in str(caught.value)
+
+
+def test_migrations_read_only_the_database_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A migration Job gets the two URLs and no other secret; the service's own
+    # settings (which would require its keys outside development) are not loaded.
+    owner = URL.replace("probe:", "probe_owner:")
+    monkeypatch.setenv("PROBE_ENVIRONMENT", "prod")
+    monkeypatch.setenv("PROBE_DATABASE__URL", URL)
+    monkeypatch.setenv("PROBE_DATABASE__MIGRATION_URL", owner)
+    database = migration_settings("PROBE_").database
+    assert database.owner_url() == owner
+    assert database.service_role() == "probe"
+
+
+def test_a_migration_job_without_environment_or_url_refuses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(IMAGE_MARKER, "probe")
+    with pytest.raises(ValidationError, match="PROBE_ENVIRONMENT is not set"):
+        migration_settings("PROBE_")
+    monkeypatch.setenv("PROBE_ENVIRONMENT", "prod")
+    with pytest.raises(ValidationError, match="PROBE_DATABASE__URL must be set"):
+        migration_settings("PROBE_")

@@ -273,6 +273,31 @@ class FileEnvSettingsSource(EnvSettingsSource):
         return values
 
 
+def _sources(
+    settings_cls: type[BaseSettings],
+    init_settings: PydanticBaseSettingsSource,
+    env_settings: PydanticBaseSettingsSource,
+    dotenv_settings: PydanticBaseSettingsSource,
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    # Values, then <NAME>_FILE secrets; pydantic's own secrets_dir is not used.
+    return (init_settings, env_settings, FileEnvSettingsSource(settings_cls), dotenv_settings)
+
+
+def _refuse_to_fall_back(
+    settings: BaseSettings, environment: str, database: DatabaseSettings
+) -> None:
+    prefix = str(settings.model_config.get("env_prefix", "")).upper()
+    if os.environ.get(IMAGE_MARKER) and "environment" not in settings.model_fields_set:
+        raise ValueError(
+            f"{prefix}ENVIRONMENT is not set: a deployed image does not fall back "
+            "to the local development defaults"
+        )
+    if environment not in DEVELOPMENT_ENVIRONMENTS and not (
+        database.url.get_secret_value() or os.environ.get("DATABASE_URL")
+    ):
+        raise ValueError(f"{prefix}DATABASE__URL must be set outside local development")
+
+
 class ServiceSettings(BaseSettings):
     """Common settings; subclass per service with its own prefix."""
 
@@ -299,29 +324,14 @@ class ServiceSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (
-            init_settings,
-            env_settings,
-            FileEnvSettingsSource(settings_cls),
-            dotenv_settings,
-            file_secret_settings,
-        )
+        return _sources(settings_cls, init_settings, env_settings, dotenv_settings)
 
     def is_development(self) -> bool:
         return self.environment in DEVELOPMENT_ENVIRONMENTS
 
     @model_validator(mode="after")
     def _fail_closed(self) -> ServiceSettings:
-        prefix = str(self.model_config.get("env_prefix", "")).upper()
-        if os.environ.get(IMAGE_MARKER) and "environment" not in self.model_fields_set:
-            raise ValueError(
-                f"{prefix}ENVIRONMENT is not set: a deployed image does not fall back "
-                "to the local development defaults"
-            )
-        if not self.is_development() and not (
-            self.database.url.get_secret_value() or os.environ.get("DATABASE_URL")
-        ):
-            raise ValueError(f"{prefix}DATABASE__URL must be set outside local development")
+        _refuse_to_fall_back(self, self.environment, self.database)
         return self
 
     @model_validator(mode="after")
@@ -334,3 +344,40 @@ class ServiceSettings(BaseSettings):
         if servers and "bootstrap_servers" not in self.broker.model_fields_set:
             self.broker = self.broker.model_copy(update={"bootstrap_servers": servers})
         return self
+
+
+class MigrationSettings(BaseSettings):
+    """What `python -m careflow.<service> migrate` reads: the service's environment and
+    database settings and nothing else, so a migration Job holds the two database URLs
+    and no other secret (keys, broker or SMTP credentials)."""
+
+    model_config = service_config("CAREFLOW_")
+
+    environment: str = "local"
+    database: DatabaseSettings = DatabaseSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return _sources(settings_cls, init_settings, env_settings, dotenv_settings)
+
+    @model_validator(mode="after")
+    def _fail_closed(self) -> MigrationSettings:
+        _refuse_to_fall_back(self, self.environment, self.database)
+        return self
+
+
+def migration_settings(prefix: str) -> MigrationSettings:
+    """MigrationSettings read with a service's prefix (e.g. "INTAKE_")."""
+    scoped = type(
+        f"{prefix.strip('_').title()}MigrationSettings",
+        (MigrationSettings,),
+        {"model_config": service_config(prefix), "__module__": __name__},
+    )
+    return scoped()
