@@ -381,3 +381,39 @@ def migration_settings(prefix: str) -> MigrationSettings:
         {"model_config": service_config(prefix), "__module__": __name__},
     )
     return scoped()
+
+
+class PlatformSettings(BaseSettings):
+    """CAREFLOW_BROKER__* (and CAREFLOW_BROKER__PASSWORD_FILE): the broker settings of the
+    platform's own commands, the topics job and `careflow-dlq`, so that they connect
+    with TLS and SASL where the services do."""
+
+    model_config = service_config("CAREFLOW_")
+
+    broker: BrokerSettings = BrokerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return _sources(settings_cls, init_settings, env_settings, dotenv_settings)
+
+
+def platform_broker_settings(*, default_bootstrap: str, **overrides: object) -> BrokerSettings:
+    """The platform commands' broker: KAFKA_BOOTSTRAP_SERVERS wins over
+    CAREFLOW_BROKER__BOOTSTRAP_SERVERS, then `default_bootstrap`; `overrides` last."""
+    broker = PlatformSettings().broker
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or (
+        broker.bootstrap_servers
+        if "bootstrap_servers" in broker.model_fields_set
+        else default_bootstrap
+    )
+    # Validated again: an override must not slip past the SASL and TLS checks.
+    return BrokerSettings.model_validate(
+        {**broker.model_dump(exclude_unset=True), "bootstrap_servers": servers, **overrides}
+    )

@@ -15,10 +15,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
-from careflow.shared.messaging import subscription, topics
+from careflow.shared.messaging import dlq_cli, dlq_replay, subscription, topics, topics_cli
 from careflow.shared.messaging.kafka_client import connection_options
 from careflow.shared.messaging.producer import create_producer
-from careflow.shared.settings import BrokerSettings, ConsumerSettings, ServiceSettings
+from careflow.shared.settings import (
+    BrokerSettings,
+    ConsumerSettings,
+    ServiceSettings,
+    platform_broker_settings,
+)
 
 PASSWORD = "scram-password-from-the-kafkauser-secret"
 
@@ -178,3 +183,73 @@ def test_a_refused_password_is_not_quoted() -> None:
     with pytest.raises(ValidationError) as caught:
         BrokerSettings(security_protocol="SASL_SSL", sasl_mechanism="PLAIN", password=PASSWORD)
     assert PASSWORD not in str(caught.value)
+
+
+def _platform_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    password = tmp_path / "password"
+    password.write_text(PASSWORD + "\n", encoding="utf-8")
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.setenv("CAREFLOW_BROKER__BOOTSTRAP_SERVERS", "careflow-kafka-bootstrap:9093")
+    monkeypatch.setenv("CAREFLOW_BROKER__SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("CAREFLOW_BROKER__USERNAME", "intake")
+    monkeypatch.setenv("CAREFLOW_BROKER__PASSWORD_FILE", str(password))
+    monkeypatch.setenv("CAREFLOW_BROKER__SSL_CAFILE", str(_ca(tmp_path / "ca.crt")))
+
+
+def test_the_platform_commands_read_tls_and_scram_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _platform_env(monkeypatch, tmp_path)
+    broker = platform_broker_settings(default_bootstrap="127.0.0.1:19092")
+    _assert_secured(connection_options(broker))
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "other:9093")
+    assert platform_broker_settings(default_bootstrap="x:1").bootstrap_servers == "other:9093"
+
+
+def test_without_settings_the_platform_commands_use_their_default_broker(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    monkeypatch.delenv("CAREFLOW_BROKER__BOOTSTRAP_SERVERS", raising=False)
+    broker = platform_broker_settings(default_bootstrap="127.0.0.1:19092")
+    assert connection_options(broker) == {
+        "bootstrap_servers": "127.0.0.1:19092",
+        "security_protocol": "PLAINTEXT",
+    }
+
+
+async def test_careflow_dlq_connects_with_tls_and_scram(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _platform_env(monkeypatch, tmp_path)
+    built: list[dict[str, Any]] = []
+
+    class RecordingConsumer:
+        def __init__(self, **kwargs: Any) -> None:
+            built.append(kwargs)
+
+        async def start(self) -> None:
+            raise _Refused
+
+    monkeypatch.setattr(dlq_replay, "AIOKafkaConsumer", RecordingConsumer)
+    with pytest.raises(_Refused):
+        await dlq_cli._main(dlq_cli._parser().parse_args(["list", "--topic", "x.v1"]))
+    (kwargs,) = built
+    _assert_secured(kwargs)
+
+
+def test_the_topics_job_connects_with_tls_and_scram(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _platform_env(monkeypatch, tmp_path)
+    used: list[BrokerSettings] = []
+
+    async def ensure(settings: BrokerSettings, specs: Any) -> list[str]:
+        used.append(settings)
+        return []
+
+    monkeypatch.setattr(topics_cli, "ensure_topics_retrying", ensure)
+    assert topics_cli.main() == 0
+    (settings,) = used
+    _assert_secured(connection_options(settings))
+    assert settings.idempotent_producer is False
