@@ -107,3 +107,14 @@ def test_a_migration_job_without_environment_or_url_refuses(
     monkeypatch.setenv("PROBE_ENVIRONMENT", "prod")
     with pytest.raises(ValidationError, match="PROBE_DATABASE__URL must be set"):
         migration_settings("PROBE_")
+
+
+def test_a_setting_named_like_a_file_variable_is_left_to_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class WithFile(ServiceSettings):
+        model_config = service_config("PROBE_")
+        report_file: Path | None = None
+
+    monkeypatch.setenv("PROBE_REPORT_FILE", str(tmp_path / "not-there-yet.json"))
+    assert WithFile().report_file == tmp_path / "not-there-yet.json"

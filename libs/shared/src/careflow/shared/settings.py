@@ -258,6 +258,8 @@ class FileEnvSettingsSource(EnvSettingsSource):
         for name, path in plain.items():
             if not (name.startswith(prefix) and name.endswith(suffix)) or path is None:
                 continue
+            if name[len(prefix) :].lower() in self.settings_cls.model_fields:
+                continue  # a setting that is itself named ..._file
             target = name[: -len(suffix)]
             if target in plain:
                 raise SettingsError(f"{target.upper()} and {name.upper()} are both set: use one")
