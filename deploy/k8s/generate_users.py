@@ -5,6 +5,8 @@ broker enforces it with these ACLs (base/kafka.yaml turns on simple
 authorization, so what is not allowed here is refused):
 
   owner of a topic         Write, Describe on the topic (the outbox relay publishes)
+  writers of a topic       the same: services that publish to a topic another service
+                           owns (a request topic); only those that exist get a user
   readers of a topic       Read, Describe on the topic, and Write, Describe on its
                            .dlq twin (the shared consumer dead-letters there); a topic
                            without declared readers may be read by every service
@@ -63,7 +65,7 @@ def _acl(kind: str, name: str, operations: Iterable[str]) -> dict[str, Any]:
 def acls_for(service: str, topics: Iterable[TopicSpec]) -> list[dict[str, Any]]:
     by_topic: dict[str, set[str]] = {}
     for spec in topics:
-        if spec.owner == service:
+        if spec.owner == service or service in spec.writers:
             by_topic.setdefault(spec.name, set()).update({"Write", "Describe"})
         if may_read(spec, service):
             by_topic.setdefault(spec.name, set()).update({"Read", "Describe"})

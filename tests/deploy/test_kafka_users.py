@@ -87,7 +87,7 @@ def test_acls_follow_the_registry(spec: TopicSpec, services: tuple[str, ...]) ->
         name for name, user in users.items() if "Write" in _allowed(user, "topic", spec.name)
     }
     assert readers == expected_readers
-    assert writers == ({spec.owner} & set(services))
+    assert writers == ({spec.owner, *spec.writers} & set(services))
     # Whoever consumes a topic dead-letters into its twin, and nobody reads the twin.
     dlq_writers = {
         name for name, user in users.items() if "Write" in _allowed(user, "topic", spec.dlq)
@@ -126,6 +126,32 @@ def test_a_topic_without_readers_is_readable_by_every_service_and_with_readers_b
     assert _allowed(users["c"], "topic", "a.closed.v1") == set()
     assert _allowed(users["c"], "topic", "a.closed.v1.dlq") == set()
     assert _allowed(users["b"], "topic", "a.closed.v1.dlq") == {"Write", "Describe"}
+
+
+def test_declared_writers_may_publish_to_a_topic_they_do_not_own(
+    generate_users: ModuleType,
+) -> None:
+    # A request topic: notification owns and reads it, the services that ask write it.
+    registry = TopicRegistry(
+        [
+            TopicSpec(
+                name="n.requests.v1",
+                description="test",
+                key="id",
+                events=(),
+                owner="n",
+                readers=("n",),
+                writers=("m", "future"),
+            )
+        ]
+    )
+    users = _users(generate_users.render(registry, ["m", "n", "o"]))
+    assert {n for n, u in users.items() if "Write" in _allowed(u, "topic", "n.requests.v1")} == {
+        "m",
+        "n",
+    }
+    assert _allowed(users["m"], "topic", "n.requests.v1") == {"Write", "Describe"}
+    assert _allowed(users["o"], "topic", "n.requests.v1") == set()
 
 
 def test_a_declared_reader_that_is_no_service_is_refused(generate_users: ModuleType) -> None:
