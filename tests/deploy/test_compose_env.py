@@ -204,3 +204,21 @@ def test_interpolation_follows_compose() -> None:
     assert interpolate("${X}", {"X": "v"}) == "v"
     with pytest.raises(AssertionError, match="unset"):
         interpolate("${X}", {})
+
+
+def test_a_misspelt_or_unknown_setting_is_caught(helpers: SimpleNamespace) -> None:
+    # The settings ignore unknown variables (extra="ignore"), so this check is what
+    # stops a typo from silently leaving a default in place.
+    model = helpers.settings_class("notification")
+    env = {
+        "NOTIFICATION_DATABSE__URL": "x",
+        "NOTIFICATION_SMTP__HOSTNAME": "x",
+        "NOTIFICATION_SMTP__HOST": "mailpit",
+        "NOTIFICATION_SMS__TOKEN_FILE": "/run/secrets/t",
+        "NOTIFICATION_AUTH__PUBLIC_KEYS__KID1": "pem",
+        "OTHER_PREFIX": "ignored",
+    }
+    assert sorted(helpers.unknown_settings(model, "NOTIFICATION_", env)) == [
+        "NOTIFICATION_DATABSE__URL",
+        "NOTIFICATION_SMTP__HOSTNAME",
+    ]

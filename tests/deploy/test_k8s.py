@@ -208,6 +208,11 @@ def test_only_the_migration_job_holds_the_owner_role(service: str) -> None:
     assert migrate["securityContext"]["readOnlyRootFilesystem"] is True
     labels = job["spec"]["template"]["metadata"]["labels"]
     assert labels == {"app.kubernetes.io/name": service, "app.kubernetes.io/component": "migration"}
+    # Runs before the rollout under Argo CD, and each run replaces the last (a Job's
+    # pod template cannot be changed in place).
+    annotations = job["metadata"]["annotations"]
+    assert annotations["argocd.argoproj.io/hook"] == "PreSync"
+    assert annotations["argocd.argoproj.io/hook-delete-policy"] == "BeforeHookCreation"
 
 
 def test_no_secret_is_optional(service: str) -> None:
