@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.synced
 
-.PHONY: venv run demo test lint contracts contracts-check bench chaos lock clean-var
+.PHONY: venv run demo test lint contracts contracts-check bench chaos lock clean-var compose-secrets
 
 venv: $(STAMP)
 
@@ -59,6 +59,11 @@ bench: venv
 # CHAOS_ARGS=--short for the form `make test` runs (tests/chaos).
 chaos: venv
 	$(BIN)/python -m careflow.local.chaos $(CHAOS_ARGS)
+
+# The files docker-compose.yml mounts as secrets (deploy/docker/secrets/, never
+# committed): generated passwords, database URLs and keys. Existing files are kept.
+compose-secrets: venv
+	$(BIN)/python deploy/docker/compose_secrets.py
 
 clean-var:
 	rm -rf var

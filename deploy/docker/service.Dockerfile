@@ -78,6 +78,9 @@ COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /app /app
 # Bytecode was compiled in the builder; the root filesystem is read-only in
 # Kubernetes and Compose, so nothing is written at run time.
+# CAREFLOW_SERVICE also marks the process as deployed: its settings then refuse
+# to start without an explicit <SERVICE>_ENVIRONMENT rather than fall back to the
+# local development defaults (careflow.shared.settings).
 ENV PATH=/opt/venv/bin:${PATH} \
     VIRTUAL_ENV=/opt/venv \
     PYTHONUNBUFFERED=1 \

@@ -10,13 +10,6 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-# The services whose code is here: their settings know DATABASE__MIGRATION_URL.
-EXISTING = tuple(
-    path.name
-    for path in sorted((Path(__file__).resolve().parents[2] / "services").iterdir())
-    if (path / "pyproject.toml").is_file()
-)
-
 
 def _service(compose: dict[str, Any], name: str) -> dict[str, Any]:
     assert name in compose["services"], f"{name} is not a compose service"
@@ -142,25 +135,37 @@ def test_service_settings_use_its_own_prefix(compose: dict[str, Any], service: s
     assert prefix + "AUTH__JWKS_PATH" not in env
 
 
-def test_service_uses_its_own_database(compose: dict[str, Any], service: str) -> None:
-    url = urlsplit(_env(_service(compose, service))[f"{service.upper()}_DATABASE__URL"])
-    assert url.scheme == "postgresql+asyncpg"
-    assert url.hostname == "postgres"
-    assert url.path == f"/{service}"
-
-
-@pytest.mark.parametrize("name", EXISTING)
-def test_service_migrates_as_the_owner_role_and_runs_as_its_own(
-    compose: dict[str, Any], name: str
+def test_service_reads_its_own_database_urls_from_its_own_secrets(
+    compose: dict[str, Any], service: str
 ) -> None:
-    env = _env(_service(compose, name))
-    url = urlsplit(env[f"{name.upper()}_DATABASE__URL"])
-    owner = urlsplit(env[f"{name.upper()}_DATABASE__MIGRATION_URL"])
-    assert (url.username, owner.username) == (name, f"{name}_owner")
-    assert (owner.hostname, owner.path) == (url.hostname, url.path)
-    scripts = (Path(__file__).resolve().parents[2] / "deploy/docker/postgres/initdb.d").glob("*.sh")
+    # The URLs (passwords) are secrets; test_compose_env.py checks what they hold.
+    definition = _service(compose, service)
+    env = _env(definition)
+    prefix = service.upper()
+    assert env[f"{prefix}_DATABASE__URL_FILE"] == f"/run/secrets/{service}-database-url"
+    assert (
+        env[f"{prefix}_DATABASE__MIGRATION_URL_FILE"]
+        == f"/run/secrets/{service}-database-migration-url"
+    )
+    assert {f"{service}-database-url", f"{service}-database-migration-url"} <= set(
+        definition["secrets"]
+    )
+    # Another service's database secret is never mounted here.
+    others = {
+        name
+        for name in compose["secrets"]
+        if name.endswith(("-database-url", "-database-migration-url"))
+        and not name.startswith(f"{service}-")
+    }
+    assert not others & set(definition["secrets"])
+
+
+def test_postgres_creates_the_owner_and_service_roles(repo: Path) -> None:
+    scripts = (repo / "deploy/docker/postgres/initdb.d").glob("*.sh")
     script = "\n".join(path.read_text() for path in scripts)
     assert 'CREATE DATABASE :"database" OWNER :"owner"' in script
+    assert 'CREATE ROLE :"owner" LOGIN' in script
+    assert 'CREATE ROLE :"database" LOGIN' in script
 
 
 def test_postgres_creates_one_database_per_service(
@@ -217,6 +222,13 @@ def test_notification_has_an_smtp_sink(compose: dict[str, Any]) -> None:
     assert _service(compose, "mailpit")["image"].startswith("axllent/mailpit:")
     assert _depends_on(_service(compose, "notification"))["mailpit"] == "service_healthy"
     assert _env(_service(compose, "notification"))["NOTIFICATION_SMTP__HOST"] == "mailpit"
+
+
+def test_notification_has_an_sms_sink(compose: dict[str, Any]) -> None:
+    assert _depends_on(_service(compose, "notification"))["sms-sink"] == "service_healthy"
+    url = urlsplit(_env(_service(compose, "notification"))["NOTIFICATION_SMS__PROVIDER_URL"])
+    assert url.hostname == "sms-sink"
+    assert "sms-sink" in compose["services"]
 
 
 def test_mounted_config_files_exist(compose: dict[str, Any], repo: Path) -> None:

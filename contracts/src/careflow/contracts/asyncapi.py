@@ -119,6 +119,8 @@ def _channel(topic: TopicSpec, *, dlq: bool) -> dict[str, Any]:
     }
     if topic.readers is not None:
         channel["x-careflow-readers"] = list(topic.readers)
+    if topic.writers and not dlq:
+        channel["x-careflow-writers"] = list(topic.writers)
     return channel
 
 

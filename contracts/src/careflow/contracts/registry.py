@@ -105,6 +105,8 @@ NOTIFICATION_REQUESTS_TOPIC = TopicSpec(
     partitions=6,
     retention_ms=7 * DAY_MS,
     readers=("notification",),
+    # The services that ask for notifications (once they exist under services/).
+    writers=("messaging", "reminders"),
 )
 
 BOOKINGS_APPOINTMENTS = TopicSpec(

@@ -31,6 +31,10 @@ class TopicSpec:
     #: Services (consumer groups) allowed to read the topic; None = any CareFlow service.
     #: Set for topics carrying contact details; enforced by the broker's ACLs.
     readers: tuple[str, ...] | None = None
+    #: Services besides the owner that publish to the topic: a request topic belongs to
+    #: the service that acts on it and is written by the services that ask. Enforced
+    #: by the broker's ACLs too (deploy/k8s/generate_users.py): nobody else may write.
+    writers: tuple[str, ...] = ()
 
     @property
     def dlq(self) -> str:

@@ -14,7 +14,9 @@ fi
 # Two roles per service: <name>_owner owns the database and runs the migrations,
 # <name> is what the service connects as. The owner grants the service role what
 # it needs and no more, so audit tables stay append-only for the service (owners
-# bypass grants). Both log in with POSTGRES_PASSWORD: this is the Compose setup.
+# bypass grants). Both log in with POSTGRES_PASSWORD: this is the Compose setup
+# (the image's entrypoint reads it from POSTGRES_PASSWORD_FILE, a Compose secret
+# that `make compose-secrets` writes together with the URLs the services use).
 for database in ${CAREFLOW_DATABASES}; do
   echo "creating database ${database} with roles ${database}_owner and ${database}"
   # :"name" makes psql quote the name as an identifier, :'value' as a literal.

@@ -5,15 +5,31 @@ A service declares `class Settings(ServiceSettings)` with
 `WORKQUEUE_DATABASE__URL`, `WORKQUEUE_BROKER__BOOTSTRAP_SERVERS` and so on.
 The platform-wide `DATABASE_URL` / `KAFKA_BOOTSTRAP_SERVERS` are honoured as
 fallbacks so one environment can point every service at external servers.
+
+Secrets may come from files: `<PREFIX><NAME>_FILE=/run/secrets/x` sets `<NAME>`
+to the file's content (the Docker/Compose secrets convention), e.g.
+`INTAKE_DATABASE__URL_FILE`. Outside the local and test environments a service
+refuses to start with a setting missing or left at its development default, and
+a process started from a service image (CAREFLOW_SERVICE is set there) refuses to
+start without an explicit environment: it fails closed instead of running with
+the local defaults.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 from sqlalchemy.engine import make_url
 
 
@@ -80,14 +96,45 @@ def _user(url: SecretStr) -> str | None:
 
 
 class BrokerSettings(BaseModel):
+    # The password is a secret: a validation error must not quote it.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     bootstrap_servers: str = "127.0.0.1:9092"
     client_id: str = "careflow"
+    # PLAINTEXT for `make run` and Compose; SASL_SSL in Kubernetes, where Strimzi's
+    # listener authenticates each service's KafkaUser (SCRAM) and the topic ACLs
+    # generated from the contracts registry apply to it.
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    # SCRAM only: the password never crosses the wire, unlike PLAIN.
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = "SCRAM-SHA-512"
+    username: str | None = None
+    password: SecretStr | None = None
+    # CA bundle (PEM) that signed the brokers' certificates; None = the system's CAs.
+    ssl_cafile: Path | None = None
     # Apache Kafka: on. Tansu does not implement InitProducerId, so the local
     # runtime turns it off; the outbox + inbox keep effects exactly-once anyway.
     idempotent_producer: bool = True
     create_topics: bool = True
     topic_replication_factor: int = Field(default=1, ge=1)
     request_timeout_ms: int = Field(default=40_000, ge=1_000)
+
+    @model_validator(mode="after")
+    def _credentials_for_sasl(self) -> BrokerSettings:
+        if self.security_protocol.startswith("SASL_") and not (
+            self.username and self.password and self.password.get_secret_value()
+        ):
+            raise ValueError(
+                f"broker.username and broker.password are required with {self.security_protocol}"
+            )
+        if self.ssl_cafile is not None and not self.uses_tls():
+            raise ValueError("broker.ssl_cafile is set but security_protocol uses no TLS")
+        return self
+
+    def uses_tls(self) -> bool:
+        return self.security_protocol in ("SSL", "SASL_SSL")
+
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
 
 
 class RelaySettings(BaseModel):
@@ -226,6 +273,71 @@ def service_config(prefix: str) -> SettingsConfigDict:
     )
 
 
+#: Environments that may run with development defaults (dev keys, no database URL).
+DEVELOPMENT_ENVIRONMENTS = frozenset({"local", "test"})
+#: Set by the service image (deploy/docker/service.Dockerfile): this process is deployed.
+IMAGE_MARKER = "CAREFLOW_SERVICE"
+_FILE_SUFFIX = "_file"
+
+
+class FileEnvSettingsSource(EnvSettingsSource):
+    """`<PREFIX><NAME>_FILE=path`: `<NAME>` is read from that file (Docker secrets).
+
+    Compose mounts secrets as files under /run/secrets and Kubernetes can mount a
+    Secret's keys the same way; the value then never sits in the process
+    environment, where `docker inspect` and crash reports would show it.
+    """
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        plain = super()._load_env_vars()
+        prefix = self.env_prefix if self.case_sensitive else self.env_prefix.lower()
+        suffix = _FILE_SUFFIX if not self.case_sensitive else _FILE_SUFFIX.upper()
+        values: dict[str, str | None] = {}
+        for name, path in plain.items():
+            if not (name.startswith(prefix) and name.endswith(suffix)) or path is None:
+                continue
+            if name[len(prefix) :].lower() in self.settings_cls.model_fields:
+                continue  # a setting that is itself named ..._file
+            target = name[: -len(suffix)]
+            if target in plain:
+                raise SettingsError(f"{target.upper()} and {name.upper()} are both set: use one")
+            try:
+                content = Path(path).read_text(encoding="utf-8")
+            except OSError as exc:
+                # The path is no secret; the content would be.
+                raise SettingsError(
+                    f"{name.upper()}: cannot read {path} ({exc.strerror})"
+                ) from None
+            # Editors and `echo` add a final newline that is no part of the secret.
+            values[target] = content.rstrip("\r\n")
+        return values
+
+
+def _sources(
+    settings_cls: type[BaseSettings],
+    init_settings: PydanticBaseSettingsSource,
+    env_settings: PydanticBaseSettingsSource,
+    dotenv_settings: PydanticBaseSettingsSource,
+) -> tuple[PydanticBaseSettingsSource, ...]:
+    # Values, then <NAME>_FILE secrets; pydantic's own secrets_dir is not used.
+    return (init_settings, env_settings, FileEnvSettingsSource(settings_cls), dotenv_settings)
+
+
+def _refuse_to_fall_back(
+    settings: BaseSettings, environment: str, database: DatabaseSettings
+) -> None:
+    prefix = str(settings.model_config.get("env_prefix", "")).upper()
+    if os.environ.get(IMAGE_MARKER) and "environment" not in settings.model_fields_set:
+        raise ValueError(
+            f"{prefix}ENVIRONMENT is not set: a deployed image does not fall back "
+            "to the local development defaults"
+        )
+    if environment not in DEVELOPMENT_ENVIRONMENTS and not (
+        database.url.get_secret_value() or os.environ.get("DATABASE_URL")
+    ):
+        raise ValueError(f"{prefix}DATABASE__URL must be set outside local development")
+
+
 class ServiceSettings(BaseSettings):
     """Common settings; subclass per service with its own prefix."""
 
@@ -244,6 +356,25 @@ class ServiceSettings(BaseSettings):
     request_limits: RequestLimits = RequestLimits()
     admission: AdmissionLimits = AdmissionLimits()
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return _sources(settings_cls, init_settings, env_settings, dotenv_settings)
+
+    def is_development(self) -> bool:
+        return self.environment in DEVELOPMENT_ENVIRONMENTS
+
+    @model_validator(mode="after")
+    def _fail_closed(self) -> ServiceSettings:
+        _refuse_to_fall_back(self, self.environment, self.database)
+        return self
+
     @model_validator(mode="after")
     def _platform_fallbacks(self) -> ServiceSettings:
         if not self.database.url.get_secret_value() and os.environ.get("DATABASE_URL"):
@@ -254,3 +385,76 @@ class ServiceSettings(BaseSettings):
         if servers and "bootstrap_servers" not in self.broker.model_fields_set:
             self.broker = self.broker.model_copy(update={"bootstrap_servers": servers})
         return self
+
+
+class MigrationSettings(BaseSettings):
+    """What `python -m careflow.<service> migrate` reads: the service's environment and
+    database settings and nothing else, so a migration Job holds the two database URLs
+    and no other secret (keys, broker or SMTP credentials)."""
+
+    model_config = service_config("CAREFLOW_")
+
+    environment: str = "local"
+    database: DatabaseSettings = DatabaseSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return _sources(settings_cls, init_settings, env_settings, dotenv_settings)
+
+    @model_validator(mode="after")
+    def _fail_closed(self) -> MigrationSettings:
+        _refuse_to_fall_back(self, self.environment, self.database)
+        return self
+
+
+def migration_settings(prefix: str) -> MigrationSettings:
+    """MigrationSettings read with a service's prefix (e.g. "INTAKE_")."""
+    scoped = type(
+        f"{prefix.strip('_').title()}MigrationSettings",
+        (MigrationSettings,),
+        {"model_config": service_config(prefix), "__module__": __name__},
+    )
+    return scoped()
+
+
+class PlatformSettings(BaseSettings):
+    """CAREFLOW_BROKER__* (and CAREFLOW_BROKER__PASSWORD_FILE): the broker settings of the
+    platform's own commands, the topics job and `careflow-dlq`, so that they connect
+    with TLS and SASL where the services do."""
+
+    model_config = service_config("CAREFLOW_")
+
+    broker: BrokerSettings = BrokerSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return _sources(settings_cls, init_settings, env_settings, dotenv_settings)
+
+
+def platform_broker_settings(*, default_bootstrap: str, **overrides: object) -> BrokerSettings:
+    """The platform commands' broker: KAFKA_BOOTSTRAP_SERVERS wins over
+    CAREFLOW_BROKER__BOOTSTRAP_SERVERS, then `default_bootstrap`; `overrides` last."""
+    broker = PlatformSettings().broker
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or (
+        broker.bootstrap_servers
+        if "bootstrap_servers" in broker.model_fields_set
+        else default_bootstrap
+    )
+    # Validated again: an override must not slip past the SASL and TLS checks.
+    return BrokerSettings.model_validate(
+        {**broker.model_dump(exclude_unset=True), "bootstrap_servers": servers, **overrides}
+    )

@@ -19,6 +19,15 @@ from careflow.shared.messaging.dead_letters import (
     header,
 )
 from careflow.shared.messaging.reading import read_to_end
+from careflow.shared.messaging.kafka_client import connection_options
+from careflow.shared.settings import BrokerSettings
+
+
+def _connection(broker: str | BrokerSettings) -> dict[str, object]:
+    """A bare bootstrap string (tests, `make run`) or the broker settings with TLS/SASL."""
+    return connection_options(
+        BrokerSettings(bootstrap_servers=broker) if isinstance(broker, str) else broker
+    )
 
 
 @dataclass(frozen=True)
@@ -35,9 +44,9 @@ class DeadLetter:
     record: ConsumerRecord
 
 
-async def read_dead_letters(bootstrap_servers: str, dlq_topic: str) -> list[DeadLetter]:
+async def read_dead_letters(broker: str | BrokerSettings, dlq_topic: str) -> list[DeadLetter]:
     """Everything currently on `dlq_topic`, without joining a consumer group."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**_connection(broker), enable_auto_commit=False)
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(dlq_topic)
@@ -72,11 +81,14 @@ def _letter(record: ConsumerRecord) -> DeadLetter:
 
 
 async def replay(
-    bootstrap_servers: str, letters: Iterable[DeadLetter], *, enable_idempotence: bool = False
+    broker: str | BrokerSettings,
+    letters: Iterable[DeadLetter],
+    *,
+    enable_idempotence: bool = False,
 ) -> int:
     """Re-publishes each letter to its original topic with the original key and headers."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=enable_idempotence
+        **_connection(broker), acks="all", enable_idempotence=enable_idempotence
     )
     await producer.start()
     try:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
 
-from careflow.shared.messaging.kafka_client import disable_topic_auto_creation
+from careflow.shared.messaging.kafka_client import connection_options, disable_topic_auto_creation
 from careflow.shared.settings import BrokerSettings
 
 
 def create_producer(settings: BrokerSettings, *, client_id: str) -> AIOKafkaProducer:
     disable_topic_auto_creation()
     return AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **connection_options(settings),
         client_id=client_id,
         acks="all",
         # Tansu lacks InitProducerId; Apache Kafka gets idempotence so a

@@ -28,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 
-from careflow.shared.messaging.kafka_client import disable_topic_auto_creation
+from careflow.shared.messaging.kafka_client import connection_options, disable_topic_auto_creation
 from careflow.shared.settings import BrokerSettings
 from careflow.shared.tasks import cancel_and_wait
 
@@ -66,7 +66,7 @@ class Subscription:
         disable_topic_auto_creation()
         settings = self.consumer.settings
         member = AIOKafkaConsumer(
-            bootstrap_servers=self._broker.bootstrap_servers,
+            **connection_options(self._broker),
             client_id=self._client_id,
             group_id=self.consumer.group,
             enable_auto_commit=False,

@@ -17,6 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from careflow.contracts.topics import TopicSpec
+from careflow.shared.messaging.kafka_client import connection_options
 from careflow.shared.settings import BrokerSettings
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ async def ensure_topics(
     names created."""
     wanted = new_topics(specs, settings.topic_replication_factor)
     admin = AIOKafkaAdminClient(
-        bootstrap_servers=settings.bootstrap_servers,
+        **connection_options(settings),
         request_timeout_ms=settings.request_timeout_ms,
     )
     await admin.start()

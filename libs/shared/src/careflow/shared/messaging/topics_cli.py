@@ -3,7 +3,8 @@
     python -m careflow.shared.messaging.topics_cli
 
 `KAFKA_BOOTSTRAP_SERVERS` (default 127.0.0.1:19092) names the broker and
-`KAFKA_REPLICATION_FACTOR` (default 1) the replication of new topics. The
+`KAFKA_REPLICATION_FACTOR` (default 1) the replication of new topics; the other
+`CAREFLOW_BROKER__*` settings (TLS, SASL user, `..._PASSWORD_FILE`) apply too. The
 broker may still be starting (docker-compose starts the job alongside it), so
 connecting is retried for up to a minute. Existing topics are left alone, so a
 second run succeeds and creates nothing.
@@ -21,7 +22,7 @@ from aiokafka.errors import KafkaError
 
 from careflow.contracts.topics import TopicSpec
 from careflow.shared.messaging.topics import ensure_topics
-from careflow.shared.settings import BrokerSettings
+from careflow.shared.settings import BrokerSettings, platform_broker_settings
 
 DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
 RETRY_SECONDS = 60.0
@@ -60,8 +61,8 @@ def main() -> int:
     """Create the missing topics; exit 0 when they all exist."""
     from careflow.contracts.registry import TOPICS
 
-    settings = BrokerSettings(
-        bootstrap_servers=os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or DEFAULT_BOOTSTRAP,
+    settings = platform_broker_settings(
+        default_bootstrap=DEFAULT_BOOTSTRAP,
         topic_replication_factor=_replication_factor(),
         idempotent_producer=False,
     )

@@ -2,7 +2,8 @@
 
 `serve` (the default) runs migrations in the lifespan (unless disabled) and
 serves HTTP, consumers and the relay in one process; `migrate` only migrates,
-for a deployment that runs migrations as a separate job. Both migrate with
+for a deployment that runs migrations as a separate job (it reads only the
+<PREFIX>ENVIRONMENT and <PREFIX>DATABASE__* settings). Both migrate with
 `database.migration_url` (the owner role) when it is set.
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from careflow.shared.settings import ServiceSettings
+from careflow.shared.settings import ServiceSettings, migration_settings
 
 
 def run(
@@ -27,12 +28,15 @@ def run(
     parser = argparse.ArgumentParser(prog=f"python -m careflow.{name}")
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
     args = parser.parse_args(argv)
-    settings = settings_factory()
     if args.command == "migrate":
         from careflow.shared.db.migrate import migrate
 
-        migrate(migrations, settings.database)
+        # The database settings alone: a migration Job is given no other secret.
+        prefix = getattr(settings_factory, "model_config", {}).get("env_prefix")
+        database = migration_settings(prefix).database if prefix else settings_factory().database
+        migrate(migrations, database)
         return 0
+    settings = settings_factory()
     import uvicorn
 
     app = app_factory(settings)

@@ -1,0 +1,140 @@
+"""base/network-policies.yaml: deny by default, then exactly the paths each service needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import pytest
+import yaml
+
+K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
+CHECKED_IN = K8S / "base" / "network-policies.yaml"
+PLATFORM_EGRESS = {("UDP", 53), ("TCP", 53), ("TCP", 5432), ("TCP", 9093), ("TCP", 4318)}
+
+
+@pytest.fixture(scope="module")
+def generate_policies(helpers: SimpleNamespace) -> ModuleType:
+    return helpers.load_script(K8S / "generate_policies.py")
+
+
+@pytest.fixture(scope="module")
+def policies() -> dict[str, dict[str, Any]]:
+    docs = [doc for doc in yaml.safe_load_all(CHECKED_IN.read_text(encoding="utf-8")) if doc]
+    assert all(doc["kind"] == "NetworkPolicy" for doc in docs)
+    return {doc["metadata"]["name"]: doc for doc in docs}
+
+
+def _ports(rules: list[dict[str, Any]]) -> set[tuple[str, int]]:
+    return {(port["protocol"], port["port"]) for rule in rules for port in rule["ports"]}
+
+
+def test_checked_in_file_is_what_the_generator_renders_now(
+    generate_policies: ModuleType, services: tuple[str, ...]
+) -> None:
+    assert CHECKED_IN.read_text(encoding="utf-8") == generate_policies.render(services), (
+        "stale: run .venv/bin/python deploy/k8s/generate_policies.py"
+    )
+
+
+def test_everything_is_denied_unless_a_policy_admits_it(
+    policies: dict[str, dict[str, Any]],
+) -> None:
+    deny = policies["default-deny"]["spec"]
+    assert deny == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    careflow = policies["careflow-default-deny"]["spec"]
+    assert set(careflow["policyTypes"]) == {"Ingress", "Egress"}
+    assert "ingress" not in careflow
+    assert "egress" not in careflow
+    (expression,) = careflow["podSelector"]["matchExpressions"]
+    assert expression["key"] == "app.kubernetes.io/component"
+    assert set(expression["values"]) == {"service", "migration"}
+
+
+def test_the_service_accepts_http_only_from_ingress_gateway_and_prometheus(
+    service: str, policies: dict[str, dict[str, Any]]
+) -> None:
+    spec = policies[service]["spec"]
+    assert spec["podSelector"]["matchLabels"] == {
+        "app.kubernetes.io/name": service,
+        "app.kubernetes.io/component": "service",
+    }
+    (rule,) = spec["ingress"]
+    assert _ports([rule]) == {("TCP", 8000)}
+    sources = set()
+    for peer in rule["from"]:
+        if "namespaceSelector" in peer:
+            sources.add(peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"])
+        else:
+            sources.add(peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"])
+    assert sources == {"ingress-nginx", "gateway", "observability"}
+
+
+def test_the_service_reaches_dns_database_kafka_and_the_collector(
+    service: str, policies: dict[str, dict[str, Any]]
+) -> None:
+    egress = policies[service]["spec"]["egress"]
+    ports = _ports(egress)
+    extra = {("TCP", 587), ("TCP", 443)} if service == "notification" else set()
+    if service == "gateway":
+        extra = {("TCP", 8000)}
+    assert ports == PLATFORM_EGRESS | extra
+    (kafka,) = [rule for rule in egress if _ports([rule]) == {("TCP", 9093)}]
+    (brokers,) = kafka["to"]
+    assert brokers["podSelector"]["matchLabels"] == {
+        "strimzi.io/cluster": "careflow",
+        "strimzi.io/kind": "Kafka",
+    }
+    (dns,) = [rule for rule in egress if ("UDP", 53) in _ports([rule])]
+    assert dns["to"][0]["podSelector"]["matchLabels"] == {"k8s-app": "kube-dns"}
+
+
+def test_only_notification_may_leave_the_cluster_for_smtp_and_sms(
+    policies: dict[str, dict[str, Any]], services: tuple[str, ...]
+) -> None:
+    leaving = {
+        name
+        for name in services
+        for rule in policies[name]["spec"]["egress"]
+        if _ports([rule]) & {("TCP", 587), ("TCP", 443)}
+    }
+    assert leaving == {"notification"}
+
+
+def test_the_migration_job_reaches_only_dns_and_the_database(
+    service: str, policies: dict[str, dict[str, Any]]
+) -> None:
+    spec = policies[f"{service}-migrate"]["spec"]
+    assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "migration"
+    assert spec["ingress"] == []
+    assert _ports(spec["egress"]) == {("UDP", 53), ("TCP", 53), ("TCP", 5432)}
+
+
+def test_the_policies_select_the_pods_of_the_workloads(service: str, render: Any) -> None:
+    objects = render(K8S / "overlays" / "prod")
+    policies = {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "NetworkPolicy"}
+    for kind, policy in (("Deployment", service), ("Job", f"{service}-migrate")):
+        (workload,) = [
+            obj
+            for obj in objects
+            if obj["kind"] == kind and obj["metadata"]["name"] in (service, f"{service}-migrate")
+        ]
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        selector = policies[policy]["spec"]["podSelector"]["matchLabels"]
+        assert selector.items() <= labels.items()
+
+
+def test_the_kafka_listener_admits_only_the_services(render: Any) -> None:
+    (kafka,) = [obj for obj in render(K8S / "overlays" / "prod") if obj["kind"] == "Kafka"]
+    for listener in kafka["spec"]["kafka"]["listeners"]:
+        assert listener["networkPolicyPeers"] == [
+            {"podSelector": {"matchLabels": {"app.kubernetes.io/component": "service"}}}
+        ]
+
+
+def test_extra_egress_for_a_service_that_does_not_exist_is_refused(
+    generate_policies: ModuleType,
+) -> None:
+    with pytest.raises(ValueError, match="notification"):
+        generate_policies.render(["intake"])
