@@ -18,8 +18,8 @@ from careflow.shared.messaging.dead_letters import (
     H_TOPIC,
     header,
 )
-from careflow.shared.messaging.reading import read_to_end
 from careflow.shared.messaging.kafka_client import connection_options
+from careflow.shared.messaging.reading import read_to_end
 from careflow.shared.settings import BrokerSettings
 
 
