@@ -53,6 +53,7 @@ bench: venv
 	$(BIN)/python -m careflow.bench $(BENCH_ARGS)
 	$(BIN)/python benchmarks/case_flow.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/notifications.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/messaging.py $(BENCH_ARGS)
 
 clean-var:
 	rm -rf var
