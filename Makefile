@@ -47,7 +47,7 @@ contracts: venv
 contracts-check: venv
 	$(BIN)/careflow-contracts check contracts/schemas
 
-# Platform, case flow (intake -> workqueue) and notification benchmarks, one
+# Platform, case flow (intake -> workqueue), notification and case-message benchmarks, one
 # table each; each starts its own PostgreSQL and broker. BENCH_ARGS=--quick for a smoke run.
 bench: venv
 	$(BIN)/python -m careflow.bench $(BENCH_ARGS)
