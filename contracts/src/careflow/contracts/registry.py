@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from careflow.contracts.bookings import BOOKING_EVENTS
 from careflow.contracts.cases import CASE_EVENTS
+from careflow.contracts.messages import CASE_MESSAGE_EVENTS
 from careflow.contracts.notifications import NOTIFICATION_REQUESTS
 from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.residents import (
@@ -122,6 +123,18 @@ BOOKINGS_APPOINTMENTS = TopicSpec(
     retention_ms=14 * DAY_MS,
 )
 
+MESSAGING_MESSAGES = TopicSpec(
+    name="messaging.messages.v1",
+    description=(
+        "Case messages written and read (which side, when, unread counts); never the text."
+    ),
+    key="case_id",
+    events=CASE_MESSAGE_EVENTS,
+    owner="messaging",
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+)
+
 TOPICS = TopicRegistry(
     [
         PLATFORM_PROBES,
@@ -132,5 +145,6 @@ TOPICS = TopicRegistry(
         WORKQUEUE_ITEMS,
         NOTIFICATION_REQUESTS_TOPIC,
         BOOKINGS_APPOINTMENTS,
+        MESSAGING_MESSAGES,
     ]
 )
