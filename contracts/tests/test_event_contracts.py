@@ -26,15 +26,15 @@ from careflow.contracts.cases import (
     TaskAssigned,
     objection_deadline,
 )
-from careflow.contracts.notifications import (
-    NotificationRequested,
-    ProfessionalChatNotificationRequested,
-)
 from careflow.contracts.complaints import (
     ComplaintAnswered,
     ComplaintDelivered,
     ComplaintRetargeted,
     ComplaintSubmitted,
+)
+from careflow.contracts.notifications import (
+    NotificationRequested,
+    ProfessionalChatNotificationRequested,
 )
 from careflow.contracts.registry import TOPICS
 from careflow.contracts.residents import (

@@ -58,7 +58,8 @@ async def test_a_complaint_to_a_clinic_reaches_its_receivers_and_nobody_elses(
     assert detail.json()["description"] == "Jag fick vänta i sex timmar."
     events = await service.outbox_events("careflow.complaint.submitted.v1")
     mine = [e for e in events if e["case_id"] == case["case_id"]]
-    assert mine and "Jag fick" not in str(mine)
+    assert mine
+    assert "Jag fick" not in str(mine)
 
 
 async def test_a_clinic_of_another_region_or_not_in_the_service_is_refused(
@@ -68,7 +69,8 @@ async def test_a_clinic_of_another_region_or_not_in_the_service_is_refused(
     r = await service.client.post(
         "/complaints", json=complaint(REGION, hsa()), headers=service.resident("resident-40")
     )
-    assert r.status_code == 422 and "no such clinic" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "no such clinic" in r.json()["detail"]
 
 
 async def test_anonymous_cases_are_allowed_without_an_answer_and_name_nobody(
@@ -90,7 +92,8 @@ async def test_anonymous_cases_are_allowed_without_an_answer_and_name_nobody(
         json=complaint(REGION, clinic, anonymous=True),
         headers=service.resident("x", strong=False),
     )
-    assert case.status_code == 201 and case.json()["anonymous"] is True
+    assert case.status_code == 201
+    assert case.json()["anonymous"] is True
     mine = await service.client.get("/me/complaints", headers=service.resident("x"))
     assert mine.json()["items"] == []
     handler = service.pro("rec-anon", REGION, clinic, "case_receiver")
@@ -99,7 +102,8 @@ async def test_anonymous_cases_are_allowed_without_an_answer_and_name_nobody(
         json={"text": "Tack", "final": False},
         headers=handler,
     )
-    assert reply.status_code == 422 and "anonymous" in reply.json()["detail"]
+    assert reply.status_code == 422
+    assert "anonymous" in reply.json()["detail"]
 
 
 async def test_a_handler_sees_only_cases_given_to_them_or_their_group(service: Service) -> None:
@@ -180,7 +184,8 @@ async def test_a_receiver_sends_a_partial_reply_the_handler_the_answer_which_not
         json={"text": "Vi utreder.", "final": False},
         headers=receiver,
     )
-    assert partial.status_code == 201 and partial.json()["status"] == "distributed"
+    assert partial.status_code == 201
+    assert partial.json()["status"] == "distributed"
     final_by_receiver = await service.client.post(
         f"/staff/cases/{case['case_id']}/replies",
         json={"text": "Svar", "final": True},
@@ -193,7 +198,8 @@ async def test_a_receiver_sends_a_partial_reply_the_handler_the_answer_which_not
         json={"text": "Svar: förlåt.", "final": True},
         headers=handler,
     )
-    assert answered.status_code == 201 and answered.json()["status"] == "answered"
+    assert answered.status_code == 201
+    assert answered.json()["status"] == "answered"
     detail = (await service.client.get(f"/staff/cases/{case['case_id']}", headers=handler)).json()
     assert [(r["text"], r["final"]) for r in detail["replies"]] == [
         ("Vi utreder.", False),
@@ -231,7 +237,8 @@ async def test_a_board_case_about_an_unknown_clinic_is_retargeted_to_the_new_cli
         json={"clinic_hsa_id": clinic},
         headers=board_receiver,
     )
-    assert moved.status_code == 200 and moved.json()["place_hsa_id"] == clinic
+    assert moved.status_code == 200
+    assert moved.json()["place_hsa_id"] == clinic
     assert case["case_id"] in str(
         (await service.client.get("/staff/cases", headers=clinic_receiver)).json()
     )

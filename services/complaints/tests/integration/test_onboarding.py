@@ -34,7 +34,8 @@ async def test_no_board_closes_the_region_to_residents_with_a_clear_reason(
     r = await service.client.put(
         "/support/regions/20", json={"name": "Dalarna"}, headers=service.pro(*SUPPORT)
     )
-    assert r.status_code == 200 and r.json()["open"] is False
+    assert r.status_code == 200
+    assert r.json()["open"] is False
 
     refused = await service.client.post(
         "/complaints", json=complaint("20"), headers=service.resident("resident-20")
@@ -70,7 +71,8 @@ async def test_only_platform_support_sets_the_board_which_opens_the_region(
     )
     assert by_support.status_code == 200
     seen = (await service.client.get("/admin/regions/21", headers=admin(service, "21"))).json()
-    assert seen["open"] is True and seen["closed_reason"] is None
+    assert seen["open"] is True
+    assert seen["closed_reason"] is None
     assert seen["patient_board"]["hsa_id"] == board["hsa_id"]
     sent = await service.client.post(
         "/complaints", json=complaint("21"), headers=service.resident("resident-21")
@@ -106,7 +108,8 @@ async def test_a_clinic_is_added_only_when_known_activated_and_of_the_region(
         r = await service.client.post(
             "/admin/regions/24/clinics", json={"hsa_id": hsa_id}, headers=headers
         )
-        assert r.status_code == 422 and words in r.json()["detail"], r.text
+        assert r.status_code == 422, r.text
+        assert words in r.json()["detail"]
     bad = await service.client.post(
         "/admin/regions/24/clinics", json={"hsa_id": "nope"}, headers=headers
     )
@@ -123,7 +126,7 @@ async def test_a_clinic_is_added_only_when_known_activated_and_of_the_region(
     assert [c["hsa_id"] for c in found.json()] == [known]
 
 
-async def test_a_10000_row_import_judges_every_row_applies_only_valid_ones_and_twice_changes_nothing(
+async def test_a_10000_row_import_judges_each_row_applies_only_valid_ones_and_twice_changes_nothing(
     service: Service,
 ) -> None:
     await service.open_region("26", hsa("P"))

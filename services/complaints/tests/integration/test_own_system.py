@@ -69,7 +69,7 @@ async def records(bootstrap: str, topic: str, key: str, want: int) -> list[tuple
     return found
 
 
-async def test_a_case_reaches_the_clinics_system_exactly_once_after_two_500s_and_its_status_comes_back(
+async def test_a_case_reaches_the_own_system_exactly_once_after_two_500s_and_its_status_comes_back(
     service: Service, clinic_system: CaseSystem
 ) -> None:
     clinic = await own_system_clinic(service, clinic_system, "clinic-system-1")
@@ -96,7 +96,8 @@ async def test_a_case_reaches_the_clinics_system_exactly_once_after_two_500s_and
     refused = await service.client.post(
         f"/staff/cases/{case_id}/replies", json={"text": "x", "final": False}, headers=receiver
     )
-    assert refused.status_code == 409 and "own case-handling system" in refused.json()["detail"]
+    assert refused.status_code == 409
+    assert "own case-handling system" in refused.json()["detail"]
 
     stranger = await service.client.post(
         f"/integration/cases/{case_id}/status",
@@ -108,7 +109,8 @@ async def test_a_case_reaches_the_clinics_system_exactly_once_after_two_500s_and
     received = await service.client.post(
         f"/integration/cases/{case_id}/status", json={"status": "received"}, headers=system
     )
-    assert received.status_code == 200 and received.json()["external_status"] == "received"
+    assert received.status_code == 200
+    assert received.json()["external_status"] == "received"
     answered = await service.client.post(
         f"/integration/cases/{case_id}/status", json={"status": "answered"}, headers=system
     )

@@ -72,7 +72,8 @@ def test_a_region_without_a_patient_board_is_closed_and_says_why() -> None:
 
 def test_a_region_with_its_board_is_open() -> None:
     region = Region("14", "Västra Götaland", PatientBoard(BOARD, "Patientnämnden"))
-    assert region.is_open and region.closed_reason is None
+    assert region.is_open
+    assert region.closed_reason is None
     assert region.require_open().hsa_id == BOARD
 
 
