@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
-from careflow.shared.settings import ServiceSettings, service_config
+from careflow.shared.settings import RequestLimits, ServiceSettings, service_config
 
 _DEV_KEY = "local-development-only-resident-id-key"
 
@@ -54,6 +54,8 @@ class Settings(ServiceSettings):
     resident_id_key: SecretStr = SecretStr(_DEV_KEY)
     #: How often the overdue-cases gauge is recounted.
     overdue_count_seconds: float = Field(default=60.0, gt=0)
+    #: A clinic file of 100,000 HSA-ids is about 2.5 MB: more than the platform's 1 MiB.
+    request_limits: RequestLimits = RequestLimits(max_body_bytes=8 * 1024 * 1024)
     deadlines: DeadlineSettings = DeadlineSettings()
     directory: DirectorySettings = DirectorySettings()
     delivery: DeliverySettings = DeliverySettings()

@@ -15,7 +15,7 @@ from careflow.complaints.domain.cases import (
     Status,
     Submission,
 )
-from careflow.complaints.domain.errors import InvalidInput, NotFound
+from careflow.complaints.domain.errors import InvalidInput
 
 
 async def submit_complaint(
@@ -33,7 +33,7 @@ async def submit_complaint(
     async with ctx.uow() as uow:
         region = await uow.regions.get(submission.region_code)
         if region is None:
-            raise NotFound("No such region.")
+            raise InvalidInput("The region is not in this service.")
         board = region.require_open()
         if submission.clinic_hsa_id is None:
             place, kind = board.hsa_id, PlaceKind.BOARD
