@@ -69,7 +69,7 @@ async def test_a_clinic_of_another_region_or_not_in_the_service_is_refused(
     r = await service.client.post(
         "/complaints", json=complaint(REGION, hsa()), headers=service.resident("resident-40")
     )
-    assert r.status_code == 422
+    assert r.status_code == 409
     assert "no such clinic" in r.json()["detail"]
 
 
@@ -102,7 +102,7 @@ async def test_anonymous_cases_are_allowed_without_an_answer_and_name_nobody(
         json={"text": "Tack", "final": False},
         headers=handler,
     )
-    assert reply.status_code == 422
+    assert reply.status_code == 409
     assert "anonymous" in reply.json()["detail"]
 
 
@@ -250,7 +250,7 @@ async def test_a_board_case_about_an_unknown_clinic_is_retargeted_to_the_new_cli
         json={"clinic_hsa_id": clinic},
         headers=clinic_receiver,
     )
-    assert again.status_code == 422
+    assert again.status_code == 409
 
 
 async def test_an_answer_is_due_in_four_weeks_or_two_for_a_child(service: Service) -> None:

@@ -108,7 +108,7 @@ async def test_a_clinic_is_added_only_when_known_activated_and_of_the_region(
         r = await service.client.post(
             "/admin/regions/24/clinics", json={"hsa_id": hsa_id}, headers=headers
         )
-        assert r.status_code == 422, r.text
+        assert r.status_code == 409, r.text
         assert words in r.json()["detail"]
     bad = await service.client.post(
         "/admin/regions/24/clinics", json={"hsa_id": "nope"}, headers=headers

@@ -28,6 +28,7 @@ from careflow.complaints.domain.errors import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    Refused,
     ServiceClosed,
 )
 from careflow.complaints.domain.regions import NO_BOARD, PatientBoard, Region
@@ -106,7 +107,7 @@ def test_an_anonymous_submission_cannot_ask_for_an_answer() -> None:
 
 
 def test_an_anonymous_case_gets_no_answer() -> None:
-    with pytest.raises(InvalidInput, match="anonymous"):
+    with pytest.raises(Refused, match="anonymous"):
         check_reply(case(anonymous=True, resident_id=None, answer_channel=None), final=True)
     assert not case(anonymous=True, resident_id=None, answer_channel=None).notifies_resident
 
@@ -170,7 +171,7 @@ def test_a_board_case_retargeted_leaves_the_board_and_its_handlers_for_the_clini
         None,
         Status.RECEIVED,
     )
-    with pytest.raises(InvalidInput):
+    with pytest.raises(Refused):
         case().retargeted(OTHER_CLINIC, HandledIn.STAFF_VIEW)
 
 

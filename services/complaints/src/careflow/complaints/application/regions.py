@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from careflow.complaints.application.context import Context
-from careflow.complaints.domain.errors import InvalidInput, NotFound
+from careflow.complaints.domain.errors import NotFound, Refused
 from careflow.complaints.domain.regions import PatientBoard, Region
 
 
@@ -32,7 +32,7 @@ async def set_patient_board(ctx: Context, code: str, board: PatientBoard, by: st
             raise NotFound("No such region.")
         clinic = await uow.clinics.get(board.hsa_id)
         if clinic is not None:
-            raise InvalidInput("This HSA-id is one of the region's clinics, not a patient board.")
+            raise Refused("This HSA-id is one of the region's clinics, not a patient board.")
         await uow.regions.set_board(code, board, ctx.clock(), by)
         region = await uow.regions.get(code)
         await uow.commit()

@@ -16,7 +16,7 @@ from careflow.complaints.domain.access import HANDLER, Staff
 from careflow.complaints.domain.audit import reads
 from careflow.complaints.domain.cases import Case, HandledIn, Reply, check_reply
 from careflow.complaints.domain.delivery import CaseQuery
-from careflow.complaints.domain.errors import InvalidInput
+from careflow.complaints.domain.errors import Refused
 from careflow.shared.audit import Purpose
 
 PURPOSE = Purpose.COMPLAINT_HANDLING.value
@@ -95,7 +95,7 @@ async def distribute(
     async with ctx.uow() as uow:
         case = await _visible(uow, staff, case_id, for_update=True)
         if group_id is not None and not await uow.groups.exists(group_id, staff.place_hsa_id):
-            raise InvalidInput("No such group at this place.")
+            raise Refused("No such group at this place.")
         case = case.distributed(group_id=group_id, handler_id=handler_id)
         await uow.cases.update(case)
         await uow.commit()
@@ -139,7 +139,7 @@ async def retarget(ctx: Context, staff: Staff, case_id: UUID, clinic_hsa_id: str
         case = await _visible(uow, staff, case_id, for_update=True)
         clinic = await uow.clinics.get(clinic_hsa_id)
         if clinic is None or clinic.region_code != case.region_code:
-            raise InvalidInput("The region has no such clinic in this service.")
+            raise Refused("The region has no such clinic in this service.")
         endpoint = await uow.catalogue.get(clinic.hsa_id)
         handled_in = HandledIn.OWN_SYSTEM if endpoint else HandledIn.STAFF_VIEW
         case = case.retargeted(clinic.hsa_id, handled_in)

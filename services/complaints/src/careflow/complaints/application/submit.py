@@ -15,7 +15,7 @@ from careflow.complaints.domain.cases import (
     Status,
     Submission,
 )
-from careflow.complaints.domain.errors import InvalidInput
+from careflow.complaints.domain.errors import Refused
 
 
 async def submit_complaint(
@@ -33,14 +33,14 @@ async def submit_complaint(
     async with ctx.uow() as uow:
         region = await uow.regions.get(submission.region_code)
         if region is None:
-            raise InvalidInput("The region is not in this service.")
+            raise Refused("The region is not in this service.")
         board = region.require_open()
         if submission.clinic_hsa_id is None:
             place, kind = board.hsa_id, PlaceKind.BOARD
         else:
             clinic = await uow.clinics.get(submission.clinic_hsa_id)
             if clinic is None or clinic.region_code != region.code:
-                raise InvalidInput("The region has no such clinic in this service.")
+                raise Refused("The region has no such clinic in this service.")
             place, kind = clinic.hsa_id, PlaceKind.CLINIC
         endpoint = await uow.catalogue.get(place) if kind is PlaceKind.CLINIC else None
         case = Case(

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from careflow.complaints.domain.errors import HandledElsewhere, InvalidInput
+from careflow.complaints.domain.errors import HandledElsewhere, InvalidInput, Refused
 
 
 class Kind(StrEnum):
@@ -119,9 +119,9 @@ class Case:
         """The board names the right clinic: the case leaves the board, and whoever it
         was given to there, for the new clinic's receivers."""
         if self.place_kind is not PlaceKind.BOARD:
-            raise InvalidInput("Only a case sent to the patient board can be re-targeted.")
+            raise Refused("Only a case sent to the patient board can be re-targeted.")
         if self.status is Status.ANSWERED:
-            raise InvalidInput("An answered case stays where it was answered.")
+            raise Refused("An answered case stays where it was answered.")
         return replace(
             self,
             place_hsa_id=clinic_hsa_id,
@@ -155,8 +155,8 @@ class Reply:
 def check_reply(case: Case, *, final: bool) -> None:
     case.require_staff_view()
     if case.anonymous:
-        raise InvalidInput("An anonymous case gets no answer.")
+        raise Refused("An anonymous case gets no answer.")
     if case.status is Status.ANSWERED:
-        raise InvalidInput("The case is answered already.")
+        raise Refused("The case is answered already.")
     if final and case.answer_channel is None:
-        raise InvalidInput("The resident did not ask for an answer.")
+        raise Refused("The resident did not ask for an answer.")

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from careflow.complaints.domain.errors import InvalidInput
+from careflow.complaints.domain.errors import Refused
 from careflow.complaints.domain.identifiers import is_hsa_id
 
 
@@ -60,11 +60,11 @@ class RowVerdict:
 def refuse_single(entry: DirectoryEntry | None, region_code: str) -> DirectoryEntry:
     """The rule for adding one clinic: known, activated and of the caller's region."""
     if entry is None:
-        raise InvalidInput("The e-services directory does not know this HSA-id.")
+        raise Refused("The e-services directory does not know this HSA-id.")
     if not entry.activated:
-        raise InvalidInput("The clinic is not activated in the e-services directory.")
+        raise Refused("The clinic is not activated in the e-services directory.")
     if entry.region_code != region_code:
-        raise InvalidInput("The directory gives this clinic another region's code.")
+        raise Refused("The directory gives this clinic another region's code.")
     return entry
 
 

@@ -20,7 +20,13 @@ class NotAllowed(DomainError):
 
 
 class InvalidInput(DomainError):
-    """Well-formed but unusable input (an HSA-id of another region, a bad file)."""
+    """Input the request's schema already rules out (checked again by the rule itself)."""
+
+
+class Refused(DomainError):
+    """Well-formed input the current state refuses: an HSA-id the directory does not
+    show activated in the region, a clinic not in the service, an answered case (409:
+    the same request may succeed once the state changes)."""
 
 
 class ServiceClosed(DomainError):

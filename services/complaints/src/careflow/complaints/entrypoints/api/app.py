@@ -16,6 +16,7 @@ from careflow.complaints.domain.errors import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    Refused,
     ServiceClosed,
 )
 from careflow.complaints.entrypoints.api.routes import (
@@ -36,6 +37,7 @@ STATUSES: dict[type[Exception], int] = {
     NotFound: 404,
     NotAllowed: 403,
     InvalidInput: 422,
+    Refused: 409,
     ServiceClosed: 409,
     HandledElsewhere: 409,
     DirectoryUnavailable: 503,

@@ -109,7 +109,10 @@ class ImportOut(BaseModel):
 
 
 class EndpointIn(_In):
-    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]{1,1990}$")]
+    # No whitespace or control character anywhere (the edges refuse those in bodies).
+    url: Annotated[
+        str, StringConstraints(pattern=r"^https?://[^\u0000-\u0020\u007F-\u009F]{1,1990}$")
+    ]
     system_id: Subject = Field(description="Token subject of the system's status reports.")
 
 
