@@ -7,11 +7,18 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from sqlalchemy import select
 
-from careflow.testing.probe_service import wait_until
+from careflow.complaints.adapters.tables import deliveries
+from careflow.contracts.envelope import Envelope
+from careflow.contracts.registry import COMPLAINTS_CASES
+from careflow.shared.messaging.dead_letters import H_CODE, H_REASON, header
+from careflow.testing.probe_service import publish_raw, wait_until
 
 from .conftest import IDS, Service, hsa
 from .fakes import CaseSystem
@@ -166,3 +173,58 @@ async def test_a_board_case_retargeted_to_a_clinic_with_its_own_system_is_delive
     assert moved.json()["handled_in"] == "own_system"
     await wait_until(lambda: case_id in clinic_system.kept, within=30)
     assert clinic_system.attempts.count(case_id) == 1
+
+
+async def test_a_bad_routing_event_goes_to_the_dead_letter_topic_with_the_reason(
+    service: Service,
+) -> None:
+    case_id = str(uuid.uuid4())
+    body = {
+        "case_id": case_id,
+        "region_code": "5",  # not a region code
+        "kind": "complaint",
+        "place_hsa_id": hsa(),
+        "place_kind": "clinic",
+        "handled_in": "own_system",
+        "anonymous": False,
+        "answer_wanted": True,
+        "due_at": datetime.now(UTC).isoformat(),
+        "submitted_at": datetime.now(UTC).isoformat(),
+    }
+    event_id = str(uuid.uuid4())
+    headers = Envelope(
+        id=event_id,
+        type="careflow.complaint.submitted.v1",
+        source="/careflow/tests",
+        subject=case_id,
+    ).to_headers()
+    await publish_raw(
+        service.bootstrap,
+        COMPLAINTS_CASES.name,
+        [(case_id.encode(), json.dumps(body).encode(), headers)],
+    )
+    consumer = AIOKafkaConsumer(
+        COMPLAINTS_CASES.dlq,
+        bootstrap_servers=service.bootstrap,
+        group_id=f"dlq-reader-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    found: list[Any] = []
+
+    async def arrived() -> bool:
+        batch = await consumer.getmany(timeout_ms=500)
+        for records in batch.values():
+            found.extend(r for r in records if header(r.headers, "ce_id") == event_id)
+        return bool(found)
+
+    try:
+        await wait_until(arrived, within=60)
+    finally:
+        await consumer.stop()
+    assert header(found[0].headers, H_CODE) == "schema_violation"
+    assert "region_code" in (header(found[0].headers, H_REASON) or "")
+    assert (
+        await service.sql(select(deliveries).where(deliveries.c.case_id == uuid.UUID(case_id)))
+        == []
+    )

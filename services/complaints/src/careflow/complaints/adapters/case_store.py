@@ -21,6 +21,7 @@ from careflow.complaints.domain.cases import (
     Status,
 )
 from careflow.complaints.domain.delivery import CaseQuery, DeliveryJob
+from careflow.shared.db.upsert import upsert
 
 PENDING, DELIVERED = "pending", "delivered"
 
@@ -204,11 +205,15 @@ class SqlDeliveries:
         self._session = session
 
     async def schedule(self, case_id: UUID, url: str, at: datetime) -> None:
-        await self._session.execute(
-            insert(deliveries).values(
-                case_id=case_id, url=url, status=PENDING, attempts=0, next_attempt_at=at
-            )
-        )
+        """Once per case: a case is routed to an own system at most once."""
+        row = {
+            "case_id": case_id,
+            "url": url,
+            "status": PENDING,
+            "attempts": 0,
+            "next_attempt_at": at,
+        }
+        await upsert(self._session, deliveries, [row], ("case_id",), update=False)
 
     async def claim_due(self, now: datetime, limit: int) -> list[DeliveryJob]:
         d = deliveries.c

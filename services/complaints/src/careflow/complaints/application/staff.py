@@ -11,7 +11,6 @@ from uuid import UUID, uuid4
 from careflow.complaints.application import outgoing
 from careflow.complaints.application.context import Context
 from careflow.complaints.application.ports import UnitOfWork
-from careflow.complaints.application.submit import schedule_if_own_system
 from careflow.complaints.domain.access import HANDLER, Staff
 from careflow.complaints.domain.audit import reads
 from careflow.complaints.domain.cases import Case, HandledIn, Reply, check_reply
@@ -144,7 +143,6 @@ async def retarget(ctx: Context, staff: Staff, case_id: UUID, clinic_hsa_id: str
         handled_in = HandledIn.OWN_SYSTEM if endpoint else HandledIn.STAFF_VIEW
         case = case.retargeted(clinic.hsa_id, handled_in)
         await uow.cases.update(case)
-        await schedule_if_own_system(uow, case, now)
         uow.outbox.add(outgoing.retargeted(case, now), occurred_at=now)
         await uow.commit()
     return case

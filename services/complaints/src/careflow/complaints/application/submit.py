@@ -7,7 +7,6 @@ from uuid import UUID, uuid4
 
 from careflow.complaints.application import outgoing
 from careflow.complaints.application.context import Context
-from careflow.complaints.application.ports import UnitOfWork
 from careflow.complaints.domain.cases import (
     Case,
     HandledIn,
@@ -61,8 +60,8 @@ async def submit_complaint(
             unknown_clinic=submission.unknown_clinic,
         )
         await uow.cases.add(case)
-        if endpoint is not None:
-            await uow.deliveries.schedule(case.case_id, endpoint.url, now)
+        # A case for a clinic's own system is delivered from this event
+        # (application/routing.py), never shown in the staff view.
         uow.outbox.add(outgoing.submitted(case), occurred_at=now)
         await uow.commit()
     return case
@@ -72,10 +71,3 @@ async def my_cases(ctx: Context, resident_id: UUID, limit: int = 100) -> list[Ca
     """The resident's own (not anonymous) cases, newest first."""
     async with ctx.uow() as uow:
         return await uow.cases.of_resident(resident_id, limit)
-
-
-async def schedule_if_own_system(uow: UnitOfWork, case: Case, now) -> None:  # type: ignore[no-untyped-def]
-    if case.handled_in is HandledIn.OWN_SYSTEM:
-        endpoint = await uow.catalogue.get(case.place_hsa_id)
-        assert endpoint is not None
-        await uow.deliveries.schedule(case.case_id, endpoint.url, now)
