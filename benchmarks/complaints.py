@@ -36,7 +36,7 @@ import httpx
 
 from careflow.bench.harness import run_on_servers, wait_for
 from careflow.bench.logs import quiet_logs
-from careflow.bench.report import Row, Target, latency_summary, render_table, summary, write_report
+from careflow.bench.report import latency_summary, render_table, summary, write_report
 from careflow.local.dev_token import local_token
 from careflow.local.ports import free_port
 from careflow.local.supervisor import ServiceProcess, service_env, stop_services
@@ -48,10 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from case_flow import _healthy, raw_baseline
 from case_flow_report import spread_rate
 from complaints_load import Directory, Watcher, hsa_id, offer
+from complaints_report import rows
 
-ROUTED_TARGET = Target(">=", 200)  # complaints/s
-P99_TARGET = Target("<", 250)  # ms at 100/s
-IMPORT_TARGET = Target("<", 30)  # s for 100,000 rows
 REGION, CLINICS, RESIDENTS = "14", 200, 300
 _STARTED = time.monotonic()
 
@@ -232,61 +230,6 @@ async def measure(
         await asyncio.to_thread(stop_services, [service])
         await directory.stop()
     return results
-
-
-def rows(results: dict[str, Any]) -> list[Row]:
-    latency, throughput, imported = results["latency"], results["throughput"], results["import"]
-    raw = results.get("raw") or {}
-    raw_run = (raw.get("latency") or [{}])[0]
-    return [
-        Row(
-            f"complaints routed/s, {throughput['offered_rate']:.0f}/s offered",
-            "/s",
-            throughput["routed_per_s"],
-            raw.get("consume_events_per_s"),
-            ROUTED_TARGET,
-        ),
-        Row(
-            f"errors in that run (of {throughput['submissions']:,})",
-            "",
-            throughput["errors"],
-            None,
-            Target("<", 1),
-        ),
-        Row(
-            f"submitted->routed p50 @{latency['offered_rate']:.0f}/s",
-            "ms",
-            latency["p50_ms"],
-            raw_run.get("p50_ms"),
-            decimals=1,
-        ),
-        Row(
-            f"submitted->routed p99 @{latency['offered_rate']:.0f}/s",
-            "ms",
-            latency["p99_ms"],
-            raw_run.get("p99_ms"),
-            P99_TARGET,
-            decimals=1,
-        ),
-        Row(
-            f"import of {imported['rows']:,} rows, dry run", "s", imported["dry_run_s"], decimals=1
-        ),
-        Row(
-            f"import of {imported['rows']:,} rows, applied",
-            "s",
-            imported["apply_s"],
-            None,
-            IMPORT_TARGET,
-            decimals=1,
-        ),
-        Row(
-            "second run of the same file: clinics added",
-            "",
-            imported["second_run_applied"],
-            None,
-            Target("<", 1),
-        ),
-    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from careflow.bench.report import MET, NOT_MEASURED, NOT_MET
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-from complaints import rows
+from complaints_report import rows
 
 
 def results(**changes: object) -> dict:  # type: ignore[type-arg]
