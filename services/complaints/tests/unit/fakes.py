@@ -10,7 +10,7 @@ from uuid import UUID
 
 from careflow.complaints.application.context import Context
 from careflow.complaints.domain.audit import AuditRecord
-from careflow.complaints.domain.cases import Case, Reply, Status
+from careflow.complaints.domain.cases import Case, Reply
 from careflow.complaints.domain.clinics import Clinic, DirectoryEntry
 from careflow.complaints.domain.delivery import CaseQuery, DeliveryFailed, DeliveryJob, Endpoint
 from careflow.complaints.domain.regions import PatientBoard, Region
