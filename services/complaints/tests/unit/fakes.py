@@ -244,4 +244,4 @@ def context(store: Store, **parts: Any) -> Context:
     )
 
 
-__all__ = ["NOW", "FakeCaseSystem", "FakeDirectory", "FakeUnitOfWork", "Status", "Store", "context"]
+__all__ = ["NOW", "FakeCaseSystem", "FakeDirectory", "FakeUnitOfWork", "Store", "context"]
