@@ -26,6 +26,12 @@ from careflow.contracts.cases import (
     TaskAssigned,
     objection_deadline,
 )
+from careflow.contracts.complaints import (
+    ComplaintAnswered,
+    ComplaintDelivered,
+    ComplaintRetargeted,
+    ComplaintSubmitted,
+)
 from careflow.contracts.notifications import (
     NotificationRequested,
     ProfessionalChatNotificationRequested,
@@ -198,6 +204,29 @@ def samples() -> list[ContractEvent]:
             email="nurse@example.org",
             language="sv",
         ),
+        ComplaintSubmitted(
+            case_id=case,
+            region_code="14",
+            kind="complaint",
+            place_hsa_id="SE2321000131-E000000011",
+            place_kind="clinic",
+            handled_in="own_system",
+            anonymous=False,
+            answer_wanted=True,
+            due_at=NOW,
+            submitted_at=NOW,
+        ),
+        ComplaintRetargeted(
+            case_id=case,
+            region_code="14",
+            place_hsa_id="SE2321000131-E000000012",
+            handled_in="staff_view",
+            retargeted_at=NOW,
+        ),
+        ComplaintDelivered(
+            case_id=case, place_hsa_id="SE2321000131-E000000011", attempts=3, delivered_at=NOW
+        ),
+        ComplaintAnswered(case_id=case, handled_in="staff_view", answered_at=NOW),
     ]
 
 
@@ -207,6 +236,7 @@ NEW_TOPICS = [
     "intake.resident-contacts.v1",
     "workqueue.items.v1",
     "notification.requests.v1",
+    "complaints.cases.v1",
 ]
 
 

@@ -122,3 +122,8 @@ RUN test "${CAREFLOW_SERVICE}" = notification
 ENV NOTIFICATION_HTTP_HOST=0.0.0.0 NOTIFICATION_HTTP_PORT=8000
 CMD ["python", "-m", "careflow.notification"]
 
+FROM runtime AS complaints
+RUN test "${CAREFLOW_SERVICE}" = complaints
+ENV COMPLAINTS_HTTP_HOST=0.0.0.0 COMPLAINTS_HTTP_PORT=8000
+CMD ["python", "-m", "careflow.complaints"]
+

@@ -54,6 +54,10 @@ EXTRA_EGRESS: dict[str, list[dict[str, Any]]] = {
         # The SMS provider's HTTPS API (NOTIFICATION_SMS__PROVIDER_URL).
         {"to": ANYWHERE, "ports": [{"protocol": "TCP", "port": 443}]},
     ],
+    "complaints": [
+        # The e-services directory and the clinics' own case systems (HTTPS APIs).
+        {"to": ANYWHERE, "ports": [{"protocol": "TCP", "port": 443}]},
+    ],
 }
 # A service that forwards HTTP requests to the others.
 GATEWAY = "gateway"

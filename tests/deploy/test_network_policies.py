@@ -76,9 +76,13 @@ def test_the_service_reaches_dns_database_kafka_and_the_collector(
 ) -> None:
     egress = policies[service]["spec"]["egress"]
     ports = _ports(egress)
-    extra = {("TCP", 587), ("TCP", 443)} if service == "notification" else set()
-    if service == "gateway":
-        extra = {("TCP", 8000)}
+    # Beyond the platform: notification's SMTP relay and SMS API, complaints' e-services
+    # directory and clinics' own systems (HTTPS), the gateway's upstream services.
+    extra = {
+        "notification": {("TCP", 587), ("TCP", 443)},
+        "complaints": {("TCP", 443)},
+        "gateway": {("TCP", 8000)},
+    }.get(service, set())
     assert ports == PLATFORM_EGRESS | extra
     (kafka,) = [rule for rule in egress if _ports([rule]) == {("TCP", 9093)}]
     (brokers,) = kafka["to"]
@@ -90,7 +94,7 @@ def test_the_service_reaches_dns_database_kafka_and_the_collector(
     assert dns["to"][0]["podSelector"]["matchLabels"] == {"k8s-app": "kube-dns"}
 
 
-def test_only_notification_may_leave_the_cluster_for_smtp_and_sms(
+def test_only_notification_and_complaints_may_leave_the_cluster(
     policies: dict[str, dict[str, Any]], services: tuple[str, ...]
 ) -> None:
     leaving = {
@@ -99,7 +103,14 @@ def test_only_notification_may_leave_the_cluster_for_smtp_and_sms(
         for rule in policies[name]["spec"]["egress"]
         if _ports([rule]) & {("TCP", 587), ("TCP", 443)}
     }
-    assert leaving == {"notification"}
+    assert leaving == {"notification", "complaints"} & set(services)
+    smtp = {
+        name
+        for name in services
+        for rule in policies[name]["spec"]["egress"]
+        if ("TCP", 587) in _ports([rule])
+    }
+    assert smtp == {"notification"}
 
 
 def test_the_migration_job_reaches_only_dns_and_the_database(

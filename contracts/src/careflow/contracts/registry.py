@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from careflow.contracts.bookings import BOOKING_EVENTS
 from careflow.contracts.cases import CASE_EVENTS
+from careflow.contracts.complaints import COMPLAINT_EVENTS
 from careflow.contracts.messages import CASE_MESSAGE_EVENTS
 from careflow.contracts.notifications import NOTIFICATION_REQUESTS
 from careflow.contracts.probes import ProbeEmitted
@@ -135,6 +136,19 @@ MESSAGING_MESSAGES = TopicSpec(
     retention_ms=14 * DAY_MS,
 )
 
+COMPLAINTS_CASES = TopicSpec(
+    name="complaints.cases.v1",
+    description=(
+        "Feedback and complaints: submitted, re-targeted, delivered to a clinic's own system, "
+        "answered. Ids, HSA-ids, codes and times; no free text, no names."
+    ),
+    key="case_id",
+    events=COMPLAINT_EVENTS,
+    owner="complaints",
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+)
+
 TOPICS = TopicRegistry(
     [
         PLATFORM_PROBES,
@@ -146,5 +160,6 @@ TOPICS = TopicRegistry(
         NOTIFICATION_REQUESTS_TOPIC,
         BOOKINGS_APPOINTMENTS,
         MESSAGING_MESSAGES,
+        COMPLAINTS_CASES,
     ]
 )

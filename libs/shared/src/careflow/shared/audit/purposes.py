@@ -22,6 +22,9 @@ class Purpose(StrEnum):
     #: Reviewing what the resident was told and how it reached them (the
     #: communication history) — e.g. checking a notification arrived.
     COMMUNICATION_REVIEW = "communication_review"
+    #: Handling residents' feedback and complaints (complaints' staff view): listing a
+    #: place's cases, opening one, replying.
+    COMPLAINT_HANDLING = "complaint_handling"
     #: An auditor looking at resident data to check access. No audit page records it
     #: (the pages show no resident data, see the package docstring); it is here for
     #: a review view that does show resident data.

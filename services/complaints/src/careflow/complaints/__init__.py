@@ -1,0 +1,1 @@
+"""Residents' feedback and complaints, routed to the right clinic or patient board."""
