@@ -353,4 +353,6 @@ class EventConsumer(Generic[U]):
             initial_seconds=self.settings.retry_initial_seconds,
             max_seconds=self.settings.retry_max_seconds,
         )
-        CONSUMER_METRICS.dead_letters.add(1, {"topic": record.topic, "code": code})
+        CONSUMER_METRICS.dead_letters.add(
+            1, {"topic": record.topic, "group": self.group, "code": code}
+        )
