@@ -99,6 +99,14 @@ class _ConsumerMetrics:
             explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
         )
 
+        self.event_age = _meter.create_histogram(
+            "careflow_consumer_event_age",
+            unit="s",
+            description="From the event's CloudEvents time (its outbox commit) to its effects "
+            "being applied here, by topic, group and event type: freshness across services",
+            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
+        )
+
     def watch_lag(self, source: LagSource) -> None:
         self._lag_sources.add(source)
 
