@@ -38,10 +38,11 @@ async def test_health_ready_and_metrics_need_no_token_and_report_the_platform(pr
         await wait_until(lambda: effects_of(runtime, probe_id))
 
         async def counted() -> bool:
-            # Counted just after the commit that made the effects visible.
-            return (
-                "careflow_consumer_event_age_seconds_count" in (await client.get("/metrics")).text
-            )
+            # Both are counted after a commit (the consumer's; the relay's marking of
+            # what it sent), which may come just after the effects are visible.
+            text = (await client.get("/metrics")).text
+            names = ("careflow_consumer_event_age_seconds_count", "careflow_outbox_published")
+            return all(name in text for name in names)
 
         await wait_until(counted)
         await runtime.relay._maybe_report_lag()
