@@ -84,9 +84,9 @@ _meter.create_observable_gauge(
     description="Free tasks per organisation and urgency class (refreshed by the overdue loop).",
 )
 _meter.create_observable_gauge(
-    "workqueue.earliest_due_in_seconds",
+    "workqueue.earliest_due_in",
     callbacks=[QUEUE.due_in],
-    unit="1",
+    unit="s",
     description="Seconds until the earliest free task of a class reaches its target response "
     "time; negative when it is already late (classes with a target only).",
 )
