@@ -32,6 +32,8 @@ async def test_a_submission_is_one_trace_from_intake_to_queue_and_notification(s
     await eventually(whole, 30, "the journey's spans from every service")
     spans = suite.otlp.trace(trace_id)
     assert {s.service for s in spans} >= JOURNEY
+    # Exported with the environment they ran in (`make run`'s default: local).
+    assert {s.environment for s in spans} == {"local"}
     by_id = {s.span_id: s for s in spans}
     # The one span whose parent is the caller's is intake's handling of the submission:
     # nothing of the journey began a trace of its own.

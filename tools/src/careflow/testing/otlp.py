@@ -16,6 +16,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 @dataclass(frozen=True)
 class ReceivedSpan:
     service: str  # the resource's service.name
+    environment: str  # the resource's deployment.environment.name
     trace_id: str  # 32 hex digits
     span_id: str  # 16 hex digits
     parent_span_id: str  # "" for a root span
@@ -65,6 +66,7 @@ class OtlpReceiver:
                     self.spans.append(
                         ReceivedSpan(
                             service=service,
+                            environment=attributes.get("deployment.environment.name", ""),
                             trace_id=span.trace_id.hex(),
                             span_id=span.span_id.hex(),
                             parent_span_id=span.parent_span_id.hex(),
