@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
+
 from .conftest import SERVICES, Suite, eventually
 
 DASHBOARDS = sorted(
@@ -57,3 +59,15 @@ async def test_the_service_panels_show_every_service(suite: Suite) -> None:
     rate = next(expr for name, expr in _queries() if name.endswith("/ Request rate"))
     shown = {series["metric"]["job"] for series in await suite.prometheus.query(rate)}
     assert shown == set(SERVICES)
+
+
+async def test_the_alert_and_recording_rules_evaluate_without_errors(suite: Suite) -> None:
+    async def evaluated() -> list[dict[str, object]]:
+        async with httpx.AsyncClient(base_url=suite.prometheus.address, timeout=10) as client:
+            groups = (await client.get("/api/v1/rules")).json()["data"]["groups"]
+        rules = [rule for group in groups for rule in group["rules"]]
+        return rules if all(rule["health"] != "unknown" for rule in rules) else []
+
+    rules = await eventually(evaluated, 30, "every rule evaluated")
+    broken = {rule["name"]: rule.get("lastError") for rule in rules if rule["health"] != "ok"}
+    assert broken == {}
