@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.synced
 
-.PHONY: venv run demo test lint contracts contracts-check bench chaos lock clean-var compose-secrets
+.PHONY: venv run demo test lint contracts contracts-check bench chaos lock clean-var compose-secrets prometheus
 
 venv: $(STAMP)
 
@@ -33,8 +33,13 @@ run: venv
 demo: venv
 	$(BIN)/python -m careflow.local.demo
 
-test: venv
+test: venv prometheus
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# prometheus and promtool, for the dashboard and alert-rule tests (installs Debian's
+# package where they are missing; fails, never skips, where it cannot).
+prometheus:
+	tools/scripts/ensure-prometheus.sh
 
 lint: venv
 	$(BIN)/ruff check .

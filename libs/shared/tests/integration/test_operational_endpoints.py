@@ -36,6 +36,15 @@ async def test_health_ready_and_metrics_need_no_token_and_report_the_platform(pr
         await emit(runtime, [probe(probe_id, 0)])
         await publish_raw(kafka.bootstrap_servers, PLATFORM_PROBES.name, [(b"k", b"{}", [])])
         await wait_until(lambda: effects_of(runtime, probe_id))
+
+        async def counted() -> bool:
+            # Both are counted after a commit (the consumer's; the relay's marking of
+            # what it sent), which may come just after the effects are visible.
+            text = (await client.get("/metrics")).text
+            names = ("careflow_consumer_event_age_seconds_count", "careflow_outbox_published")
+            return all(name in text for name in names)
+
+        await wait_until(counted)
         await runtime.relay._maybe_report_lag()
         await client.get("/no-such-route")
         metrics = (await client.get("/metrics")).text
@@ -46,9 +55,12 @@ async def test_health_ready_and_metrics_need_no_token_and_report_the_platform(pr
         "careflow_outbox_published",
         "careflow_outbox_pending",
         "careflow_dlq_messages",
+        "careflow_consumer_event_age",
     ):
         assert name in metrics, name
     assert 'outcome="processed"' in metrics
+    # Freshness of what was applied, by event type (the malformed record has none).
+    assert re.search(r'careflow_consumer_event_age_seconds_count{[^}]*type="[\w.]+"', metrics)
     # Seconds, in buckets made for seconds (not the SDK's millisecond defaults).
     for histogram in ("careflow_http_request_duration", "careflow_consumer_duration"):
         assert re.search(rf'{histogram}\w*_bucket{{[^}}]*le="0.05"', metrics), histogram

@@ -6,7 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from careflow.workqueue.application.overdue import OverdueSnapshot, refresh_overdue
+from careflow.workqueue.application.overdue import (
+    OverdueSnapshot,
+    QueueSnapshot,
+    refresh_overdue,
+    refresh_queue,
+)
 
 from .conftest import submitted
 
@@ -42,11 +47,19 @@ async def test_the_queue_shows_time_left_by_the_organisations_scale_and_counts_o
 
     assert await overdue_here() == {(service.org, "P1"): 1}
 
+    async def queue_here() -> dict[str, tuple[int, float | None]]:
+        rows = await refresh_queue(service.container.uow(), NOW, QueueSnapshot())
+        return {code: row for (org, code), row in rows.items() if org == service.org}
+
+    # The late P1 is the earliest due: an hour past its 3-hour target.
+    assert await queue_here() == {"P1": (2, -3600.0), "P8": (1, None)}
+
     taken = await service.client.post(
         f"/queue/items/{late.case_id}/take", headers=service.token("pro-a")
     )
     assert (taken.json()["time_left_seconds"], taken.json()["overdue"]) == (None, False)
     assert await overdue_here() == {}
+    assert await queue_here() == {"P1": (1, 2 * 3600.0), "P8": (1, None)}
 
 
 async def test_an_organisation_without_its_own_scale_uses_the_default_targets(service):

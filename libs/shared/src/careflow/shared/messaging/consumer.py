@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaProducer
@@ -162,6 +163,9 @@ class EventConsumer(Generic[U]):
                             item.decoded, item.handler, item.record
                         )
                         item.span.set_attribute("careflow.outcome", outcomes[index])
+            for index, item in pending:
+                if outcomes[index] == "processed":
+                    self._record_age(item.decoded.envelope)
         elapsed = time.perf_counter() - started
         for record, outcome in zip(records, outcomes, strict=True):
             labels = {"topic": record.topic, "group": self.group, "outcome": outcome}
@@ -252,7 +256,16 @@ class EventConsumer(Generic[U]):
         entry = self._handlers.get(decoded.envelope.type)
         if entry is None:
             return "ignored"  # a known type this consumer does not act on
-        return await self._apply_with_retries(decoded, entry[1], record)
+        outcome = await self._apply_with_retries(decoded, entry[1], record)
+        if outcome == "processed":
+            self._record_age(decoded.envelope)
+        return outcome
+
+    def _record_age(self, envelope: Envelope) -> None:
+        age = (datetime.now(UTC) - envelope.time).total_seconds()
+        CONSUMER_METRICS.event_age.record(
+            max(age, 0.0), {"topic": self.topic.name, "group": self.group, "type": envelope.type}
+        )
 
     async def _apply_with_retries(
         self, decoded: Decoded, handler: Callable[..., Awaitable[None]], record: ConsumerRecord
@@ -353,4 +366,6 @@ class EventConsumer(Generic[U]):
             initial_seconds=self.settings.retry_initial_seconds,
             max_seconds=self.settings.retry_max_seconds,
         )
-        CONSUMER_METRICS.dead_letters.add(1, {"topic": record.topic, "code": code})
+        CONSUMER_METRICS.dead_letters.add(
+            1, {"topic": record.topic, "group": self.group, "code": code}
+        )

@@ -31,6 +31,7 @@ from aiokafka.structs import ConsumerRecord, TopicPartition
 from careflow.shared.messaging.kafka_client import connection_options, disable_topic_auto_creation
 from careflow.shared.settings import BrokerSettings
 from careflow.shared.tasks import cancel_and_wait
+from careflow.shared.telemetry.metrics import CONSUMER_METRICS
 
 if TYPE_CHECKING:
     from careflow.shared.messaging.consumer import EventConsumer
@@ -60,6 +61,9 @@ class Subscription:
         # A partition whose worker has this many records waiting is paused, so a
         # slow or retrying partition holds a bounded number in memory.
         self._high_water = 2 * consumer.settings.batch_max_records
+        # Per partition, the offset of the next record to apply: what the lag gauge
+        # measures from (the committed offset trails it only by a commit).
+        self._next_to_apply: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
         """Returns once the member joined the group and owns its partitions."""
@@ -80,11 +84,13 @@ class Subscription:
         member.subscribe([self.consumer.topic.name], listener=_FinishRevoked(self))
         await member.start()
         self._member = member
+        CONSUMER_METRICS.watch_lag(self)
         self._fetcher = asyncio.create_task(
             self._fetch(member), name=f"consume-{self.consumer.topic.name}"
         )
 
     async def stop(self) -> None:
+        CONSUMER_METRICS.forget_lag(self)
         if self._fetcher is not None:
             await cancel_and_wait(self._fetcher)
             self._fetcher = None
@@ -92,6 +98,7 @@ class Subscription:
             await cancel_and_wait(task)
         self._workers.clear()
         self._pending.clear()
+        self._next_to_apply.clear()
         if self._member is not None:
             try:
                 await self._member.stop()
@@ -119,6 +126,22 @@ class Subscription:
             for tp in sorted(member.assignment(), key=lambda tp: tp.partition)
         }
 
+    def lag(self) -> list[tuple[str, str, int, int]]:
+        """(topic, group, partition, lag) per owned partition whose high watermark a
+        fetch has reported. A partition nothing was fetched from since it was assigned
+        counts as caught up: a fetch returns records while the position is below it."""
+        member = self._member
+        if member is None:
+            return []
+        lags = []
+        for tp in list(member.assignment()):
+            high = member.highwater(tp)
+            if high is None:
+                continue
+            behind = max(high - self._next_to_apply.get(tp, high), 0)
+            lags.append((tp.topic, self.consumer.group, tp.partition, behind))
+        return lags
+
     async def _fetch(self, member: AIOKafkaConsumer) -> None:
         settings = self.consumer.settings
         while True:
@@ -130,6 +153,8 @@ class Subscription:
                 continue
             # No await from here on: a worker's seek cannot slip in between.
             for tp, records in fetched.items():
+                if records:
+                    self._next_to_apply.setdefault(tp, records[0].offset)
                 pending = self._pending.setdefault(tp, deque())
                 pending.extend(records)
                 if len(pending) >= self._high_water:
@@ -163,6 +188,7 @@ class Subscription:
                         member.seek(tp, batch[0].offset)
                     await asyncio.sleep(settings.retry_max_seconds)
                     break
+                self._next_to_apply[tp] = batch[-1].offset + 1
                 await self._commit(member, tp, batch[-1].offset + 1)
                 if len(pending) < self._high_water and tp in member.paused():
                     member.resume(tp)
@@ -182,6 +208,7 @@ class Subscription:
         for tp in revoked:
             # The next owner reads from the last commit; nothing stays buffered here.
             self._pending.pop(tp, None)
+            self._next_to_apply.pop(tp, None)
 
     @staticmethod
     async def _commit(member: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:

@@ -41,7 +41,7 @@ def create_service_app(
     if consumers is not None:
         runtime.consumer_factory = consumers
     runtime.background.extend(background)
-    configure_telemetry(settings.telemetry, runtime.name)
+    configure_telemetry(settings.telemetry, runtime.name, environment=settings.environment)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

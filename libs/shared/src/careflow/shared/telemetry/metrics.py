@@ -6,7 +6,9 @@ never ids or anything a resident typed.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
+from typing import Protocol
 
 from opentelemetry import metrics
 from opentelemetry.metrics import CallbackOptions, Observation
@@ -50,8 +52,25 @@ class _OutboxMetrics:
         return [Observation(a, {"service": s}) for s, (_p, a) in self._lag.items()]
 
 
+class LagSource(Protocol):
+    """A consumer that can say, without I/O, how far behind each of its partitions is."""
+
+    def lag(self) -> Iterable[tuple[str, str, int, int]]:
+        """(topic, group, partition, records not yet applied) per owned partition."""
+        ...
+
+
 class _ConsumerMetrics:
     def __init__(self) -> None:
+        # Weak: a consumer that was stopped without unregistering still disappears.
+        self._lag_sources: weakref.WeakSet[LagSource] = weakref.WeakSet()
+        _meter.create_observable_gauge(
+            "careflow_consumer_lag",
+            callbacks=[self._lag],
+            unit="1",
+            description="Records on the broker a consumer group has not applied yet, per "
+            "topic and partition (high watermark minus the next offset to apply)",
+        )
         self.messages = _meter.create_counter(
             "careflow_consumer_messages",
             unit="1",
@@ -79,6 +98,28 @@ class _ConsumerMetrics:
             description="Handler time per message",
             explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
         )
+
+        self.event_age = _meter.create_histogram(
+            "careflow_consumer_event_age",
+            unit="s",
+            description="From the event's CloudEvents time (its outbox commit) to its effects "
+            "being applied here, by topic, group and event type: freshness across services",
+            explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
+        )
+
+    def watch_lag(self, source: LagSource) -> None:
+        self._lag_sources.add(source)
+
+    def forget_lag(self, source: LagSource) -> None:
+        self._lag_sources.discard(source)
+
+    def _lag(self, _options: CallbackOptions) -> Iterable[Observation]:
+        # The exporter may call this from its own thread: iterate over a copy.
+        return [
+            Observation(lag, {"topic": topic, "group": group, "partition": str(partition)})
+            for source in list(self._lag_sources)
+            for topic, group, partition, lag in source.lag()
+        ]
 
 
 class _HttpMetrics:

@@ -50,21 +50,33 @@ def configure_logging(settings: TelemetrySettings, service: str) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+def telemetry_resource(service: str, environment: str | None = None) -> Resource:
+    """What every span and metric says it comes from: the service and, so that one
+    trace store can hold several environments apart, the deployment environment."""
+    attributes = {"service.name": f"careflow-{service}", "service.namespace": "careflow"}
+    if environment:
+        attributes["deployment.environment.name"] = environment
+    return Resource.create(attributes)
+
+
 def configure_telemetry(
     settings: TelemetrySettings,
     service: str,
     *,
+    environment: str | None = None,
     span_processors: list[SpanProcessor] | None = None,
     metric_readers: list[MetricReader] | None = None,
 ) -> None:
-    """Installs the global providers once per process (OTel allows only one)."""
+    """Installs the global providers once per process (OTel allows only one).
+
+    Spans (and metrics) go over OTLP/HTTP to `settings.otlp_endpoint` when it is set,
+    per environment: the collector in compose and Kubernetes, none under `make run`
+    (Prometheus reads /metrics in every environment)."""
     global _configured
     if _configured:
         return
     _configured = True
-    resource = Resource.create(
-        {"service.name": f"careflow-{service}", "service.namespace": "careflow"}
-    )
+    resource = telemetry_resource(service, environment)
     provider = TracerProvider(
         resource=resource, sampler=ParentBased(TraceIdRatioBased(settings.sample_ratio))
     )

@@ -192,6 +192,22 @@ class SqlItemRepository:
         )
         return {(org, urgency): int(n) for org, urgency, n in rows}
 
+    async def free_by_urgency(
+        self, now: datetime
+    ) -> dict[tuple[str, str], tuple[int, float | None]]:
+        """Per (organisation, urgency class or "none"): free items and the seconds until
+        the earliest of them is due (negative: it is late; None: the class has no target)."""
+        urgency = func.coalesce(_C.urgency, "none")
+        rows = await self.session.execute(
+            select(_C.organisation_id, urgency, func.count(), func.min(_C.response_due_at))
+            .where(_C.status == Status.FREE.value)
+            .group_by(_C.organisation_id, urgency)
+        )
+        return {
+            (org, code): (int(n), None if due is None else (due - now).total_seconds())
+            for org, code, n, due in rows
+        }
+
     async def count_parked(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(parked_events)) or 0)
 

@@ -50,6 +50,58 @@ metrics.get_meter("careflow.workqueue").create_observable_gauge(
 )
 
 
+class QueueSnapshot:
+    """Free items per organisation and class, and the time until the earliest is due
+    (its target response time from submission): the queue against its targets."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Key, tuple[int, float | None]] = {}
+
+    def replace(self, rows: Mapping[Key, tuple[int, float | None]]) -> None:
+        # A class whose queue emptied reports 0 items and no due time.
+        self._rows = {key: (0, None) for key in self._rows} | dict(rows)
+
+    def sizes(self, _options: CallbackOptions | None = None) -> Iterable[Observation]:
+        return [
+            Observation(n, {"organisation_id": org, "urgency": code})
+            for (org, code), (n, _due) in self._rows.items()
+        ]
+
+    def due_in(self, _options: CallbackOptions | None = None) -> Iterable[Observation]:
+        return [
+            Observation(due, {"organisation_id": org, "urgency": code})
+            for (org, code), (_n, due) in self._rows.items()
+            if due is not None
+        ]
+
+
+QUEUE = QueueSnapshot()
+_meter = metrics.get_meter("careflow.workqueue")
+_meter.create_observable_gauge(
+    "workqueue.free_items",
+    callbacks=[QUEUE.sizes],
+    unit="1",
+    description="Free tasks per organisation and urgency class (refreshed by the overdue loop).",
+)
+_meter.create_observable_gauge(
+    "workqueue.earliest_due_in",
+    callbacks=[QUEUE.due_in],
+    unit="s",
+    description="Seconds until the earliest free task of a class reaches its target response "
+    "time; negative when it is already late (classes with a target only).",
+)
+
+
+async def refresh_queue(
+    uow: UnitOfWork, now: datetime, snapshot: QueueSnapshot = QUEUE
+) -> dict[Key, tuple[int, float | None]]:
+    """Reads the free items per class at `now` and publishes them to the gauges."""
+    async with uow:
+        rows = await uow.items.free_by_urgency(now)
+    snapshot.replace(rows)
+    return rows
+
+
 async def refresh_overdue(
     uow: UnitOfWork, now: datetime, snapshot: OverdueSnapshot = SNAPSHOT
 ) -> dict[Key, int]:
@@ -66,10 +118,13 @@ async def overdue_loop(
     *,
     every: timedelta,
 ) -> None:
-    """Runs `refresh_overdue` until cancelled; a failed pass keeps the last snapshot."""
+    """Runs `refresh_overdue` and `refresh_queue` until cancelled; a failed pass keeps
+    the last snapshots."""
     while True:
         try:
-            await refresh_overdue(uow_factory(), clock())
+            now = clock()
+            await refresh_overdue(uow_factory(), now)
+            await refresh_queue(uow_factory(), now)
         except Exception:  # the loop must outlive a database outage; the next pass retries
             log.exception("counting overdue items failed; retrying in %s", every)
         await asyncio.sleep(every.total_seconds())

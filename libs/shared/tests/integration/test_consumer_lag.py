@@ -1,0 +1,70 @@
+"""The consumer-lag gauge: records on the broker a group has not applied yet, per partition."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import uuid
+
+from prometheus_client import generate_latest
+
+from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
+from careflow.testing.probe_service import (
+    effects_of,
+    emit,
+    probe,
+    probe_runtime,
+    record_effect,
+    settings_for,
+    wait_until,
+)
+
+
+def lag_of(group: str) -> dict[str, float]:
+    """partition -> careflow_consumer_lag of `group`, as Prometheus scrapes it."""
+    exposition = generate_latest().decode()
+    found = {}
+    for labels, value in re.findall(r"^careflow_consumer_lag\{([^}]*)\} (\S+)$", exposition, re.M):
+        pairs = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        if pairs["group"] == group:
+            found[pairs["partition"]] = float(value)
+    return found
+
+
+async def test_lag_counts_what_waits_behind_a_slow_handler_and_returns_to_zero(
+    probe_db: str, kafka
+):
+    gate = asyncio.Event()
+
+    async def held(event, envelope, uow: SqlUnitOfWork) -> None:  # type: ignore[no-untyped-def]
+        await gate.wait()
+        await record_effect(event, envelope, uow)
+
+    group = f"lag-{uuid.uuid4().hex[:8]}"
+    runtime = probe_runtime(
+        settings_for(probe_db, kafka.bootstrap_servers), group=group, handler=held
+    )
+    await runtime.start()
+    try:
+        probe_id = uuid.uuid4()
+        # One key: all five land on one partition, behind the first one's held handler.
+        await emit(runtime, [probe(probe_id, n) for n in range(5)])
+
+        def five_behind() -> bool:
+            return sorted(lag_of(group).values())[-1:] == [5.0]
+
+        await wait_until(five_behind)
+        gate.set()
+        await wait_until(lambda: effects_of(runtime, probe_id), within=30)
+
+        def caught_up() -> bool:
+            lags = lag_of(group)
+            return bool(lags) and set(lags.values()) == {0.0}
+
+        await wait_until(caught_up, within=30)
+        assert len(await effects_of(runtime, probe_id)) == 5
+    finally:
+        gate.set()
+        await runtime.stop()
+    # A stopped consumer reports nothing, rather than its last lag for ever.
+    assert lag_of(group) == {}
