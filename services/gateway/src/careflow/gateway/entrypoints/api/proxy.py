@@ -55,7 +55,6 @@ HOP_BY_HOP = frozenset(
 _NOT_FORWARDED = HOP_BY_HOP | {REQUEST_ID, b"traceparent", b"tracestate", b"x-forwarded-for"}
 # The gateway's own server sets these.
 _NOT_RETURNED = HOP_BY_HOP | {b"server", b"date"}
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
 _TOO_LARGE = "The request body is larger than this API accepts."
 
@@ -126,10 +125,11 @@ class HttpProxy:
             return
         method: str = scope["method"]
         length = header(scope, b"content-length")
-        has_body = method in _BODY_METHODS and (
-            (length is not None and length != b"0")
-            or header(scope, b"transfer-encoding") is not None
-        )
+        # Whatever the method: a TRACE or GET with a body is passed on (the service
+        # refuses it) and held to the same limit.
+        has_body = (length is not None and length != b"0") or header(
+            scope, b"transfer-encoding"
+        ) is not None
         if length is not None and length.isdigit() and int(length) > self.max_body:
             await problem_response(413, detail=_TOO_LARGE)(scope, receive, send)
             return
