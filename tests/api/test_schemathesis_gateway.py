@@ -31,6 +31,27 @@ from careflow.testing.settings import quick_consumer
 
 MAX_EXAMPLES = 10
 SEED = 10
+#: Two service rules no schema can state, found through the gateway (the per-service run
+#: of tests/api/test_schemathesis.py does not reach them at its seed): a task's latest
+#: date must not be before its start (which defaults to today, so it depends on the
+#: day), and an urgency class must be one the caller's organisation uses. Both services
+#: answer them 422 with the rule's words. For these two operations only, 422 counts as
+#: an accepted answer to schema-valid data; every other check still holds for them.
+SERVICE_RULES_SCHEMAS_CANNOT_STATE = """
+[[operations]]
+include-path = "/intake/cases/{case_id}/tasks"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = [
+  "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"
+]
+
+[[operations]]
+include-path = "/workqueue/queue/items/{case_id}/urgency"
+include-method = "POST"
+checks.positive_data_acceptance.expected-statuses = [
+  "2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"
+]
+"""
 
 
 def _services() -> dict[str, Any]:
@@ -49,8 +70,12 @@ def _services() -> dict[str, Any]:
 
 
 async def schemathesis(url: str, token: str, tmp_path: Path) -> tuple[int, str]:
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(SERVICE_RULES_SCHEMAS_CANNOT_STATE)
     command = [
         str(Path(sys.executable).parent / "st"),
+        "--config-file",
+        str(config),
         "run",
         f"{url}/openapi.json",
         "--checks",

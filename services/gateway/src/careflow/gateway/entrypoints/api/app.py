@@ -44,10 +44,9 @@ def create_app(
     app.state.container = container
     _routes(app, container)
     _merged_openapi(app, container)
-    app.add_middleware(EdgeHeaders)
     cors = container.settings.cors
     if cors.allow_origins:
-        # Outermost: a preflight is answered before any token or limit is asked for.
+        # A preflight is answered before any token or limit is asked for.
         app.add_middleware(
             CORSMiddleware,
             allow_origins=cors.allow_origins,
@@ -56,6 +55,8 @@ def create_app(
             expose_headers=_CORS_EXPOSED,
             max_age=cors.max_age_seconds,
         )
+    # Outermost: every answer, a preflight's too, gets the request id and security headers.
+    app.add_middleware(EdgeHeaders)
     return app
 
 

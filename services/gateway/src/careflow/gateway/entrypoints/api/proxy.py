@@ -83,24 +83,30 @@ class RouteLabel:
         self.path = path
 
 
-async def admit(
-    container: Container, scope: Scope, upstream_path: str, upstream: Upstream
-) -> tuple[Response | None, str | None]:
-    """The refusal to answer instead (401/403/429), or None; and the caller's token."""
+def header_token(scope: Scope) -> str | None:
     raw = header(scope, b"authorization")
-    token = bearer(raw.decode("latin-1")) if raw else None
+    return bearer(raw.decode("latin-1")) if raw else None
+
+
+async def admit(
+    container: Container,
+    scope: Scope,
+    upstream: Upstream,
+    upstream_path: str,
+    token: str | None,
+    method: str,
+) -> Response | None:
+    """The refusal to answer instead (401/403/429), or None to pass the request on."""
     verifier = scope["app"].state.token_verifier
     principal, presented = principal_of(verifier, token)
     if container.settings.rate_limit.enabled:
         subject = principal.subject if principal is not None else None
         wait = await container.limiter.admit(subject, client_address(scope))
         if wait is not None:
-            return too_many(wait), token
-    rule = upstream.rule_for(scope["method"], upstream_path)
+            return too_many(wait)
+    rule = upstream.rule_for(method, upstream_path)
     refusal = check(rule.access, caller_of(principal))
-    if refusal is not None:
-        return refusal_response(refusal, presented), token
-    return None, token
+    return refusal_response(refusal, presented) if refusal is not None else None
 
 
 class HttpProxy:
@@ -119,7 +125,9 @@ class HttpProxy:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         upstream_raw = raw_path[len(upstream.prefix) :] or b"/"
         upstream_path = scope["path"][len(upstream.prefix) :] or "/"
-        refused, _token = await admit(self.container, scope, upstream_path, upstream)
+        refused = await admit(
+            self.container, scope, upstream, upstream_path, header_token(scope), scope["method"]
+        )
         if refused is not None:
             await refused(scope, receive, send)
             return

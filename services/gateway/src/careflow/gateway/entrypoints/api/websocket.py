@@ -23,16 +23,9 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from careflow.gateway.bootstrap import Container
-from careflow.gateway.domain.routing import Upstream, check
-from careflow.gateway.entrypoints.api.access import (
-    bearer,
-    caller_of,
-    principal_of,
-    refusal_response,
-    too_many,
-)
+from careflow.gateway.domain.routing import Upstream
 from careflow.gateway.entrypoints.api.edges import REQUEST_ID, request_id
-from careflow.gateway.entrypoints.api.proxy import RouteLabel, client_address, header
+from careflow.gateway.entrypoints.api.proxy import RouteLabel, admit, header_token
 from careflow.shared.http.problems import problem_response
 
 log = logging.getLogger(__name__)
@@ -90,20 +83,11 @@ class WebSocketProxy:
             await _pump(websocket, service)
 
     async def _refusal(self, scope: Scope, upstream_path: str) -> Response | None:
-        raw = header(scope, b"authorization")
-        token = bearer(raw.decode("latin-1")) if raw else None
+        token = header_token(scope)
         if token is None:
             query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
             token = (query.get("access_token") or [None])[0]
-        principal, presented = principal_of(scope["app"].state.token_verifier, token)
-        if self.container.settings.rate_limit.enabled:
-            subject = principal.subject if principal is not None else None
-            wait = await self.container.limiter.admit(subject, client_address(scope))
-            if wait is not None:
-                return too_many(wait)
-        rule = self.upstream.rule_for("GET", upstream_path)
-        refusal = check(rule.access, caller_of(principal))
-        return refusal_response(refusal, presented) if refusal is not None else None
+        return await admit(self.container, scope, self.upstream, upstream_path, token, "GET")
 
     @staticmethod
     async def _deny(websocket: WebSocket, response: Response) -> None:
