@@ -47,7 +47,10 @@ class PostgresRateCounter:
     ) -> Mapping[bytes, Counts]:
         params: dict[str, object] = {"started": started, "length": length}
         params.update({f"k{i}": key for i, key in enumerate(keys)})
-        async with self._engine().begin() as conn:
+        # One statement is its own transaction: AUTOCOMMIT spares the BEGIN and COMMIT
+        # round trips (three round trips per request became one).
+        async with self._engine().connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             rows = await conn.execute(_STATEMENTS[len(keys)], params)
             return {bytes(r.key): Counts(r.window_start, r.count, r.previous) for r in rows}
 
