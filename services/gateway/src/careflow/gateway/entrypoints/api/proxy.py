@@ -52,7 +52,16 @@ HOP_BY_HOP = frozenset(
         b"host",
     }
 )
-_NOT_FORWARDED = HOP_BY_HOP | {REQUEST_ID, b"traceparent", b"tracestate", b"x-forwarded-for"}
+# The gateway sets these itself; a client's own Host/Proto claims are not passed on.
+_NOT_FORWARDED = HOP_BY_HOP | {
+    REQUEST_ID,
+    b"traceparent",
+    b"tracestate",
+    b"x-forwarded-for",
+    b"x-forwarded-host",
+    b"x-forwarded-proto",
+    b"forwarded",
+}
 # The gateway's own server sets these.
 _NOT_RETURNED = HOP_BY_HOP | {b"server", b"date"}
 _RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
