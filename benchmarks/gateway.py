@@ -141,7 +141,11 @@ async def measure(quick: bool, work: Path) -> dict[str, Any]:
         )
         upstreams = {n: {"enabled": False} for n in ("intake", "workqueue", "messaging")}
         upstreams |= {n: {"enabled": False} for n in ("notification", "reminders", "complaints")}
-        upstreams["bench"] = {"base_url": f"http://127.0.0.1:{upstream_port}"}
+        upstreams["bench"] = {
+            "base_url": f"http://127.0.0.1:{upstream_port}",
+            "openapi_path": None,
+            "audit_path": None,
+        }
         env |= {
             "GATEWAY_UPSTREAMS": json.dumps(upstreams),
             # Counted as always, but high enough never to refuse the benchmark's caller.

@@ -70,7 +70,11 @@ def build(settings: Settings, *, clock: Callable[[], float] = time.time) -> Cont
     upstreams = [upstream_of(n, s) for n, s in settings.upstreams.items() if s.enabled]
     runtime = EdgeRuntime(settings, NAME, migrations=MIGRATIONS)
     pools = UpstreamPools(upstreams)
-    counter = PostgresRateCounter(lambda: runtime.engine)
+    counter = PostgresRateCounter(
+        settings.database.url.get_secret_value(),
+        max_connections=settings.rate_limit.store_connections,
+        application_name=f"careflow-{NAME}-limits",
+    )
     rl = settings.rate_limit
     limiter = RateLimiter(
         counter,
@@ -81,8 +85,8 @@ def build(settings: Settings, *, clock: Callable[[], float] = time.time) -> Cont
     document = ApiDocument(
         upstreams, HttpDocumentSource(pools, settings.openapi.fetch_timeout_seconds)
     )
-    runtime.startup.append(document.refresh)
-    runtime.shutdown.append(pools.close)
+    runtime.startup += [counter.start, document.refresh]
+    runtime.shutdown += [pools.close, counter.close]
     return Container(
         settings=settings,
         runtime=runtime,

@@ -94,6 +94,8 @@ class RateLimitSettings(BaseModel):
     #: When the counter store does not answer in time the request goes through (the
     #: limit is protection, not correctness; an outage of it must not close the API).
     store_timeout_seconds: float = Field(default=0.25, gt=0)
+    #: Connections of the counters' own pool (one statement per request, ~0.2 ms each).
+    store_connections: int = Field(default=10, ge=1, le=100)
 
 
 class CorsSettings(BaseModel):

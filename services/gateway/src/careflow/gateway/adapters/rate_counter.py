@@ -5,56 +5,68 @@ The statement moves a key's row to the current window (the old count becomes
 in one round trip and one row lock per key. Keys are sorted so two requests never lock
 the same rows in opposite orders. A replica whose clock is behind counts into the
 newer window it finds rather than resetting it.
+
+On a small asyncpg pool of its own rather than the SQLAlchemy engine: this statement
+runs on every request, and through the engine (pool checkout, greenlet, result
+objects) it cost about 1 ms of CPU per request where asyncpg alone, with its cached
+prepared statement and no transaction around a single statement, costs a fraction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+import asyncpg
 
 from careflow.gateway.domain.limits import Counts
+from careflow.shared.db.engine import asyncpg_dsn
 
 _UPSERT = """
 INSERT INTO rate_limit_windows AS w (key, window_start, count, previous)
-VALUES {values}
+SELECT k, $2::bigint, 1, 0 FROM unnest($1::bytea[]) AS k
 ON CONFLICT (key) DO UPDATE SET
   previous = CASE
     WHEN w.window_start >= EXCLUDED.window_start THEN w.previous
-    WHEN w.window_start = EXCLUDED.window_start - :length THEN w.count
+    WHEN w.window_start = EXCLUDED.window_start - $3::bigint THEN w.count
     ELSE 0 END,
   count = CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.count + 1 ELSE 1 END,
   window_start = GREATEST(w.window_start, EXCLUDED.window_start)
 RETURNING key, window_start, count, previous
 """
-# Built once per number of keys (one or two): text() statements are cached by
-# SQLAlchemy, an upsert construct would be compiled on every request.
-_STATEMENTS = {
-    n: text(_UPSERT.format(values=", ".join(f"(:k{i}, :started, 1, 0)" for i in range(n))))
-    for n in (1, 2, 3)
-}
-_SWEEP = text("DELETE FROM rate_limit_windows WHERE window_start < :before")
+_SWEEP = "DELETE FROM rate_limit_windows WHERE window_start < $1"
 
 
 class PostgresRateCounter:
-    def __init__(self, engine: Callable[[], AsyncEngine]) -> None:
-        # The runtime's engine exists once the runtime has started.
-        self._engine = engine
+    def __init__(self, url: str, *, max_connections: int = 10, application_name: str) -> None:
+        self._url = url
+        self._max = max_connections
+        self._application_name = application_name
+        self._pool: asyncpg.Pool | None = None
+
+    async def start(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            asyncpg_dsn(self._url),
+            min_size=1,
+            max_size=self._max,
+            server_settings={"application_name": self._application_name},
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+
+    def _ready(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the rate-limit store is not started")
+        return self._pool
 
     async def count(
         self, keys: Sequence[bytes], started: int, length: int
     ) -> Mapping[bytes, Counts]:
-        params: dict[str, object] = {"started": started, "length": length}
-        params.update({f"k{i}": key for i, key in enumerate(keys)})
-        # One statement is its own transaction: AUTOCOMMIT spares the BEGIN and COMMIT
-        # round trips (three round trips per request became one).
-        async with self._engine().connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            rows = await conn.execute(_STATEMENTS[len(keys)], params)
-            return {bytes(r.key): Counts(r.window_start, r.count, r.previous) for r in rows}
+        rows = await self._ready().fetch(_UPSERT, list(keys), started, length)
+        return {bytes(r["key"]): Counts(r["window_start"], r["count"], r["previous"]) for r in rows}
 
     async def sweep(self, before: int) -> int:
         """Forget windows that can no longer count (older than the previous one)."""
-        async with self._engine().begin() as conn:
-            return (await conn.execute(_SWEEP, {"before": before})).rowcount
+        status = await self._ready().execute(_SWEEP, before)
+        return int(status.rsplit(" ", 1)[-1])
