@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from opentelemetry.propagate import inject
@@ -85,6 +86,15 @@ def client_address(scope: Scope) -> str | None:
     return client[0] if client else None
 
 
+def raw_rest(scope: Scope, prefix: str, rest: str) -> bytes:
+    """The path after the prefix as the client encoded it (so `%2F` stays one segment);
+    re-encoded from the decoded path if the client encoded the prefix itself."""
+    raw: bytes | None = scope.get("raw_path")
+    if raw is not None and raw.startswith(prefix.encode() + b"/"):
+        return raw[len(prefix) :]
+    return quote(rest, safe="/:@!$&'()*+,;=-._~").encode()
+
+
 class RouteLabel:
     """What the metrics middleware reads from `scope["route"]`: a template, no ids."""
 
@@ -131,9 +141,8 @@ class HttpProxy:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["route"] = self.label
         upstream = self.upstream
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        upstream_raw = raw_path[len(upstream.prefix) :] or b"/"
         upstream_path = scope["path"][len(upstream.prefix) :] or "/"
+        upstream_raw = raw_rest(scope, upstream.prefix, upstream_path)
         refused = await admit(
             self.container, scope, upstream, upstream_path, header_token(scope), scope["method"]
         )

@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from careflow.gateway.bootstrap import Container
 from careflow.gateway.domain.routing import Upstream
 from careflow.gateway.entrypoints.api.edges import REQUEST_ID, request_id
-from careflow.gateway.entrypoints.api.proxy import RouteLabel, admit, header_token
+from careflow.gateway.entrypoints.api.proxy import RouteLabel, admit, header_token, raw_rest
 from careflow.shared.http.problems import problem_response
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,7 @@ class WebSocketProxy:
         if refused is not None:
             await self._deny(websocket, refused)
             return
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        url = self.ws_base + (raw_path[len(upstream.prefix) :] or b"/").decode("latin-1")
+        url = self.ws_base + raw_rest(scope, upstream.prefix, upstream_path).decode("latin-1")
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode("latin-1")
         headers = [(k.decode(), v.decode("latin-1")) for k, v in scope["headers"] if k in _PASSED]
