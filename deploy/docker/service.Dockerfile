@@ -102,6 +102,11 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
 # every interface (the settings default is 127.0.0.1, which is unreachable from
 # outside a container) and starts the service.
 
+FROM runtime AS gateway
+RUN test "${CAREFLOW_SERVICE}" = gateway
+ENV GATEWAY_HTTP_HOST=0.0.0.0 GATEWAY_HTTP_PORT=8000
+CMD ["python", "-m", "careflow.gateway"]
+
 FROM runtime AS intake
 RUN test "${CAREFLOW_SERVICE}" = intake
 ENV INTAKE_HTTP_HOST=0.0.0.0 INTAKE_HTTP_PORT=8000

@@ -33,6 +33,7 @@ from careflow.local.smtp_sink import SmtpSink
 from careflow.local.supervisor import (
     ServiceProcess,
     discover_services,
+    gateway_env,
     service_env,
     stop_services,
     watch,
@@ -106,6 +107,8 @@ def _start_services(
             bootstrap_servers=broker,
             issuer_url=issuer,
         )
+        if service.name == "gateway":
+            env |= gateway_env(service, services)
         service.start(env)
         print(f"started {service.name} (pid {service.process.pid})", flush=True)  # type: ignore[union-attr]
     status: dict[str, str] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -133,6 +134,17 @@ def service_env(
         f"{prefix}AUTH__MAX_LIFETIME_SECONDS": str(12 * 3600),
         f"{prefix}TELEMETRY__LOG_JSON": "true",
     }
+
+
+def gateway_env(gateway: ServiceProcess, services: list[ServiceProcess]) -> dict[str, str]:
+    """The gateway's routing table under `make run`: every service that runs here, at its
+    address; the known services that do not exist (yet) are left out of the table."""
+    running = {s.name: s.address for s in services if s.name != gateway.name}
+    table: dict[str, dict[str, object]] = {
+        name: {"enabled": False} for name in SERVICE_ORDER if name != gateway.name
+    }
+    table |= {name: {"enabled": True, "base_url": address} for name, address in running.items()}
+    return {f"{gateway.env_prefix}UPSTREAMS": json.dumps(table)}
 
 
 def stop_services(services: list[ServiceProcess], timeout: float = 10.0) -> None:

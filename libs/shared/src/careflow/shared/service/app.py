@@ -30,12 +30,15 @@ def create_service_app(
     consumers: ConsumerFactory | None = None,
     background: Iterable[BackgroundTask] = (),
     domain_errors: tuple[type[Exception], Mapping[type[Exception], int]] | None = None,
+    request_edges: bool = True,
 ) -> FastAPI:
     """The one call a service's composition root makes: routes, consumers, loops, errors.
 
     `consumers` and `background` are handed to the runtime here, so what a
     process runs is declared in one place (the service's `create_app`) and the
-    service's `bootstrap` never needs to import an entry point.
+    service's `bootstrap` never needs to import an entry point. `request_edges=False`
+    is for an app that passes bodies on as they stream (the gateway): the edges read a
+    JSON body whole before the route sees it; such an app holds its own body limit.
     """
     settings = runtime.settings
     if consumers is not None:
@@ -95,8 +98,9 @@ def create_service_app(
         app.include_router(router)
     # Inside the metrics middleware, so refused requests are counted too; admission
     # outside the edges, so a request refused for overload is refused before its body
-    # is read.
-    app.add_middleware(RequestEdges, limits=settings.request_limits)
+    # is read. The gateway checks its edges itself, streaming (request_edges=False).
+    if request_edges:
+        app.add_middleware(RequestEdges, limits=settings.request_limits)
     app.add_middleware(Admission, limits=settings.admission)
     app.add_middleware(HttpMetricsMiddleware)
     return app

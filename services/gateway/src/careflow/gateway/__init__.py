@@ -1,0 +1,1 @@
+"""The API edge: routes every request to its service, holds the edge's limits, merges the APIs."""
