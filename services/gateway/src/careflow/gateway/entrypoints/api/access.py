@@ -23,9 +23,7 @@ def bearer(authorization: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-async def principal_of(
-    verifier: TokenVerifier, token: str | None
-) -> tuple[Principal | None, bool]:
+async def principal_of(verifier: TokenVerifier, token: str | None) -> tuple[Principal | None, bool]:
     """(the principal, whether a token was presented at all). `authenticate`, not
     `verify`: a kid nobody knows yet (the issuer rotated its key) fetches the keys."""
     if token is None:
