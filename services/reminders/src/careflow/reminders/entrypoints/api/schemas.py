@@ -1,0 +1,235 @@
+"""HTTP request and response bodies (not contract models, not tables)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from careflow.contracts.common import ExternalId
+from careflow.reminders.domain.bookings import OrganisationSettings
+from careflow.reminders.domain.due_status import due_colour
+from careflow.reminders.domain.reminder import Reminder
+from careflow.reminders.domain.rules import Rule
+
+Channel = Literal["email", "sms"]
+Language = Literal["fi", "sv", "en"]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class _Body(BaseModel):
+    # Commands reject unknown members: a typo must not silently do nothing.
+    model_config = ConfigDict(extra="forbid")
+
+
+class SendOut(BaseModel):
+    send_id: UUID
+    send_at: datetime
+    status: Literal["scheduled", "requested", "withdrawn", "skipped"]
+    reason: str | None
+
+
+class ReminderOut(BaseModel):
+    reminder_id: UUID
+    resident_id: UUID | None
+    kind: Literal["appointment", "patient", "internal"]
+    source: Literal["booking", "rule", "manual"]
+    status: Literal["active", "cancelled"]
+    due_date: date
+    due_colour: Literal["black", "yellow", "red"] = Field(
+        description="From the due date only: black 31+ days ahead, yellow within 30, red overdue."
+    )
+    channels: list[Channel]
+    booking_id: str | None
+    rule_id: UUID | None
+    code: str | None
+    template_id: UUID | None
+    template_version: int | None
+    text: str | None
+    assignee: str | None
+    sends: list[SendOut]
+
+    @classmethod
+    def of(cls, reminder: Reminder, today: date) -> ReminderOut:
+        return cls(
+            reminder_id=reminder.reminder_id,
+            resident_id=reminder.resident_id,
+            kind=reminder.kind.value,
+            source=reminder.source.value,
+            status=reminder.status.value,
+            due_date=reminder.due_date,
+            due_colour=due_colour(reminder.due_date, today).value,
+            channels=list(reminder.channels),  # type: ignore[arg-type]
+            booking_id=reminder.booking_id,
+            rule_id=reminder.rule_id,
+            code=reminder.code,
+            template_id=reminder.template_id,
+            template_version=reminder.template_version,
+            text=reminder.text,
+            assignee=reminder.assignee,
+            sends=[
+                SendOut(
+                    send_id=s.send_id, send_at=s.send_at, status=s.status.value, reason=s.reason
+                )
+                for s in reminder.sends
+            ],
+        )
+
+
+class ReminderListOut(BaseModel):
+    items: list[ReminderOut]
+
+
+class ManualReminderBody(_Body):
+    """Exactly one of `template_id` or `text`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["template_id"], "not": {"required": ["text"]}},
+                {"required": ["text"], "not": {"required": ["template_id"]}},
+            ]
+        },
+    )
+
+    due_date: date
+    send_times: list[AwareDatetime] = Field(min_length=1, max_length=10)
+    channels: list[Channel] = Field(min_length=1, max_length=2)
+    template_id: UUID | None = None
+    text: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ManualReminderBody:
+        if (self.template_id is None) == (self.text is None):
+            raise ValueError("give exactly one of template_id or text")
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError("channels repeat")
+        return self
+
+
+class InternalReminderBody(_Body):
+    due_date: date
+    text: Text
+    assignee: ExternalId | None = None
+
+
+class SettingsBody(_Body):
+    appointment_lead_minutes: int = Field(ge=5, le=60 * 24 * 30)
+    appointment_channels: list[Channel] = Field(min_length=1, max_length=2)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SettingsBody:
+        if len(set(self.appointment_channels)) != len(self.appointment_channels):
+            raise ValueError("channels repeat")
+        return self
+
+
+class SettingsOut(BaseModel):
+    organisation_id: str
+    appointment_lead_minutes: int
+    appointment_channels: list[Channel]
+
+    @classmethod
+    def of(cls, s: OrganisationSettings) -> SettingsOut:
+        return cls(
+            organisation_id=s.organisation_id,
+            appointment_lead_minutes=int(s.appointment_lead.total_seconds() // 60),
+            appointment_channels=list(s.appointment_channels),  # type: ignore[arg-type]
+        )
+
+
+class ConditionBody(_Body):
+    kind: Literal["code", "min_age", "max_age", "diagnosis", "min_visits"]
+    value: ExternalId
+
+
+class RuleBody(_Body):
+    name: Name
+    trigger: Literal["service_performed", "item_added"]
+    match: Literal["all", "any"] = "all"
+    conditions: list[ConditionBody] = Field(default_factory=list, max_length=20)
+    template_id: UUID | None = None
+    channels: list[Channel] = Field(
+        default_factory=list, max_length=2, description="None: an internal reminder for staff."
+    )
+    days_until_due: int = Field(ge=0, le=3650)
+    days_before_due: list[Annotated[int, Field(ge=0, le=3650)]] = Field(
+        default_factory=list, max_length=10
+    )
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _numbers(self) -> RuleBody:
+        if len(set(self.channels)) != len(self.channels):
+            raise ValueError("channels repeat")
+        for c in self.conditions:
+            if c.kind in ("min_age", "max_age", "min_visits") and not c.value.isdigit():
+                raise ValueError("age and visit conditions take a whole number")
+        return self
+
+
+class RuleOut(BaseModel):
+    rule_id: UUID
+    name: str
+    trigger: str
+    match: str
+    conditions: list[dict[str, str]]
+    template_id: UUID | None
+    channels: list[str]
+    days_until_due: int
+    days_before_due: list[int]
+    active: bool
+
+    @classmethod
+    def of(cls, rule: Rule) -> RuleOut:
+        return cls(
+            rule_id=rule.rule_id,
+            name=rule.name,
+            trigger=rule.trigger.value,
+            match=rule.match.value,
+            conditions=[{"kind": c.kind.value, "value": c.value} for c in rule.conditions],
+            template_id=rule.template_id,
+            channels=list(rule.channels),
+            days_until_due=rule.days_until_due,
+            days_before_due=list(rule.days_before_due),
+            active=rule.active,
+        )
+
+
+class RuleSavedOut(BaseModel):
+    rule: RuleOut
+    overlapping_rules: list[UUID] = Field(
+        description="Active rules that fire on the same events: a warning, the rule is saved."
+    )
+
+
+class RuleListOut(BaseModel):
+    items: list[RuleOut]
+
+
+class TemplateBody(_Body):
+    name: Name
+    texts: dict[Language, Text] = Field(min_length=1)
+
+
+class TemplateOut(BaseModel):
+    template_id: UUID
+
+
+class TextBody(_Body):
+    text: Text
+    update_unsent: bool = Field(
+        default=False, description="Also put the new text on the messages not sent yet."
+    )
+
+
+class TextChangeOut(BaseModel):
+    template_id: UUID
+    language: str
+    version: int
+    unsent_affected: int = Field(description="Unsent messages on an older version of the text.")
+    updated: int = Field(description="How many of them now carry the new text.")
