@@ -100,10 +100,11 @@ class Service:
     async def sql(self, stmt: Any, **params: Any) -> list[Any]:
         engine = create_async_engine(self.db_url)
         try:
-            async with engine.connect() as conn:
+            async with engine.begin() as conn:
                 if isinstance(stmt, str):
                     stmt = text(stmt)
-                return list(await conn.execute(stmt, params))
+                result = await conn.execute(stmt, params)
+                return list(result) if result.returns_rows else []
         finally:
             await engine.dispose()
 
