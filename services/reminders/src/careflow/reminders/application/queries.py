@@ -4,7 +4,7 @@ resident's own, and the audit log."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from careflow.reminders.application.ports import Actor, AuditRecord, ReminderFilter, UnitOfWork
@@ -20,8 +20,8 @@ class ListQuery:
     kind: str | None = None
     colour: DueColour | None = None
     channel: str | None = None
-    due_from: datetime | None = None
-    due_to: datetime | None = None
+    due_from: date | None = None
+    due_to: date | None = None
     resident_id: UUID | None = None
     limit: int = 100
     offset: int = 0
@@ -49,8 +49,7 @@ async def list_reminders(
     query: ListQuery, actor: Actor, uow: UnitOfWork, now: datetime
 ) -> list[Reminder]:
     """The organisation's reminders, by due date; each resident shown is audited."""
-    due_from = query.due_from.date() if query.due_from else None
-    due_to = query.due_to.date() if query.due_to else None
+    due_from, due_to = query.due_from, query.due_to
     if query.colour is not None:
         low, high = due_range(query.colour, now.date())
         due_from = max(filter(None, (due_from, low)), default=None)
