@@ -215,7 +215,7 @@ async def start_service(postgres, kafka, tmp_path_factory) -> AsyncIterator[Star
                 app.state.container,
             )
 
-    yield started
+    return started
 
 
 @pytest.fixture(scope="module")

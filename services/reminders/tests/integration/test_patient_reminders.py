@@ -4,7 +4,7 @@ templates, lists with filters, authorisation, audit and dead letters."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -102,7 +102,8 @@ async def test_performed_again_moves_the_due_date_and_withdraws_the_unsent(
     assert after["reminder_id"] == before["reminder_id"]
     assert after["due_date"] == (TODAY + timedelta(days=365)).isoformat()
     old = [s for s in after["sends"] if s["send_id"] in {b["send_id"] for b in before["sends"]}]
-    assert old and all((s["status"], s["reason"]) == ("withdrawn", "performed_again") for s in old)
+    assert old
+    assert all((s["status"], s["reason"]) == ("withdrawn", "performed_again") for s in old)
     assert [s["status"] for s in after["sends"] if s not in old] == ["scheduled", "scheduled"]
 
 

@@ -29,8 +29,8 @@ async def due_sends(service: Service, count: int, at: datetime) -> str:
     )
     await service.sql(
         "INSERT INTO reminder_sends (send_id, reminder_id, send_at, status) "
-        "SELECT gen_random_uuid(), reminder_id, CAST(:at AS timestamptz), 'scheduled' FROM reminders"
-        " WHERE organisation_id = :org",
+        "SELECT gen_random_uuid(), reminder_id, CAST(:at AS timestamptz), 'scheduled'"
+        " FROM reminders WHERE organisation_id = :org",
         org=org,
         at=at,
     )
@@ -46,7 +46,8 @@ async def counts(service: Service, org: str) -> tuple[int, int, int]:
         " (SELECT count(DISTINCT o.key) FROM outbox o JOIN reminder_sends s3"
         "  ON o.key = s3.send_id::text JOIN reminders r3 USING (reminder_id)"
         "  WHERE r3.organisation_id = :org) AS distinct_events"
-        " FROM reminder_sends s JOIN reminders r USING (reminder_id) WHERE r.organisation_id = :org",
+        " FROM reminder_sends s JOIN reminders r USING (reminder_id)"
+        " WHERE r.organisation_id = :org",
         org=org,
     )
     return row.requested, row.events, row.distinct_events
