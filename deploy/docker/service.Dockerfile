@@ -114,3 +114,8 @@ RUN test "${CAREFLOW_SERVICE}" = notification
 ENV NOTIFICATION_HTTP_HOST=0.0.0.0 NOTIFICATION_HTTP_PORT=8000
 CMD ["python", "-m", "careflow.notification"]
 
+FROM runtime AS reminders
+RUN test "${CAREFLOW_SERVICE}" = reminders
+ENV REMINDERS_HTTP_HOST=0.0.0.0 REMINDERS_HTTP_PORT=8000
+CMD ["python", "-m", "careflow.reminders"]
+

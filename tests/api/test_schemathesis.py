@@ -56,7 +56,19 @@ def _notification() -> tuple[type[Any], Callable[..., FastAPI]]:
     return Settings, create_app
 
 
-SERVICES = {"intake": _intake, "workqueue": _workqueue, "notification": _notification}
+def _reminders() -> tuple[type[Any], Callable[..., FastAPI]]:
+    from careflow.reminders.entrypoints.api.app import create_app
+    from careflow.reminders.settings import Settings
+
+    return Settings, create_app
+
+
+SERVICES = {
+    "intake": _intake,
+    "workqueue": _workqueue,
+    "notification": _notification,
+    "reminders": _reminders,
+}
 
 
 @contextlib.asynccontextmanager

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.reminders.adapters.tables import audit_records, rules, template_texts, templates
-from careflow.reminders.application.ports import AuditRecord
+from careflow.reminders.domain.listing import AuditRecord
 from careflow.reminders.domain.rules import Condition, ConditionKind, Match, Rule, Trigger
 from careflow.reminders.domain.templates import TemplateText
 from careflow.shared.audit import AuditQuery, AuditRecordOut

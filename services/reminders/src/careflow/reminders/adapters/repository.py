@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.reminders.adapters.tables import reminder_sends, reminders
-from careflow.reminders.application.ports import DueSend, ReminderFilter
+from careflow.reminders.domain.listing import DueSend, ReminderFilter
 from careflow.reminders.domain.reminder import (
     Kind,
     Reminder,

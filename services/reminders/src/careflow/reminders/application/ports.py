@@ -3,42 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Protocol, Self
 from uuid import UUID
 
 from careflow.contracts.base import ContractEvent
 from careflow.reminders.domain.bookings import Booking, OrganisationSettings
 from careflow.reminders.domain.contacts import ResidentContact
+from careflow.reminders.domain.listing import AuditRecord, DueSend, ReminderFilter
 from careflow.reminders.domain.reminder import Reminder
 from careflow.reminders.domain.rules import Rule
 from careflow.reminders.domain.templates import TemplateText
 from careflow.shared.audit import AuditQuery, AuditRecordOut
-
-
-@dataclass(frozen=True)
-class DueSend:
-    """A claimed send with what its request needs."""
-
-    send_id: UUID
-    reminder_id: UUID
-    send_at: datetime
-    resident_id: UUID
-    kind: str
-    channels: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ReminderFilter:
-    organisation_id: str
-    resident_id: UUID | None = None
-    status: str | None = None
-    kind: str | None = None
-    channel: str | None = None
-    due_from: date | None = None
-    due_to: date | None = None
-    limit: int = 100
-    offset: int = 0
 
 
 class ReminderStore(Protocol):
@@ -97,17 +73,6 @@ class Catalogue(Protocol):
     ) -> TemplateText | None: ...
 
 
-@dataclass(frozen=True)
-class AuditRecord:
-    organisation_id: str
-    professional_id: str
-    unit_id: str | None
-    resident_id: UUID
-    action: str
-    purpose: str
-    at: datetime
-
-
 class AuditLog(Protocol):
     async def record(self, records: list[AuditRecord]) -> None: ...
     async def page(
@@ -140,3 +105,12 @@ class Actor:
     organisation_id: str
     unit_id: str | None
     is_admin: bool = False
+
+
+__all__ = [
+    "Actor",
+    "AuditRecord",
+    "DueSend",
+    "ReminderFilter",
+    "UnitOfWork",
+]

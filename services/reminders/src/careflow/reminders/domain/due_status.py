@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 #: Due in this many days or more: still black; fewer: yellow.
@@ -26,8 +26,6 @@ def due_colour(due_date: date, today: date) -> DueColour:
 
 def due_range(colour: DueColour, today: date) -> tuple[date | None, date | None]:
     """The due dates of one colour as an inclusive range (None = open): list filters."""
-    from datetime import timedelta
-
     if colour is DueColour.RED:
         return None, today - timedelta(days=1)
     if colour is DueColour.YELLOW:
