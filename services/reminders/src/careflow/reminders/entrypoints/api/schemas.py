@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from careflow.contracts.common import ExternalId
 from careflow.reminders.domain.bookings import OrganisationSettings
@@ -16,13 +26,68 @@ from careflow.reminders.domain.rules import Rule
 
 Channel = Literal["email", "sms"]
 Language = Literal["fi", "sv", "en"]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_INSTANT = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"
+)
+
+
+def _text_matching(pattern: re.Pattern[str], what: str) -> Any:
+    def check(value: object) -> object:
+        # Only the ISO text: pydantic would also take a number (a Unix time) or "0".
+        if not isinstance(value, str) or not pattern.fullmatch(value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return BeforeValidator(check)
+
+
+#: A calendar day, YYYY-MM-DD (nothing else pydantic would read as a date).
+Day = Annotated[date, _text_matching(_DAY, "a date YYYY-MM-DD")]
+#: A moment with its offset, RFC 3339.
+Moment = Annotated[AwareDatetime, _text_matching(_INSTANT, "an RFC 3339 date-time with offset")]
+Channels = Annotated[
+    list[Channel], Field(min_length=1, max_length=2, json_schema_extra={"uniqueItems": True})
+]
+
+
+def _not_null(schema: dict[str, Any]) -> None:
+    """An optional member may be absent, never null: its schema loses the null branch."""
+    for prop in schema.get("properties", {}).values():
+        branches = prop.get("anyOf")
+        if branches and {"type": "null"} in branches:
+            rest = [b for b in branches if b != {"type": "null"}]
+            prop.pop("anyOf")
+            prop.pop("default", None)
+            if len(rest) == 1:
+                prop.update(rest[0])
+            else:
+                prop["anyOf"] = rest
+
+
+def _one_of_template_or_text(schema: dict[str, Any]) -> None:
+    _not_null(schema)
+    schema["oneOf"] = [
+        {"required": ["template_id"], "not": {"required": ["text"]}},
+        {"required": ["text"], "not": {"required": ["template_id"]}},
+    ]
 
 
 class _Body(BaseModel):
     # Commands reject unknown members: a typo must not silently do nothing.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_not_null)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _absent_not_null(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(v is None for v in data.values()):
+            raise ValueError("leave an optional member out rather than null")
+        return data
 
 
 class SendOut(BaseModel):
@@ -88,17 +153,12 @@ class ManualReminderBody(_Body):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "oneOf": [
-                {"required": ["template_id"], "not": {"required": ["text"]}},
-                {"required": ["text"], "not": {"required": ["template_id"]}},
-            ]
-        },
+        json_schema_extra=lambda schema: _one_of_template_or_text(schema),
     )
 
-    due_date: date
-    send_times: list[AwareDatetime] = Field(min_length=1, max_length=10)
-    channels: list[Channel] = Field(min_length=1, max_length=2)
+    due_date: Day
+    send_times: list[Moment] = Field(min_length=1, max_length=10)
+    channels: Channels
     template_id: UUID | None = None
     text: Text | None = None
 
@@ -112,14 +172,14 @@ class ManualReminderBody(_Body):
 
 
 class InternalReminderBody(_Body):
-    due_date: date
+    due_date: Day
     text: Text
     assignee: ExternalId | None = None
 
 
 class SettingsBody(_Body):
     appointment_lead_minutes: int = Field(ge=5, le=60 * 24 * 30)
-    appointment_channels: list[Channel] = Field(min_length=1, max_length=2)
+    appointment_channels: Channels
 
     @model_validator(mode="after")
     def _distinct(self) -> SettingsBody:
@@ -142,9 +202,21 @@ class SettingsOut(BaseModel):
         )
 
 
-class ConditionBody(_Body):
-    kind: Literal["code", "min_age", "max_age", "diagnosis", "min_visits"]
+class CodeCondition(_Body):
+    """The service or product code, or one of the visit's diagnosis codes, equals `value`."""
+
+    kind: Literal["code", "diagnosis"]
     value: ExternalId
+
+
+class NumberCondition(_Body):
+    """Age in years at least / at most, or visits of the code at least, `value`."""
+
+    kind: Literal["min_age", "max_age", "min_visits"]
+    value: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,4}$")]
+
+
+ConditionBody = Annotated[CodeCondition | NumberCondition, Field(discriminator="kind")]
 
 
 class RuleBody(_Body):
@@ -154,21 +226,21 @@ class RuleBody(_Body):
     conditions: list[ConditionBody] = Field(default_factory=list, max_length=20)
     template_id: UUID | None = None
     channels: list[Channel] = Field(
-        default_factory=list, max_length=2, description="None: an internal reminder for staff."
+        default_factory=list,
+        max_length=2,
+        description="None: an internal reminder for staff.",
+        json_schema_extra={"uniqueItems": True},
     )
     days_until_due: int = Field(ge=0, le=3650)
     days_before_due: list[Annotated[int, Field(ge=0, le=3650)]] = Field(
         default_factory=list, max_length=10
     )
-    active: bool = True
+    active: StrictBool = True
 
     @model_validator(mode="after")
-    def _numbers(self) -> RuleBody:
+    def _distinct(self) -> RuleBody:
         if len(set(self.channels)) != len(self.channels):
             raise ValueError("channels repeat")
-        for c in self.conditions:
-            if c.kind in ("min_age", "max_age", "min_visits") and not c.value.isdigit():
-                raise ValueError("age and visit conditions take a whole number")
         return self
 
 
@@ -222,7 +294,7 @@ class TemplateOut(BaseModel):
 
 class TextBody(_Body):
     text: Text
-    update_unsent: bool = Field(
+    update_unsent: StrictBool = Field(
         default=False, description="Also put the new text on the messages not sent yet."
     )
 

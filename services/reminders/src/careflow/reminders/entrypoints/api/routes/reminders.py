@@ -3,7 +3,6 @@ and the resident's own."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -13,6 +12,7 @@ from careflow.reminders.application import manual, queries
 from careflow.reminders.domain.due_status import DueColour
 from careflow.reminders.entrypoints.api.deps import CurrentActor, OwnResidentId, Wiring
 from careflow.reminders.entrypoints.api.schemas import (
+    Day,
     InternalReminderBody,
     ManualReminderBody,
     ReminderListOut,
@@ -29,8 +29,8 @@ class Filters:
         kind: Literal["appointment", "patient", "internal"] | None = None,
         colour: Literal["black", "yellow", "red"] | None = None,
         channel: Literal["email", "sms"] | None = None,
-        due_from: date | None = None,
-        due_to: date | None = None,
+        due_from: Day | None = None,
+        due_to: Day | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     ) -> None:
