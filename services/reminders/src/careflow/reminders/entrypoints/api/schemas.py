@@ -51,6 +51,16 @@ def _text_matching(pattern: re.Pattern[str], what: str) -> Any:
 Day = Annotated[date, _text_matching(_DAY, "a date YYYY-MM-DD")]
 #: A moment with its offset, RFC 3339.
 Moment = Annotated[AwareDatetime, _text_matching(_INSTANT, "an RFC 3339 date-time with offset")]
+
+
+def _no_bool(value: object) -> object:
+    # JSON true/false are not numbers, though pydantic would read them as 1/0.
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_no_bool)]
 Channels = Annotated[
     list[Channel], Field(min_length=1, max_length=2, json_schema_extra={"uniqueItems": True})
 ]
@@ -178,7 +188,7 @@ class InternalReminderBody(_Body):
 
 
 class SettingsBody(_Body):
-    appointment_lead_minutes: int = Field(ge=5, le=60 * 24 * 30)
+    appointment_lead_minutes: Whole = Field(ge=5, le=60 * 24 * 30)
     appointment_channels: Channels
 
     @model_validator(mode="after")
@@ -231,8 +241,8 @@ class RuleBody(_Body):
         description="None: an internal reminder for staff.",
         json_schema_extra={"uniqueItems": True},
     )
-    days_until_due: int = Field(ge=0, le=3650)
-    days_before_due: list[Annotated[int, Field(ge=0, le=3650)]] = Field(
+    days_until_due: Whole = Field(ge=0, le=3650)
+    days_before_due: list[Annotated[Whole, Field(ge=0, le=3650)]] = Field(
         default_factory=list, max_length=10
     )
     active: StrictBool = True
