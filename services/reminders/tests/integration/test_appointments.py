@@ -136,3 +136,21 @@ async def test_a_booking_arriving_before_its_case_waits_for_the_resident(service
     assert await service.requests_for(send.send_id) == []  # whom to remind is not known yet
     await service.apply(case_of(resident, service.org, case_id))
     await requested_once(service, send.send_id)
+
+
+async def test_the_organisations_settings_decide_lead_time_and_channels(service: Service) -> None:
+    body = {"appointment_lead_minutes": 90, "appointment_channels": ["sms"]}
+    refused = await service.client.put("/settings", json=body, headers=service.token())
+    assert refused.status_code == 403
+    saved = await service.client.put("/settings", json=body, headers=service.admin())
+    assert saved.status_code == 200, saved.text
+    read = await service.client.get("/settings", headers=service.token())
+    assert read.json()["appointment_lead_minutes"] == 90
+    starts = datetime.now(UTC) + timedelta(days=2)
+    booking_id, _ = await booked(service, starts)
+    (send,) = await service.sends_of_booking(booking_id)
+    assert send.send_at == starts - timedelta(minutes=90)
+    (reminder,) = await service.sql(
+        "SELECT channels FROM reminders WHERE booking_id = :b", b=booking_id
+    )
+    assert reminder.channels == ["sms"]

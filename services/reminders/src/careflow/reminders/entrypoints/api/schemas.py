@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import annotated_types
 from pydantic import (
     AwareDatetime,
     BaseModel,
@@ -61,6 +62,8 @@ def _no_bool(value: object) -> object:
 
 
 Whole = Annotated[int, BeforeValidator(_no_bool)]
+#: Days, 0-3650 (a send day counted back from the due date, or the due date from the visit).
+Days = Annotated[int, annotated_types.Interval(ge=0, le=3650), BeforeValidator(_no_bool)]
 Channels = Annotated[
     list[Channel], Field(min_length=1, max_length=2, json_schema_extra={"uniqueItems": True})
 ]
@@ -242,9 +245,7 @@ class RuleBody(_Body):
         json_schema_extra={"uniqueItems": True},
     )
     days_until_due: Whole = Field(ge=0, le=3650)
-    days_before_due: list[Annotated[Whole, Field(ge=0, le=3650)]] = Field(
-        default_factory=list, max_length=10
-    )
+    days_before_due: list[Days] = Field(default_factory=list, max_length=10)
     active: StrictBool = True
 
     @model_validator(mode="after")
