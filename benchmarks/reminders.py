@@ -277,56 +277,82 @@ async def moves(dsn: str, received: Received, publisher: Publisher, plan: Plan) 
         delay = started + sent * interval - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-    offered_per_minute = sent / (time.monotonic() - started) * 60
-    await asyncio.sleep(25)  # every last send time passes (at most 20 s ahead)
+    moved_s = time.monotonic() - started
+    offered_per_minute = sent / moved_s * 60
+    published = sent + len(bookings)  # the moves and the first confirmations
     conn = await asyncpg.connect(dsn)
     try:
-        await wait_for_applied(conn, bookings, 180)
+        # Applied = every booking event consumed (the inbox), then no send left due: the
+        # service may lag on this machine; how long it took is reported, not hidden.
+        caught_up_s = await until(conn, INBOX_BOOKINGS, published, 600)
+        await asyncio.sleep(25)  # the last moves' send times (at most 20 s ahead) pass
+        due_left = await count_due(conn, bookings, 120)
         rows = await conn.fetch(
-            "SELECT s.send_id, s.status, s.send_at, b.starts_at FROM reminder_sends s "
-            "JOIN reminders r USING (reminder_id) JOIN bookings b ON b.booking_id = r.booking_id "
-            "WHERE r.booking_id = ANY($1::text[])",
+            "SELECT s.send_id, s.status, s.send_at, r.booking_id FROM reminder_sends s "
+            "JOIN reminders r USING (reminder_id) WHERE r.booking_id = ANY($1::text[])",
             bookings,
         )
     finally:
         await conn.close()
+    # Stale: a request notification received and would send, for a send reminders has
+    # withdrawn, with no withdrawal following it; or a booking with two sends still open.
     stale = [
         r
         for r in rows
-        if r["send_id"] in received.requests
+        if r["status"] == "withdrawn"
+        and r["send_id"] in received.requests
         and r["send_id"] not in received.withdrawn
-        and r["send_at"] != r["starts_at"] - LEAD
     ]
-    # A request for the latest time must have gone out (nothing lost either).
-    latest_due = [
-        r
-        for r in rows
-        if r["send_at"] == r["starts_at"] - LEAD and r["send_at"] < datetime.now(UTC)
+    open_per_booking: dict[str, int] = {}
+    for r in rows:
+        if r["status"] in ("scheduled", "requested"):
+            open_per_booking[r["booking_id"]] = open_per_booking.get(r["booking_id"], 0) + 1
+    doubled = sum(1 for n in open_per_booking.values() if n > 1)
+    # Requested in the database but never seen on the topic: lost between outbox and broker.
+    missing = [
+        r for r in rows if r["status"] == "requested" and r["send_id"] not in received.requests
     ]
-    missing = [r for r in latest_due if r["send_id"] not in received.requests]
     return {
         "moves": sent,
         "moves_per_minute": offered_per_minute,
         "requests": sum(1 for r in rows if r["send_id"] in received.requests),
         "withdrawals": sum(1 for r in rows if r["send_id"] in received.withdrawn),
-        "stale_sends": len(stale),
-        "latest_not_requested": len(missing),
+        "stale_sends": len(stale) + doubled,
+        "requested_not_on_topic": len(missing),
+        "consumed_after_last_move_s": caught_up_s,
+        # Moves over the time from the first move's publish until every one was consumed.
+        "applied_per_minute": None if caught_up_s is None else sent / (moved_s + caught_up_s) * 60,
+        "due_sends_never_claimed": due_left,
     }
 
 
-async def wait_for_applied(conn: asyncpg.Connection, bookings: list[str], within: float) -> None:
-    """Until the service has applied every booking's last move (the newest confirmation)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        behind = await conn.fetchval(
+INBOX_BOOKINGS = "SELECT count(*) FROM inbox WHERE topic = 'bookings.appointments.v1'"
+
+
+async def until(conn: asyncpg.Connection, sql: str, wanted: int, within: float) -> float | None:
+    """Seconds until `sql` counts `wanted`; None when it did not within `within`."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        if await conn.fetchval(sql) >= wanted:
+            return time.monotonic() - started
+        await asyncio.sleep(1)
+    return None
+
+
+async def count_due(conn: asyncpg.Connection, bookings: list[str], within: float) -> int:
+    """Sends of the bookings still scheduled although due, once they stop decreasing."""
+    started, left = time.monotonic(), -1
+    while time.monotonic() - started < within:
+        left = await conn.fetchval(
             "SELECT count(*) FROM reminder_sends s JOIN reminders r USING (reminder_id) "
-            "WHERE r.booking_id = ANY($1::text[]) AND s.status = 'scheduled'",
+            "WHERE r.booking_id = ANY($1::text[]) AND s.status = 'scheduled' "
+            "AND s.send_at <= now()",
             bookings,
         )
-        if behind == 0:
-            return
+        if left == 0:
+            break
         await asyncio.sleep(1)
-    raise TimeoutError("booking moves not applied in time")
+    return int(left)
 
 
 def _keys(workdir: Path) -> Path:
@@ -402,14 +428,24 @@ def rows(results: dict[str, Any], plan: Plan) -> list[Row]:
             1,
         ),
         Row("lateness p50", "ms", late["p50_ms"], decimals=1),
+        Row("booking moves offered", "/min", moved["moves_per_minute"]),
         Row(
-            "booking moves offered", "/min", moved["moves_per_minute"], target=Target(">=", 10_000)
+            "booking moves applied (first move -> all consumed)",
+            "/min",
+            moved["applied_per_minute"],
+            target=Target(">=", 10_000),
         ),
         Row("stale sends after moves", "", float(moved["stale_sends"]), target=Target("<", 1)),
         Row(
-            "latest times never requested",
+            "requests lost (requested, never on the topic)",
             "",
-            float(moved["latest_not_requested"]),
+            float(moved["requested_not_on_topic"]),
+            target=Target("<", 1),
+        ),
+        Row(
+            "due sends left unclaimed",
+            "",
+            float(moved["due_sends_never_claimed"]),
             target=Target("<", 1),
         ),
         Row("service RSS (peak)", "MB", results["rss_mb"], target=Target("<", 200), decimals=1),
@@ -432,7 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     print(summary(table))
     print(
         f"  moves: {results['moves']['moves']} published, {results['moves']['requests']} requests,"
-        f" {results['moves']['withdrawals']} withdrawn after hand-over"
+        f" {results['moves']['withdrawals']} withdrawn after hand-over; all consumed"
+        f" {results['moves']['consumed_after_last_move_s']} s after the last move"
     )
     write_report(
         args.output,
