@@ -82,6 +82,7 @@ class Suite:
     sink: Sink
     clock: Clock
     reminders: httpx.AsyncClient
+    notification: httpx.AsyncClient
     sign: Any
     reminders_settings: RemindersSettings
     org: str = field(default_factory=lambda: f"org-{uuid.uuid4().hex[:8]}")
@@ -151,7 +152,8 @@ class Suite:
             )
             b = await self.rows(
                 "notification",
-                "SELECT 1 FROM resident_contacts WHERE resident_id = :r AND email IS NOT NULL",
+                "SELECT 1 FROM resident_contacts c JOIN resident_cases k USING (resident_id)"
+                " WHERE c.resident_id = :r AND c.email IS NOT NULL",
                 r=resident_id,
             )
             return bool(a and b)
@@ -239,9 +241,12 @@ async def suite(postgres, kafka, tmp_path_factory) -> AsyncIterator[Suite]:  # t
             reminders.router.lifespan_context(reminders),
             notification.router.lifespan_context(notification),
             httpx.AsyncClient(transport=httpx.ASGITransport(reminders), base_url="http://r") as rc,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(notification), base_url="http://n"
+            ) as nc,
         ):
             yield Suite(
-                kafka.bootstrap_servers, databases, sink, clock, rc, sign, reminders_settings
+                kafka.bootstrap_servers, databases, sink, clock, rc, nc, sign, reminders_settings
             )
             await asyncio.sleep(1.0)  # let relays finish in-flight publishes before stopping
     finally:
@@ -256,7 +261,7 @@ def fresh(suite: Suite) -> Suite:
 
 
 async def test_a_confirmed_booking_gets_its_reminder_email_at_its_time(fresh: Suite) -> None:
-    _, case_id, address = await fresh.resident()
+    resident_id, case_id, address = await fresh.resident()
     booking = f"b-{uuid.uuid4().hex[:8]}"
     starts = datetime.now(UTC) + timedelta(days=3)
     await fresh.confirm(booking, case_id, starts)
@@ -274,6 +279,13 @@ async def test_a_confirmed_booking_gets_its_reminder_email_at_its_time(fresh: Su
         n=send.send_id,
     )
     assert tuple(row) == ("appointment_reminder", "sent")
+    assert f"/cases/{case_id}" in message.get_content()  # the link opens the booking's case
+    # A professional of the case's organisation sees it in the communication history.
+    history = await fresh.notification.get(
+        f"/professional/residents/{resident_id}/communications", headers=fresh.admin()
+    )
+    assert history.status_code == 200, history.text
+    assert [i["purpose"] for i in history.json()["items"]] == ["appointment_reminder"]
 
 
 async def test_a_moved_booking_gets_a_reminder_only_for_its_new_time(fresh: Suite) -> None:

@@ -13,7 +13,14 @@ REQUESTER = "reminders"
 
 
 def request_for(send: DueSend, channels: tuple[str, ...], now: datetime) -> NotificationRequested:
-    """The send's id is the notification id: a request republished notifies once."""
+    """The send's id is the notification id: a request republished notifies once.
+
+    An appointment reminder names its booking's case: the link opens the case (its
+    bookings), notification addresses it as the case's (a guardian's case reaches the
+    guardian), and professionals of the case's organisation see it in the resident's
+    communication history. Other reminders link to the resident's reminders page.
+    """
+    target = {"link_target": "case", "case_id": send.case_id} if send.case_id else {}
     return NotificationRequested(
         notification_id=send.send_id,
         requested_by=REQUESTER,
@@ -21,7 +28,7 @@ def request_for(send: DueSend, channels: tuple[str, ...], now: datetime) -> Noti
         resident_id=send.resident_id,
         purpose=PURPOSES[Kind(send.kind)],  # type: ignore[arg-type]
         channels=list(channels),  # type: ignore[arg-type]
-        link_target="reminders",
+        **({"link_target": "reminders"} | target),  # type: ignore[arg-type]
     )
 
 

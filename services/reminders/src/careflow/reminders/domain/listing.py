@@ -18,6 +18,8 @@ class DueSend:
     resident_id: UUID
     kind: str
     channels: tuple[str, ...]
+    #: The booking's case, for an appointment reminder.
+    case_id: UUID | None = None
 
 
 @dataclass(frozen=True)
