@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from careflow.contracts.bookings import BookingCancelled, BookingConfirmed
+from careflow.reminders.application import appointments
+from careflow.reminders.application.outgoing import request_for
 from careflow.reminders.application.scheduler import dispatch_due
 from careflow.testing.probe_service import wait_until
 
@@ -154,3 +157,33 @@ async def test_the_organisations_settings_decide_lead_time_and_channels(service:
         "SELECT channels FROM reminders WHERE booking_id = :b", b=booking_id
     )
     assert reminder.channels == ["sms"]
+
+
+async def test_a_cancellation_racing_a_scheduler_pass_waits_for_it_then_withdraws(
+    service: Service,
+) -> None:
+    starts = datetime.now(UTC) + timedelta(hours=30)
+    booking_id, case_id = await booked(service, starts)
+    (send,) = await service.sends_of_booking(booking_id)
+    at = send.send_at + timedelta(seconds=1)  # this pass's clock; the service's stays real
+    scheduler_pass = service.container.uow()
+    async with scheduler_pass:
+        (claimed,) = [
+            d for d in await scheduler_pass.sends.claim_due(at, 10_000) if d.send_id == send.send_id
+        ]
+
+        async def cancel() -> None:
+            async with service.container.uow() as uow:
+                await appointments.on_booking_cancelled(
+                    cancelled(booking_id, case_id, service.org), uow, at
+                )
+                await uow.commit()
+
+        cancelling = asyncio.create_task(cancel())
+        await asyncio.sleep(0.5)
+        assert not cancelling.done()  # it waits for the send the pass holds
+        scheduler_pass.outbox.add(request_for(claimed, ("email",), at))
+        await scheduler_pass.sends.mark(send.send_id, "requested", ("email",), at, None)
+        await scheduler_pass.commit()
+    await cancelling
+    assert await service.requests_for(send.send_id) == [REQUESTED, WITHDRAWN]
