@@ -124,6 +124,19 @@ async def test_several_rules_for_a_service_make_several_reminders_and_overlaps_a
     assert sorted(r["kind"] for r in found) == ["internal", "patient", "patient"]
 
 
+async def test_a_resident_known_only_from_the_clinical_system_is_listed_by_the_organisation(
+    service: Service,
+) -> None:
+    await rule(service)
+    resident = uuid.uuid4()  # no case in intake: the clinical system knows them
+    await service.apply(performed(resident, service.org, "VAC-TBE", datetime.now(UTC)))
+    assert len(await reminders_of(service, resident)) == 1
+    elsewhere = await service.client.get(
+        f"/residents/{resident}/reminders", headers=service.token(org="org-elsewhere")
+    )
+    assert elsewhere.status_code == 404
+
+
 async def test_rule_conditions_decide_whether_a_reminder_is_made(service: Service) -> None:
     await rule(
         service,

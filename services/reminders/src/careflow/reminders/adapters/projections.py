@@ -14,6 +14,7 @@ from careflow.reminders.adapters.tables import (
     bookings,
     case_residents,
     organisation_settings,
+    reminders,
     resident_contacts,
 )
 from careflow.reminders.domain.bookings import Booking, OrganisationSettings
@@ -63,11 +64,18 @@ class SqlProjections:
         return (await self._session.execute(stmt)).scalar_one_or_none()
 
     async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool:
-        stmt = select(case_residents.c.case_id).where(
+        """Whether the organisation knows the resident: a case there (intake), or a reminder
+        there (e.g. made by a rule from its clinical system)."""
+        case = select(case_residents.c.case_id).where(
             case_residents.c.resident_id == resident_id,
             case_residents.c.organisation_id == organisation_id,
         )
-        return (await self._session.execute(stmt.limit(1))).first() is not None
+        reminder = select(reminders.c.reminder_id).where(
+            reminders.c.resident_id == resident_id,
+            reminders.c.organisation_id == organisation_id,
+        )
+        stmt = select(case.exists() | reminder.exists())
+        return bool((await self._session.execute(stmt)).scalar_one())
 
     async def contact(self, resident_id: UUID) -> ResidentContact | None:
         stmt = select(resident_contacts).where(resident_contacts.c.resident_id == resident_id)
