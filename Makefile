@@ -52,7 +52,8 @@ contracts: venv
 contracts-check: venv
 	$(BIN)/careflow-contracts check contracts/schemas
 
-# Platform, case flow (intake -> workqueue), notification, case-message, complaints and gateway benchmarks, one
+# Platform, case flow (intake -> workqueue), notification, case-message, complaints,
+# gateway and reminders benchmarks, one
 # table each; each starts its own PostgreSQL and broker. BENCH_ARGS=--quick for a smoke run.
 bench: venv
 	$(BIN)/python -m careflow.bench $(BENCH_ARGS)
@@ -61,6 +62,7 @@ bench: venv
 	$(BIN)/python benchmarks/messaging.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/complaints.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/gateway.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/reminders.py $(BENCH_ARGS)
 
 # The suite on free ports under load while each service is SIGKILLed and restarted, the
 # broker and PostgreSQL restarted; prints lost and doubled effects against their targets.

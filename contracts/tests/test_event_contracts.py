@@ -281,6 +281,7 @@ RESTRICTED = {
     "intake.resident-contacts.v1": ("notification",),
     "notification.requests.v1": ("notification",),
     "intake.resident-names.v1": ("workqueue",),
+    "clinical.services.v1": ("reminders",),
 }
 
 

@@ -131,4 +131,8 @@ FROM runtime AS complaints
 RUN test "${CAREFLOW_SERVICE}" = complaints
 ENV COMPLAINTS_HTTP_HOST=0.0.0.0 COMPLAINTS_HTTP_PORT=8000
 CMD ["python", "-m", "careflow.complaints"]
+FROM runtime AS reminders
+RUN test "${CAREFLOW_SERVICE}" = reminders
+ENV REMINDERS_HTTP_HOST=0.0.0.0 REMINDERS_HTTP_PORT=8000
+CMD ["python", "-m", "careflow.reminders"]
 

@@ -70,11 +70,19 @@ def _complaints() -> tuple[type[Any], Callable[..., FastAPI]]:
     return Settings, create_app
 
 
+def _reminders() -> tuple[type[Any], Callable[..., FastAPI]]:
+    from careflow.reminders.entrypoints.api.app import create_app
+    from careflow.reminders.settings import Settings
+
+    return Settings, create_app
+
+
 SERVICES = {
     "intake": _intake,
     "workqueue": _workqueue,
     "messaging": _messaging,
     "notification": _notification,
+    "reminders": _reminders,
     "complaints": _complaints,
 }
 #: Roles a service's own routes need beyond the common ones, so schemathesis reaches

@@ -6,8 +6,10 @@ from careflow.contracts.bookings import BOOKING_EVENTS
 from careflow.contracts.cases import CASE_EVENTS
 from careflow.contracts.complaints import COMPLAINT_EVENTS
 from careflow.contracts.messages import CASE_MESSAGE_EVENTS
+from careflow.contracts.clinical import CLINICAL_EVENTS
 from careflow.contracts.notifications import NOTIFICATION_REQUESTS
 from careflow.contracts.probes import ProbeEmitted
+from careflow.contracts.reminders import REMINDER_EVENTS
 from careflow.contracts.residents import (
     RESIDENT_CONTACT_EVENTS,
     RESIDENT_EVENTS,
@@ -149,6 +151,33 @@ COMPLAINTS_CASES = TopicSpec(
     retention_ms=14 * DAY_MS,
 )
 
+REMINDERS_WITHDRAWALS = TopicSpec(
+    name="reminders.withdrawals.v1",
+    description=(
+        "Reminders withdrawing notification requests not sent yet (appointment cancelled or "
+        "moved, service performed again), each naming the request. Ids and codes only."
+    ),
+    key="notification_id",
+    events=REMINDER_EVENTS,
+    owner="reminders",
+    partitions=6,
+    retention_ms=7 * DAY_MS,
+)
+
+CLINICAL_SERVICES = TopicSpec(
+    name="clinical.services.v1",
+    description=(
+        "Services performed and items added in an organisation's clinical system, keyed by "
+        "resident. Codes, diagnosis codes and age: RESTRICTED, only reminders reads it."
+    ),
+    key="resident_id",
+    events=CLINICAL_EVENTS,
+    owner="clinical",  # the external clinical-system integration
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+    readers=("reminders",),
+)
+
 TOPICS = TopicRegistry(
     [
         PLATFORM_PROBES,
@@ -161,5 +190,7 @@ TOPICS = TopicRegistry(
         BOOKINGS_APPOINTMENTS,
         MESSAGING_MESSAGES,
         COMPLAINTS_CASES,
+        REMINDERS_WITHDRAWALS,
+        CLINICAL_SERVICES,
     ]
 )

@@ -193,6 +193,27 @@ class FakeAudit:
         ]
 
 
+class FakeWithdrawals:
+    def __init__(self, deliveries: FakeDeliveries) -> None:
+        self.rows: dict[UUID, str] = {}
+        self._deliveries = deliveries
+
+    async def add(self, notification_id, reason, replaced_by, at):  # type: ignore[no-untyped-def]
+        self.rows.setdefault(notification_id, reason)
+
+    async def suppress_open(self, notification_id, reason, at):  # type: ignore[no-untyped-def]
+        for delivery in self._deliveries.of(notification_id).values():
+            if delivery.status in ("queued", "retrying"):
+                delivery.status, delivery.reason, delivery.next_attempt_at = (
+                    "suppressed",
+                    reason,
+                    None,
+                )
+
+    async def withdrawn(self, notification_id: UUID) -> bool:
+        return notification_id in self.rows
+
+
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.contacts = FakeContacts()
@@ -201,6 +222,7 @@ class FakeUnitOfWork:
         self.cases = FakeCases()
         self.cases.notifications = self.notifications
         self.audit = FakeAudit()
+        self.withdrawals = FakeWithdrawals(self.deliveries)
         self.commits = 0
 
     async def __aenter__(self) -> FakeUnitOfWork:

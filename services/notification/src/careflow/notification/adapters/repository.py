@@ -15,6 +15,7 @@ from careflow.notification.adapters.history import history_page
 from careflow.notification.adapters.tables import (
     deliveries,
     delivery_steps,
+    notification_withdrawals,
     notifications,
     resident_contacts,
 )
@@ -83,6 +84,9 @@ _CLAIM_DUE = (
         deliveries.c.channel == bindparam("channel"),
         deliveries.c.status.in_(OPEN),
         deliveries.c.next_attempt_at <= bindparam("now"),
+        ~select(notification_withdrawals.c.notification_id)
+        .where(notification_withdrawals.c.notification_id == deliveries.c.notification_id)
+        .exists(),
     )
     .order_by(deliveries.c.next_attempt_at)
     .limit(bindparam("limit"))
@@ -96,6 +100,56 @@ _LEASE = (
 _NEXT_DUE_AT = select(func.min(deliveries.c.next_attempt_at)).where(
     deliveries.c.channel == bindparam("channel"), deliveries.c.status.in_(OPEN)
 )
+
+
+_ADD_WITHDRAWAL = text(
+    "INSERT INTO notification_withdrawals (notification_id, reason, replaced_by, withdrawn_at) "
+    "VALUES (:notification_id, :reason, :replaced_by, :withdrawn_at) "
+    "ON CONFLICT (notification_id) DO NOTHING"
+)
+# Open deliveries of the notification become suppressed, each with its step. A delivery a
+# sender holds (claimed, being sent) is locked: this waits for that pass and then finds
+# it no longer open: it went out before the withdrawal.
+_SUPPRESS_OPEN = text(
+    "WITH changed AS (UPDATE deliveries SET status = 'suppressed', reason = :reason, "
+    "next_attempt_at = NULL, updated_at = :at "
+    "WHERE notification_id = :notification_id AND status IN ('queued', 'retrying') "
+    "RETURNING delivery_id, attempts) "
+    "INSERT INTO delivery_steps (delivery_id, status, code, attempt, at) "
+    "SELECT delivery_id, 'suppressed', CAST(:reason AS varchar), attempts, "
+    "CAST(:at AS timestamptz) FROM changed"
+)
+_WITHDRAWN = select(notification_withdrawals.c.notification_id).where(
+    notification_withdrawals.c.notification_id == bindparam("id")
+)
+
+
+class SqlWithdrawals:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self, notification_id: UUID, reason: str, replaced_by: UUID | None, at: datetime
+    ) -> None:
+        await self._session.execute(
+            _ADD_WITHDRAWAL,
+            {
+                "notification_id": notification_id,
+                "reason": reason,
+                "replaced_by": replaced_by,
+                "withdrawn_at": at,
+            },
+        )
+
+    async def suppress_open(self, notification_id: UUID, reason: str, at: datetime) -> None:
+        await self._session.execute(
+            _SUPPRESS_OPEN, {"notification_id": notification_id, "reason": reason, "at": at}
+        )
+
+    async def withdrawn(self, notification_id: UUID) -> bool:
+        return (
+            await self._session.execute(_WITHDRAWN, {"id": notification_id})
+        ).first() is not None
 
 
 class SqlContacts:

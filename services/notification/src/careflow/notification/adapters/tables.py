@@ -102,6 +102,18 @@ deliveries = Table(
     Index("ix_deliveries_resident", "resident_id", "created_at"),
 )
 
+# Requests their requester withdrew (reminders: the appointment was cancelled or moved).
+# The sender's claim skips every delivery of a notification named here, in the claim's
+# own statement, so a withdrawal committed before the claim is never sent.
+notification_withdrawals = Table(
+    "notification_withdrawals",
+    metadata,
+    Column("notification_id", Uuid, primary_key=True),
+    Column("reason", String(40), nullable=False),
+    Column("replaced_by", Uuid),
+    Column("withdrawn_at", TZ, nullable=False),
+)
+
 # Every step of every delivery: queued, retrying (with the error code), sent,
 # failed, suppressed (with the reason). Append-only.
 delivery_steps = Table(

@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import Self
 
 from careflow.notification.adapters.access import SqlAuditLog, SqlResidentCases
-from careflow.notification.adapters.repository import SqlContacts, SqlDeliveries, SqlNotifications
+from careflow.notification.adapters.repository import (
+    SqlContacts,
+    SqlDeliveries,
+    SqlNotifications,
+    SqlWithdrawals,
+)
 from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 
 
@@ -17,6 +22,7 @@ class NotificationUnitOfWork(SqlUnitOfWork):
     deliveries: SqlDeliveries
     cases: SqlResidentCases
     audit: SqlAuditLog
+    withdrawals: SqlWithdrawals
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -25,4 +31,5 @@ class NotificationUnitOfWork(SqlUnitOfWork):
         self.deliveries = SqlDeliveries(self.session)
         self.cases = SqlResidentCases(self.session)
         self.audit = SqlAuditLog(self.session)
+        self.withdrawals = SqlWithdrawals(self.session)
         return self

@@ -6,7 +6,11 @@ from datetime import timedelta
 from uuid import UUID
 
 from careflow.contracts.base import ContractEvent
-from careflow.contracts.notifications import ProfessionalChatNotificationRequested
+from careflow.contracts.notifications import (
+    NotificationRequested,
+    ProfessionalChatNotificationRequested,
+)
+from careflow.contracts.reminders import NotificationWithdrawn
 from careflow.notification.application.context import Notifier
 from careflow.notification.application.planning import delivery_id, plan
 from careflow.notification.application.ports import UnitOfWork
@@ -79,6 +83,13 @@ async def _plan_and_store(
     notifier: Notifier,
     reason: str | None = None,
 ) -> None:
+    if (
+        reason is None
+        and request.source == NotificationRequested.event_type
+        and await uow.withdrawals.withdrawn(request.notification_id)
+    ):
+        # Withdrawn before it arrived (another topic) or while it was parked.
+        reason = WITHDRAWN
     deliveries = plan(
         request,
         contact,
@@ -92,6 +103,25 @@ async def _plan_and_store(
         # Counted before the consumer commits: a batch rolled back and applied again
         # one by one counts its decisions twice (rare; the database is the record).
         notifier.telemetry.count(delivery.channel, delivery.status)
+
+
+#: The reason shown on a delivery whose request was withdrawn before it was sent.
+WITHDRAWN = "withdrawn"
+
+
+async def on_notification_withdrawn(
+    event: NotificationWithdrawn, uow: UnitOfWork, notifier: Notifier
+) -> None:
+    """The requester withdrew a request: what is not sent yet never will be.
+
+    The withdrawal row is what the sender's claim checks, in the same statement as
+    the claim; deliveries not sent yet are marked suppressed for the history. A
+    request arriving later (it travels on another topic) is suppressed at once.
+    A replacement is a request of its own and goes out as any other.
+    """
+    now = notifier.clock()
+    await uow.withdrawals.add(event.notification_id, event.reason, event.replaced_by, now)
+    await uow.withdrawals.suppress_open(event.notification_id, WITHDRAWN, now)
 
 
 async def on_professional_chat(

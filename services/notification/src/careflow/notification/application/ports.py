@@ -141,6 +141,18 @@ class AccessAudit(Protocol):
         """Up to `query.limit + 1` records of the organisation, newest first."""
 
 
+class Withdrawals(Protocol):
+    """Requests their requester withdrew before they were sent."""
+
+    async def add(
+        self, notification_id: UUID, reason: str, replaced_by: UUID | None, at: datetime
+    ) -> None: ...
+    async def suppress_open(self, notification_id: UUID, reason: str, at: datetime) -> None:
+        """Its deliveries not sent yet become suppressed with `reason`."""
+
+    async def withdrawn(self, notification_id: UUID) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     """`async with uow:` gives the stores on one transaction; nothing is kept without commit."""
 
@@ -149,6 +161,7 @@ class UnitOfWork(Protocol):
     deliveries: DeliveryStore
     cases: ResidentCases
     audit: AccessAudit
+    withdrawals: Withdrawals
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, *exc: object) -> None: ...

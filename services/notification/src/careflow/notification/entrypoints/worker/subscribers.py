@@ -14,8 +14,10 @@ from careflow.contracts.registry import (
     INTAKE_RESIDENT_CONTACTS,
     INTAKE_RESIDENTS,
     NOTIFICATION_REQUESTS_TOPIC,
+    REMINDERS_WITHDRAWALS,
     WORKQUEUE_ITEMS,
 )
+from careflow.contracts.reminders import NotificationWithdrawn
 from careflow.contracts.topics import TopicSpec
 from careflow.contracts.workqueue import QueueItemMarkedIncomplete
 from careflow.notification.adapters.unit_of_work import NotificationUnitOfWork
@@ -59,6 +61,7 @@ ROUTES: list[tuple[TopicSpec, dict[type, UseCase]]] = [
             n.ProfessionalChatNotificationRequested: notify.on_professional_chat,
         },
     ),
+    (REMINDERS_WITHDRAWALS, {NotificationWithdrawn: notify.on_notification_withdrawn}),
 ]
 
 

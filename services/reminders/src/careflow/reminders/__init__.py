@@ -1,0 +1,1 @@
+"""Appointment, patient and staff reminders; a durable scheduler hands due sends to notification."""

@@ -1,0 +1,135 @@
+"""What reminders keeps of other services' events: bookings, cases, contacts, visits; and
+the organisations' reminder settings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from careflow.reminders.adapters.tables import (
+    bookings,
+    case_residents,
+    organisation_settings,
+    reminders,
+    resident_contacts,
+)
+from careflow.reminders.domain.bookings import Booking, OrganisationSettings
+from careflow.reminders.domain.contacts import ResidentContact
+
+_COUNT_VISIT = text(
+    "INSERT INTO clinical_counts (resident_id, organisation_id, code, visits, last_at) "
+    "VALUES (:resident_id, :organisation_id, :code, 1, :at) "
+    "ON CONFLICT (resident_id, organisation_id, code) DO UPDATE "
+    "SET visits = clinical_counts.visits + 1, last_at = EXCLUDED.last_at RETURNING visits"
+)
+
+
+class SqlProjections:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def booking(self, booking_id: str) -> Booking | None:
+        stmt = select(bookings).where(bookings.c.booking_id == booking_id).with_for_update()
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else Booking(**row._mapping)
+
+    async def save_booking(self, booking: Booking) -> None:
+        values = {
+            "booking_id": booking.booking_id,
+            "case_id": booking.case_id,
+            "organisation_id": booking.organisation_id,
+            "starts_at": booking.starts_at,
+            "confirmed_at": booking.confirmed_at,
+            "cancelled_at": booking.cancelled_at,
+        }
+        stmt = insert(bookings).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["booking_id"],
+            set_={k: stmt.excluded[k] for k in ("starts_at", "confirmed_at", "cancelled_at")},
+        )
+        await self._session.execute(stmt)
+
+    async def note_case(self, case_id: UUID, resident_id: UUID, organisation_id: str) -> None:
+        stmt = insert(case_residents).values(
+            case_id=case_id, resident_id=resident_id, organisation_id=organisation_id
+        )
+        await self._session.execute(stmt.on_conflict_do_nothing())
+
+    async def resident_of_case(self, case_id: UUID) -> UUID | None:
+        stmt = select(case_residents.c.resident_id).where(case_residents.c.case_id == case_id)
+        return (await self._session.execute(stmt)).scalar_one_or_none()
+
+    async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool:
+        """Whether the organisation knows the resident: a case there (intake), or a reminder
+        there (e.g. made by a rule from its clinical system)."""
+        case = select(case_residents.c.case_id).where(
+            case_residents.c.resident_id == resident_id,
+            case_residents.c.organisation_id == organisation_id,
+        )
+        reminder = select(reminders.c.reminder_id).where(
+            reminders.c.resident_id == resident_id,
+            reminders.c.organisation_id == organisation_id,
+        )
+        stmt = select(case.exists() | reminder.exists())
+        return bool((await self._session.execute(stmt)).scalar_one())
+
+    async def contact(self, resident_id: UUID) -> ResidentContact | None:
+        stmt = select(resident_contacts).where(resident_contacts.c.resident_id == resident_id)
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else ResidentContact(**row._mapping)
+
+    async def note_contact(self, contact: ResidentContact) -> None:
+        """Keeps the newest state: an older event (redelivered, out of order) changes nothing."""
+        values = {k: getattr(contact, k) for k in ResidentContact.__dataclass_fields__}
+        stmt = insert(resident_contacts).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["resident_id"],
+            set_={k: stmt.excluded[k] for k in values if k != "resident_id"},
+            where=resident_contacts.c.updated_at < stmt.excluded.updated_at,
+        )
+        await self._session.execute(stmt)
+
+    async def count_visit(
+        self, resident_id: UUID, organisation_id: str, code: str, at: datetime
+    ) -> int:
+        result = await self._session.execute(
+            _COUNT_VISIT,
+            {
+                "resident_id": resident_id,
+                "organisation_id": organisation_id,
+                "code": code,
+                "at": at,
+            },
+        )
+        return int(result.scalar_one())
+
+    async def settings(self, organisation_id: str) -> OrganisationSettings:
+        stmt = select(organisation_settings).where(
+            organisation_settings.c.organisation_id == organisation_id
+        )
+        row = (await self._session.execute(stmt)).first()
+        if row is None:
+            return OrganisationSettings(organisation_id)
+        return OrganisationSettings(
+            organisation_id,
+            timedelta(minutes=row.appointment_lead_minutes),
+            tuple(row.appointment_channels),
+        )
+
+    async def save_settings(self, settings: OrganisationSettings, at: datetime) -> None:
+        values = {
+            "organisation_id": settings.organisation_id,
+            "appointment_lead_minutes": int(settings.appointment_lead.total_seconds() // 60),
+            "appointment_channels": list(settings.appointment_channels),
+            "updated_at": at,
+        }
+        stmt = insert(organisation_settings).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["organisation_id"],
+            set_={k: stmt.excluded[k] for k in values if k != "organisation_id"},
+        )
+        await self._session.execute(stmt)

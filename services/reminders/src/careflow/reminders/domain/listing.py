@@ -1,0 +1,46 @@
+"""Values the use cases and the adapters exchange: a claimed send, a list filter, an audit
+record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class DueSend:
+    """A claimed send with what its request needs."""
+
+    send_id: UUID
+    reminder_id: UUID
+    send_at: datetime
+    resident_id: UUID
+    kind: str
+    channels: tuple[str, ...]
+    #: The booking's case, for an appointment reminder.
+    case_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class ReminderFilter:
+    organisation_id: str
+    resident_id: UUID | None = None
+    status: str | None = None
+    kind: str | None = None
+    channel: str | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    organisation_id: str
+    professional_id: str
+    unit_id: str | None
+    resident_id: UUID
+    action: str
+    purpose: str
+    at: datetime
