@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from careflow.contracts.bookings import BOOKING_EVENTS
 from careflow.contracts.cases import CASE_EVENTS
+from careflow.contracts.clinical import CLINICAL_EVENTS
 from careflow.contracts.complaints import COMPLAINT_EVENTS
 from careflow.contracts.messages import CASE_MESSAGE_EVENTS
-from careflow.contracts.clinical import CLINICAL_EVENTS
 from careflow.contracts.notifications import NOTIFICATION_REQUESTS
 from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.reminders import REMINDER_EVENTS
