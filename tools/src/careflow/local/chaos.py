@@ -41,7 +41,13 @@ from careflow.local.ports import listen_port
 from careflow.local.postgres import EmbeddedPostgres
 from careflow.local.sms_sink import SmsSink
 from careflow.local.smtp_sink import SmtpSink
-from careflow.local.supervisor import ServiceProcess, discover_services, service_env, stop_services
+from careflow.local.supervisor import (
+    ServiceProcess,
+    discover_services,
+    gateway_env,
+    service_env,
+    stop_services,
+)
 from careflow.local.tansu import TansuBroker
 from careflow.shared.settings import BrokerSettings
 
@@ -98,6 +104,8 @@ class Suite:
                 bootstrap_servers=self.tansu.bootstrap_servers,
                 issuer_url=self.issuer.url,
             )
+            if service.name == "gateway":
+                self.envs[service.name] |= gateway_env(service, self.services)
             service.start(self.envs[service.name])
         for service in self.services:
             problem = service.wait_healthy(timeout)
