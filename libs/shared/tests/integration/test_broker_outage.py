@@ -8,15 +8,19 @@ from collections.abc import Iterator
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
+from sqlalchemy import text
 
 from careflow.contracts.registry import TOPICS
 from careflow.local.tansu import TansuBroker
+from careflow.shared.messaging.topics_cli import ensure_topics_retrying
 from careflow.shared.service.runtime import ServiceRuntime
+from careflow.shared.settings import BrokerSettings
 from careflow.testing.probe_service import (
     effects_of,
     emit,
     probe,
     probe_runtime,
+    record_effect,
     settings_for,
     wait_until,
 )
@@ -86,3 +90,55 @@ async def test_events_written_while_broker_is_down_arrive_in_order_after_restart
         await wait_until(lambda: effects_of(runtime, after), within=60)
     finally:
         await runtime.stop()
+
+
+async def test_a_broker_that_lost_its_state_is_recovered_from_although_another_process_recreated_the_topics(  # noqa: E501
+    probe_db: str, own_broker: TansuBroker
+):
+    """Seen in `make chaos`: after a broker restart the first service to look re-creates
+    every topic; the others found them present, did not recover, and lost what the broker
+    had acknowledged but not yet delivered."""
+    gate = asyncio.Event()
+
+    async def held(event, envelope, uow) -> None:  # type: ignore[no-untyped-def]
+        await gate.wait()
+        await record_effect(event, envelope, uow)
+
+    settings = settings_for(probe_db, own_broker.bootstrap_servers)
+    # One record per batch: the partition is paused two records in, so the rest of what
+    # is published stays on the broker, unfetched, when it goes.
+    settings = settings.model_copy(
+        update={"consumer": settings.consumer.model_copy(update={"batch_max_records": 1})}
+    )
+    runtime = probe_runtime(settings, handler=held)
+    await runtime.start()
+    try:
+        key = uuid.uuid4()
+        await emit(runtime, [probe(key, n) for n in range(10)])
+        await wait_until(lambda: _all_published(runtime), within=30)
+
+        own_broker.stop()  # memory storage: the eight unfetched events are gone
+        await asyncio.sleep(3)
+        own_broker.start()
+        # Another service's keeper wins the race and re-creates every topic at once.
+        await ensure_topics_retrying(
+            BrokerSettings(bootstrap_servers=own_broker.bootstrap_servers), TOPICS, within=30
+        )
+        gate.set()
+
+        async def all_ten() -> bool:
+            return len(await effects_of(runtime, key)) == 10
+
+        await wait_until(all_ten, within=120)
+        assert sorted(s for s, _a, _r in await effects_of(runtime, key)) == list(range(10))
+    finally:
+        gate.set()
+        await runtime.stop()
+
+
+async def _all_published(runtime: ServiceRuntime) -> bool:
+    async with runtime.engine.connect() as conn:
+        unpublished = await conn.scalar(
+            text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        )
+    return unpublished == 0

@@ -86,6 +86,14 @@ class TopicKeeper:
     `on_missing` runs when topics are found missing, BEFORE they are re-created:
     a consumer still holding its old fetch positions would read a re-created
     topic from there and skip the first events published into it.
+
+    Topics found present after the broker was unreachable count as lost too: the
+    broker may have restarted without its state, and another service's keeper
+    (or an operator) may have re-created the topics before this one looked —
+    seen in `make chaos`, where every service but the first to look lost what
+    the broker had acknowledged and not yet delivered. Recovering after a mere
+    network blip costs a re-publication of a few seconds of events (inboxes drop
+    them) and a group rejoin; missing a lost broker costs events.
     """
 
     def __init__(
@@ -93,7 +101,9 @@ class TopicKeeper:
         settings: BrokerSettings,
         specs: Iterable[TopicSpec],
         *,
-        interval: float = 5.0,
+        # Short enough that an outage as brief as a broker restart is seen by a failed
+        # check; each check is one admin connection and a topic list.
+        interval: float = 2.0,
         on_lost: Callable[[datetime], Awaitable[None]] | None = None,
         on_missing: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
@@ -103,6 +113,7 @@ class TopicKeeper:
         self._on_lost = on_lost
         self._on_missing = on_missing
         self._recovering = False
+        self._contact_lost = False
         self._wake = asyncio.Event()
         self._last_complete = datetime.now(UTC)
         self.ready = asyncio.Event()
@@ -116,6 +127,7 @@ class TopicKeeper:
 
     def report_failure(self) -> None:
         """A client saw the broker fail: recheck now and hold publishing until then."""
+        self._contact_lost = True
         self.ready.clear()
         self._wake.set()
 
@@ -126,14 +138,19 @@ class TopicKeeper:
                 created = await ensure_topics(
                     self._settings, self._specs, before_create=self._before_create
                 )
+                if self._contact_lost and not created and not self._recovering:
+                    log.warning("broker reachable again; recovering as if it lost its state")
+                    await self._before_create([])
                 if (created or self._recovering) and self._on_lost is not None:
                     log.warning("broker lost %d topics; recovering", len(created))
                     self._recovering = True  # until on_lost has run to its end
                     await self._on_lost(self._last_complete)
                 self._recovering = False
+                self._contact_lost = False
                 self._last_complete = checked_at
                 self.ready.set()
             except (KafkaError, OSError) as exc:
+                self._contact_lost = True
                 self.ready.clear()
                 log.warning("broker unreachable for topic check: %s", type(exc).__name__)
             except Exception as exc:
