@@ -403,3 +403,26 @@ def test_rendered_secret_references_are_all_required(overlay: str, render: Any) 
         for volume in pod.get("volumes", []):
             assert not volume.get("secret", {}).get("optional", False)
     assert refs > 0
+
+
+def test_the_observability_kustomization_renders_and_validates(render: Any) -> None:
+    """Dashboards and alert rules for a cluster's monitoring stack (deploy/observability):
+    each dashboard a ConfigMap the Grafana sidecar picks up, the rules one ConfigMap."""
+    objects = render(K8S.parent / "observability")
+    for obj in objects:
+        try:
+            kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            raise AssertionError(
+                f"{obj['kind']} {obj['metadata']['name']}: {exc.message}"
+            ) from None
+    dashboards = [
+        obj
+        for obj in objects
+        if obj["kind"] == "ConfigMap"
+        and obj["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
+    ]
+    on_disk = sorted((K8S.parent / "observability" / "grafana" / "dashboards").glob("*.json"))
+    assert len(dashboards) == len(on_disk) > 0
+    assert {obj["kind"] for obj in objects} == {"ConfigMap"}
+    assert all(obj["metadata"]["namespace"] == "observability" for obj in objects)
