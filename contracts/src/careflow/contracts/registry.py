@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from careflow.contracts.bookings import BOOKING_EVENTS
 from careflow.contracts.cases import CASE_EVENTS
+from careflow.contracts.chats import CHANNEL_EVENTS, CHAT_EVENTS
 from careflow.contracts.notifications import NOTIFICATION_REQUESTS
 from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.residents import (
@@ -120,6 +121,32 @@ BOOKINGS_APPOINTMENTS = TopicSpec(
     retention_ms=14 * DAY_MS,
 )
 
+MESSAGING_CHATS = TopicSpec(
+    name="messaging.chats.v1",
+    description=(
+        "Live chats: started, taken, transferred (to a channel or to non-urgent), ended. "
+        "Ids, codes and times; never message text."
+    ),
+    key="chat_id",
+    events=CHAT_EVENTS,
+    owner="messaging",
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+)
+
+MESSAGING_CHAT_CHANNELS = TopicSpec(
+    name="messaging.chat-channels.v1",
+    description=(
+        "Chat channels' state (open / open with congestion notice / closed, by hand or by "
+        "opening hours) and professionals' presence and new-chat notification choices."
+    ),
+    key="channel_id",
+    events=CHANNEL_EVENTS,
+    owner="messaging",
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+)
+
 TOPICS = TopicRegistry(
     [
         PLATFORM_PROBES,
@@ -130,5 +157,7 @@ TOPICS = TopicRegistry(
         WORKQUEUE_ITEMS,
         NOTIFICATION_REQUESTS_TOPIC,
         BOOKINGS_APPOINTMENTS,
+        MESSAGING_CHATS,
+        MESSAGING_CHAT_CHANNELS,
     ]
 )

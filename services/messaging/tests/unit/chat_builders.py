@@ -1,5 +1,5 @@
 from datetime import datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from careflow.messaging.domain.channels import Channel, Visibility
 from careflow.messaging.domain.chat_presence import Presence
@@ -7,6 +7,8 @@ from careflow.messaging.domain.chats import Chat
 from careflow.messaging.domain.opening_hours import OpeningHours
 
 ORG = "org-1"
+RES = UUID("00000000-0000-4000-8000-000000000001")
+RES2 = UUID("00000000-0000-4000-8000-000000000002")
 T0 = datetime.fromisoformat("2026-12-07T09:00:00+02:00")
 
 
@@ -36,7 +38,7 @@ def present(ch: Channel, professional: str = "pro-1", *, is_present: bool = True
     return p
 
 
-def waiting_chat(ch: Channel, resident: str = "res-1") -> Chat:
+def waiting_chat(ch: Channel, resident: UUID = RES) -> Chat:
     chat = Chat.start(
         chat_id=uuid4(), channel=ch, resident_id=resident, language="fi", case_id=None, now=T0
     )

@@ -15,7 +15,7 @@ from careflow.messaging.domain.chat_errors import (
 )
 from careflow.messaging.domain.chats import ChatStatus, EndReason, SenderKind
 
-from .chat_builders import ORG, T0, channel, present, waiting_chat
+from .chat_builders import ORG, RES, RES2, T0, channel, present, waiting_chat
 
 IDLE = timedelta(minutes=15)
 
@@ -56,7 +56,7 @@ def test_a_professional_not_present_in_the_channel_cannot_open_its_chat():
 def test_messages_get_consecutive_sequence_numbers():
     ch = channel()
     chat = waiting_chat(ch)
-    first = chat.post(SenderKind.RESIDENT, "res-1", " hello ", T0)
+    first = chat.post(SenderKind.RESIDENT, str(RES), " hello ", T0)
     chat.take("pro-1", present(ch), T0)
     second = chat.post(SenderKind.PROFESSIONAL, "pro-1", "hi", T0)
     assert (first.sequence, first.text, second.sequence) == (1, "hello", 2)
@@ -71,7 +71,7 @@ def test_only_the_taker_writes_as_a_professional_and_only_the_resident_as_the_re
     with pytest.raises(ChatNotAllowed):
         chat.post(SenderKind.PROFESSIONAL, "pro-2", "hi", T0)
     with pytest.raises(ChatNotAllowed):
-        chat.post(SenderKind.RESIDENT, "res-2", "hi", T0)
+        chat.post(SenderKind.RESIDENT, str(RES2), "hi", T0)
     assert chat.last_sequence == 0
 
 
@@ -79,7 +79,7 @@ def test_only_the_taker_writes_as_a_professional_and_only_the_resident_as_the_re
 def test_an_empty_oversized_or_control_character_message_is_refused(text):
     chat = waiting_chat(channel())
     with pytest.raises(InvalidChatRequest):
-        chat.post(SenderKind.RESIDENT, "res-1", text, T0)
+        chat.post(SenderKind.RESIDENT, str(RES), text, T0)
 
 
 def test_a_transfer_to_a_professional_only_channel_waits_there_for_someone_present():
@@ -112,7 +112,7 @@ def test_a_transfer_to_non_urgent_ends_the_live_chat_for_the_case_conversation()
     ch = channel()
     chat = waiting_chat(ch)
     chat.take("pro-1", present(ch), T0)
-    chat.post(SenderKind.RESIDENT, "res-1", "hello", T0)
+    chat.post(SenderKind.RESIDENT, str(RES), "hello", T0)
     chat.transfer_to_non_urgent("pro-1", present(ch), T0)
     moved, ended = chat.events[-2:]
     assert isinstance(moved, ev.ChatTransferred)
@@ -125,10 +125,10 @@ def test_a_transfer_to_non_urgent_ends_the_live_chat_for_the_case_conversation()
 def test_either_side_ends_the_chat_and_nothing_is_posted_after():
     ch = channel()
     by_resident = waiting_chat(ch)
-    by_resident.end_by_resident("res-1", T0)
+    by_resident.end_by_resident(RES, T0)
     assert by_resident.end_reason is EndReason.RESIDENT
     with pytest.raises(ChatStateConflict):
-        by_resident.post(SenderKind.RESIDENT, "res-1", "still there?", T0)
+        by_resident.post(SenderKind.RESIDENT, str(RES), "still there?", T0)
     by_pro = waiting_chat(ch)
     by_pro.take("pro-1", present(ch), T0)
     by_pro.end_by_professional("pro-1", present(ch), T0)
@@ -150,7 +150,7 @@ def test_a_message_moves_the_idle_deadline_and_a_waiting_chat_never_idles_out():
     assert not waiting.expire_if_idle(T0 + 10 * IDLE, IDLE)
     chat = waiting_chat(ch)
     chat.take("pro-1", present(ch), T0)
-    chat.post(SenderKind.RESIDENT, "res-1", "hi", T0 + IDLE - timedelta(seconds=1))
+    chat.post(SenderKind.RESIDENT, str(RES), "hi", T0 + IDLE - timedelta(seconds=1))
     assert not chat.expire_if_idle(T0 + IDLE, IDLE)
 
 
@@ -174,8 +174,8 @@ def test_only_the_present_taker_of_the_organisation_sees_content():
     assert not professional_sees_content(
         chat, professional_id="pro-1", organisation_id="org-2", present_in=here
     )
-    assert resident_sees_content(chat, resident_id="res-1")
-    assert not resident_sees_content(chat, resident_id="res-2")
+    assert resident_sees_content(chat, resident_id=RES)
+    assert not resident_sees_content(chat, resident_id=RES2)
 
 
 def test_presence_with_email_notification_needs_an_address_and_events_only_on_change():

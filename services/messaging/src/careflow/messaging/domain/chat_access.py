@@ -32,5 +32,5 @@ def professional_sees_header(chat: Chat, *, organisation_id: str) -> bool:
     return chat.organisation_id == organisation_id
 
 
-def resident_sees_content(chat: Chat, *, resident_id: str) -> bool:
+def resident_sees_content(chat: Chat, *, resident_id: UUID) -> bool:
     return chat.resident_id == resident_id

@@ -42,7 +42,7 @@ class ChatStarted(ChatDomainEvent):
     chat_id: UUID
     channel_id: UUID
     organisation_id: str
-    resident_id: str
+    resident_id: UUID
     language: str
     case_id: UUID | None
 
@@ -64,7 +64,7 @@ class ChatTransferred(ChatDomainEvent):
     to_channel_id: UUID | None
     to_non_urgent: bool
     by: str
-    resident_id: str
+    resident_id: UUID
     case_id: UUID | None
     last_sequence: int
 
@@ -74,7 +74,7 @@ class ChatEnded(ChatDomainEvent):
     chat_id: UUID
     channel_id: UUID
     organisation_id: str
-    resident_id: str
+    resident_id: UUID
     case_id: UUID | None
     #: domain.chats.EndReason value.
     reason: str

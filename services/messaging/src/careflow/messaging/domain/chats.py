@@ -85,7 +85,7 @@ class Chat:
     chat_id: UUID
     organisation_id: str
     channel_id: UUID
-    resident_id: str
+    resident_id: UUID
     language: str
     case_id: UUID | None
     started_at: datetime
@@ -105,7 +105,7 @@ class Chat:
         *,
         chat_id: UUID,
         channel: Channel,
-        resident_id: str,
+        resident_id: UUID,
         language: str,
         case_id: UUID | None,
         now: datetime,
@@ -149,7 +149,7 @@ class Chat:
     def post(self, kind: SenderKind, sender_id: str, text: str, now: datetime) -> ChatMessage:
         """The next message: the resident writes while live, a professional once taken."""
         self._require_live()
-        if kind is SenderKind.RESIDENT and sender_id != self.resident_id:
+        if kind is SenderKind.RESIDENT and sender_id != str(self.resident_id):
             raise ChatNotAllowed("Only the chat's resident writes as the resident.")
         if kind is SenderKind.PROFESSIONAL and (
             self.status is not ChatStatus.TAKEN or self.taken_by != sender_id
@@ -182,7 +182,7 @@ class Chat:
         self._transferred(self.channel_id, None, by, now)
         self._end(EndReason.NON_URGENT, now)
 
-    def end_by_resident(self, resident_id: str, now: datetime) -> None:
+    def end_by_resident(self, resident_id: UUID, now: datetime) -> None:
         if resident_id != self.resident_id:
             raise ChatNotAllowed("Only the chat's resident ends it as the resident.")
         self._require_live()
