@@ -1,0 +1,33 @@
+"""The chat half's unit of work: the platform's (outbox in the same tx), chat repositories, signals."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from careflow.messaging.adapters.chat_repository import (
+    SqlChannels,
+    SqlChatMessages,
+    SqlChats,
+    SqlPresences,
+)
+from careflow.messaging.adapters.chat_signals import SqlSignals
+from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
+
+
+class ChatUnitOfWork(SqlUnitOfWork):
+    """`async with uow:` gives the chat repositories on one transaction."""
+
+    channels: SqlChannels
+    presences: SqlPresences
+    chats: SqlChats
+    messages: SqlChatMessages
+    signals: SqlSignals
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.channels = SqlChannels(self.session)
+        self.presences = SqlPresences(self.session)
+        self.chats = SqlChats(self.session)
+        self.messages = SqlChatMessages(self.session)
+        self.signals = SqlSignals(self.session)
+        return self
