@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from careflow.messaging.adapters.tables import metadata
+from careflow.shared.db.privileges import append_only
 
 TZ = DateTime(timezone=True)
 
@@ -96,5 +97,6 @@ chat_messages = Table(
     Column("text", Text, nullable=False),
     Column("sent_at", TZ, nullable=False),
     UniqueConstraint("chat_id", "client_message_id"),
+    info=append_only(),
 )
 
