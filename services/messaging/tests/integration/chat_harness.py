@@ -1,0 +1,140 @@
+"""One real messaging server (uvicorn on a free port) for a chat test module: real PostgreSQL,
+the real broker, real sockets; tokens minted with a test key; a clock the tests move."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+from websockets.asyncio.client import ClientConnection, connect
+
+from careflow.messaging.chat_settings import ChatSettings
+from careflow.messaging.entrypoints.api.app import create_app
+from careflow.messaging.settings import Settings
+from careflow.shared.auth.claims import AuthLevel, ProfessionalPrincipal, ResidentPrincipal
+from careflow.shared.auth.pseudonyms import ResidentIds
+from careflow.shared.auth.signing import generate_keypair, load_signing_key, mint_token
+from careflow.shared.outbox.tables import outbox
+from careflow.shared.settings import AuthSettings, BrokerSettings, RelaySettings
+from careflow.testing.settings import quick_consumer
+
+KEY = "integration-test-resident-id-key"
+IDS = ResidentIds(KEY.encode())
+
+
+@dataclass
+class MovableClock:
+    """Real time plus an offset the tests set; the server's injected clock."""
+
+    offset: timedelta = timedelta()
+    fixed: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.fixed if self.fixed is not None else datetime.now(UTC) + self.offset
+
+
+@dataclass
+class ChatServer:
+    port: int
+    db_url: str
+    key: Any
+    kid: str
+    auth: AuthSettings
+    app: Any
+    clock: MovableClock
+    http: httpx.AsyncClient = field(init=False)
+
+    @property
+    def container(self) -> Any:
+        return self.app.state.container
+
+    def _token(self, principal: Any, ttl: int) -> str:
+        return mint_token(
+            self.key, self.kid, principal, issuer=self.auth.issuer, audience=self.auth.audience, ttl=ttl
+        )
+
+    def pro_token(self, subject: str, org: str, *roles: str, ttl: int = 600) -> str:
+        principal = ProfessionalPrincipal(subject=subject, organisation=org, unit="unit-1", roles=list(roles))
+        return self._token(principal, ttl)
+
+    def resident_token(self, subject: str, ttl: int = 600) -> str:
+        return self._token(ResidentPrincipal(subject=subject, auth_level=AuthLevel.STRONG), ttl)
+
+    @staticmethod
+    def bearer(token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    def socket(self, path: str) -> Any:
+        return connect(f"ws://127.0.0.1:{self.port}{path}", open_timeout=20, close_timeout=5)
+
+    async def sql(self, stmt: Any) -> list[Any]:
+        engine = create_async_engine(self.db_url)
+        try:
+            async with engine.connect() as conn:
+                return list(await conn.execute(stmt))
+        finally:
+            await engine.dispose()
+
+    async def outbox_types(self, key: str) -> list[str]:
+        rows = await self.sql(select(outbox.c.event_type).where(outbox.c.key == key).order_by(outbox.c.id))
+        return [r.event_type for r in rows]
+
+    async def outbox_payloads(self, key: str) -> list[dict[str, Any]]:
+        rows = await self.sql(select(outbox.c.payload).where(outbox.c.key == key).order_by(outbox.c.id))
+        return [r.payload for r in rows]
+
+
+async def authed(ws: ClientConnection, token: str) -> dict[str, Any]:
+    await ws.send(json.dumps({"type": "auth", "token": token}))
+    return await frame(ws)
+
+
+async def frame(ws: ClientConnection, within: float = 20.0) -> dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), within))  # type: ignore[no-any-return]
+
+
+@contextlib.asynccontextmanager
+async def chat_server(postgres: Any, kafka: Any, tmp: Path, **chat: Any) -> AsyncIterator[ChatServer]:
+    database = await postgres.create_service_database()
+    kid = generate_keypair(tmp)
+    _kid, key = load_signing_key(tmp, kid)
+    auth = AuthSettings(jwks_path=tmp / "jwks.json")
+    clock = MovableClock()
+    settings = Settings(
+        database=database.settings(pool_size=10),
+        broker=BrokerSettings(bootstrap_servers=kafka.bootstrap_servers, idempotent_producer=False),
+        relay=RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0),
+        consumer=quick_consumer(max_workers=1),
+        auth=auth,
+        consumer_group=f"messaging-{uuid.uuid4().hex[:8]}",
+        resident_id_key=KEY,  # type: ignore[arg-type]
+        chat=ChatSettings(**({"poll_seconds": 2.0, "timer_seconds": 0.2, "auth_timeout_seconds": 3.0} | chat)),
+    )
+    app = create_app(settings, clock=clock)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", ws="websockets")
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+        await asyncio.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    running = ChatServer(port, database.owner_url, key, kid, auth, app, clock)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+        running.http = http
+        try:
+            yield running
+        finally:
+            server.should_exit = True
+            await serving
