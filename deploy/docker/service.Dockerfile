@@ -109,6 +109,11 @@ RUN test "${CAREFLOW_SERVICE}" = workqueue
 ENV WORKQUEUE_HTTP_HOST=0.0.0.0 WORKQUEUE_HTTP_PORT=8000
 CMD ["python", "-m", "careflow.workqueue"]
 
+FROM runtime AS messaging
+RUN test "${CAREFLOW_SERVICE}" = messaging
+ENV MESSAGING_HTTP_HOST=0.0.0.0 MESSAGING_HTTP_PORT=8000
+CMD ["python", "-m", "careflow.messaging"]
+
 FROM runtime AS notification
 RUN test "${CAREFLOW_SERVICE}" = notification
 ENV NOTIFICATION_HTTP_HOST=0.0.0.0 NOTIFICATION_HTTP_PORT=8000

@@ -56,7 +56,19 @@ def _notification() -> tuple[type[Any], Callable[..., FastAPI]]:
     return Settings, create_app
 
 
-SERVICES = {"intake": _intake, "workqueue": _workqueue, "notification": _notification}
+def _messaging() -> tuple[type[Any], Callable[..., FastAPI]]:
+    from careflow.messaging.entrypoints.api.app import create_app
+    from careflow.messaging.settings import Settings
+
+    return Settings, create_app
+
+
+SERVICES = {
+    "intake": _intake,
+    "workqueue": _workqueue,
+    "messaging": _messaging,
+    "notification": _notification,
+}
 
 
 @contextlib.asynccontextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 from careflow.contracts.bookings import BOOKING_EVENTS
 from careflow.contracts.cases import CASE_EVENTS
 from careflow.contracts.chats import CHANNEL_EVENTS, CHAT_EVENTS
+from careflow.contracts.messages import CASE_MESSAGE_EVENTS
 from careflow.contracts.notifications import NOTIFICATION_REQUESTS
 from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.residents import (
@@ -147,6 +148,18 @@ MESSAGING_CHAT_CHANNELS = TopicSpec(
     retention_ms=14 * DAY_MS,
 )
 
+MESSAGING_MESSAGES = TopicSpec(
+    name="messaging.messages.v1",
+    description=(
+        "Case messages written and read (which side, when, unread counts); never the text."
+    ),
+    key="case_id",
+    events=CASE_MESSAGE_EVENTS,
+    owner="messaging",
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+)
+
 TOPICS = TopicRegistry(
     [
         PLATFORM_PROBES,
@@ -159,5 +172,6 @@ TOPICS = TopicRegistry(
         BOOKINGS_APPOINTMENTS,
         MESSAGING_CHATS,
         MESSAGING_CHAT_CHANNELS,
+        MESSAGING_MESSAGES,
     ]
 )

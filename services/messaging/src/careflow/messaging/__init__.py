@@ -1,0 +1,1 @@
+"""Case messages between a resident and professionals; the on-call chat."""

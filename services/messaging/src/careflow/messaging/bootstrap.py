@@ -1,0 +1,67 @@
+"""The only place that builds messaging: runtime, units of work, clock, use cases.
+
+It builds (never starts) and imports no entry point: `create_app` is the one
+composition root and hands the worker's consumers and loops to the service kit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from careflow.messaging.adapters.unit_of_work import MessagingUnitOfWork
+from careflow.messaging.application.case_messages import CaseMessages
+from careflow.messaging.domain.messages import SendLimit
+from careflow.messaging.settings import Settings
+from careflow.shared.auth.pseudonyms import ResidentIds
+from careflow.shared.service.runtime import ServiceRuntime
+
+NAME = "messaging"
+MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Container:
+    """What entry points need: the runtime, a unit-of-work factory (`uow()`), the clock,
+    resident ids (token subject -> pseudonymous id) and the named use cases."""
+
+    settings: Settings
+    runtime: ServiceRuntime
+    uow: Callable[[], MessagingUnitOfWork]
+    resident_ids: ResidentIds
+    case_messages: CaseMessages
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+
+def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Container:
+    """Wires the service; nothing connects until the runtime starts (in the app's lifespan)."""
+    runtime = ServiceRuntime(settings, NAME, migrations=MIGRATIONS)
+
+    def uow() -> MessagingUnitOfWork:
+        # The runtime's sessions exist once it has started; the factory reads them then.
+        return MessagingUnitOfWork(
+            runtime.sessions,
+            source=runtime.source,
+            topics=runtime.topics,
+            shards=settings.relay.shards,
+        )
+
+    limits = settings.send_limits
+    return Container(
+        settings=settings,
+        runtime=runtime,
+        uow=uow,
+        resident_ids=ResidentIds(settings.resident_id_key.get_secret_value().encode()),
+        case_messages=CaseMessages(
+            uow=uow,
+            clock=clock,
+            send_limit=SendLimit(limits.messages, timedelta(seconds=limits.window_seconds)),
+        ),
+        clock=clock,
+    )
