@@ -25,9 +25,7 @@ def upgrade() -> None:
         sa.Column("updated_at", TZ, nullable=False),
         sa.PrimaryKeyConstraint("channel_id", name="pk_chat_channels"),
     )
-    op.create_index(
-        "ix_chat_channels_organisation", "chat_channels", ["organisation_id", "name"]
-    )
+    op.create_index("ix_chat_channels_organisation", "chat_channels", ["organisation_id", "name"])
     op.create_index(
         "ix_chat_channels_due",
         "chat_channels",

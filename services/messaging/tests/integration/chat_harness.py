@@ -61,11 +61,18 @@ class ChatServer:
 
     def _token(self, principal: Any, ttl: int) -> str:
         return mint_token(
-            self.key, self.kid, principal, issuer=self.auth.issuer, audience=self.auth.audience, ttl=ttl
+            self.key,
+            self.kid,
+            principal,
+            issuer=self.auth.issuer,
+            audience=self.auth.audience,
+            ttl=ttl,
         )
 
     def pro_token(self, subject: str, org: str, *roles: str, ttl: int = 600) -> str:
-        principal = ProfessionalPrincipal(subject=subject, organisation=org, unit="unit-1", roles=list(roles))
+        principal = ProfessionalPrincipal(
+            subject=subject, organisation=org, unit="unit-1", roles=list(roles)
+        )
         return self._token(principal, ttl)
 
     def resident_token(self, subject: str, ttl: int = 600) -> str:
@@ -87,11 +94,15 @@ class ChatServer:
             await engine.dispose()
 
     async def outbox_types(self, key: str) -> list[str]:
-        rows = await self.sql(select(outbox.c.event_type).where(outbox.c.key == key).order_by(outbox.c.id))
+        rows = await self.sql(
+            select(outbox.c.event_type).where(outbox.c.key == key).order_by(outbox.c.id)
+        )
         return [r.event_type for r in rows]
 
     async def outbox_payloads(self, key: str) -> list[dict[str, Any]]:
-        rows = await self.sql(select(outbox.c.payload).where(outbox.c.key == key).order_by(outbox.c.id))
+        rows = await self.sql(
+            select(outbox.c.payload).where(outbox.c.key == key).order_by(outbox.c.id)
+        )
         return [r.payload for r in rows]
 
 
@@ -105,7 +116,9 @@ async def frame(ws: ClientConnection, within: float = 20.0) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def chat_server(postgres: Any, kafka: Any, tmp: Path, **chat: Any) -> AsyncIterator[ChatServer]:
+async def chat_server(
+    postgres: Any, kafka: Any, tmp: Path, **chat: Any
+) -> AsyncIterator[ChatServer]:
     database = await postgres.create_service_database()
     kid = generate_keypair(tmp)
     _kid, key = load_signing_key(tmp, kid)
@@ -119,10 +132,14 @@ async def chat_server(postgres: Any, kafka: Any, tmp: Path, **chat: Any) -> Asyn
         auth=auth,
         consumer_group=f"messaging-{uuid.uuid4().hex[:8]}",
         resident_id_key=KEY,  # type: ignore[arg-type]
-        chat=ChatSettings(**({"poll_seconds": 2.0, "timer_seconds": 0.2, "auth_timeout_seconds": 3.0} | chat)),
+        chat=ChatSettings(
+            **({"poll_seconds": 2.0, "timer_seconds": 0.2, "auth_timeout_seconds": 3.0} | chat)
+        ),
     )
     app = create_app(settings, clock=clock)
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", ws="websockets")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", ws="websockets"
+    )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     while not server.started:

@@ -11,7 +11,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from careflow.messaging.adapters.chat_tables import chat_channels, chat_messages, chat_presences, chats
+from careflow.messaging.adapters.chat_tables import (
+    chat_channels,
+    chat_messages,
+    chat_presences,
+    chats,
+)
 from careflow.messaging.domain.channels import Channel, Visibility
 from careflow.messaging.domain.chat_presence import Presence
 from careflow.messaging.domain.chats import Chat, ChatMessage, ChatStatus, EndReason, SenderKind
@@ -36,7 +41,10 @@ def hours_from_json(data: dict[str, Any] | None) -> OpeningHours | None:
     return OpeningHours(
         data["time_zone"],
         {int(d): tuple(Interval(a, b) for a, b in v) for d, v in data["weekly"].items()},
-        {date.fromisoformat(d): tuple(Interval(a, b) for a, b in v) for d, v in data["exceptions"].items()},
+        {
+            date.fromisoformat(d): tuple(Interval(a, b) for a, b in v)
+            for d, v in data["exceptions"].items()
+        },
     )
 
 
@@ -75,7 +83,9 @@ class SqlChannels:
     async def save(self, channel: Channel) -> None:
         values = _channel_values(channel)
         await self._s.execute(
-            update(chat_channels).where(chat_channels.c.channel_id == channel.channel_id).values(**values)
+            update(chat_channels)
+            .where(chat_channels.c.channel_id == channel.channel_id)
+            .values(**values)
         )
 
     async def of_organisation(self, organisation_id: str) -> list[Channel]:
@@ -129,7 +139,11 @@ class SqlPresences:
         await self._s.execute(
             statement.on_conflict_do_update(
                 index_elements=["channel_id", "professional_id"],
-                set_={k: statement.excluded[k] for k in values if k not in ("channel_id", "professional_id")},
+                set_={
+                    k: statement.excluded[k]
+                    for k in values
+                    if k not in ("channel_id", "professional_id")
+                },
             )
         )
 

@@ -132,7 +132,9 @@ async def listen(dsn: str, hub: Hub, *, retry_seconds: float = 1.0) -> None:
         closed = asyncio.Event()
         conn.add_termination_listener(lambda _conn, ev=closed: ev.set())
         try:
-            await conn.add_listener(NOTIFY_CHANNEL, lambda _c, _pid, _ch, payload: hub.deliver(payload))
+            await conn.add_listener(
+                NOTIFY_CHANNEL, lambda _c, _pid, _ch, payload: hub.deliver(payload)
+            )
             hub.wake_all()
             await closed.wait()
         except (OSError, asyncpg.PostgresError):

@@ -79,7 +79,12 @@ chats = Table(
     Column("ended_at", TZ),
     Column("end_reason", String(32)),
     Column("last_sequence", Integer, nullable=False),
-    Index("ix_chats_waiting", "channel_id", "waiting_since", postgresql_where=text("status = 'waiting'")),
+    Index(
+        "ix_chats_waiting",
+        "channel_id",
+        "waiting_since",
+        postgresql_where=text("status = 'waiting'"),
+    ),
     Index("ix_chats_taken_activity", "last_activity_at", postgresql_where=text("status = 'taken'")),
     Index("ix_chats_resident", "resident_id", "started_at"),
 )
@@ -99,4 +104,3 @@ chat_messages = Table(
     UniqueConstraint("chat_id", "client_message_id"),
     info=append_only(),
 )
-

@@ -35,7 +35,9 @@ class ChannelChange:
     congestion_text: str | None = None
 
 
-async def own_channel(uow: ChatUnitOfWork, staff: Staff, channel_id: UUID, *, lock: bool = False) -> Channel:
+async def own_channel(
+    uow: ChatUnitOfWork, staff: Staff, channel_id: UUID, *, lock: bool = False
+) -> Channel:
     channel = await uow.channels.get(channel_id, for_update=lock)
     if channel is None or channel.organisation_id != staff.organisation_id:
         raise ChannelNotFound("No such channel.")
@@ -79,7 +81,11 @@ async def change_channel(
         if change.is_open is not None:
             channel.set_open(change.is_open, by=by, now=now)
         if change.congestion_notice is not None or change.congestion_text is not None:
-            on = channel.congestion_notice if change.congestion_notice is None else change.congestion_notice
+            on = (
+                channel.congestion_notice
+                if change.congestion_notice is None
+                else change.congestion_notice
+            )
             channel.set_congestion(on, change.congestion_text, by=by, now=now)
         await uow.channels.save(channel)
         publish(uow.outbox, channel)
@@ -88,7 +94,12 @@ async def change_channel(
 
 
 async def set_opening_hours(
-    uow: ChatUnitOfWork, staff: Staff, channel_id: UUID, hours: OpeningHours | None, *, now: datetime
+    uow: ChatUnitOfWork,
+    staff: Staff,
+    channel_id: UUID,
+    hours: OpeningHours | None,
+    *,
+    now: datetime,
 ) -> Channel:
     """A channel admin sets (or removes) the weekly hours; they apply from now."""
     require_channel_admin(staff.roles)

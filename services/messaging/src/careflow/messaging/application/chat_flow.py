@@ -16,13 +16,15 @@ from careflow.messaging.application.channels import Staff, own_channel
 from careflow.messaging.application.chat_outgoing import publish
 from careflow.messaging.application.chat_ports import ChatUnitOfWork
 from careflow.messaging.domain.channels import Channel
-from careflow.messaging.domain.chat_errors import ChannelNotFound, ChatNotFound, InvalidChatRequest
+from careflow.messaging.domain.chat_errors import ChannelNotFound, ChatNotFound, NoticeNotSeen
 from careflow.messaging.domain.chats import Chat, ChatMessage, SenderKind, require_present
 
 NOTIFICATION_NAMESPACE = UUID("6c0f0f3e-5d7b-4b62-9b7e-2f1f6f0c4a11")
 
 
-async def _notify_new_chat(uow: ChatUnitOfWork, channel: Channel, chat: Chat, now: datetime) -> None:
+async def _notify_new_chat(
+    uow: ChatUnitOfWork, channel: Channel, chat: Chat, now: datetime
+) -> None:
     """Email the present professionals who chose it; sound goes to sockets after commit."""
     for presence in await uow.presences.present_in(channel.channel_id):
         if presence.wants_email and presence.email is not None:
@@ -60,7 +62,7 @@ async def start_chat(
             raise ChannelNotFound("No such channel.")
         channel.accept_resident_chat()
         if channel.notice is not None and not notice_seen:
-            raise InvalidChatRequest(
+            raise NoticeNotSeen(
                 "The channel shows a congestion notice: read it, then start with notice_seen."
             )
         chat = Chat.start(

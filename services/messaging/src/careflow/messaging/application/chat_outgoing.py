@@ -13,7 +13,7 @@ def contract_events(events: Iterable[ev.ChatDomainEvent]) -> list[ContractEvent]
     return [_one(e) for e in events]
 
 
-def _one(e: ev.ChatDomainEvent) -> ContractEvent:  # noqa: PLR0911 - one arm per event type
+def _one(e: ev.ChatDomainEvent) -> ContractEvent:
     match e:
         case ev.ChannelStateChanged():
             return c.ChannelStateChanged(

@@ -39,11 +39,15 @@ async def queue_view(
         ]  # fmt: skip
         mine = {
             p.channel_id: p
-            for p in await uow.presences.of_professional(staff.organisation_id, staff.professional_id)
+            for p in await uow.presences.of_professional(
+                staff.organisation_id, staff.professional_id
+            )
         }
         waiting = await uow.chats.waiting_in([c.channel_id for c in channels])
         return [
-            ChannelView(c, mine.get(c.channel_id), [w for w in waiting if w.channel_id == c.channel_id])
+            ChannelView(
+                c, mine.get(c.channel_id), [w for w in waiting if w.channel_id == c.channel_id]
+            )
             for c in channels
         ]
 
@@ -85,7 +89,9 @@ async def messages_for_professional(
     async with uow:
         chat, allowed = await _professional_access(uow, staff, chat_id)
         if not allowed:
-            raise NotPresent("Chat content is shown only to its professional, present in its channel.")
+            raise NotPresent(
+                "Chat content is shown only to its professional, present in its channel."
+            )
         return chat, await uow.messages.after(chat_id, after, min(limit, MAX_PAGE))
 
 
@@ -117,6 +123,10 @@ async def sound_alert(
         if presence is None or not presence.wants_sound:
             return None
         chat = await uow.chats.get(chat_id)
-        if chat is None or chat.organisation_id != staff.organisation_id or chat.channel_id != channel_id:
+        if (
+            chat is None
+            or chat.organisation_id != staff.organisation_id
+            or chat.channel_id != channel_id
+        ):
             return None
         return chat

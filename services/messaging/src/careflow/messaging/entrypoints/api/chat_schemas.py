@@ -20,7 +20,9 @@ from careflow.messaging.domain.chats import Chat, ChatMessage
 from careflow.messaging.domain.opening_hours import Interval, OpeningHours
 
 TimeOfDay = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 Notice = Annotated[str, StringConstraints(max_length=1000, pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]*$")]
 Language = Literal["fi", "sv", "en"]
 Visibility = Literal["residents", "professionals"]
@@ -42,11 +44,15 @@ class WeeklyIn(OpeningIn):
 
 class ExceptionIn(_In):
     date: date
-    openings: list[OpeningIn] = Field(default_factory=list, max_length=8, description="Empty: closed all day.")
+    openings: list[OpeningIn] = Field(
+        default_factory=list, max_length=8, description="Empty: closed all day."
+    )
 
 
 class OpeningHoursIn(_In):
-    time_zone: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$", max_length=64)]
+    time_zone: Annotated[
+        str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$", max_length=64)
+    ]
     weekly: list[WeeklyIn] = Field(default_factory=list, max_length=56)
     exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=366)
 
@@ -55,7 +61,8 @@ class OpeningHoursIn(_In):
         for w in self.weekly:
             weekly.setdefault(w.weekday, []).append(Interval.parse(w.opens, w.closes))
         exceptions = {
-            e.date: tuple(Interval.parse(o.opens, o.closes) for o in e.openings) for e in self.exceptions
+            e.date: tuple(Interval.parse(o.opens, o.closes) for o in e.openings)
+            for e in self.exceptions
         }
         return OpeningHours(self.time_zone, {d: tuple(v) for d, v in weekly.items()}, exceptions)
 
@@ -82,7 +89,12 @@ class PresenceIn(_In):
     present: bool
     notify_email: bool = False
     notify_sound: bool = False
-    email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")] | None = None
+    email: (
+        Annotated[
+            str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+        ]
+        | None
+    ) = None
     language: Language = "fi"
 
 
@@ -153,7 +165,9 @@ class ResidentChannelOut(BaseModel):
 
     @classmethod
     def of(cls, c: Channel) -> ResidentChannelOut:
-        return cls(channel_id=c.channel_id, name=c.name, state=c.state.value, congestion_notice=c.notice)
+        return cls(
+            channel_id=c.channel_id, name=c.name, state=c.state.value, congestion_notice=c.notice
+        )
 
 
 class PresenceOut(BaseModel):
@@ -167,7 +181,10 @@ class PresenceOut(BaseModel):
         if p is None:
             return cls(channel_id=channel_id, present=False, notify_email=False, notify_sound=False)
         return cls(
-            channel_id=channel_id, present=p.present, notify_email=p.notify_email, notify_sound=p.notify_sound
+            channel_id=channel_id,
+            present=p.present,
+            notify_email=p.notify_email,
+            notify_sound=p.notify_sound,
         )
 
 

@@ -116,4 +116,7 @@ async def channels_for_residents(
     organisation_id: Annotated[str, ...], _resident: CallingResidentId, wiring: ChatWiring
 ) -> list[ResidentChannelOut]:
     """The organisation's channels residents see, with state and congestion notice."""
-    return [ResidentChannelOut.of(c) for c in await resident_channels(wiring.chat_uow(), organisation_id)]
+    return [
+        ResidentChannelOut.of(c)
+        for c in await resident_channels(wiring.chat_uow(), organisation_id)
+    ]

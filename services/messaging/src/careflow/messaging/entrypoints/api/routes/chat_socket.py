@@ -77,7 +77,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
-class Closed(Exception):  # noqa: N818 - a control-flow signal, not an error
+class Closed(Exception):
     def __init__(self, code: int, reason: str) -> None:
         super().__init__(reason)
         self.code, self.reason = code, reason
@@ -223,7 +223,9 @@ async def chat_socket(socket: WebSocket, chat_id: UUID, after: int = 0) -> None:
         return
     except WebSocketDisconnect:
         return
-    await session.send({"type": "ready", "chat": _header(chat), "last_sequence": chat.last_sequence})
+    await session.send(
+        {"type": "ready", "chat": _header(chat), "last_sequence": chat.last_sequence}
+    )
     waker = Waker()
     hub = container.chat_hub
     hub.watch_chat(chat_id, waker)
@@ -272,14 +274,18 @@ def _reader_for(container: Any, principal: Principal, chat_id: UUID):  # type: i
     async def as_resident(after: int, limit: int):  # type: ignore[no-untyped-def]
         resident_id = container.resident_ids.of(principal.subject)
         try:
-            return await messages_for_resident(container.chat_uow(), resident_id, chat_id, after=after, limit=limit)
+            return await messages_for_resident(
+                container.chat_uow(), resident_id, chat_id, after=after, limit=limit
+            )
         except ChatNotFound:
             raise Closed(CLOSE_NOT_FOUND, "no such chat") from None
 
     async def as_professional(after: int, limit: int):  # type: ignore[no-untyped-def]
         staff = staff_of(principal)  # type: ignore[arg-type]
         try:
-            return await messages_for_professional(container.chat_uow(), staff, chat_id, after=after, limit=limit)
+            return await messages_for_professional(
+                container.chat_uow(), staff, chat_id, after=after, limit=limit
+            )
         except ChatNotFound:
             raise Closed(CLOSE_NOT_FOUND, "no such chat") from None
         except NotPresent:
@@ -292,13 +298,17 @@ def _reader_for(container: Any, principal: Principal, chat_id: UUID):  # type: i
     raise Closed(CLOSE_FORBIDDEN, "only residents and professionals chat")
 
 
-async def _send(container: Any, session: Session, chat_id: UUID, frame: dict[str, Any], bucket: Bucket) -> None:
+async def _send(
+    container: Any, session: Session, chat_id: UUID, frame: dict[str, Any], bucket: Bucket
+) -> None:
     try:
         send = SendFrame.model_validate(frame)
     except ValidationError:
         raise Closed(CLOSE_PROTOCOL, "bad send frame") from None
     if not bucket.take():
-        await session.send({"type": "error", "code": "rate_limited", "detail": "Too many messages."})
+        await session.send(
+            {"type": "error", "code": "rate_limited", "detail": "Too many messages."}
+        )
         return
     principal = session.principal
     if isinstance(principal, ResidentPrincipal):
@@ -320,7 +330,11 @@ async def _send(container: Any, session: Session, chat_id: UUID, frame: dict[str
         await session.send({"type": "error", "code": "chat_state", "detail": refused.detail})
         return
     await session.send(
-        {"type": "ack", "client_message_id": str(send.client_message_id), "sequence": message.sequence}
+        {
+            "type": "ack",
+            "client_message_id": str(send.client_message_id),
+            "sequence": message.sequence,
+        }
     )
 
 

@@ -55,12 +55,16 @@ async def my_messages(
     chat_id: UUID, resident_id: CallingResidentId, wiring: ChatWiring, after: After = 0
 ) -> MessagesOut:
     """The calling resident's chat: messages after `after` (404 for anyone else's)."""
-    chat, messages = await messages_for_resident(wiring.chat_uow(), resident_id, chat_id, after=after)
+    chat, messages = await messages_for_resident(
+        wiring.chat_uow(), resident_id, chat_id, after=after
+    )
     return MessagesOut(chat=ChatHeaderOut.of(chat), messages=[MessageOut.of(m) for m in messages])
 
 
 @router.post("/me/chats/{chat_id}/end", response_model=ChatHeaderOut)
-async def end_mine(chat_id: UUID, resident_id: CallingResidentId, wiring: ChatWiring) -> ChatHeaderOut:
+async def end_mine(
+    chat_id: UUID, resident_id: CallingResidentId, wiring: ChatWiring
+) -> ChatHeaderOut:
     """The resident ends their chat."""
     return ChatHeaderOut.of(
         await end_chat_as_resident(wiring.chat_uow(), resident_id, chat_id, now=wiring.clock())
@@ -75,7 +79,9 @@ async def header(chat_id: UUID, staff: CallingStaff, wiring: ChatWiring) -> Chat
 
 
 @router.get("/chats/{chat_id}/messages", response_model=MessagesOut)
-async def messages(chat_id: UUID, staff: CallingStaff, wiring: ChatWiring, after: After = 0) -> MessagesOut:
+async def messages(
+    chat_id: UUID, staff: CallingStaff, wiring: ChatWiring, after: After = 0
+) -> MessagesOut:
     """Messages after `after`: only for the professional who opened the chat while present in
     its channel (403 for everyone else)."""
     chat, found = await messages_for_professional(wiring.chat_uow(), staff, chat_id, after=after)
@@ -89,7 +95,9 @@ async def take(chat_id: UUID, staff: CallingStaff, wiring: ChatWiring) -> ChatHe
 
 
 @router.post("/chats/{chat_id}/transfer", response_model=ChatHeaderOut)
-async def transfer(chat_id: UUID, body: TransferIn, staff: CallingStaff, wiring: ChatWiring) -> ChatHeaderOut:
+async def transfer(
+    chat_id: UUID, body: TransferIn, staff: CallingStaff, wiring: ChatWiring
+) -> ChatHeaderOut:
     """Move the chat to another open channel (professional-only ones too), where it waits, or
     to non-urgent conversation on the resident's case (the live chat ends)."""
     if (body.to_channel_id is None) != body.non_urgent:

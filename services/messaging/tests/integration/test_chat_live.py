@@ -1,0 +1,203 @@
+"""Two real WebSocket clients against a real server: live exchange, resumption, token expiry,
+protocol errors with their close codes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from .chat_harness import ChatServer, authed, chat_server, frame
+
+ORG = "org-live"
+
+
+@pytest.fixture(scope="module")
+async def server(postgres, kafka, tmp_path_factory) -> AsyncIterator[ChatServer]:  # type: ignore[no-untyped-def]
+    async with chat_server(postgres, kafka, tmp_path_factory.mktemp("chat-live")) as running:
+        yield running
+
+
+async def open_channel(server: ChatServer, **fields: Any) -> str:
+    admin = server.bearer(server.pro_token("admin-1", ORG, "chat_admin"))
+    made = await server.http.post(
+        "/chat-channels", json={"name": "Nurse chat", "visibility": "residents"}, headers=admin
+    )
+    assert made.status_code == 201, made.text
+    channel_id = made.json()["channel_id"]
+    opened = await server.http.patch(
+        f"/chat-channels/{channel_id}", json={"open": True, **fields}, headers=admin
+    )
+    assert opened.status_code == 200, opened.text
+    return channel_id  # type: ignore[no-any-return]
+
+
+async def be_present(server: ChatServer, channel_id: str, pro: str, **fields: Any) -> None:
+    answer = await server.http.put(
+        f"/chat-channels/{channel_id}/presence",
+        json={"present": True, **fields},
+        headers=server.bearer(server.pro_token(pro, ORG)),
+    )
+    assert answer.status_code == 200, answer.text
+
+
+async def taken_chat(server: ChatServer, resident: str, pro: str) -> str:
+    channel_id = await open_channel(server)
+    await be_present(server, channel_id, pro)
+    started = await server.http.post(
+        "/chats",
+        json={"channel_id": channel_id, "language": "fi"},
+        headers=server.bearer(server.resident_token(resident)),
+    )
+    assert started.status_code == 201, started.text
+    chat_id = started.json()["chat"]["chat_id"]
+    took = await server.http.post(
+        f"/chats/{chat_id}/take", headers=server.bearer(server.pro_token(pro, ORG))
+    )
+    assert took.status_code == 200, took.text
+    return chat_id  # type: ignore[no-any-return]
+
+
+def send(text: str, client_id: uuid.UUID | None = None) -> str:
+    return json.dumps(
+        {"type": "send", "client_message_id": str(client_id or uuid.uuid4()), "text": text}
+    )
+
+
+async def next_of(ws: Any, kind: str) -> dict[str, Any]:
+    while True:
+        got = await frame(ws)
+        if got["type"] == kind:
+            return got
+
+
+async def test_a_resident_and_a_professional_exchange_messages_live(server: ChatServer) -> None:
+    chat_id = await taken_chat(server, "res-live-1", "pro-live-1")
+    async with (
+        server.socket(f"/chats/{chat_id}/socket") as resident,
+        server.socket(f"/chats/{chat_id}/socket") as professional,
+    ):
+        assert (await authed(resident, server.resident_token("res-live-1")))["type"] == "ready"
+        assert (await authed(professional, server.pro_token("pro-live-1", ORG)))["type"] == "ready"
+        await resident.send(send("My child has a fever"))
+        assert (await next_of(resident, "ack"))["sequence"] == 1
+        got = await next_of(professional, "message")
+        assert (got["sequence"], got["sender"], got["text"]) == (1, "resident", "My child has a fever")
+        await professional.send(send("How high is it?"))
+        reply = await next_of(resident, "message")
+        while reply["sequence"] == 1:  # the resident's own message comes back first
+            reply = await next_of(resident, "message")
+        assert (reply["sequence"], reply["sender"], reply["text"]) == (2, "professional", "How high is it?")
+
+
+async def test_a_dropped_connection_resumes_from_its_last_sequence_with_nothing_lost_or_doubled(
+    server: ChatServer,
+) -> None:
+    chat_id = await taken_chat(server, "res-live-2", "pro-live-2")
+    resident_token, pro_token = server.resident_token("res-live-2"), server.pro_token("pro-live-2", ORG)
+    unacked = uuid.uuid4()
+    async with server.socket(f"/chats/{chat_id}/socket") as professional:
+        await authed(professional, pro_token)
+        async with server.socket(f"/chats/{chat_id}/socket") as resident:
+            await authed(resident, resident_token)
+            await resident.send(send("first"))
+            assert (await next_of(resident, "message"))["sequence"] == 1
+        # Dropped. Meanwhile the professional writes twice.
+        for text in ("second", "third"):
+            await professional.send(send(text))
+            await next_of(professional, "ack")
+        # The resident's client had sent this one before the drop but saw no ack: it resends.
+        async with server.socket(f"/chats/{chat_id}/socket?after=1") as resident:
+            await authed(resident, resident_token)
+            await resident.send(send("fourth", unacked))
+            await resident.send(send("fourth", unacked))
+            seen: list[tuple[int, str]] = []
+            acks: list[int] = []
+            while len(seen) < 3 or len(acks) < 2:
+                got = await frame(resident)
+                if got["type"] == "message":
+                    seen.append((got["sequence"], got["text"]))
+                elif got["type"] == "ack":
+                    acks.append(got["sequence"])
+            assert seen == [(2, "second"), (3, "third"), (4, "fourth")]
+            assert acks == [4, 4]
+    page = await server.http.get(
+        f"/me/chats/{chat_id}/messages", headers=server.bearer(resident_token)
+    )
+    assert [m["text"] for m in page.json()["messages"]] == ["first", "second", "third", "fourth"]
+
+
+async def test_the_socket_closes_when_its_token_expires(server: ChatServer) -> None:
+    chat_id = await taken_chat(server, "res-live-3", "pro-live-3")
+    async with server.socket(f"/chats/{chat_id}/socket") as resident:
+        await authed(resident, server.resident_token("res-live-3", ttl=2))
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await frame(resident, within=30)
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "token expired")
+
+
+async def test_a_renewed_token_keeps_the_socket_open_past_the_first_expiry(server: ChatServer) -> None:
+    chat_id = await taken_chat(server, "res-live-4", "pro-live-4")
+    async with server.socket(f"/chats/{chat_id}/socket") as resident:
+        await authed(resident, server.resident_token("res-live-4", ttl=2))
+        await resident.send(json.dumps({"type": "auth", "token": server.resident_token("res-live-4")}))
+        assert (await next_of(resident, "reauthenticated"))["type"] == "reauthenticated"
+        await asyncio.sleep(3)
+        await resident.send(json.dumps({"type": "ping"}))
+        assert (await next_of(resident, "pong"))["type"] == "pong"
+
+
+@pytest.mark.parametrize(
+    ("first", "code", "reason"),
+    [
+        ("not json", 4400, "frame is not JSON"),
+        (json.dumps({"type": "ping"}), 4400, "first frame must be auth"),
+        (json.dumps({"type": "auth", "token": "x.y.z"}), 4401, "invalid token"),
+        (json.dumps({"type": "auth"}), 4400, "bad auth frame"),
+    ],
+)
+async def test_a_bad_first_frame_closes_with_its_documented_code(
+    server: ChatServer, first: str, code: int, reason: str
+) -> None:
+    async with server.socket(f"/chats/{uuid.uuid4()}/socket") as ws:
+        await ws.send(first)
+        with pytest.raises(ConnectionClosed) as closed:
+            await frame(ws)
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (code, reason)
+
+
+async def test_an_unknown_frame_after_auth_closes_with_a_protocol_error(server: ChatServer) -> None:
+    chat_id = await taken_chat(server, "res-live-5", "pro-live-5")
+    async with server.socket(f"/chats/{chat_id}/socket") as ws:
+        await authed(ws, server.resident_token("res-live-5"))
+        await ws.send(json.dumps({"type": "shout"}))
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await frame(ws)
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4400, "unknown frame type")
+
+
+async def test_no_auth_frame_in_time_closes_the_socket(server: ChatServer) -> None:
+    async with server.socket(f"/chats/{uuid.uuid4()}/socket") as ws:
+        with pytest.raises(ConnectionClosed) as closed:
+            await frame(ws, within=30)
+    assert closed.value.rcvd.code == 4401
+
+
+async def test_someone_elses_chat_and_an_unknown_chat_close_before_any_content(server: ChatServer) -> None:
+    chat_id = await taken_chat(server, "res-live-6", "pro-live-6")
+    for path, token, code in (
+        (f"/chats/{chat_id}/socket", server.resident_token("res-live-other"), 4404),
+        (f"/chats/{uuid.uuid4()}/socket", server.resident_token("res-live-6"), 4404),
+    ):
+        async with server.socket(path) as ws:
+            await ws.send(json.dumps({"type": "auth", "token": token}))
+            with pytest.raises(ConnectionClosed) as closed:
+                await frame(ws)
+        assert closed.value.rcvd.code == code
