@@ -99,6 +99,10 @@ class ChatServer:
         )
         return [r.event_type for r in rows]
 
+    async def outbox_payloads_of_type(self, event_type: str) -> list[dict[str, Any]]:
+        query = select(outbox.c.payload).where(outbox.c.event_type == event_type)
+        return [r.payload for r in await self.sql(query.order_by(outbox.c.id))]
+
     async def outbox_payloads(self, key: str) -> list[dict[str, Any]]:
         rows = await self.sql(
             select(outbox.c.payload).where(outbox.c.key == key).order_by(outbox.c.id)
@@ -138,7 +142,7 @@ async def chat_server(
     )
     app = create_app(settings, clock=clock)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", ws="websockets"
+        app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", ws="websockets-sansio"
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
@@ -155,3 +159,60 @@ async def chat_server(
         finally:
             server.should_exit = True
             await serving
+
+
+async def open_channel(
+    server: ChatServer, org: str, *, visibility: str = "residents", **fields: Any
+) -> str:
+    admin = server.bearer(server.pro_token("admin-1", org, "chat_admin"))
+    made = await server.http.post(
+        "/chat-channels", json={"name": "Nurse chat", "visibility": visibility}, headers=admin
+    )
+    assert made.status_code == 201, made.text
+    channel_id = made.json()["channel_id"]
+    opened = await server.http.patch(
+        f"/chat-channels/{channel_id}", json={"open": True, **fields}, headers=admin
+    )
+    assert opened.status_code == 200, opened.text
+    return channel_id  # type: ignore[no-any-return]
+
+
+async def be_present(
+    server: ChatServer, org: str, channel_id: str, pro: str, *, present: bool = True, **fields: Any
+) -> None:
+    answer = await server.http.put(
+        f"/chat-channels/{channel_id}/presence",
+        json={"present": present, **fields},
+        headers=server.bearer(server.pro_token(pro, org)),
+    )
+    assert answer.status_code == 200, answer.text
+
+
+async def taken_chat(server: ChatServer, org: str, resident: str, pro: str) -> str:
+    channel_id = await open_channel(server, org)
+    await be_present(server, org, channel_id, pro)
+    started = await server.http.post(
+        "/chats",
+        json={"channel_id": channel_id, "language": "fi"},
+        headers=server.bearer(server.resident_token(resident)),
+    )
+    assert started.status_code == 201, started.text
+    chat_id = started.json()["chat"]["chat_id"]
+    took = await server.http.post(
+        f"/chats/{chat_id}/take", headers=server.bearer(server.pro_token(pro, org))
+    )
+    assert took.status_code == 200, took.text
+    return chat_id  # type: ignore[no-any-return]
+
+
+def send(text: str, client_id: uuid.UUID | None = None) -> str:
+    return json.dumps(
+        {"type": "send", "client_message_id": str(client_id or uuid.uuid4()), "text": text}
+    )
+
+
+async def next_of(ws: Any, kind: str) -> dict[str, Any]:
+    while True:
+        got = await frame(ws)
+        if got["type"] == kind:
+            return got

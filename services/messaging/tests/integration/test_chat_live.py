@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from websockets.exceptions import ConnectionClosed
 
-from .chat_harness import ChatServer, authed, chat_server, frame
+from .chat_harness import ChatServer, authed, chat_server, frame, next_of, send, taken_chat
 
 ORG = "org-live"
 
@@ -23,61 +23,8 @@ async def server(postgres, kafka, tmp_path_factory) -> AsyncIterator[ChatServer]
         yield running
 
 
-async def open_channel(server: ChatServer, **fields: Any) -> str:
-    admin = server.bearer(server.pro_token("admin-1", ORG, "chat_admin"))
-    made = await server.http.post(
-        "/chat-channels", json={"name": "Nurse chat", "visibility": "residents"}, headers=admin
-    )
-    assert made.status_code == 201, made.text
-    channel_id = made.json()["channel_id"]
-    opened = await server.http.patch(
-        f"/chat-channels/{channel_id}", json={"open": True, **fields}, headers=admin
-    )
-    assert opened.status_code == 200, opened.text
-    return channel_id  # type: ignore[no-any-return]
-
-
-async def be_present(server: ChatServer, channel_id: str, pro: str, **fields: Any) -> None:
-    answer = await server.http.put(
-        f"/chat-channels/{channel_id}/presence",
-        json={"present": True, **fields},
-        headers=server.bearer(server.pro_token(pro, ORG)),
-    )
-    assert answer.status_code == 200, answer.text
-
-
-async def taken_chat(server: ChatServer, resident: str, pro: str) -> str:
-    channel_id = await open_channel(server)
-    await be_present(server, channel_id, pro)
-    started = await server.http.post(
-        "/chats",
-        json={"channel_id": channel_id, "language": "fi"},
-        headers=server.bearer(server.resident_token(resident)),
-    )
-    assert started.status_code == 201, started.text
-    chat_id = started.json()["chat"]["chat_id"]
-    took = await server.http.post(
-        f"/chats/{chat_id}/take", headers=server.bearer(server.pro_token(pro, ORG))
-    )
-    assert took.status_code == 200, took.text
-    return chat_id  # type: ignore[no-any-return]
-
-
-def send(text: str, client_id: uuid.UUID | None = None) -> str:
-    return json.dumps(
-        {"type": "send", "client_message_id": str(client_id or uuid.uuid4()), "text": text}
-    )
-
-
-async def next_of(ws: Any, kind: str) -> dict[str, Any]:
-    while True:
-        got = await frame(ws)
-        if got["type"] == kind:
-            return got
-
-
 async def test_a_resident_and_a_professional_exchange_messages_live(server: ChatServer) -> None:
-    chat_id = await taken_chat(server, "res-live-1", "pro-live-1")
+    chat_id = await taken_chat(server, ORG, "res-live-1", "pro-live-1")
     async with (
         server.socket(f"/chats/{chat_id}/socket") as resident,
         server.socket(f"/chats/{chat_id}/socket") as professional,
@@ -98,7 +45,7 @@ async def test_a_resident_and_a_professional_exchange_messages_live(server: Chat
 async def test_a_dropped_connection_resumes_from_its_last_sequence_with_nothing_lost_or_doubled(
     server: ChatServer,
 ) -> None:
-    chat_id = await taken_chat(server, "res-live-2", "pro-live-2")
+    chat_id = await taken_chat(server, ORG, "res-live-2", "pro-live-2")
     resident_token, pro_token = server.resident_token("res-live-2"), server.pro_token("pro-live-2", ORG)
     unacked = uuid.uuid4()
     async with server.socket(f"/chats/{chat_id}/socket") as professional:
@@ -133,7 +80,7 @@ async def test_a_dropped_connection_resumes_from_its_last_sequence_with_nothing_
 
 
 async def test_the_socket_closes_when_its_token_expires(server: ChatServer) -> None:
-    chat_id = await taken_chat(server, "res-live-3", "pro-live-3")
+    chat_id = await taken_chat(server, ORG, "res-live-3", "pro-live-3")
     async with server.socket(f"/chats/{chat_id}/socket") as resident:
         await authed(resident, server.resident_token("res-live-3", ttl=2))
         with pytest.raises(ConnectionClosed) as closed:
@@ -143,7 +90,7 @@ async def test_the_socket_closes_when_its_token_expires(server: ChatServer) -> N
 
 
 async def test_a_renewed_token_keeps_the_socket_open_past_the_first_expiry(server: ChatServer) -> None:
-    chat_id = await taken_chat(server, "res-live-4", "pro-live-4")
+    chat_id = await taken_chat(server, ORG, "res-live-4", "pro-live-4")
     async with server.socket(f"/chats/{chat_id}/socket") as resident:
         await authed(resident, server.resident_token("res-live-4", ttl=2))
         await resident.send(json.dumps({"type": "auth", "token": server.resident_token("res-live-4")}))
@@ -173,7 +120,7 @@ async def test_a_bad_first_frame_closes_with_its_documented_code(
 
 
 async def test_an_unknown_frame_after_auth_closes_with_a_protocol_error(server: ChatServer) -> None:
-    chat_id = await taken_chat(server, "res-live-5", "pro-live-5")
+    chat_id = await taken_chat(server, ORG, "res-live-5", "pro-live-5")
     async with server.socket(f"/chats/{chat_id}/socket") as ws:
         await authed(ws, server.resident_token("res-live-5"))
         await ws.send(json.dumps({"type": "shout"}))
@@ -191,7 +138,7 @@ async def test_no_auth_frame_in_time_closes_the_socket(server: ChatServer) -> No
 
 
 async def test_someone_elses_chat_and_an_unknown_chat_close_before_any_content(server: ChatServer) -> None:
-    chat_id = await taken_chat(server, "res-live-6", "pro-live-6")
+    chat_id = await taken_chat(server, ORG, "res-live-6", "pro-live-6")
     for path, token, code in (
         (f"/chats/{chat_id}/socket", server.resident_token("res-live-other"), 4404),
         (f"/chats/{uuid.uuid4()}/socket", server.resident_token("res-live-6"), 4404),
