@@ -18,6 +18,7 @@ import uvicorn
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from careflow.messaging.chat_settings import ChatSettings
 from careflow.messaging.entrypoints.api.app import create_app
@@ -216,3 +217,26 @@ async def next_of(ws: Any, kind: str) -> dict[str, Any]:
         got = await frame(ws)
         if got["type"] == kind:
             return got
+
+
+@dataclass
+class Closing:
+    """Every frame a socket received until the server closed it, and how it closed."""
+
+    frames: list[dict[str, Any]]
+    code: int
+    reason: str
+
+    def mention(self, text: str) -> bool:
+        return any(text in json.dumps(f) for f in self.frames)
+
+
+async def until_closed(ws: ClientConnection, within: float = 30.0) -> Closing:
+    frames: list[dict[str, Any]] = []
+    try:
+        while True:
+            frames.append(await frame(ws, within))
+    except ConnectionClosed as closed:
+        if closed.rcvd is None:
+            raise AssertionError("the connection ended without a close frame") from closed
+        return Closing(frames, closed.rcvd.code, closed.rcvd.reason)

@@ -75,7 +75,9 @@ async def test_only_a_channel_admin_changes_a_channel_and_a_refusal_changes_noth
     )
     assert created.status_code == 403
     foreign = server.bearer(server.pro_token("admin-9", "another-org", "admin"))
-    hidden = await server.http.patch(f"/chat-channels/{channel_id}", json={"open": False}, headers=foreign)
+    hidden = await server.http.patch(
+        f"/chat-channels/{channel_id}", json={"open": False}, headers=foreign
+    )
     assert hidden.status_code == 404
 
 
@@ -86,7 +88,9 @@ async def test_every_state_change_is_an_event_without_text(server: ChatServer) -
         json={"congestion_notice": True, "congestion_text": "Queue is long today"},
         headers=admin(server),
     )
-    await server.http.patch(f"/chat-channels/{channel_id}", json={"open": False}, headers=admin(server))
+    await server.http.patch(
+        f"/chat-channels/{channel_id}", json={"open": False}, headers=admin(server)
+    )
     payloads = await server.outbox_payloads(channel_id)
     assert [p["state"] for p in payloads] == ["closed", "open", "open_congested", "closed"]
     assert "Queue is long today" not in json.dumps(payloads)
@@ -134,7 +138,9 @@ async def test_bad_opening_hours_are_a_problem_and_change_nothing(server: ChatSe
     channel_id = await open_channel(server, ORG)
     bad = dict(HOURS, weekly=[{"weekday": 0, "opens": "16:00", "closes": "08:00"}])
     answer = await server.http.put(
-        f"/chat-channels/{channel_id}/opening-hours", json={"opening_hours": bad}, headers=admin(server)
+        f"/chat-channels/{channel_id}/opening-hours",
+        json={"opening_hours": bad},
+        headers=admin(server),
     )
     assert answer.status_code == 422
     assert await channel_state(server, channel_id) == "open"
@@ -142,7 +148,9 @@ async def test_bad_opening_hours_are_a_problem_and_change_nothing(server: ChatSe
 
 async def test_a_closed_channel_refuses_a_new_chat(server: ChatServer) -> None:
     channel_id = await open_channel(server, ORG)
-    await server.http.patch(f"/chat-channels/{channel_id}", json={"open": False}, headers=admin(server))
+    await server.http.patch(
+        f"/chat-channels/{channel_id}", json={"open": False}, headers=admin(server)
+    )
     answer = await server.http.post(
         "/chats", json={"channel_id": channel_id, "language": "fi"}, headers=resident(server)
     )
@@ -175,7 +183,9 @@ async def test_the_resident_sees_the_congestion_notice_before_the_chat_starts(
     body = {"channel_id": channel_id, "language": "sv"}
     unseen = await server.http.post("/chats", json=body, headers=resident(server))
     assert unseen.status_code == 409
-    started = await server.http.post("/chats", json=body | {"notice_seen": True}, headers=resident(server))
+    started = await server.http.post(
+        "/chats", json=body | {"notice_seen": True}, headers=resident(server)
+    )
     assert started.status_code == 201
     assert started.json()["congestion_notice"] == "Waiting time about 40 minutes"
 
@@ -191,7 +201,10 @@ async def test_of_two_professionals_opening_one_chat_at_once_one_wins_and_the_ot
     )
     chat_id = started.json()["chat"]["chat_id"]
     answers = await asyncio.gather(
-        *(server.http.post(f"/chats/{chat_id}/take", headers=nurse(server, p)) for p in ("nurse-a", "nurse-b"))
+        *(
+            server.http.post(f"/chats/{chat_id}/take", headers=nurse(server, p))
+            for p in ("nurse-a", "nurse-b")
+        )
     )
     assert sorted(a.status_code for a in answers) == [200, 409]
     winner = next(a for a in answers if a.status_code == 200).json()["taken_by"]
@@ -199,18 +212,26 @@ async def test_of_two_professionals_opening_one_chat_at_once_one_wins_and_the_ot
     assert (await server.outbox_types(chat_id)).count("careflow.chat.taken.v1") == 1
 
 
-async def test_a_professional_opens_a_chat_only_from_a_channel_where_present(server: ChatServer) -> None:
+async def test_a_professional_opens_a_chat_only_from_a_channel_where_present(
+    server: ChatServer,
+) -> None:
     channel_id = await open_channel(server, ORG)
     started = await server.http.post(
         "/chats", json={"channel_id": channel_id, "language": "fi"}, headers=resident(server)
     )
     chat_id = started.json()["chat"]["chat_id"]
-    assert (await server.http.post(f"/chats/{chat_id}/take", headers=nurse(server, "absent-1"))).status_code == 403
+    assert (
+        await server.http.post(f"/chats/{chat_id}/take", headers=nurse(server, "absent-1"))
+    ).status_code == 403
     await be_present(server, ORG, channel_id, "absent-1", present=False)
-    assert (await server.http.post(f"/chats/{chat_id}/take", headers=nurse(server, "absent-1"))).status_code == 403
+    assert (
+        await server.http.post(f"/chats/{chat_id}/take", headers=nurse(server, "absent-1"))
+    ).status_code == 403
 
 
-async def test_the_queue_view_shows_state_own_settings_and_waiting_headers(server: ChatServer) -> None:
+async def test_the_queue_view_shows_state_own_settings_and_waiting_headers(
+    server: ChatServer,
+) -> None:
     channel_id = await open_channel(server, ORG, congestion_notice=True)
     await be_present(server, ORG, channel_id, "nurse-q", notify_sound=True)
     await server.http.post(
@@ -227,7 +248,11 @@ async def test_the_queue_view_shows_state_own_settings_and_waiting_headers(serve
         "channel_id": channel_id, "present": True, "notify_email": False, "notify_sound": True,
     }  # fmt: skip
     [waiting] = entry["waiting"]
-    assert (waiting["language"], waiting["channel_id"], waiting["status"]) == ("en", channel_id, "waiting")
+    assert (waiting["language"], waiting["channel_id"], waiting["status"]) == (
+        "en",
+        channel_id,
+        "waiting",
+    )
     assert waiting["waiting_since"]
 
 
@@ -235,7 +260,9 @@ async def test_a_new_chat_emails_and_sounds_for_the_present_professionals_who_ch
     server: ChatServer,
 ) -> None:
     channel_id = await open_channel(server, ORG)
-    await be_present(server, ORG, channel_id, "nurse-mail", notify_email=True, email="nurse@example.org")
+    await be_present(
+        server, ORG, channel_id, "nurse-mail", notify_email=True, email="nurse@example.org"
+    )
     await be_present(server, ORG, channel_id, "nurse-sound", notify_sound=True)
     await be_present(server, ORG, channel_id, "nurse-quiet")
     async with (
@@ -253,11 +280,13 @@ async def test_a_new_chat_emails_and_sounds_for_the_present_professionals_who_ch
         assert (alert["chat"]["chat_id"], alert["chat"]["channel_id"]) == (chat_id, channel_id)
         await quiet.send(json.dumps({"type": "ping"}))
         assert (await frame(quiet))["type"] == "pong"  # no alert came before the pong
-    requests = [
-        p for p in await server.outbox_payloads_of_type("careflow.notification.professional_chat_requested.v1")
-        if p["chat_id"] == chat_id
-    ]  # fmt: skip
-    assert [(r["professional_id"], r["email"]) for r in requests] == [("nurse-mail", "nurse@example.org")]
+    emails = await server.outbox_payloads_of_type(
+        "careflow.notification.professional_chat_requested.v1"
+    )
+    requests = [p for p in emails if p["chat_id"] == chat_id]
+    assert [(r["professional_id"], r["email"]) for r in requests] == [
+        ("nurse-mail", "nurse@example.org")
+    ]
 
 
 async def test_a_transfer_moves_the_chat_to_a_professional_only_channel_where_it_waits(
@@ -266,7 +295,9 @@ async def test_a_transfer_moves_the_chat_to_a_professional_only_channel_where_it
     chat_id = await taken_chat(server, ORG, "res-ch-t", "nurse-t")
     doctors = await open_channel(server, ORG, visibility="professionals")
     moved = await server.http.post(
-        f"/chats/{chat_id}/transfer", json={"to_channel_id": doctors}, headers=nurse(server, "nurse-t")
+        f"/chats/{chat_id}/transfer",
+        json={"to_channel_id": doctors},
+        headers=nurse(server, "nurse-t"),
     )
     assert moved.status_code == 200, moved.text
     assert (moved.json()["channel_id"], moved.json()["status"]) == (doctors, "waiting")
@@ -282,7 +313,10 @@ async def test_a_transfer_to_non_urgent_ends_the_live_chat_with_an_event_for_the
     moved = await server.http.post(
         f"/chats/{chat_id}/transfer", json={"non_urgent": True}, headers=nurse(server, "nurse-n")
     )
-    assert (moved.json()["status"], moved.json()["ended_reason"]) == ("ended", "transferred_non_urgent")
+    assert (moved.json()["status"], moved.json()["ended_reason"]) == (
+        "ended",
+        "transferred_non_urgent",
+    )
     types = await server.outbox_types(chat_id)
     assert types[-2:] == ["careflow.chat.transferred.v1", "careflow.chat.ended.v1"]
     transferred = (await server.outbox_payloads(chat_id))[-2]
@@ -305,7 +339,9 @@ async def test_either_side_ends_a_chat_and_the_transcript_stays(server: ChatServ
     assert by_pro.json()["ended_reason"] == "professional"
 
 
-async def test_a_taken_chat_ends_after_the_idle_time_and_its_socket_hears_it(server: ChatServer) -> None:
+async def test_a_taken_chat_ends_after_the_idle_time_and_its_socket_hears_it(
+    server: ChatServer,
+) -> None:
     chat_id = await taken_chat(server, ORG, "res-ch-i", "nurse-i")
     idle = timedelta(seconds=server.container.settings.chat.idle_seconds)
     async with server.socket(f"/chats/{chat_id}/socket") as ws:

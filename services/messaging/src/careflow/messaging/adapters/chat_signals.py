@@ -17,6 +17,7 @@ Payloads on channel `careflow_messaging_chats`:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from uuid import UUID
@@ -64,11 +65,9 @@ class Waker:
     def clear(self) -> None:
         self._event.clear()
 
-    async def wait(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._event.wait(), timeout)
-        except TimeoutError:
-            pass
+    async def wait(self, at_most: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), at_most)
 
 
 class Hub:

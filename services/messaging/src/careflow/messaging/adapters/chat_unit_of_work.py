@@ -1,4 +1,4 @@
-"""The chat half's unit of work: the platform's (outbox in the same tx), chat repositories, signals."""
+"""The chat half's unit of work: the platform's (outbox in the same tx), repositories, signals."""
 
 from __future__ import annotations
 

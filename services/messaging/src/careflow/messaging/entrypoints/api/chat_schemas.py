@@ -151,9 +151,9 @@ class ChannelOut(BaseModel):
     @classmethod
     def of(cls, c: Channel) -> ChannelOut:
         return cls(
-            channel_id=c.channel_id, name=c.name, visibility=c.visibility.value, state=c.state.value,
-            congestion_notice=c.notice, opening_hours=OpeningHoursOut.of(c.opening_hours),
-            next_change_at=c.next_transition_at,
+            channel_id=c.channel_id, name=c.name, visibility=c.visibility.value,
+            state=c.state.value, congestion_notice=c.notice,
+            opening_hours=OpeningHoursOut.of(c.opening_hours), next_change_at=c.next_transition_at,
         )  # fmt: skip
 
 
