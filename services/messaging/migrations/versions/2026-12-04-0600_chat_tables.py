@@ -1,4 +1,5 @@
-"""chat tables: chat_channels, chat_presences, chats, chat_messages (append-only)"""
+"""chat tables: chat_channels, chat_presences, chats, chat_messages (append-only); audit
+records of chat reads may name no case"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -11,6 +12,7 @@ TZ = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    op.alter_column("audit_records", "case_id", existing_type=sa.Uuid, nullable=True)
     op.create_table(
         "chat_channels",
         sa.Column("channel_id", sa.Uuid, nullable=False),
@@ -106,6 +108,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM audit_records WHERE case_id IS NULL")
+    op.alter_column("audit_records", "case_id", existing_type=sa.Uuid, nullable=False)
     op.drop_table("chat_messages")
     op.drop_table("chats")
     op.drop_table("chat_presences")

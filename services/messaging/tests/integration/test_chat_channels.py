@@ -22,6 +22,7 @@ from .chat_harness import (
     frame,
     next_of,
     open_channel,
+    send,
     taken_chat,
 )
 
@@ -351,3 +352,37 @@ async def test_a_taken_chat_ends_after_the_idle_time_and_its_socket_hears_it(
         await expire_idle_chats(server.container.chat_uow(), idle_after=idle, now=now + idle)
         assert (await next_of(ws, "ended"))["reason"] == "idle_timeout"
     assert "careflow.chat.ended.v1" in await server.outbox_types(chat_id)
+
+
+async def test_a_professionals_read_of_chat_content_is_audited_and_a_refused_one_is_not(
+    server: ChatServer,
+) -> None:
+    chat_id = await taken_chat(server, ORG, "res-ch-a", "nurse-audit")
+    async with server.socket(f"/chats/{chat_id}/socket") as ws:
+        await authed(ws, server.resident_token("res-ch-a"))
+        await ws.send(send("about my medication"))
+        await next_of(ws, "ack")
+    refused = await server.http.get(f"/chats/{chat_id}/messages", headers=nurse(server, "nurse-x"))
+    assert refused.status_code == 403
+    read = await server.http.get(f"/chats/{chat_id}/messages", headers=nurse(server, "nurse-audit"))
+    assert [m["text"] for m in read.json()["messages"]] == ["about my medication"]
+    since = (server.clock() - timedelta(minutes=5)).isoformat()
+    until = (server.clock() + timedelta(minutes=5)).isoformat()
+    page = await server.http.get(
+        "/audit-records",
+        params={"from": since, "to": until, "professional_id": "nurse-audit"},
+        headers=server.bearer(server.pro_token("auditor-1", ORG, "auditor")),
+    )
+    assert page.status_code == 200, page.text
+    [record] = page.json()["items"]
+    assert (record["action"], record["purpose"], record["case_id"]) == (
+        "read_chat_messages",
+        "care",
+        None,
+    )
+    nobody = await server.http.get(
+        "/audit-records",
+        params={"from": since, "to": until, "professional_id": "nurse-x"},
+        headers=server.bearer(server.pro_token("auditor-1", ORG, "auditor")),
+    )
+    assert nobody.json()["items"] == []

@@ -11,11 +11,12 @@ from careflow.messaging.adapters.chat_repository import (
     SqlPresences,
 )
 from careflow.messaging.adapters.chat_signals import SqlSignals
-from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
+from careflow.messaging.adapters.unit_of_work import MessagingUnitOfWork
 
 
-class ChatUnitOfWork(SqlUnitOfWork):
-    """`async with uow:` gives the chat repositories on one transaction."""
+class ChatUnitOfWork(MessagingUnitOfWork):
+    """`async with uow:` gives the chat repositories, and messaging's (audit log, case
+    messages), on one transaction."""
 
     channels: SqlChannels
     presences: SqlPresences

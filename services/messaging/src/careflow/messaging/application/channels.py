@@ -22,6 +22,7 @@ class Staff:
     professional_id: str
     organisation_id: str
     roles: frozenset[str]
+    unit_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Protocol, Self
 from uuid import UUID
 
 from careflow.contracts.base import ContractEvent
+from careflow.messaging.domain.audit import AuditRecord
 from careflow.messaging.domain.channels import Channel
 from careflow.messaging.domain.chat_presence import Presence
 from careflow.messaging.domain.chats import Chat, ChatMessage
@@ -56,6 +57,10 @@ class Signals(Protocol):
     async def presence_changed(self, professional_id: str) -> None: ...
 
 
+class ChatAudit(Protocol):
+    async def record(self, records: list[AuditRecord]) -> None: ...
+
+
 class Outbox(Protocol):
     def add(self, event: ContractEvent, *, occurred_at: datetime | None = None) -> str: ...
 
@@ -66,6 +71,7 @@ class ChatUnitOfWork(Protocol):
     chats: Chats
     messages: ChatMessages
     signals: Signals
+    audit: ChatAudit
     outbox: Outbox
 
     async def __aenter__(self) -> Self: ...

@@ -8,15 +8,18 @@ fields only, for present and absent channels alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from careflow.messaging.application.channels import Staff
 from careflow.messaging.application.chat_ports import ChatUnitOfWork
+from careflow.messaging.domain.audit import AuditRecord
 from careflow.messaging.domain.channels import Channel
 from careflow.messaging.domain.chat_access import professional_sees_content, resident_sees_content
 from careflow.messaging.domain.chat_errors import ChatNotFound, NotPresent
 from careflow.messaging.domain.chat_presence import Presence
 from careflow.messaging.domain.chats import Chat, ChatMessage
+from careflow.shared.audit import Purpose
 
 MAX_PAGE = 500
 
@@ -79,12 +82,20 @@ async def chat_for_professional(
 
 
 async def messages_for_professional(
-    uow: ChatUnitOfWork, staff: Staff, chat_id: UUID, *, after: int, limit: int = MAX_PAGE
+    uow: ChatUnitOfWork,
+    staff: Staff,
+    chat_id: UUID,
+    *,
+    after: int,
+    now: datetime,
+    audit: bool = True,
+    limit: int = MAX_PAGE,
 ) -> tuple[Chat, list[ChatMessage]]:
     """Messages after `after`, only for the present taker; NotPresent (403) for anyone else.
 
     The check and the read share one transaction, so content never goes out on
-    a decision older than the read.
+    a decision older than the read; a read that returns messages is audited in
+    it (`audit=False`: a socket audits once per connection, not per frame).
     """
     async with uow:
         chat, allowed = await _professional_access(uow, staff, chat_id)
@@ -92,7 +103,20 @@ async def messages_for_professional(
             raise NotPresent(
                 "Chat content is shown only to its professional, present in its channel."
             )
-        return chat, await uow.messages.after(chat_id, after, min(limit, MAX_PAGE))
+        found = await uow.messages.after(chat_id, after, min(limit, MAX_PAGE))
+        if audit and found:
+            await uow.audit.record([chat_read(staff, chat, now)])
+            await uow.commit()
+        return chat, found
+
+
+def chat_read(staff: Staff, chat: Chat, now: datetime) -> AuditRecord:
+    """A professional received a chat's messages (purpose care; its case when it names one)."""
+    return AuditRecord(
+        organisation_id=staff.organisation_id, professional_id=staff.professional_id,
+        unit_id=staff.unit_id, resident_id=chat.resident_id, case_id=chat.case_id,
+        action="read_chat_messages", at=now, purpose=Purpose.CARE.value,
+    )  # fmt: skip
 
 
 async def messages_for_resident(

@@ -20,7 +20,9 @@ ChatWiring = Annotated[Any, Depends(chat_container)]
 
 
 def staff_of(principal: ProfessionalPrincipal) -> Staff:
-    return Staff(principal.subject, principal.organisation, frozenset(principal.roles))
+    return Staff(
+        principal.subject, principal.organisation, frozenset(principal.roles), principal.unit
+    )
 
 
 async def calling_staff(principal: Professional) -> Staff:

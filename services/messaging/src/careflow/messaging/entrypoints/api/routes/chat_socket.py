@@ -280,16 +280,22 @@ def _reader_for(container: Any, principal: Principal, chat_id: UUID):  # type: i
         except ChatNotFound:
             raise Closed(CLOSE_NOT_FOUND, "no such chat") from None
 
+    audited = {"done": False}
+
     async def as_professional(after: int, limit: int):  # type: ignore[no-untyped-def]
         staff = staff_of(principal)  # type: ignore[arg-type]
         try:
-            return await messages_for_professional(
-                container.chat_uow(), staff, chat_id, after=after, limit=limit
-            )
+            # Audited once per connection: at the first read that returns messages.
+            chat, found = await messages_for_professional(
+                container.chat_uow(), staff, chat_id, after=after, limit=limit,
+                now=container.clock(), audit=not audited["done"],
+            )  # fmt: skip
         except ChatNotFound:
             raise Closed(CLOSE_NOT_FOUND, "no such chat") from None
         except NotPresent:
             raise Closed(CLOSE_FORBIDDEN, "chat content is not yours to see") from None
+        audited["done"] = audited["done"] or bool(found)
+        return chat, found
 
     if isinstance(principal, ResidentPrincipal):
         return as_resident

@@ -83,8 +83,10 @@ async def messages(
     chat_id: UUID, staff: CallingStaff, wiring: ChatWiring, after: After = 0
 ) -> MessagesOut:
     """Messages after `after`: only for the professional who opened the chat while present in
-    its channel (403 for everyone else)."""
-    chat, found = await messages_for_professional(wiring.chat_uow(), staff, chat_id, after=after)
+    its channel (403 for everyone else); audited (purpose `care`)."""
+    chat, found = await messages_for_professional(
+        wiring.chat_uow(), staff, chat_id, after=after, now=wiring.clock()
+    )
     return MessagesOut(chat=ChatHeaderOut.of(chat), messages=[MessageOut.of(m) for m in found])
 
 
