@@ -20,14 +20,18 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from careflow.contracts.cases import CaseSubmitted
+from careflow.contracts.envelope import Envelope
+from careflow.contracts.registry import TOPICS
 from careflow.messaging.chat_settings import ChatSettings
 from careflow.messaging.entrypoints.api.app import create_app
 from careflow.messaging.settings import Settings
 from careflow.shared.auth.claims import AuthLevel, ProfessionalPrincipal, ResidentPrincipal
 from careflow.shared.auth.pseudonyms import ResidentIds
 from careflow.shared.auth.signing import generate_keypair, load_signing_key, mint_token
-from careflow.shared.outbox.tables import outbox
+from careflow.shared.outbox.tables import inbox, outbox
 from careflow.shared.settings import AuthSettings, BrokerSettings, RelaySettings
+from careflow.testing.probe_service import publish_raw, wait_until
 from careflow.testing.settings import quick_consumer
 
 KEY = "integration-test-resident-id-key"
@@ -54,6 +58,7 @@ class ChatServer:
     auth: AuthSettings
     app: Any
     clock: MovableClock
+    bootstrap: str
     http: httpx.AsyncClient = field(init=False)
 
     @property
@@ -99,6 +104,31 @@ class ChatServer:
             select(outbox.c.event_type).where(outbox.c.key == key).order_by(outbox.c.id)
         )
         return [r.event_type for r in rows]
+
+    async def case_opened(self, org: str, resident_subject: str) -> uuid.UUID:
+        """Publishes intake's CaseSubmitted over the broker; waits until messaging applied it."""
+        case_id = uuid.uuid4()
+        event = CaseSubmitted(
+            case_id=case_id, resident_id=IDS.of(resident_subject), organisation_id=org,
+            group_id="nurses", form_kind="symptom_assessment", identification="identified",
+            language="fi", urgency="P3", phone_contact_allowed=True,
+            submitted_at=datetime.now(UTC) - timedelta(hours=1),
+        )  # fmt: skip
+        event_id = str(uuid.uuid4())
+        headers = Envelope(
+            id=event_id, type=event.event_type, source="/careflow/intake", subject=event.key()
+        ).to_headers()
+        await publish_raw(
+            self.bootstrap,
+            TOPICS.for_event(event).name,
+            [(event.key().encode(), event.model_dump_json().encode(), headers)],
+        )
+
+        async def applied() -> bool:
+            return bool(await self.sql(select(inbox).where(inbox.c.event_id == event_id)))
+
+        await wait_until(applied, within=90)
+        return case_id
 
     async def outbox_payloads_of_type(self, event_type: str) -> list[dict[str, Any]]:
         query = select(outbox.c.payload).where(outbox.c.event_type == event_type)
@@ -152,7 +182,9 @@ async def chat_server(
             serving.result()
         await asyncio.sleep(0.05)
     port = server.servers[0].sockets[0].getsockname()[1]
-    running = ChatServer(port, database.owner_url, key, kid, auth, app, clock)
+    running = ChatServer(
+        port, database.owner_url, key, kid, auth, app, clock, kafka.bootstrap_servers
+    )
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
         running.http = http
         try:

@@ -137,13 +137,18 @@ async def test_opening_hours_open_at_the_opening_minute_and_close_at_the_closing
 
 async def test_bad_opening_hours_are_a_problem_and_change_nothing(server: ChatServer) -> None:
     channel_id = await open_channel(server, ORG)
-    bad = dict(HOURS, weekly=[{"weekday": 0, "opens": "16:00", "closes": "08:00"}])
-    answer = await server.http.put(
-        f"/chat-channels/{channel_id}/opening-hours",
-        json={"opening_hours": bad},
-        headers=admin(server),
-    )
-    assert answer.status_code == 422
+    for bad in (
+        dict(HOURS, time_zone="Mars/Olympus"),
+        dict(HOURS, weekly=[{"weekday": 7, "opens": "08:00", "closes": "16:00"}]),
+        dict(HOURS, weekly=[{"weekday": 0, "opens": "24:00", "closes": "08:00"}]),
+    ):
+        answer = await server.http.put(
+            f"/chat-channels/{channel_id}/opening-hours",
+            json={"opening_hours": bad},
+            headers=admin(server),
+        )
+        assert answer.status_code == 422
+        assert answer.headers["content-type"] == "application/problem+json"
     assert await channel_state(server, channel_id) == "open"
 
 
@@ -386,3 +391,40 @@ async def test_a_professionals_read_of_chat_content_is_audited_and_a_refused_one
         headers=server.bearer(server.pro_token("auditor-1", ORG, "auditor")),
     )
     assert nobody.json()["items"] == []
+
+
+async def test_a_chat_moved_to_non_urgent_goes_on_on_its_case_with_the_transcript(
+    server: ChatServer,
+) -> None:
+    case_id = await server.case_opened(ORG, "res-ch-case")
+    channel_id = await open_channel(server, ORG)
+    await be_present(server, ORG, channel_id, "nurse-case")
+    started = await server.http.post(
+        "/chats",
+        json={"channel_id": channel_id, "language": "fi", "case_id": str(case_id)},
+        headers=resident(server, "res-ch-case"),
+    )
+    chat_id = started.json()["chat"]["chat_id"]
+    await server.http.post(f"/chats/{chat_id}/take", headers=nurse(server, "nurse-case"))
+    async with (
+        server.socket(f"/chats/{chat_id}/socket") as mine,
+        server.socket(f"/chats/{chat_id}/socket") as theirs,
+    ):
+        await authed(mine, server.resident_token("res-ch-case"))
+        await authed(theirs, server.pro_token("nurse-case", ORG))
+        await mine.send(send("The rash has spread"))
+        await next_of(mine, "ack")
+        await theirs.send(send("Let us continue on your case"))
+        await next_of(theirs, "ack")
+    moved = await server.http.post(
+        f"/chats/{chat_id}/transfer", json={"non_urgent": True}, headers=nurse(server, "nurse-case")
+    )
+    assert moved.json()["ended_reason"] == "transferred_non_urgent"
+    page = await server.http.get(f"/cases/{case_id}/messages", headers=nurse(server, "nurse-case"))
+    assert page.status_code == 200, page.text
+    [message] = [m["text"] for m in page.json()["messages"]]
+    assert "Resident: The rash has spread" in message
+    assert "Professional: Let us continue on your case" in message
+    sent = await server.outbox_payloads(str(case_id))
+    assert [p["author"] for p in sent if "message_id" in p] == ["professional"]
+    assert "rash" not in json.dumps(sent)

@@ -93,19 +93,40 @@ def test_a_schedule_that_never_opens_never_changes():
 
 
 @pytest.mark.parametrize(
-    ("start", "end"),
-    [("16:00", "08:00"), ("08:00", "08:00"), ("8:00", "16:00"), ("24:30", "25:00")],
+    ("start", "end"), [("24:00", "08:00"), ("8:00", "16:00"), ("24:30", "25:00"), ("x", "y")]
 )
-def test_an_opening_that_is_not_a_forward_span_of_one_day_is_refused(start, end):
+def test_an_opening_that_is_no_time_of_day_is_refused(start, end):
     with pytest.raises(InvalidChatRequest):
         Interval.parse(start, end)
 
 
-def test_overlapping_openings_of_one_day_are_refused():
-    with pytest.raises(InvalidChatRequest):
-        OpeningHours(
-            HELSINKI, {0: (Interval.parse("08:00", "12:00"), Interval.parse("11:00", "13:00"))}
-        )
+def test_overlapping_openings_make_one_opening_from_the_first_start_to_the_last_end():
+    hours = OpeningHours(
+        HELSINKI, {0: (Interval.parse("08:00", "12:00"), Interval.parse("11:00", "13:00"))}
+    )
+    assert hours.is_open_at(_at("2026-12-07T12:30:00+02:00"))
+    assert hours.next_change_after(_at("2026-12-07T09:00:00+02:00")) == _at(
+        "2026-12-07T13:00:00+02:00"
+    )
+
+
+def test_an_opening_that_closes_before_it_opens_runs_past_midnight_even_into_an_exception():
+    hours = OpeningHours(
+        HELSINKI, {0: (Interval.parse("22:00", "06:00"),)}, {date(2026, 12, 8): ()}
+    )
+    assert hours.is_open_at(_at("2026-12-08T05:59:59+02:00"))
+    assert not hours.is_open_at(_at("2026-12-08T06:00:00+02:00"))
+    assert hours.next_change_after(_at("2026-12-08T01:00:00+02:00")) == _at(
+        "2026-12-08T06:00:00+02:00"
+    )
+
+
+def test_an_opening_that_closes_when_it_opens_lasts_24_hours():
+    hours = OpeningHours(HELSINKI, {0: (Interval.parse("08:00", "08:00"),)})
+    assert hours.is_open_at(_at("2026-12-08T07:59:00+02:00"))
+    assert hours.next_change_after(_at("2026-12-07T09:00:00+02:00")) == _at(
+        "2026-12-08T08:00:00+02:00"
+    )
 
 
 def test_an_unknown_time_zone_is_refused():

@@ -21,7 +21,7 @@ class ChatUnitOfWork(MessagingUnitOfWork):
     channels: SqlChannels
     presences: SqlPresences
     chats: SqlChats
-    messages: SqlChatMessages
+    chat_messages: SqlChatMessages
     signals: SqlSignals
 
     async def __aenter__(self) -> Self:
@@ -29,6 +29,6 @@ class ChatUnitOfWork(MessagingUnitOfWork):
         self.channels = SqlChannels(self.session)
         self.presences = SqlPresences(self.session)
         self.chats = SqlChats(self.session)
-        self.messages = SqlChatMessages(self.session)
+        self.chat_messages = SqlChatMessages(self.session)
         self.signals = SqlSignals(self.session)
         return self

@@ -15,6 +15,7 @@ from careflow.contracts.notifications import ProfessionalChatNotificationRequest
 from careflow.messaging.application.channels import Staff, own_channel
 from careflow.messaging.application.chat_outgoing import publish
 from careflow.messaging.application.chat_ports import ChatUnitOfWork
+from careflow.messaging.application.chat_transcript import transcript_to_case
 from careflow.messaging.domain.channels import Channel
 from careflow.messaging.domain.chat_errors import ChannelNotFound, ChatNotFound, NoticeNotSeen
 from careflow.messaging.domain.chats import Chat, ChatMessage, SenderKind, require_present
@@ -114,6 +115,7 @@ async def transfer_chat(
         presence = await uow.presences.get(chat.channel_id, staff.professional_id)
         if to_channel_id is None:
             chat.transfer_to_non_urgent(staff.professional_id, presence, now)
+            await transcript_to_case(uow, chat, staff.professional_id, now)
             return await _finish(uow, chat)
         target = await own_channel(uow, staff, to_channel_id)
         chat.transfer_to_channel(target, staff.professional_id, presence, now)
@@ -161,11 +163,11 @@ async def post_message(
             raise ChatNotFound("No such chat.")
         if kind is SenderKind.PROFESSIONAL:
             require_present(await uow.presences.get(chat.channel_id, sender_id), chat.channel_id)
-        earlier = await uow.messages.by_client_id(chat_id, client_message_id)
+        earlier = await uow.chat_messages.by_client_id(chat_id, client_message_id)
         if earlier is not None:
             return earlier
         message = chat.post(kind, sender_id, text, now)
-        await uow.messages.add(message, client_message_id)
+        await uow.chat_messages.add(message, client_message_id)
         await uow.chats.save(chat)
         await uow.signals.chat_changed(chat_id)
         await uow.commit()

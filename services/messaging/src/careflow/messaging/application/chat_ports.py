@@ -12,6 +12,7 @@ from careflow.messaging.domain.audit import AuditRecord
 from careflow.messaging.domain.channels import Channel
 from careflow.messaging.domain.chat_presence import Presence
 from careflow.messaging.domain.chats import Chat, ChatMessage
+from careflow.messaging.domain.messages import CaseFacts, Message, Side
 
 
 class Channels(Protocol):
@@ -57,6 +58,19 @@ class Signals(Protocol):
     async def presence_changed(self, professional_id: str) -> None: ...
 
 
+class CaseRecords(Protocol):
+    """Messaging's knowledge of cases (the case-message half's)."""
+
+    async def get(self, case_id: UUID, *, for_update: bool = False) -> CaseFacts | None: ...
+
+
+class CaseConversation(Protocol):
+    """The case-message half's store, where a chat moved to non-urgent goes on."""
+
+    async def add(self, message: Message) -> Message: ...
+    async def unread(self, case_id: UUID, reader: Side) -> int: ...
+
+
 class ChatAudit(Protocol):
     async def record(self, records: list[AuditRecord]) -> None: ...
 
@@ -69,9 +83,11 @@ class ChatUnitOfWork(Protocol):
     channels: Channels
     presences: Presences
     chats: Chats
-    messages: ChatMessages
+    chat_messages: ChatMessages
     signals: Signals
     audit: ChatAudit
+    cases: CaseRecords
+    messages: CaseConversation
     outbox: Outbox
 
     async def __aenter__(self) -> Self: ...

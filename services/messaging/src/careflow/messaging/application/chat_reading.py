@@ -103,7 +103,7 @@ async def messages_for_professional(
             raise NotPresent(
                 "Chat content is shown only to its professional, present in its channel."
             )
-        found = await uow.messages.after(chat_id, after, min(limit, MAX_PAGE))
+        found = await uow.chat_messages.after(chat_id, after, min(limit, MAX_PAGE))
         if audit and found:
             await uow.audit.record([chat_read(staff, chat, now)])
             await uow.commit()
@@ -126,7 +126,7 @@ async def messages_for_resident(
         chat = await uow.chats.get(chat_id)
         if chat is None or not resident_sees_content(chat, resident_id=resident_id):
             raise ChatNotFound("No such chat.")
-        return chat, await uow.messages.after(chat_id, after, min(limit, MAX_PAGE))
+        return chat, await uow.chat_messages.after(chat_id, after, min(limit, MAX_PAGE))
 
 
 async def resident_channels(uow: ChatUnitOfWork, organisation_id: str) -> list[Channel]:

@@ -53,9 +53,13 @@ def require_channel_admin(roles: Collection[str]) -> None:
         raise ChatNotAllowed("Changing a channel needs a channel-admin role.")
 
 
+def _control(ch: str) -> bool:
+    return ch < " " or "\x7f" <= ch <= "\x9f"
+
+
 def _clean_name(name: str) -> str:
     name = name.strip()
-    if not name or len(name) > MAX_NAME or not name.isprintable():
+    if not name or len(name) > MAX_NAME or any(_control(ch) for ch in name):
         raise InvalidChatRequest(f"A channel name is 1-{MAX_NAME} printable characters.")
     return name
 
@@ -64,7 +68,7 @@ def _clean_notice(text: str | None) -> str | None:
     if text is None:
         return None
     text = text.strip()
-    if len(text) > MAX_NOTICE or any(ch < " " and ch not in "\n" for ch in text):
+    if len(text) > MAX_NOTICE or any(_control(ch) and ch not in "\t\n\r" for ch in text):
         raise InvalidChatRequest(f"A congestion notice is at most {MAX_NOTICE} characters.")
     return text or None
 

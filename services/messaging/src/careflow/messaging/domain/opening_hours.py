@@ -4,18 +4,21 @@ Boundary semantics (tested at the instant): every interval is half-open,
 `[opens, closes)` in local time — the channel is open at exactly its opening
 minute and closed at exactly its closing minute. `closes` may be 24:00 (the end
 of the day); an interval ending at 24:00 followed by one starting at 00:00 the
-next day is one uninterrupted opening, with no change at midnight.
+next day is one uninterrupted opening, with no change at midnight. A `closes`
+at or before `opens` runs past midnight ("22:00-06:00"; "08:00-08:00" is 24
+hours): an opening belongs to the day it starts on. Openings may overlap: the
+channel is open while any of them is.
 
 An exception replaces the weekly hours of its date (an empty list closes the
-whole day). Local times are turned into instants with the channel's IANA time
-zone; a boundary inside a skipped daylight-saving hour takes effect when the
-wall clock has moved past it (zoneinfo's `fold=0` reading), and the clock that
-decides is always the caller's `now`, never the machine's.
+whole day); an opening of the day before that runs past midnight still runs.
+Local times are turned into instants with the channel's IANA time zone; a
+boundary inside a skipped daylight-saving hour takes effect when the wall clock
+has moved past it (zoneinfo's `fold=0` reading), and the clock that decides is
+always the caller's `now`, never the machine's.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from careflow.messaging.domain.chat_errors import InvalidChatRequest
 
 MINUTES_PER_DAY = 24 * 60
-MAX_INTERVALS_PER_DAY = 8
+MAX_INTERVALS_PER_DAY = 64
 MAX_EXCEPTIONS = 366
 #: How far ahead the next change is looked for; beyond it the schedule is "never changes".
 SEARCH_DAYS = 400
@@ -32,22 +35,32 @@ SEARCH_DAYS = 400
 
 @dataclass(frozen=True, order=True)
 class Interval:
-    """One opening on a day: `[start, end)` in minutes after local midnight; end 1440 = 24:00."""
+    """One opening starting on a day: `[start, end)` in minutes after that day's local
+    midnight; end 1440 = 24:00, beyond it the opening runs into the next day."""
 
     start: int
     end: int
 
     def __post_init__(self) -> None:
-        if not 0 <= self.start < self.end <= MINUTES_PER_DAY:
-            raise InvalidChatRequest("An opening must start before it ends, within 00:00-24:00.")
+        if (
+            not 0 <= self.start < MINUTES_PER_DAY
+            or not self.start < self.end <= self.start + MINUTES_PER_DAY
+        ):
+            raise InvalidChatRequest("An opening starts within its day and lasts at most 24 hours.")
 
     @classmethod
     def parse(cls, start: str, end: str) -> Interval:
-        """From "HH:MM" strings; the end may be "24:00"."""
-        return cls(_minutes(start), _minutes(end))
+        """From "HH:MM" strings; the end may be "24:00", and at or before the start it is
+        the next day's."""
+        opens, closes = _minutes(start), _minutes(end)
+        if opens == MINUTES_PER_DAY:
+            raise InvalidChatRequest("An opening starts at 23:59 at the latest.")
+        return cls(opens, closes if closes > opens else closes + MINUTES_PER_DAY)
 
     def label(self) -> tuple[str, str]:
-        return _label(self.start), _label(self.end)
+        return _label(self.start), _label(
+            self.end if self.end <= MINUTES_PER_DAY else self.end - MINUTES_PER_DAY
+        )
 
 
 def _minutes(text: str) -> int:
@@ -67,12 +80,9 @@ def _label(minutes: int) -> str:
 
 
 def _checked_day(intervals: tuple[Interval, ...]) -> tuple[Interval, ...]:
-    ordered = tuple(sorted(intervals))
+    ordered = tuple(sorted(set(intervals)))
     if len(ordered) > MAX_INTERVALS_PER_DAY:
         raise InvalidChatRequest(f"At most {MAX_INTERVALS_PER_DAY} openings a day.")
-    for before, after in itertools.pairwise(ordered):
-        if after.start < before.end:
-            raise InvalidChatRequest("The openings of one day must not overlap.")
     return ordered
 
 
@@ -114,12 +124,18 @@ class OpeningHours:
         """Whether the schedule says open at the instant `at` (aware)."""
         local = at.astimezone(self.zone)
         seconds = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
-        return any(i.start * 60 <= seconds < i.end * 60 for i in self.intervals_on(local.date()))
+        today = local.date()
+        if any(i.start * 60 <= seconds < i.end * 60 for i in self.intervals_on(today)):
+            return True
+        spill = seconds + MINUTES_PER_DAY * 60  # the same instant on yesterday's scale
+        yesterday = self.intervals_on(today - timedelta(days=1))
+        return any(i.start * 60 <= spill < i.end * 60 for i in yesterday)
 
     def next_change_after(self, at: datetime) -> datetime | None:
         """The first instant after `at` where the schedule's open/closed differs, or None."""
         now_open = self.is_open_at(at)
-        first = at.astimezone(self.zone).date()
+        # From the day before: an opening of yesterday may end today.
+        first = at.astimezone(self.zone).date() - timedelta(days=1)
         for offset in range(SEARCH_DAYS):
             day = first + timedelta(days=offset)
             for instant in sorted(self._boundaries(day)):

@@ -8,10 +8,12 @@ content routes return (the rule: domain.chat_access).
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
+from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from careflow.messaging.application.chat_reading import ChannelView
 from careflow.messaging.domain.channels import Channel
@@ -19,11 +21,27 @@ from careflow.messaging.domain.chat_presence import Presence
 from careflow.messaging.domain.chats import Chat, ChatMessage
 from careflow.messaging.domain.opening_hours import Interval, OpeningHours
 
-TimeOfDay = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
+# What the request edges let through (no control character; in free text tab, line feed and
+# carriage return), so a schema-valid body is never refused for its characters.
+_CONTROL = r"\u0000-\u001F\u007F-\u009F"
+_TEXT_CONTROL = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F"
+Opens = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+Closes = Annotated[str, StringConstraints(pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$")]
 Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")
+    str,
+    StringConstraints(
+        min_length=1, max_length=100, pattern=rf"^[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*$"
+    ),
 ]
-Notice = Annotated[str, StringConstraints(max_length=1000, pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]*$")]
+Notice = Annotated[str, StringConstraints(max_length=1000, pattern=rf"^[^{_TEXT_CONTROL}]*$")]
+Email = Annotated[
+    str,
+    StringConstraints(
+        max_length=254, pattern=r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+    ),
+]
+#: Every IANA zone this installation knows, so a schema-valid zone is a usable one.
+TimeZone = StrEnum("TimeZone", {zone: zone for zone in sorted(available_timezones())})  # type: ignore[misc]
 Language = Literal["fi", "sv", "en"]
 Visibility = Literal["residents", "professionals"]
 ChannelState = Literal["open", "open_congested", "closed"]
@@ -34,8 +52,10 @@ class _In(BaseModel):
 
 
 class OpeningIn(_In):
-    opens: TimeOfDay
-    closes: TimeOfDay = Field(description="Exclusive; 24:00 = end of day.")
+    opens: Opens
+    closes: Closes = Field(
+        description="Exclusive; 24:00 = end of day; at or before `opens`: the next day's."
+    )
 
 
 class WeeklyIn(OpeningIn):
@@ -50,9 +70,7 @@ class ExceptionIn(_In):
 
 
 class OpeningHoursIn(_In):
-    time_zone: Annotated[
-        str, StringConstraints(pattern=r"^[A-Za-z_]+(/[A-Za-z0-9_+-]+){0,2}$", max_length=64)
-    ]
+    time_zone: TimeZone  # type: ignore[valid-type]
     weekly: list[WeeklyIn] = Field(default_factory=list, max_length=56)
     exceptions: list[ExceptionIn] = Field(default_factory=list, max_length=366)
 
@@ -60,11 +78,13 @@ class OpeningHoursIn(_In):
         weekly: dict[int, list[Interval]] = {}
         for w in self.weekly:
             weekly.setdefault(w.weekday, []).append(Interval.parse(w.opens, w.closes))
-        exceptions = {
-            e.date: tuple(Interval.parse(o.opens, o.closes) for o in e.openings)
-            for e in self.exceptions
-        }
-        return OpeningHours(self.time_zone, {d: tuple(v) for d, v in weekly.items()}, exceptions)
+        exceptions: dict[date, tuple[Interval, ...]] = {}
+        for e in self.exceptions:  # two entries of one date: both its openings
+            parsed = tuple(Interval.parse(o.opens, o.closes) for o in e.openings)
+            exceptions[e.date] = exceptions.get(e.date, ()) + parsed
+        return OpeningHours(
+            self.time_zone.value, {d: tuple(v) for d, v in weekly.items()}, exceptions
+        )
 
 
 class OpeningHoursBody(_In):
@@ -80,38 +100,71 @@ class ChannelIn(_In):
 class ChannelPatch(_In):
     name: Name | None = None
     visibility: Visibility | None = None
-    open: bool | None = None
-    congestion_notice: bool | None = None
+    open: StrictBool | None = None
+    congestion_notice: StrictBool | None = None
     congestion_text: Notice | None = None
 
 
 class PresenceIn(_In):
-    present: bool
-    notify_email: bool = False
-    notify_sound: bool = False
-    email: (
-        Annotated[
-            str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-        ]
-        | None
-    ) = None
+    """Own presence and new-chat notifications in a channel; email notifications need the
+    work address (the validator below, stated in the OpenAPI)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"notify_email": {"const": True}}, "required": ["notify_email"]},
+            "then": {"required": ["email"], "properties": {"email": {"type": "string"}}},
+        },
+    )
+
+    present: StrictBool
+    notify_email: StrictBool = False
+    notify_sound: StrictBool = False
+    email: Email | None = None
     language: Language = "fi"
+
+    @model_validator(mode="after")
+    def _email_for_email(self) -> PresenceIn:
+        if self.notify_email and self.email is None:
+            raise ValueError("email notifications need the work email address")
+        return self
 
 
 class ChatIn(_In):
     channel_id: UUID
     language: Language
     case_id: UUID | None = None
-    notice_seen: bool = Field(
+    notice_seen: StrictBool = Field(
         default=False, description="Must be true when the channel shows a congestion notice."
     )
 
 
 class TransferIn(_In):
-    to_channel_id: UUID | None = Field(
-        default=None, description="Target channel; null (with non_urgent) = non-urgent."
+    """Exactly one of `to_channel_id` or `non_urgent: true` (stated in the OpenAPI)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["to_channel_id"],
+                    "properties": {"to_channel_id": {"type": "string"}},
+                },
+                {"required": ["non_urgent"], "properties": {"non_urgent": {"const": True}}},
+            ]
+        },
     )
-    non_urgent: bool = False
+
+    to_channel_id: UUID | None = Field(default=None, description="Target channel.")
+    non_urgent: StrictBool = Field(
+        default=False, description="True: to non-urgent conversation on the resident's case."
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> TransferIn:
+        if (self.to_channel_id is None) != self.non_urgent:
+            raise ValueError("give exactly one of to_channel_id or non_urgent: true")
+        return self
 
 
 class OpeningOut(BaseModel):

@@ -24,7 +24,6 @@ from careflow.messaging.application.chat_reading import (
     messages_for_professional,
     messages_for_resident,
 )
-from careflow.messaging.domain.chat_errors import InvalidChatRequest
 from careflow.messaging.entrypoints.api.chat_deps import CallingResidentId, CallingStaff, ChatWiring
 from careflow.messaging.entrypoints.api.chat_schemas import (
     ChatHeaderOut,
@@ -102,8 +101,6 @@ async def transfer(
 ) -> ChatHeaderOut:
     """Move the chat to another open channel (professional-only ones too), where it waits, or
     to non-urgent conversation on the resident's case (the live chat ends)."""
-    if (body.to_channel_id is None) != body.non_urgent:
-        raise InvalidChatRequest("Name a channel, or set non_urgent, not both.")
     chat = await transfer_chat(
         wiring.chat_uow(), staff, chat_id, to_channel_id=body.to_channel_id, now=wiring.clock()
     )
