@@ -13,7 +13,15 @@ from typing import Annotated, Literal
 from uuid import UUID
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
 
 from careflow.messaging.application.chat_reading import ChannelView
 from careflow.messaging.domain.channels import Channel
@@ -62,8 +70,15 @@ class WeeklyIn(OpeningIn):
     weekday: int = Field(ge=0, le=6, description="0 = Monday.")
 
 
+def _iso_text(value: object) -> object:
+    # JSON has no date type: only the ISO text is one (pydantic would take a number too).
+    if not isinstance(value, str):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
 class ExceptionIn(_In):
-    date: date
+    date: Annotated[date, BeforeValidator(_iso_text)]
     openings: list[OpeningIn] = Field(
         default_factory=list, max_length=8, description="Empty: closed all day."
     )
