@@ -55,6 +55,22 @@ Visibility = Literal["residents", "professionals"]
 ChannelState = Literal["open", "open_congested", "closed"]
 
 
+def _json_integer(value: object) -> object:
+    # JSON Schema's integer: 6 and 6.0, not true or "6" (pydantic's lax int takes those).
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("an integer is needed")
+    return value
+
+
+def _iso_text(value: object) -> object:
+    # JSON has no date type: only the ISO text is one (pydantic would take a number too).
+    if not isinstance(value, str):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -67,14 +83,9 @@ class OpeningIn(_In):
 
 
 class WeeklyIn(OpeningIn):
-    weekday: int = Field(ge=0, le=6, description="0 = Monday.")
-
-
-def _iso_text(value: object) -> object:
-    # JSON has no date type: only the ISO text is one (pydantic would take a number too).
-    if not isinstance(value, str):
-        raise ValueError("a date is written YYYY-MM-DD")
-    return value
+    weekday: Annotated[int, BeforeValidator(_json_integer)] = Field(
+        ge=0, le=6, description="0 = Monday."
+    )
 
 
 class ExceptionIn(_In):
