@@ -47,12 +47,13 @@ contracts: venv
 contracts-check: venv
 	$(BIN)/careflow-contracts check contracts/schemas
 
-# Platform, case flow (intake -> workqueue), notification and chat benchmarks, one
-# table each; each starts its own PostgreSQL and broker. BENCH_ARGS=--quick for a smoke run.
+# Platform, case flow (intake -> workqueue), notification, case-message and chat
+# benchmarks, one table each; each starts its own PostgreSQL and broker. BENCH_ARGS=--quick for a smoke run.
 bench: venv
 	$(BIN)/python -m careflow.bench $(BENCH_ARGS)
 	$(BIN)/python benchmarks/case_flow.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/notifications.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/messaging.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/chat.py $(BENCH_ARGS)
 
 clean-var:

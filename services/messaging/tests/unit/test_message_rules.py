@@ -88,8 +88,11 @@ def test_nobody_writes_on_a_case_closed_without_consent() -> None:
     closed.check_readable()  # still readable
 
 
-def test_a_case_closed_with_consent_stays_writable() -> None:
-    case().closed("resident_accepted", NOW).check_writable()
+def test_a_closed_case_stays_readable_but_takes_no_more_messages() -> None:
+    closed = case().closed("resident_accepted", NOW)
+    closed.check_readable()
+    with pytest.raises(InvalidState):
+        closed.check_writable()
 
 
 def test_an_objection_names_the_open_proposal_until_its_deadline() -> None:

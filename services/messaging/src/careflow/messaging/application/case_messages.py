@@ -204,12 +204,19 @@ class CaseMessages:
         limit.check(recent, now)
 
     async def _announce(self, uow: UnitOfWork, case: CaseFacts, message: Message) -> None:
+        # A professional who writes has read the case up to their message (their side's
+        # mark is at it), so nothing is unread for professionals after it.
+        unread = (
+            0
+            if message.author_side is Side.PROFESSIONAL
+            else await uow.messages.unread(case.case_id, Side.PROFESSIONAL)
+        )
         uow.outbox.add(
             MessageSent(
                 case_id=case.case_id,
                 resident_id=case.resident_id,
                 organisation_id=case.organisation_id,
-                unread_by_professionals=await uow.messages.unread(case.case_id, Side.PROFESSIONAL),
+                unread_by_professionals=unread,
                 message_id=message.id,
                 author=message.author_side.value,
                 sent_at=message.sent_at,

@@ -83,6 +83,10 @@ class CaseFacts:
         self.check_readable()
         if self.closing_reason == CLOSED_WITHOUT_CONSENT:
             raise InvalidState("The case was closed without consent; nobody can write on it.")
+        # Closed cases stay readable for the retention period, as intake keeps them, but
+        # take no more messages (intake's "the resident may answer" rule says the same).
+        if self.closed_at is not None:
+            raise InvalidState("The case is closed; its messages can be read, not added to.")
 
     def objectable_proposal(self, now: datetime) -> UUID:
         """The professional's closing proposal a message sent `now` may object to."""

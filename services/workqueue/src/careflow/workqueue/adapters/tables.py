@@ -45,6 +45,7 @@ queue_items = Table(
     Column("closing_reason", String(40)),
     Column("closed_at", DateTime(timezone=True)),
     Column("response_due_at", DateTime(timezone=True)),
+    Column("unread_messages", Integer, nullable=False, server_default=text("0")),
     # [{previous, current, reason_code, explanation, changed_by, changed_at}], append-only.
     Column("urgency_history", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Index(

@@ -17,6 +17,7 @@ from opentelemetry import metrics
 
 from careflow.contracts import cases as c
 from careflow.contracts.bookings import BookingCancelled
+from careflow.contracts.messages import MessageSent, MessagesRead
 from careflow.workqueue.application.outgoing import publish_changes
 from careflow.workqueue.application.ports import UnitOfWork, UrgencyPolicies
 from careflow.workqueue.domain.model import ClearCause, QueueItem, Status
@@ -47,6 +48,18 @@ FOLLOW_UPS: dict[str, type[c.CaseEvent]] = {
 }
 
 
+#: Messaging's events about a case's messages (messaging.messages.v1). Another topic than
+#: the case's, so one may overtake the case's CaseSubmitted: parked like a case event.
+MESSAGE_FOLLOW_UPS: dict[str, type[MessageSent | MessagesRead]] = {
+    cls.event_type: cls for cls in (MessageSent, MessagesRead)
+}
+#: Every event that may wait for its case, by type (to read parked ones back).
+PARKABLE: dict[str, type[c.CaseEvent | MessageSent | MessagesRead]] = {
+    **FOLLOW_UPS,
+    **MESSAGE_FOLLOW_UPS,
+}
+
+
 def _new_item(event: Creation, policy: UrgencyPolicy, now: datetime) -> QueueItem:
     if isinstance(event, c.CaseSubmitted):
         kind, urgency, at, assignee = event.form_kind, event.urgency, event.submitted_at, None
@@ -71,7 +84,9 @@ def _new_item(event: Creation, policy: UrgencyPolicy, now: datetime) -> QueueIte
     )
 
 
-def apply_follow_up(item: QueueItem, event: c.CaseEvent, now: datetime) -> None:
+def apply_follow_up(
+    item: QueueItem, event: c.CaseEvent | MessageSent | MessagesRead, now: datetime
+) -> None:
     """What one case event does to an existing item (pure: the rules are in the domain)."""
     match event:
         case c.ClosingProposed(proposed_by="resident"):
@@ -87,6 +102,14 @@ def apply_follow_up(item: QueueItem, event: c.CaseEvent, now: datetime) -> None:
             item.clear_incomplete(ClearCause.QUESTIONNAIRE_FILLED, now)
         case c.GoalEdited(edited_by="resident"):
             item.clear_incomplete(ClearCause.GOAL_EDITED, now)
+        case MessageSent():
+            # The count is messaging's, after the message: the latest event of the case wins.
+            resident_wrote = event.author == "resident"
+            item.messages_changed(
+                event.unread_by_professionals, resident_wrote=resident_wrote, now=now
+            )
+        case MessagesRead():
+            item.messages_changed(event.unread_by_professionals, resident_wrote=False, now=now)
 
 
 async def on_case_created(
@@ -98,7 +121,7 @@ async def on_case_created(
         return  # announced again under a new event id (a republish): still one item
     item = _new_item(event, policies.for_organisation(event.organisation_id), now)
     for event_type, payload in await uow.items.take_parked(event.case_id):
-        apply_follow_up(item, FOLLOW_UPS[event_type].model_validate(payload), now)
+        apply_follow_up(item, PARKABLE[event_type].model_validate(payload), now)
     await uow.items.add(item)
     if item.status is Status.REMOVED:
         item.pull_events()  # closed before anyone could take it: it never appears anywhere
@@ -110,9 +133,13 @@ async def on_case_created(
 
 
 async def on_case_follow_up(
-    event: c.CaseEvent, event_id: str, uow: UnitOfWork, *, now: datetime
+    event: c.CaseEvent | MessageSent | MessagesRead,
+    event_id: str,
+    uow: UnitOfWork,
+    *,
+    now: datetime,
 ) -> None:
-    """Applies a later case event, or parks it until the case is known."""
+    """Applies a later case (or message) event, or parks it until the case is known."""
     item = await uow.items.get(event.case_id, for_update=True)
     if item is None:
         await uow.items.park(

@@ -81,6 +81,8 @@ class QueueItem:
     closed_at: datetime | None = None
     #: submitted_at + the class's target response time; None when the class has none.
     response_due_at: datetime | None = None
+    #: The resident's messages on the case no professional has read (messaging's count).
+    unread_messages: int = 0
     urgency_history: list[UrgencyChange] = field(default_factory=list)
     events: list[ev.DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
@@ -281,6 +283,12 @@ class QueueItem:
         if self.status is Status.INCOMPLETE:
             self.status = Status.TAKEN
             self.events.append(ev.IncompleteCleared(self.case_id, cause, now))
+
+    def messages_changed(self, unread: int, *, resident_wrote: bool, now: datetime) -> None:
+        """Messaging's latest unread count; a resident's message clears "incomplete"."""
+        self.unread_messages = unread
+        if resident_wrote:
+            self.clear_incomplete(ClearCause.RESIDENT_MESSAGE, now)
 
     def resident_proposes_closing(self, now: datetime) -> None:
         self.resident_proposed_closing = True

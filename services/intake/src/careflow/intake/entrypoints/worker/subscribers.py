@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from careflow.contracts.bookings import BookingCancelled, BookingConfirmed
 from careflow.contracts.envelope import Envelope
-from careflow.contracts.registry import BOOKINGS_APPOINTMENTS, WORKQUEUE_ITEMS
+from careflow.contracts.messages import MessageSent
+from careflow.contracts.registry import BOOKINGS_APPOINTMENTS, MESSAGING_MESSAGES, WORKQUEUE_ITEMS
 from careflow.contracts.workqueue import QueueItemTaken, QueueItemTransferred
 from careflow.intake.adapters.unit_of_work import IntakeUnitOfWork
 from careflow.intake.application.on_booking_events import (
     on_booking_cancelled,
     on_booking_confirmed,
 )
+from careflow.intake.application.on_message_events import on_message_sent
 from careflow.intake.application.on_queue_events import (
     ParkingSpot,
     on_queue_item_taken,
@@ -77,4 +79,16 @@ def _consumers(
     async def cancelled(event: BookingCancelled, _: Envelope, uow: IntakeUnitOfWork) -> None:
         await on_booking_cancelled(event, uow)
 
-    return [queue, bookings]
+    messages = EventConsumer(
+        MESSAGING_MESSAGES,
+        group=group,
+        uow_factory=container.uow,
+        producer=runtime.producer,
+        settings=settings.consumer,
+    )
+
+    @messages.on(MessageSent)
+    async def message_sent(event: MessageSent, _: Envelope, uow: IntakeUnitOfWork) -> None:
+        await on_message_sent(event, uow)
+
+    return [queue, bookings, messages]

@@ -82,6 +82,9 @@ class ItemOut(BaseModel):
     immediate: bool = Field(description="P0: treat immediately; never a free task.")
     pinned: bool = Field(description="An emergency record, shown in every group queue.")
     resident_proposed_closing: bool
+    unread_messages: int = Field(
+        description="The resident's messages on the case no professional has read yet."
+    )
     submitted_at: datetime
     added_at: datetime
     taken_at: datetime | None
@@ -117,6 +120,7 @@ class ItemOut(BaseModel):
             immediate=item.immediate,
             pinned=pinned(item),
             resident_proposed_closing=item.resident_proposed_closing,
+            unread_messages=item.unread_messages,
             submitted_at=item.submitted_at,
             added_at=item.added_at,
             taken_at=item.taken_at,

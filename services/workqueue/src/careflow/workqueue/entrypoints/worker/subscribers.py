@@ -8,7 +8,13 @@ from datetime import datetime
 from careflow.contracts import cases as c
 from careflow.contracts.bookings import BookingCancelled
 from careflow.contracts.envelope import Envelope
-from careflow.contracts.registry import BOOKINGS_APPOINTMENTS, INTAKE_CASES, INTAKE_RESIDENT_NAMES
+from careflow.contracts.messages import MessageSent, MessagesRead
+from careflow.contracts.registry import (
+    BOOKINGS_APPOINTMENTS,
+    INTAKE_CASES,
+    INTAKE_RESIDENT_NAMES,
+    MESSAGING_MESSAGES,
+)
 from careflow.contracts.residents import ResidentNameChanged
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.service.runtime import ConsumerFactory, ServiceRuntime
@@ -41,6 +47,13 @@ def consumers(container: Container) -> ConsumerFactory:
             ),
             booking_events_consumer(
                 group=f"{settings.consumer_group}.bookings",
+                uow_factory=container.uow,
+                producer=runtime.producer,
+                settings=settings.consumer,
+                clock=container.clock,
+            ),
+            message_events_consumer(
+                group=f"{settings.consumer_group}.messages",
                 uow_factory=container.uow,
                 producer=runtime.producer,
                 settings=settings.consumer,
@@ -134,4 +147,32 @@ def booking_events_consumer(
     ) -> None:
         await reactions.on_booking_cancelled(event, uow, now=clock())
 
+    return consumer
+
+
+def message_events_consumer(
+    *,
+    group: str,
+    uow_factory: Callable[[], WorkqueueUnitOfWork],
+    producer: object,
+    settings: ConsumerSettings,
+    clock: Callable[[], datetime],
+) -> EventConsumer[WorkqueueUnitOfWork]:
+    """Subscribes to messaging.messages.v1: unread resident messages on the item; a
+    resident's message clears "incomplete"."""
+    consumer: EventConsumer[WorkqueueUnitOfWork] = EventConsumer(
+        MESSAGING_MESSAGES,
+        group=group,
+        uow_factory=uow_factory,
+        producer=producer,  # type: ignore[arg-type]
+        settings=settings,
+    )
+
+    async def changed(
+        event: MessageSent | MessagesRead, envelope: Envelope, uow: WorkqueueUnitOfWork
+    ) -> None:
+        await reactions.on_case_follow_up(event, envelope.id, uow, now=clock())
+
+    consumer.on(MessageSent)(changed)
+    consumer.on(MessagesRead)(changed)
     return consumer
