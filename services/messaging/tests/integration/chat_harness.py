@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -60,6 +61,7 @@ class ChatServer:
     clock: MovableClock
     bootstrap: str
     http: httpx.AsyncClient = field(init=False)
+    settings: Settings = field(init=False)
 
     @property
     def container(self) -> Any:
@@ -151,6 +153,26 @@ async def frame(ws: ClientConnection, within: float = 20.0) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
+async def _serving(settings: Settings, clock: MovableClock) -> AsyncIterator[tuple[Any, int]]:
+    """One process's app under uvicorn on a free port (its lifespan: listener, loops, relay)."""
+    app = create_app(settings, clock=clock)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", ws="websockets-sansio"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()
+            await asyncio.sleep(0.05)
+        yield app, server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        await serving
+
+
+@contextlib.asynccontextmanager
 async def chat_server(
     postgres: Any, kafka: Any, tmp: Path, **chat: Any
 ) -> AsyncIterator[ChatServer]:
@@ -171,27 +193,25 @@ async def chat_server(
             **({"poll_seconds": 2.0, "timer_seconds": 0.2, "auth_timeout_seconds": 3.0} | chat)
         ),
     )
-    app = create_app(settings, clock=clock)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="on", log_level="warning", ws="websockets-sansio"
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    running = ChatServer(
-        port, database.owner_url, key, kid, auth, app, clock, kafka.bootstrap_servers
-    )
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-        running.http = http
-        try:
+    async with _serving(settings, clock) as (app, port):
+        running = ChatServer(
+            port, database.owner_url, key, kid, auth, app, clock, kafka.bootstrap_servers
+        )
+        running.settings = settings
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            running.http = http
             yield running
-        finally:
-            server.should_exit = True
-            await serving
+
+
+@contextlib.asynccontextmanager
+async def replica(of: ChatServer) -> AsyncIterator[ChatServer]:
+    """A second process of the same service: same database, same consumer group."""
+    async with _serving(of.settings, of.clock) as (app, port):
+        twin = dataclasses.replace(of, port=port, app=app)
+        twin.settings = of.settings
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            twin.http = http
+            yield twin
 
 
 async def open_channel(
