@@ -428,3 +428,29 @@ async def test_a_chat_moved_to_non_urgent_goes_on_on_its_case_with_the_transcrip
     sent = await server.outbox_payloads(str(case_id))
     assert [p["author"] for p in sent if "message_id" in p] == ["professional"]
     assert "rash" not in json.dumps(sent)
+
+
+async def test_an_ended_chat_keeps_its_transcript_with_the_residents_case(
+    server: ChatServer,
+) -> None:
+    case_id = await server.case_opened(ORG, "res-ch-kept")
+    channel_id = await open_channel(server, ORG)
+    await be_present(server, ORG, channel_id, "nurse-kept")
+    started = await server.http.post(
+        "/chats",
+        json={"channel_id": channel_id, "language": "fi", "case_id": str(case_id)},
+        headers=resident(server, "res-ch-kept"),
+    )
+    chat_id = started.json()["chat"]["chat_id"]
+    await server.http.post(f"/chats/{chat_id}/take", headers=nurse(server, "nurse-kept"))
+    async with server.socket(f"/chats/{chat_id}/socket") as mine:
+        await authed(mine, server.resident_token("res-ch-kept"))
+        await mine.send(send("Thank you, that helped"))
+        await next_of(mine, "ack")
+    ended = await server.http.post(
+        f"/me/chats/{chat_id}/end", headers=resident(server, "res-ch-kept")
+    )
+    assert ended.json()["ended_reason"] == "resident"
+    page = await server.http.get(f"/cases/{case_id}/messages", headers=nurse(server, "nurse-kept"))
+    [message] = [m["text"] for m in page.json()["messages"]]
+    assert "Resident: Thank you, that helped" in message

@@ -7,6 +7,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,10 @@ ORG = "org-live"
 
 @pytest.fixture(scope="module")
 async def server(postgres, kafka, tmp_path_factory) -> AsyncIterator[ChatServer]:  # type: ignore[no-untyped-def]
-    async with chat_server(postgres, kafka, tmp_path_factory.mktemp("chat-live")) as running:
+    # A sender's budget refills at 0.1 message/s here: the rate-limit test never races it.
+    async with chat_server(
+        postgres, kafka, tmp_path_factory.mktemp("chat-live"), per_second=0.1, burst=8
+    ) as running:
         yield running
 
 
@@ -165,3 +169,34 @@ async def test_someone_elses_chat_and_an_unknown_chat_close_before_any_content(
             await ws.send(json.dumps({"type": "auth", "token": token}))
             closing = await until_closed(ws)
         assert (closing.frames, closing.code) == ([], code)
+
+
+async def test_posting_is_rate_limited_per_sender_across_their_sockets_and_nothing_refused_is_kept(
+    server: ChatServer,
+) -> None:
+    chat_id = await taken_chat(server, ORG, "res-live-7", "pro-live-7")
+    token = server.resident_token("res-live-7")
+    burst = server.container.settings.chat.burst
+    async with (
+        server.socket(f"/chats/{chat_id}/socket") as one,
+        server.socket(f"/chats/{chat_id}/socket") as two,
+    ):
+        await authed(one, token)
+        await authed(two, token)
+        for n in range(burst):
+            await one.send(send(f"burst {n}"))
+        first = [await next_of_any(one, "ack", "error") for _ in range(burst)]
+        for n in range(3):
+            await two.send(send(f"over {n}"))
+        second = [await next_of_any(two, "ack", "error") for _ in range(3)]
+    assert {a["type"] for a in first} == {"ack"}
+    assert [a.get("code") for a in second] == ["rate_limited"] * 3
+    page = await server.http.get(f"/me/chats/{chat_id}/messages", headers=server.bearer(token))
+    assert len(page.json()["messages"]) == burst
+
+
+async def next_of_any(ws: Any, *kinds: str) -> dict[str, Any]:
+    while True:
+        got = await frame(ws)
+        if got["type"] in kinds:
+            return got

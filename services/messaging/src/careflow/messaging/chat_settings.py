@@ -14,7 +14,7 @@ class ChatSettings(BaseModel):
     poll_seconds: float = Field(default=5.0, gt=0)
     #: Time a new socket has to send its auth frame.
     auth_timeout_seconds: float = Field(default=10.0, gt=0)
-    #: Messages per sender and socket: a burst of `burst`, then `per_second`.
+    #: Messages per sender (all their sockets on a replica): a burst of `burst`, then `per_second`.
     per_second: float = Field(default=5.0, gt=0)
     burst: int = Field(default=20, ge=1)
     #: Loops on/off (tests drive the timer by hand).

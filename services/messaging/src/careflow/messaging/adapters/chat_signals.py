@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import defaultdict
 from uuid import UUID
 
 import asyncpg
+from cachetools import TTLCache
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,13 +72,40 @@ class Waker:
             await asyncio.wait_for(self._event.wait(), at_most)
 
 
+class SendBudget:
+    """Token bucket of one sender: a burst of `burst`, then `per_second`."""
+
+    def __init__(self, per_second: float, burst: int) -> None:
+        self._rate, self._burst = per_second, float(burst)
+        self._tokens, self._at = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
 class Hub:
     """This process's subscribers by chat and by professional; the listener feeds it."""
 
     def __init__(self) -> None:
+        # Per sender, whichever of their sockets they post on; an idle sender's bucket is
+        # full again after `burst / per_second`, so forgetting it after 10 minutes is safe.
+        self._budgets: TTLCache[str, SendBudget] = TTLCache(maxsize=100_000, ttl=600)
         self._chats: defaultdict[UUID, set[Waker]] = defaultdict(set)
         self._professionals: defaultdict[str, set[Waker]] = defaultdict(set)
         self._new_chat_watchers: set[Waker] = set()
+
+    def may_send(self, sender: str, per_second: float, burst: int) -> bool:
+        """Takes one message from the sender's budget; False when it is spent."""
+        budget = self._budgets.get(sender)
+        if budget is None:
+            budget = self._budgets[sender] = SendBudget(per_second, burst)
+        return budget.take()
 
     def watch_chat(self, chat_id: UUID, waker: Waker) -> None:
         self._chats[chat_id].add(waker)

@@ -130,6 +130,7 @@ async def end_chat_as_professional(
         chat = await _chat_of(uow, chat_id, staff.organisation_id)
         presence = await uow.presences.get(chat.channel_id, staff.professional_id)
         chat.end_by_professional(staff.professional_id, presence, now)
+        await transcript_to_case(uow, chat, staff.professional_id, now, required=False)
         return await _finish(uow, chat)
 
 
@@ -141,6 +142,7 @@ async def end_chat_as_resident(
         if chat is None or chat.resident_id != resident_id:
             raise ChatNotFound("No such chat.")
         chat.end_by_resident(resident_id, now)
+        await transcript_to_case(uow, chat, chat.taken_by or "chat", now, required=False)
         return await _finish(uow, chat)
 
 
@@ -182,6 +184,8 @@ async def expire_idle_chats(
         ended = 0
         for chat in await uow.chats.idle_since(now - idle_after, limit):
             if chat.expire_if_idle(now, idle_after):
+                by = chat.taken_by or "chat"
+                await transcript_to_case(uow, chat, by, now, required=False)
                 await uow.chats.save(chat)
                 publish(uow.outbox, chat)
                 await uow.signals.chat_changed(chat.chat_id)

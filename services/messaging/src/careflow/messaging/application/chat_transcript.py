@@ -1,13 +1,15 @@
-"""A chat moved to non-urgent goes on as the case's asynchronous conversation, transcript first.
+"""A chat's transcript is kept with the resident's case; moved to non-urgent, it goes on there.
 
-In the transfer's own transaction (the case-message tables are in the same
-database): the transcript — every chat message, in order, labelled by side —
-becomes messages on the chat's case written by the transferring professional,
-announced with `careflow.message.sent.v1` like any case message, so the case's
-work-queue item shows the conversation. The text itself never leaves the
-database. A chat that names no case (or one messaging does not know, or of
-another resident or organisation) keeps its transcript in `chat_messages`,
-with the resident's id: creating a case is intake's, not messaging's.
+When a chat that names a case ends (either side, idle time) or moves to non-urgent,
+in that command's own transaction (the case-message tables are in the same database),
+its transcript — every chat message, in order, labelled by side — becomes messages on
+the professionals' side of that case (author: the chat's professional, or "chat" when
+nobody had opened it), announced with `careflow.message.sent.v1` like any case message,
+so the case's work-queue item shows the conversation. The text itself never leaves the
+database. A chat that names no case (or one messaging does not know, or of another
+resident or organisation, or one closed without consent when the chat merely ends)
+keeps its transcript only in `chat_messages` (append-only), with the resident's id:
+creating a case is intake's, not messaging's.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import datetime
 from careflow.contracts.messages import MessageSent
 from careflow.messaging.application.chat_ports import ChatUnitOfWork
 from careflow.messaging.domain.chats import Chat, ChatMessage, SenderKind
+from careflow.messaging.domain.errors import DomainError
 from careflow.messaging.domain.messages import MAX_BODY_CHARS, Message, Side
 
 LABELS = {SenderKind.RESIDENT: "Resident", SenderKind.PROFESSIONAL: "Professional"}
@@ -47,8 +50,15 @@ def transcript_bodies(messages: list[ChatMessage]) -> list[str]:
     return bodies
 
 
-async def transcript_to_case(uow: ChatUnitOfWork, chat: Chat, by: str, now: datetime) -> bool:
-    """Writes the transcript on the chat's case; False when there is no such case to write on."""
+async def transcript_to_case(
+    uow: ChatUnitOfWork, chat: Chat, by: str, now: datetime, *, required: bool = True
+) -> bool:
+    """Writes the transcript on the chat's case; False when there is no such case to write on.
+
+    `required`: a case nobody may write on refuses the command (a transfer to non-urgent
+    needs the conversation to go on); otherwise (a chat that ends) the transcript then
+    stays in `chat_messages` only.
+    """
     if chat.case_id is None:
         return False
     case = await uow.cases.get(chat.case_id)
@@ -57,7 +67,15 @@ async def transcript_to_case(uow: ChatUnitOfWork, chat: Chat, by: str, now: date
         chat.resident_id,
     ):
         return False
-    case.check_writable()  # a case closed without consent refuses the transfer (409)
+    if required:
+        case.check_writable()  # a case closed without consent refuses the transfer (409)
+    else:
+        try:
+            case.check_writable()
+        except DomainError:
+            return False
+    if chat.last_sequence == 0:
+        return True  # nothing was said: nothing to keep
     transcript = await uow.chat_messages.after(chat.chat_id, 0, chat.last_sequence or 1)
     last: Message | None = None
     for body in transcript_bodies(transcript):

@@ -98,23 +98,6 @@ class SendFrame(_Frame):
     text: str = Field(max_length=5000)
 
 
-class Bucket:
-    """Per-socket token bucket: posting is rate-limited per sender."""
-
-    def __init__(self, per_second: float, burst: int) -> None:
-        self._rate, self._burst = per_second, float(burst)
-        self._tokens, self._at = float(burst), time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
-        self._at = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
-
-
 class Session:
     """One authenticated socket: sends serialised, the token's expiry watched."""
 
@@ -248,7 +231,6 @@ async def chat_socket(socket: WebSocket, chat_id: UUID, after: int = 0) -> None:
             await waker.wait(session.settings.poll_seconds)
 
     async def listen() -> None:
-        bucket = Bucket(session.settings.per_second, session.settings.burst)
         while True:
             frame = await session.receive()
             kind = frame["type"]
@@ -258,7 +240,7 @@ async def chat_socket(socket: WebSocket, chat_id: UUID, after: int = 0) -> None:
             elif kind == "ping":
                 await session.send({"type": "pong"})
             elif kind == "send":
-                await _send(container, session, chat_id, frame, bucket)
+                await _send(container, session, chat_id, frame)
             else:
                 raise Closed(CLOSE_PROTOCOL, "unknown frame type")
 
@@ -304,23 +286,23 @@ def _reader_for(container: Any, principal: Principal, chat_id: UUID):  # type: i
     raise Closed(CLOSE_FORBIDDEN, "only residents and professionals chat")
 
 
-async def _send(
-    container: Any, session: Session, chat_id: UUID, frame: dict[str, Any], bucket: Bucket
-) -> None:
+async def _send(container: Any, session: Session, chat_id: UUID, frame: dict[str, Any]) -> None:
     try:
         send = SendFrame.model_validate(frame)
     except ValidationError:
         raise Closed(CLOSE_PROTOCOL, "bad send frame") from None
-    if not bucket.take():
-        await session.send(
-            {"type": "error", "code": "rate_limited", "detail": "Too many messages."}
-        )
-        return
     principal = session.principal
     if isinstance(principal, ResidentPrincipal):
         kind, sender = SenderKind.RESIDENT, str(container.resident_ids.of(principal.subject))
     else:
         kind, sender = SenderKind.PROFESSIONAL, principal.subject  # type: ignore[union-attr]
+    limits = session.settings
+    if not container.chat_hub.may_send(f"{kind}:{sender}", limits.per_second, limits.burst):
+        # Refused before anything is stored: the client resends later with the same id.
+        await session.send(
+            {"type": "error", "code": "rate_limited", "detail": "Too many messages."}
+        )
+        return
     try:
         message = await post_message(
             container.chat_uow(), chat_id, kind=kind, sender_id=sender,
