@@ -52,14 +52,15 @@ contracts: venv
 contracts-check: venv
 	$(BIN)/careflow-contracts check contracts/schemas
 
-# Platform, case flow (intake -> workqueue), notification, case-message, complaints,
-# gateway and reminders benchmarks, one
-# table each; each starts its own PostgreSQL and broker. BENCH_ARGS=--quick for a smoke run.
+# Platform, case flow (intake -> workqueue), notification, case-message, chat, complaints,
+# gateway and reminders benchmarks, one table each; each starts its own PostgreSQL and
+# broker. BENCH_ARGS=--quick for a smoke run.
 bench: venv
 	$(BIN)/python -m careflow.bench $(BENCH_ARGS)
 	$(BIN)/python benchmarks/case_flow.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/notifications.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/messaging.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/chat.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/complaints.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/gateway.py $(BENCH_ARGS)
 	$(BIN)/python benchmarks/reminders.py $(BENCH_ARGS)

@@ -26,6 +26,14 @@ from careflow.contracts.cases import (
     TaskAssigned,
     objection_deadline,
 )
+from careflow.contracts.chats import (
+    ChannelStateChanged,
+    ChatEnded,
+    ChatPresenceChanged,
+    ChatStarted,
+    ChatTaken,
+    ChatTransferred,
+)
 from careflow.contracts.complaints import (
     ComplaintAnswered,
     ComplaintDelivered,
@@ -227,7 +235,38 @@ def samples() -> list[ContractEvent]:
             case_id=case, place_hsa_id="SE2321000131-E000000011", attempts=3, delivered_at=NOW
         ),
         ComplaintAnswered(case_id=case, handled_in="staff_view", answered_at=NOW),
+        *chat_samples(),
     ]
+
+
+def chat_samples() -> list[ContractEvent]:
+    """One of each chat and channel event (no message text anywhere)."""
+    chat, channel, other = uuid4(), uuid4(), uuid4()
+    org = {"organisation_id": "org-1"}
+    return [
+        ChatStarted(
+            chat_id=chat, channel_id=channel, resident_id=uuid4(), language="fi",
+            started_at=NOW, **org,
+        ),
+        ChatTaken(chat_id=chat, channel_id=channel, professional_id="pro-1", taken_at=NOW, **org),
+        ChatTransferred(
+            chat_id=chat, from_channel_id=channel, to_channel_id=other, to_non_urgent=False,
+            resident_id=uuid4(), transferred_by="pro-1", last_sequence=3, transferred_at=NOW,
+            **org,
+        ),
+        ChatEnded(
+            chat_id=chat, channel_id=other, resident_id=uuid4(), case_id=uuid4(),
+            reason="idle_timeout", last_sequence=3, ended_at=NOW, **org,
+        ),
+        ChannelStateChanged(
+            channel_id=channel, state="open_congested", visibility="residents", cause="manual",
+            changed_by="admin-1", changed_at=NOW, **org,
+        ),
+        ChatPresenceChanged(
+            channel_id=channel, professional_id="pro-1", present=True, notify_email=False,
+            notify_sound=True, changed_at=NOW, **org,
+        ),
+    ]  # fmt: skip
 
 
 NEW_TOPICS = [
@@ -237,6 +276,8 @@ NEW_TOPICS = [
     "workqueue.items.v1",
     "notification.requests.v1",
     "complaints.cases.v1",
+    "messaging.chats.v1",
+    "messaging.chat-channels.v1",
 ]
 
 

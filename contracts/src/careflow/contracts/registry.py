@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from careflow.contracts.bookings import BOOKING_EVENTS
 from careflow.contracts.cases import CASE_EVENTS
+from careflow.contracts.chats import CHANNEL_EVENTS, CHAT_EVENTS
 from careflow.contracts.clinical import CLINICAL_EVENTS
 from careflow.contracts.complaints import COMPLAINT_EVENTS
 from careflow.contracts.messages import CASE_MESSAGE_EVENTS
@@ -126,6 +127,32 @@ BOOKINGS_APPOINTMENTS = TopicSpec(
     retention_ms=14 * DAY_MS,
 )
 
+MESSAGING_CHATS = TopicSpec(
+    name="messaging.chats.v1",
+    description=(
+        "Live chats: started, taken, transferred (to a channel or to non-urgent), ended. "
+        "Ids, codes and times; never message text."
+    ),
+    key="chat_id",
+    events=CHAT_EVENTS,
+    owner="messaging",
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+)
+
+MESSAGING_CHAT_CHANNELS = TopicSpec(
+    name="messaging.chat-channels.v1",
+    description=(
+        "Chat channels' state (open / open with congestion notice / closed, by hand or by "
+        "opening hours) and professionals' presence and new-chat notification choices."
+    ),
+    key="channel_id",
+    events=CHANNEL_EVENTS,
+    owner="messaging",
+    partitions=6,
+    retention_ms=14 * DAY_MS,
+)
+
 MESSAGING_MESSAGES = TopicSpec(
     name="messaging.messages.v1",
     description=(
@@ -188,6 +215,8 @@ TOPICS = TopicRegistry(
         WORKQUEUE_ITEMS,
         NOTIFICATION_REQUESTS_TOPIC,
         BOOKINGS_APPOINTMENTS,
+        MESSAGING_CHATS,
+        MESSAGING_CHAT_CHANNELS,
         MESSAGING_MESSAGES,
         COMPLAINTS_CASES,
         REMINDERS_WITHDRAWALS,

@@ -4,6 +4,7 @@ role and grant the service role SELECT and INSERT on them, and nothing more."""
 from __future__ import annotations
 
 from careflow.messaging.adapters import message_tables  # noqa: F401  (its tables on metadata)
+from careflow.messaging.adapters.chat_tables import chat_messages
 from careflow.messaging.adapters.tables import audit_records, metadata
 from careflow.messaging.bootstrap import MIGRATIONS
 from careflow.testing.privileges import (
@@ -23,8 +24,9 @@ async def test_the_service_role_adds_and_reads_audit_rows_but_cannot_change_them
 async def test_every_other_table_stays_writable_and_a_second_run_changes_no_grant(
     service_database: ServiceDatabase,
 ) -> None:
+    # Chat transcripts (chat_messages) are append-only too: SELECT and INSERT only.
     await check_other_tables_writable_and_grants_idempotent(
-        service_database, MIGRATIONS, metadata, audit_records
+        service_database, MIGRATIONS, metadata, audit_records, chat_messages
     )
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from careflow.messaging.adapters.chat_signals import Hub
+from careflow.messaging.adapters.chat_unit_of_work import ChatUnitOfWork
 from careflow.messaging.adapters.unit_of_work import MessagingUnitOfWork
 from careflow.messaging.application.case_messages import CaseMessages
 from careflow.messaging.domain.messages import SendLimit
@@ -36,6 +38,9 @@ class Container:
     uow: Callable[[], MessagingUnitOfWork]
     resident_ids: ResidentIds
     case_messages: CaseMessages
+    #: The chat half: its unit of work and this process's socket subscribers.
+    chat_uow: Callable[[], ChatUnitOfWork]
+    chat_hub: Hub
     clock: Callable[[], datetime] = field(default=utc_now)
 
 
@@ -46,6 +51,14 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
     def uow() -> MessagingUnitOfWork:
         # The runtime's sessions exist once it has started; the factory reads them then.
         return MessagingUnitOfWork(
+            runtime.sessions,
+            source=runtime.source,
+            topics=runtime.topics,
+            shards=settings.relay.shards,
+        )
+
+    def chat_uow() -> ChatUnitOfWork:
+        return ChatUnitOfWork(
             runtime.sessions,
             source=runtime.source,
             topics=runtime.topics,
@@ -63,5 +76,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
             clock=clock,
             send_limit=SendLimit(limits.messages, timedelta(seconds=limits.window_seconds)),
         ),
+        chat_uow=chat_uow,
+        chat_hub=Hub(),
         clock=clock,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
+from careflow.messaging.chat_settings import ChatSettings
 from careflow.shared.settings import ServiceSettings, service_config
 
 _DEV_KEY = "local-development-only-resident-id-key"
@@ -32,6 +33,8 @@ class Settings(ServiceSettings):
     #: The same key intake and notification use: token subject -> pseudonymous resident_id.
     resident_id_key: SecretStr = SecretStr(_DEV_KEY)
     send_limits: SendLimits = SendLimits()
+    #: MESSAGING_CHAT__IDLE_SECONDS etc.: live chat timers, sockets, rate limit.
+    chat: ChatSettings = ChatSettings()
 
     @model_validator(mode="after")
     def _real_secrets_outside_local(self) -> Settings:

@@ -21,7 +21,8 @@ audit_records = Table(
     Column("professional_id", String(255), nullable=False),
     Column("unit_id", String(128)),
     Column("resident_id", Uuid, nullable=False),
-    Column("case_id", Uuid, nullable=False),
+    # Null for a chat read: a chat need not name a case (migration msg_0200).
+    Column("case_id", Uuid),
     Column("action", String(40), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
     Column("purpose", String(40), nullable=False),

@@ -19,7 +19,7 @@ class AuditRecord:
     professional_id: str
     unit_id: str | None
     resident_id: UUID
-    case_id: UUID
+    case_id: UUID | None  # None: a chat that names no case
     action: str
     at: datetime
     purpose: str

@@ -16,7 +16,13 @@ from careflow.messaging.domain.errors import (
     NotFound,
     SendLimitReached,
 )
-from careflow.messaging.entrypoints.api.routes import audit, case_messages
+from careflow.messaging.entrypoints.api.routes import (
+    audit,
+    case_messages,
+    chat_channels,
+    chat_socket,
+    chats,
+)
 from careflow.messaging.entrypoints.worker import loops, subscribers
 from careflow.messaging.settings import Settings
 from careflow.shared.service.app import create_service_app
@@ -39,7 +45,13 @@ def create_app(
     container = build(settings or Settings(), clock=clock)
     app = create_service_app(
         container.runtime,
-        routers=[case_messages.router, audit.router],
+        routers=[
+            case_messages.router,
+            audit.router,
+            chat_channels.router,
+            chats.router,
+            chat_socket.router,
+        ],
         title="CareFlow messaging",
         consumers=subscribers.consumers(container),
         background=loops.background(container),

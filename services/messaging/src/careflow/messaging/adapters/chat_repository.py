@@ -1,0 +1,259 @@
+"""Every query of the chat half: channels, presences, chats, messages (domain objects in/out)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from careflow.messaging.adapters.chat_tables import (
+    chat_channels,
+    chat_messages,
+    chat_presences,
+    chats,
+)
+from careflow.messaging.domain.channels import Channel, Visibility
+from careflow.messaging.domain.chat_presence import Presence
+from careflow.messaging.domain.chats import Chat, ChatMessage, ChatStatus, EndReason, SenderKind
+from careflow.messaging.domain.opening_hours import Interval, OpeningHours
+
+
+def hours_to_json(hours: OpeningHours | None) -> dict[str, Any] | None:
+    if hours is None:
+        return None
+    return {
+        "time_zone": hours.time_zone,
+        "weekly": {str(d): [[i.start, i.end] for i in v] for d, v in hours.weekly.items()},
+        "exceptions": {
+            day.isoformat(): [[i.start, i.end] for i in v] for day, v in hours.exceptions.items()
+        },
+    }
+
+
+def hours_from_json(data: dict[str, Any] | None) -> OpeningHours | None:
+    if data is None:
+        return None
+    return OpeningHours(
+        data["time_zone"],
+        {int(d): tuple(Interval(a, b) for a, b in v) for d, v in data["weekly"].items()},
+        {
+            date.fromisoformat(d): tuple(Interval(a, b) for a, b in v)
+            for d, v in data["exceptions"].items()
+        },
+    )
+
+
+def _channel(row: Any) -> Channel:
+    return Channel(
+        channel_id=row.channel_id, organisation_id=row.organisation_id, name=row.name,
+        visibility=Visibility(row.visibility), is_open=row.is_open,
+        congestion_notice=row.congestion_notice, congestion_text=row.congestion_text,
+        opening_hours=hours_from_json(row.opening_hours),
+        next_transition_at=row.next_transition_at, updated_at=row.updated_at,
+    )  # fmt: skip
+
+
+def _channel_values(c: Channel) -> dict[str, Any]:
+    return {
+        "channel_id": c.channel_id, "organisation_id": c.organisation_id, "name": c.name,
+        "visibility": c.visibility.value, "is_open": c.is_open,
+        "congestion_notice": c.congestion_notice, "congestion_text": c.congestion_text,
+        "opening_hours": hours_to_json(c.opening_hours),
+        "next_transition_at": c.next_transition_at, "updated_at": c.updated_at,
+    }  # fmt: skip
+
+
+class SqlChannels:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, channel_id: UUID, *, for_update: bool = False) -> Channel | None:
+        query = select(chat_channels).where(chat_channels.c.channel_id == channel_id)
+        row = (await self._s.execute(query.with_for_update() if for_update else query)).first()
+        return _channel(row) if row else None
+
+    async def add(self, channel: Channel) -> None:
+        await self._s.execute(insert(chat_channels).values(**_channel_values(channel)))
+
+    async def save(self, channel: Channel) -> None:
+        values = _channel_values(channel)
+        await self._s.execute(
+            update(chat_channels)
+            .where(chat_channels.c.channel_id == channel.channel_id)
+            .values(**values)
+        )
+
+    async def of_organisation(self, organisation_id: str) -> list[Channel]:
+        query = (
+            select(chat_channels)
+            .where(chat_channels.c.organisation_id == organisation_id)
+            .order_by(chat_channels.c.name, chat_channels.c.channel_id)
+        )
+        return [_channel(r) for r in await self._s.execute(query)]
+
+    async def due(self, now: datetime, limit: int) -> list[Channel]:
+        query = (
+            select(chat_channels)
+            .where(chat_channels.c.next_transition_at <= now)
+            .order_by(chat_channels.c.next_transition_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_channel(r) for r in await self._s.execute(query)]
+
+
+def _presence(row: Any) -> Presence:
+    return Presence(
+        channel_id=row.channel_id, organisation_id=row.organisation_id,
+        professional_id=row.professional_id, present=row.present,
+        notify_email=row.notify_email, notify_sound=row.notify_sound, email=row.email,
+        language=row.language, updated_at=row.updated_at,
+    )  # fmt: skip
+
+
+class SqlPresences:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, channel_id: UUID, professional_id: str) -> Presence | None:
+        query = select(chat_presences).where(
+            chat_presences.c.channel_id == channel_id,
+            chat_presences.c.professional_id == professional_id,
+        )
+        row = (await self._s.execute(query)).first()
+        return _presence(row) if row else None
+
+    async def save(self, p: Presence) -> None:
+        values = {
+            "channel_id": p.channel_id, "professional_id": p.professional_id,
+            "organisation_id": p.organisation_id, "present": p.present,
+            "notify_email": p.notify_email, "notify_sound": p.notify_sound, "email": p.email,
+            "language": p.language, "updated_at": p.updated_at,
+        }  # fmt: skip
+        statement = pg_insert(chat_presences).values(**values)
+        await self._s.execute(
+            statement.on_conflict_do_update(
+                index_elements=["channel_id", "professional_id"],
+                set_={
+                    k: statement.excluded[k]
+                    for k in values
+                    if k not in ("channel_id", "professional_id")
+                },
+            )
+        )
+
+    async def of_professional(self, organisation_id: str, professional_id: str) -> list[Presence]:
+        query = select(chat_presences).where(
+            chat_presences.c.organisation_id == organisation_id,
+            chat_presences.c.professional_id == professional_id,
+        )
+        return [_presence(r) for r in await self._s.execute(query)]
+
+    async def present_in(self, channel_id: UUID) -> list[Presence]:
+        query = select(chat_presences).where(
+            chat_presences.c.channel_id == channel_id, chat_presences.c.present.is_(True)
+        )
+        return [_presence(r) for r in await self._s.execute(query)]
+
+
+def _chat(row: Any) -> Chat:
+    return Chat(
+        chat_id=row.chat_id, organisation_id=row.organisation_id, channel_id=row.channel_id,
+        resident_id=row.resident_id, language=row.language, case_id=row.case_id,
+        started_at=row.started_at, waiting_since=row.waiting_since,
+        last_activity_at=row.last_activity_at, status=ChatStatus(row.status),
+        taken_by=row.taken_by, taken_at=row.taken_at, ended_at=row.ended_at,
+        end_reason=EndReason(row.end_reason) if row.end_reason else None,
+        last_sequence=row.last_sequence,
+    )  # fmt: skip
+
+
+def _chat_values(c: Chat) -> dict[str, Any]:
+    return {
+        "chat_id": c.chat_id, "organisation_id": c.organisation_id, "channel_id": c.channel_id,
+        "resident_id": c.resident_id, "language": c.language, "case_id": c.case_id,
+        "status": c.status.value, "started_at": c.started_at, "waiting_since": c.waiting_since,
+        "last_activity_at": c.last_activity_at, "taken_by": c.taken_by, "taken_at": c.taken_at,
+        "ended_at": c.ended_at, "end_reason": c.end_reason.value if c.end_reason else None,
+        "last_sequence": c.last_sequence,
+    }  # fmt: skip
+
+
+class SqlChats:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def get(self, chat_id: UUID, *, for_update: bool = False) -> Chat | None:
+        query = select(chats).where(chats.c.chat_id == chat_id)
+        row = (await self._s.execute(query.with_for_update() if for_update else query)).first()
+        return _chat(row) if row else None
+
+    async def add(self, chat: Chat) -> None:
+        await self._s.execute(insert(chats).values(**_chat_values(chat)))
+
+    async def save(self, chat: Chat) -> None:
+        await self._s.execute(
+            update(chats).where(chats.c.chat_id == chat.chat_id).values(**_chat_values(chat))
+        )
+
+    async def waiting_in(self, channel_ids: Sequence[UUID]) -> list[Chat]:
+        if not channel_ids:
+            return []
+        query = (
+            select(chats)
+            .where(chats.c.channel_id.in_(channel_ids), chats.c.status == ChatStatus.WAITING.value)
+            .order_by(chats.c.waiting_since, chats.c.chat_id)
+        )
+        return [_chat(r) for r in await self._s.execute(query)]
+
+    async def idle_since(self, before: datetime, limit: int) -> list[Chat]:
+        query = (
+            select(chats)
+            .where(chats.c.status == ChatStatus.TAKEN.value, chats.c.last_activity_at <= before)
+            .order_by(chats.c.last_activity_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_chat(r) for r in await self._s.execute(query)]
+
+
+def _message(row: Any) -> ChatMessage:
+    return ChatMessage(
+        row.chat_id, row.sequence, SenderKind(row.sender_kind), row.sender_id, row.text, row.sent_at
+    )
+
+
+class SqlChatMessages:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, m: ChatMessage, client_message_id: UUID) -> None:
+        await self._s.execute(
+            insert(chat_messages).values(
+                chat_id=m.chat_id, sequence=m.sequence, sender_kind=m.sender_kind.value,
+                sender_id=m.sender_id, client_message_id=client_message_id, text=m.text,
+                sent_at=m.sent_at,
+            )
+        )  # fmt: skip
+
+    async def by_client_id(self, chat_id: UUID, client_message_id: UUID) -> ChatMessage | None:
+        query = select(chat_messages).where(
+            chat_messages.c.chat_id == chat_id,
+            chat_messages.c.client_message_id == client_message_id,
+        )
+        row = (await self._s.execute(query)).first()
+        return _message(row) if row else None
+
+    async def after(self, chat_id: UUID, sequence: int, limit: int) -> list[ChatMessage]:
+        query = (
+            select(chat_messages)
+            .where(chat_messages.c.chat_id == chat_id, chat_messages.c.sequence > sequence)
+            .order_by(chat_messages.c.sequence)
+            .limit(limit)
+        )
+        return [_message(r) for r in await self._s.execute(query)]

@@ -1,0 +1,173 @@
+"""Real-time fan-out across replicas: PostgreSQL NOTIFY in the writing transaction, LISTEN here.
+
+Chosen over the broker because the message is already committed in PostgreSQL
+and NOTIFY is delivered exactly when (and only if) that commit happens, to
+every replica's listener, with no extra hop; the payload is ids only — each
+socket reads the content from the database itself and applies the access
+rule at that moment, so a nudge can never carry content to anyone. A
+listener that was disconnected misses nudges, so every socket also polls
+(`SocketSettings.poll_seconds`): late, never lost.
+
+Payloads on channel `careflow_messaging_chats`:
+`c:<chat_id>` a chat changed (message, taken, transferred, ended);
+`n:<channel_id>:<chat_id>` a new chat waits in a channel;
+`p:<professional_id>` a professional's presence changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import defaultdict
+from uuid import UUID
+
+import asyncpg
+from cachetools import TTLCache
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "careflow_messaging_chats"
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+
+
+class SqlSignals:
+    """Nudges queued in the unit of work's transaction; PostgreSQL sends them at commit."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def _notify(self, payload: str) -> None:
+        await self._s.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "payload": payload})
+
+    async def chat_changed(self, chat_id: UUID) -> None:
+        await self._notify(f"c:{chat_id}")
+
+    async def new_chat(self, channel_id: UUID, chat_id: UUID) -> None:
+        await self._notify(f"n:{channel_id}:{chat_id}")
+
+    async def presence_changed(self, professional_id: str) -> None:
+        await self._notify(f"p:{professional_id}")
+
+
+class Waker:
+    """Level-triggered wake-up for one socket: `clear()`, read, then `wait` returns at once if
+    a nudge came during the read, so none falls between."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self.new_chats: list[tuple[UUID, UUID]] = []
+
+    def wake(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+    async def wait(self, at_most: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), at_most)
+
+
+class SendBudget:
+    """Token bucket of one sender: a burst of `burst`, then `per_second`."""
+
+    def __init__(self, per_second: float, burst: int) -> None:
+        self._rate, self._burst = per_second, float(burst)
+        self._tokens, self._at = float(burst), time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
+class Hub:
+    """This process's subscribers by chat and by professional; the listener feeds it."""
+
+    def __init__(self) -> None:
+        # Per sender, whichever of their sockets they post on; an idle sender's bucket is
+        # full again after `burst / per_second`, so forgetting it after 10 minutes is safe.
+        self._budgets: TTLCache[str, SendBudget] = TTLCache(maxsize=100_000, ttl=600)
+        self._chats: defaultdict[UUID, set[Waker]] = defaultdict(set)
+        self._professionals: defaultdict[str, set[Waker]] = defaultdict(set)
+        self._new_chat_watchers: set[Waker] = set()
+
+    def may_send(self, sender: str, per_second: float, burst: int) -> bool:
+        """Takes one message from the sender's budget; False when it is spent."""
+        budget = self._budgets.get(sender)
+        if budget is None:
+            budget = self._budgets[sender] = SendBudget(per_second, burst)
+        return budget.take()
+
+    def watch_chat(self, chat_id: UUID, waker: Waker) -> None:
+        self._chats[chat_id].add(waker)
+
+    def watch_professional(self, professional_id: str, waker: Waker, *, new_chats: bool) -> None:
+        self._professionals[professional_id].add(waker)
+        if new_chats:
+            self._new_chat_watchers.add(waker)
+
+    def forget(self, waker: Waker) -> None:
+        for table in (self._chats, self._professionals):
+            for key in [k for k, v in table.items() if waker in v]:
+                table[key].discard(waker)
+                if not table[key]:
+                    del table[key]
+        self._new_chat_watchers.discard(waker)
+
+    def deliver(self, payload: str) -> None:
+        kind, _, rest = payload.partition(":")
+        try:
+            if kind == "c":
+                for waker in tuple(self._chats.get(UUID(rest), ())):
+                    waker.wake()
+            elif kind == "p":
+                for waker in tuple(self._professionals.get(rest, ())):
+                    waker.wake()
+            elif kind == "n":
+                channel, _, chat = rest.partition(":")
+                for waker in tuple(self._new_chat_watchers):
+                    waker.new_chats.append((UUID(channel), UUID(chat)))
+                    waker.wake()
+        except ValueError:
+            log.warning("ignored a malformed chat nudge")
+
+    def wake_all(self) -> None:
+        """After the listener (re)connects: nudges may have been missed meanwhile."""
+        for table in (self._chats, self._professionals):
+            for wakers in table.values():
+                for waker in wakers:
+                    waker.wake()
+
+
+async def listen(dsn: str, hub: Hub, *, retry_seconds: float = 1.0) -> None:
+    """Keeps a LISTEN connection open until cancelled, feeding every NOTIFY to `hub`."""
+    while True:
+        try:
+            conn = await asyncpg.connect(dsn)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("chat listener cannot connect: %s", type(exc).__name__)
+            await asyncio.sleep(retry_seconds)
+            continue
+        closed = asyncio.Event()
+        conn.add_termination_listener(lambda _conn, ev=closed: ev.set())
+        try:
+            await conn.add_listener(
+                NOTIFY_CHANNEL, lambda _c, _pid, _ch, payload: hub.deliver(payload)
+            )
+            hub.wake_all()
+            await closed.wait()
+        except (OSError, asyncpg.PostgresError):
+            pass
+        finally:
+            if not conn.is_closed():
+                await conn.close()
+        await asyncio.sleep(retry_seconds)
