@@ -53,13 +53,16 @@ from careflow.shared.settings import BrokerSettings
 
 HOST = "127.0.0.1"
 #: Notification's timeouts and lease, shortened so a delivery whose sender died is
-#: due again within the run (the lease must outlast both timeouts).
+#: due again within the run (the lease must outlast both timeouts); messaging's
+#: per-sender limit lifted.
 NOTIFICATION_ENV = {
     "NOTIFICATION_SMTP__TIMEOUT_SECONDS": "4",
     "NOTIFICATION_SMS__TIMEOUT_SECONDS": "4",
     "NOTIFICATION_SENDER__LEASE_SECONDS": "6",
     "NOTIFICATION_SENDER__RETRY_INITIAL_SECONDS": "1",
     "NOTIFICATION_SENDER__RETRY_MAX_SECONDS": "5",
+    # One professional writes on every case of the run: far above a person's pace.
+    "MESSAGING_SEND_LIMITS__MESSAGES": "100000",
 }
 
 
@@ -179,6 +182,9 @@ class Suite:
             "WHERE case_id IS NOT NULL GROUP BY 1",
         ):
             seen.notifications[case_id] = n
+        if "messaging" in self.databases:
+            messages = await self._rows("messaging", "SELECT id::text FROM case_messages")
+            seen.stored_messages = {r[0] for r in messages}
         seen.deliveries = {
             d: (n, ch, st)
             for d, n, ch, st in await self._rows(
@@ -254,11 +260,20 @@ async def _settled(suite: Suite, within: float) -> bool:
 
 async def run(suite: Suite, plan: Plan, healthy_within: float) -> bool:
     intake, workqueue = suite.service("intake"), suite.service("workqueue")
+    names = {s.name for s in suite.services}
+    messaging = suite.service("messaging").address if "messaging" in names else None
     async with (
         httpx.AsyncClient(base_url=intake.address, timeout=10.0) as intake_client,
         httpx.AsyncClient(base_url=workqueue.address, timeout=10.0) as workqueue_client,
+        httpx.AsyncClient(base_url=messaging or "http://unused", timeout=10.0) as messaging_client,
     ):
-        load = Load(intake_client, workqueue_client, suite.issuer.url, suite.seen)
+        load = Load(
+            intake_client,
+            workqueue_client,
+            messaging_client if messaging else None,
+            suite.issuer.url,
+            suite.seen,
+        )
         suite.log(
             f"load: {plan.residents_per_second:g} residents/s for {plan.seconds:g} s or until "
             "the last fault is mended; faults:"

@@ -1,8 +1,9 @@
 """The work a chaos run keeps going while it breaks things: residents and a professional.
 
 Each resident sets their contact details and consents (email and SMS on),
-submits a symptom assessment, and a professional takes the case from the
-queue and sets a goal on it, which notifies the resident by email and SMS.
+submits a symptom assessment, and a professional sets a goal on it, takes it
+from the queue and writes a case message (when messaging runs); the goal and
+the message each notify the resident by email and SMS.
 
 A request counts as accepted only when it was answered 2xx. A request that
 never reached a service (connection refused while it restarts) is sent again;
@@ -41,6 +42,7 @@ NO_RED_FLAGS = dict.fromkeys(
 class Load:
     intake: httpx.AsyncClient
     workqueue: httpx.AsyncClient
+    messaging: httpx.AsyncClient | None  # None: no messaging service in this suite
     issuer: str  # the local OpenID Connect issuer's URL: tokens as in production
     seen: Observed
     #: How long a request keeps being offered to a service that is down.
@@ -112,6 +114,31 @@ class Load:
             path = f"/queue/items/{case_id}/take"
             if await self._once(self.workqueue, "POST", path, self.professional) is not None:
                 self.seen.accepted_takes.add(case_id)
+        if self.messaging is not None:
+            await self._message(case_id)
+
+    async def _message(self, case_id: str) -> None:
+        """The professional writes on the case (the resident is notified); messaging learns
+        of the case from intake's events, so a 404 means not yet: nothing was written."""
+        deadline = time.monotonic() + self.patience
+        body = {"text": "Please measure your temperature tonight."}
+        path = f"/cases/{case_id}/messages"
+        while time.monotonic() < deadline:
+            try:
+                response = await self.messaging.post(path, json=body, headers=self.professional)  # type: ignore[union-attr]
+            except httpx.ConnectError:
+                await asyncio.sleep(0.3)
+                continue
+            except httpx.HTTPError:
+                break
+            if response.status_code == 404:
+                await asyncio.sleep(0.5)
+                continue
+            if response.is_success:
+                self.seen.accepted_messages[str(response.json()["id"])] = case_id
+                return
+            break
+        self.refused += 1
 
     async def _until_queued(self, case_id: str) -> bool:
         deadline = time.monotonic() + self.patience

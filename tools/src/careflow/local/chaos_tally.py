@@ -18,6 +18,8 @@ class Observed:
     accepted_cases: set[str] = field(default_factory=set)
     accepted_takes: set[str] = field(default_factory=set)
     accepted_goals: dict[str, str] = field(default_factory=dict)  # goal id -> case id
+    accepted_messages: dict[str, str] = field(default_factory=dict)  # message id -> case id
+    stored_messages: set[str] = field(default_factory=set)  # case messages messaging holds
     intake_cases: set[str] = field(default_factory=set)
     queue_items: set[str] = field(default_factory=set)
     #: (event type, case id) -> rows in workqueue's outbox: one per effect applied
@@ -51,8 +53,11 @@ def tally(seen: Observed) -> list[Row]:
     lost_items = len(seen.accepted_cases - seen.queue_items)
     doubled_adds = _doubled(seen.queue_events, "careflow.queue_item.added.v1")
     doubled_takes = _doubled(seen.queue_events, "careflow.queue_item.taken.v1")
-    goal_cases = set(seen.accepted_goals.values())
-    lost_notifications = sum(1 for case in goal_cases if seen.notifications[case] == 0)
+    # Each goal and each professional's message notifies the resident once.
+    expected = Counter(seen.accepted_goals.values()) + Counter(seen.accepted_messages.values())
+    lost_notifications = sum(max(0, n - seen.notifications[c]) for c, n in expected.items())
+    doubled_notifications = sum(max(0, seen.notifications[c] - n) for c, n in expected.items())
+    lost_messages = len(set(seen.accepted_messages) - seen.stored_messages)
 
     emails = {d: n for d, (n, ch, _) in seen.deliveries.items() if ch == "email"}
     texts = {d: n for d, (n, ch, _) in seen.deliveries.items() if ch == "sms"}
@@ -86,12 +91,20 @@ def tally(seen: Observed) -> list[Row]:
             not lost_items and not doubled_adds and not doubled_takes,
         ),
         Row(
-            "notifications (goal set)",
-            sum(seen.notifications[c] for c in goal_cases),
-            lost_notifications,
+            "case messages (accepted 2xx)",
+            len(seen.accepted_messages),
+            lost_messages,
             0,
             "0 lost",
-            not lost_notifications,
+            not lost_messages,
+        ),
+        Row(
+            "notifications (goal set, message)",
+            sum(seen.notifications[c] for c in expected),
+            lost_notifications,
+            doubled_notifications,
+            "0 lost, 0 doubled",
+            not lost_notifications and not doubled_notifications,
         ),
         Row(
             "emails sent",

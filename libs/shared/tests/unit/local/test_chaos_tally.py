@@ -78,3 +78,20 @@ def test_a_goal_whose_case_got_no_notification_is_lost():
     seen = _healthy()
     seen.notifications.clear()
     assert (_row(seen, "notifications").lost, _row(seen, "notifications").met) == (1, False)
+
+
+def test_an_accepted_case_message_missing_from_messaging_is_lost_and_owes_a_notification():
+    seen = _healthy()
+    seen.accepted_messages = {"m1": "c1"}
+    assert (_row(seen, "case messages").lost, _row(seen, "case messages").met) == (1, False)
+    # the goal's notification is there, the message's is not
+    assert (_row(seen, "notifications").lost, _row(seen, "notifications").met) == (1, False)
+    seen.stored_messages = {"m1"}
+    seen.notifications["c1"] = 2
+    assert all(row.met for row in tally(seen))
+
+
+def test_more_notifications_than_goals_and_messages_are_doubled():
+    seen = _healthy()
+    seen.notifications["c1"] = 2
+    assert (_row(seen, "notifications").doubled, _row(seen, "notifications").met) == (1, False)
