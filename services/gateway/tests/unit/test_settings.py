@@ -29,4 +29,4 @@ def test_two_services_on_one_prefix_are_refused():
 
 def test_the_development_key_is_refused_outside_local():
     with pytest.raises(ValidationError, match="KEY_SECRET"):
-        Settings(environment="production")
+        Settings(environment="production", database={"url": "postgresql+asyncpg://gw@db/gw"})
