@@ -403,3 +403,61 @@ async def test_a_performed_service_makes_the_next_due_reminder_with_its_schedule
         (due - timedelta(days=14)).isoformat()
     ]
     assert reminder["sends"][0]["status"] == "scheduled"
+
+
+async def test_a_manual_patient_reminder_sent_shows_in_the_professionals_history_view(
+    fresh: Suite,
+) -> None:
+    resident_id, _, address = await fresh.resident()
+    send_at = datetime.now(UTC) + timedelta(minutes=30)
+    body = {
+        "due_date": (send_at.date() + timedelta(days=10)).isoformat(),
+        "send_times": [send_at.isoformat()],
+        "channels": ["email"],
+        "text": "Time to book your lab test",
+    }
+    created = await fresh.reminders.post(
+        f"/residents/{resident_id}/reminders", json=body, headers=fresh.admin()
+    )
+    assert created.status_code == 201, created.text
+    send_id = created.json()["sends"][0]["send_id"]
+    fresh.clock.jump_to(send_at + timedelta(seconds=1))
+    (message,) = await fresh.emails(address, 1)
+    assert "/reminders" in message.get_content()  # no case: the link opens the reminders page
+
+    async def recorded_sent() -> bool:
+        rows = await fresh.rows(
+            "notification",
+            "SELECT status FROM deliveries WHERE notification_id = :n",
+            n=uuid.UUID(send_id),
+        )
+        return [r.status for r in rows] == ["sent"]
+
+    await eventually(recorded_sent)  # the sender commits just after the SMTP server's 250
+
+    # A professional of the reminder's organisation sees it in the resident's history,
+    # beside the case's notifications; its read is audited by notification.
+    history = await fresh.notification.get(
+        f"/professional/residents/{resident_id}/communications", headers=fresh.admin()
+    )
+    assert history.status_code == 200, history.text
+    [item] = history.json()["items"]
+    assert (item["notification_id"], item["purpose"], item["case_id"]) == (
+        send_id,
+        "patient_reminder",
+        None,
+    )
+    assert [d["status"] for d in item["deliveries"]] == ["sent"]
+    audit = await fresh.notification.get(
+        "/audit-records", params={"resident_id": str(resident_id)}, headers=fresh.admin()
+    )
+    assert [r["action"] for r in audit.json()["items"]] == ["read_communication_history"]
+    # Another organisation's professional learns nothing of it.
+    stranger = ProfessionalPrincipal(
+        subject="nurse-x", organisation=f"org-x-{uuid.uuid4().hex[:6]}", unit="u", roles=["nurse"]
+    )
+    refused = await fresh.notification.get(
+        f"/professional/residents/{resident_id}/communications",
+        headers={"Authorization": f"Bearer {fresh.sign(stranger)}"},
+    )
+    assert refused.status_code == 404

@@ -65,6 +65,13 @@ class NotificationRequested(NotificationRequest):
     not_before: AwareDatetime | None = Field(
         default=None, description="Do not send before this time (UTC), e.g. a reminder's slot."
     )
+    organisation_id: ExternalId | None = Field(
+        default=None,
+        description="The organisation on whose behalf it was requested (e.g. the one whose "
+        "reminder it is). Without a case, its professionals see the notification in the "
+        "resident's communication history; with a case, the case's organisation decides. "
+        "None = no professional sees a notification without a case.",
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> NotificationRequested:

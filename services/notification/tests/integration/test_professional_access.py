@@ -1,5 +1,6 @@
 """A professional reads a resident's communication history: only about their own organisation's
-cases, only for a resident who has one there, and every read is audited."""
+cases and the notifications without a case it requested (patient reminders), only for a
+resident who has either there, and every read is audited."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 from careflow.contracts.cases import CaseCreatedByProfessional, CaseSubmitted
+from careflow.contracts.notifications import NotificationRequested
 from careflow.shared.auth.claims import ProfessionalPrincipal
 from careflow.shared.auth.signing import mint_token
 
@@ -136,3 +138,65 @@ async def test_a_professional_reads_the_notifications_a_guardian_got_about_a_chi
     assert [(i["case_id"], i["purpose"]) for i in answer.json()["items"]] == [
         (str(case.case_id), "action_instruction")
     ]
+
+
+def reminder(resident_id: uuid.UUID, org: str | None) -> NotificationRequested:
+    """A patient reminder, as reminders requests it: no case, on `org`'s behalf."""
+    return NotificationRequested(
+        notification_id=uuid.uuid4(),
+        requested_by="reminders",
+        requested_at=datetime.now(UTC),
+        resident_id=resident_id,
+        purpose="patient_reminder",
+        channels=["email"],
+        link_target="reminders",
+        organisation_id=org,
+    )
+
+
+async def test_a_reminder_without_a_case_shows_to_the_requesting_organisation_only(service):
+    mail, phone = addresses()
+    resident_id = await service.resident(f"sub-{uuid.uuid4()}", email=mail, phone=phone)
+    org_a, org_b = f"org-a-{uuid.uuid4().hex[:6]}", f"org-b-{uuid.uuid4().hex[:6]}"
+    of_a, of_b = reminder(resident_id, org_a), reminder(resident_id, org_b)
+    of_nobody = reminder(resident_id, None)
+    for event_id in await service.publish(of_a, of_b, of_nobody):
+        await service.wait_for_inbox(event_id)
+    path = f"/professional/residents/{resident_id}/communications"
+
+    seen_by_a = await service.client.get(path, headers=professional(service, org_a))
+    seen_by_b = await service.client.get(path, headers=professional(service, org_b))
+    stranger_org = f"org-x-{uuid.uuid4().hex[:6]}"
+    refused = await service.client.get(path, headers=professional(service, stranger_org))
+
+    assert seen_by_a.status_code == 200, seen_by_a.text
+    assert [
+        (i["notification_id"], i["purpose"], i["case_id"]) for i in seen_by_a.json()["items"]
+    ] == [(str(of_a.notification_id), "patient_reminder", None)]
+    assert [i["notification_id"] for i in seen_by_b.json()["items"]] == [str(of_b.notification_id)]
+    assert mail not in seen_by_a.text
+    # Neither a case nor a reminder there: nothing, as for an unknown resident.
+    assert refused.status_code == 404
+    # The resident sees all three.
+    own = await service.client.get("/me/communications", headers=service.token_for(resident_id))
+    assert {i["notification_id"] for i in own.json()["items"]} == {
+        str(e.notification_id) for e in (of_a, of_b, of_nobody)
+    }
+    # Each answered read is audited in its organisation's log; the refused one is not.
+    for org in (org_a, org_b, stranger_org):
+        audit = await service.client.get(
+            "/audit-records",
+            params={"resident_id": str(resident_id)},
+            headers=professional(service, org, roles=("auditor",)),
+        )
+        assert audit.status_code == 200, audit.text
+        records = audit.json()["items"]
+        if org == stranger_org:
+            assert records == []
+        else:
+            [record] = records
+            assert (record["organisation"], record["action"], record["purpose"]) == (
+                org,
+                "read_communication_history",
+                "communication_review",
+            )

@@ -18,6 +18,7 @@ from careflow.notification.domain.contacts import ResidentContact
 from careflow.notification.domain.delivery import Delivery, Step
 from careflow.notification.domain.history import DeliveryRecord, HistoryCursor, NotificationRecord
 from careflow.notification.domain.notification import DECIDED, PARKED, NotificationRequest
+from careflow.notification.domain.professional_access import shown_to
 from careflow.shared.audit import AuditRecordOut
 
 
@@ -141,11 +142,20 @@ class FakeCases:
     async def address(self, case_id: UUID) -> CaseAddress | None:
         return self.addresses.get(case_id)
 
-    async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool:
-        return any(
-            self.resident[case] == resident_id and org == organisation_id
+    async def has_history_in(self, resident_id: UUID, organisation_id: str) -> bool:
+        assert self.notifications is not None
+        guarded = {a.case_id for a in self.addresses.values() if a.guardian_id == resident_id}
+        case_there = any(
+            (self.resident[case] == resident_id or case in guarded) and org == organisation_id
             for case, org in self.organisation.items()
         )
+        requested_there = any(
+            r.resident_id == resident_id
+            and r.case_id is None
+            and r.organisation_id == organisation_id
+            for r in self.notifications.requests.values()
+        )
+        return case_there or requested_there
 
     async def notifications_in(
         self,
@@ -156,7 +166,17 @@ class FakeCases:
     ) -> list[NotificationRecord]:
         assert self.notifications is not None
         found = await self.notifications.of_resident(resident_id, len(self.notifications.requests))
-        ours = [n for n in found if self.organisation.get(n.case_id) == organisation_id]
+        requests = self.notifications.requests
+        ours = [
+            n
+            for n in found
+            if shown_to(
+                organisation_id,
+                case_id=n.case_id,
+                case_organisation=self.organisation.get(n.case_id),  # type: ignore[arg-type]
+                requested_for=requests[n.notification_id].organisation_id,
+            )
+        ]
         return _history_page(ours, limit, after)
 
 

@@ -105,6 +105,55 @@ async def test_a_resident_with_no_case_in_the_readers_organisation_is_not_found_
     assert uow.commits == 0
 
 
+async def requested(
+    uow: FakeUnitOfWork, resident_id: uuid.UUID, organisation: str | None
+) -> uuid.UUID:
+    """A patient reminder (no case) requested on `organisation`'s behalf."""
+    request = NotificationRequest(
+        notification_id=uuid.uuid4(),
+        resident_id=resident_id,
+        purpose="patient_reminder",
+        channels=("email",),
+        link="https://careflow.example/reminders",
+        received_at=NOW,
+        organisation_id=organisation,
+    )
+    await uow.notifications.add(request, DECIDED)
+    return request.notification_id
+
+
+async def test_a_reminder_without_a_case_shows_to_the_requesting_organisation_only() -> None:
+    uow = FakeUnitOfWork()
+    resident_id = uuid.uuid4()
+    case_news = await notified(uow, resident_id, "org-1", at=NOW - timedelta(hours=1))
+    ours = await requested(uow, resident_id, "org-1")
+    await requested(uow, resident_id, "org-2")
+    await requested(uow, resident_id, None)  # on no one's behalf
+
+    page = await professional_history(resident_id, READER, lambda: uow, now=NOW)
+
+    assert [i.notification_id for i in page.items] == [ours, case_news]
+    assert [r["items"] for r in uow.audit.records] == [2]
+
+
+async def test_a_reminder_alone_opens_the_history_to_its_organisation_audited() -> None:
+    uow = FakeUnitOfWork()
+    resident_id = uuid.uuid4()  # no case anywhere
+    ours = await requested(uow, resident_id, "org-1")
+    await requested(uow, resident_id, "org-2")
+
+    page = await professional_history(resident_id, READER, lambda: uow, now=NOW)
+    assert [i.notification_id for i in page.items] == [ours]
+    (record,) = uow.audit.records
+    assert (record["organisation_id"], record["resident_id"]) == ("org-1", resident_id)
+    assert record["purpose"] == Purpose.COMMUNICATION_REVIEW
+
+    stranger = ProfessionalReader("nurse-9", "org-3")
+    with pytest.raises(NotFound):
+        await professional_history(resident_id, stranger, lambda: uow, now=NOW)
+    assert len(uow.audit.records) == 1  # the refused read left no record
+
+
 async def test_the_history_shows_each_delivery_with_its_steps_under_its_notification() -> None:
     uow = FakeUnitOfWork()
     resident_id = uuid.uuid4()

@@ -116,6 +116,19 @@ async def test_the_same_notification_republished_is_decided_and_counted_once(
     assert sorted(telemetry.outcomes) == [("email", "queued"), ("sms", "queued")]
 
 
+async def test_the_organisation_a_request_was_made_for_is_recorded_with_it(
+    notifier: Notifier,
+) -> None:
+    uow = FakeUnitOfWork()
+    event = requested(
+        uuid.uuid4(), purpose="patient_reminder", link_target="reminders", organisation_id="org-1"
+    )
+
+    await notify.on_notifying_event(event, uow, notifier)
+
+    assert uow.notifications.requests[event.notification_id].organisation_id == "org-1"
+
+
 async def test_consents_arriving_decide_the_residents_parked_notifications(
     notifier: Notifier,
 ) -> None:

@@ -8,10 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from sqlalchemy import select
 
 from careflow.contracts.clinical import ServicePerformed
 from careflow.contracts.registry import CLINICAL_SERVICES
 from careflow.reminders.application.scheduler import dispatch_due
+from careflow.shared.outbox.tables import outbox
 from careflow.testing.probe_service import publish_raw, wait_until
 
 from .conftest import Service, contact_of
@@ -169,6 +171,9 @@ async def test_a_manual_reminder_is_saved_and_sent_on_its_schedule(service: Serv
     await dispatch_due(service.container.uow(), service.clock(), 1000)
     send_id = created["sends"][0]["send_id"]
     assert await service.requests_for(send_id) == ["careflow.notification.requested.v1"]
+    # On the organisation's behalf: its professionals see it in the resident's history.
+    (row,) = await service.sql(select(outbox.c.payload).where(outbox.c.key == send_id))
+    assert (row.payload["organisation_id"], row.payload["case_id"]) == (service.org, None)
 
 
 async def test_a_manual_reminder_is_refused_clearly_and_nothing_is_saved(service: Service) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.notification.adapters.history import history_page
@@ -59,19 +59,22 @@ class SqlResidentCases:
         row = (await self._session.execute(_ADDRESS, {"case_id": case_id})).first()
         return None if row is None else CaseAddress(**row._mapping)
 
-    async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool:
+    async def has_history_in(self, resident_id: UUID, organisation_id: str) -> bool:
         """A case of the resident's own there, or one a guardian submitted for their child
-        (its notifications are the guardian's)."""
-        c = resident_cases.c
-        stmt = (
-            select(c.case_id)
-            .where(
-                or_(c.resident_id == resident_id, c.guardian_id == resident_id),
-                c.organisation_id == organisation_id,
-            )
-            .limit(1)
+        (its notifications are the guardian's), or a notification without a case the
+        organisation requested for the resident (a patient reminder)."""
+        c, n = resident_cases.c, notifications.c
+        case_there = select(c.case_id).where(
+            or_(c.resident_id == resident_id, c.guardian_id == resident_id),
+            c.organisation_id == organisation_id,
         )
-        return (await self._session.execute(stmt)).first() is not None
+        requested_there = select(n.notification_id).where(
+            n.resident_id == resident_id,
+            n.case_id.is_(None),
+            n.organisation_id == organisation_id,
+        )
+        stmt = select(or_(case_there.exists(), requested_there.exists()))
+        return bool((await self._session.execute(stmt)).scalar_one())
 
     async def notifications_in(
         self,
@@ -80,12 +83,20 @@ class SqlResidentCases:
         limit: int,
         after: HistoryCursor | None = None,
     ) -> list[NotificationRecord]:
-        """The resident's notifications about cases of `organisation_id`, newest first."""
+        """The resident's notifications shown to `organisation_id`'s professionals, newest
+        first: about its cases, or without a case and requested by it (the rule:
+        domain/professional_access.py)."""
         n, c = notifications.c, resident_cases.c
         stmt = (
             select(notifications)
-            .join(resident_cases, c.case_id == n.case_id)
-            .where(n.resident_id == resident_id, c.organisation_id == organisation_id)
+            .outerjoin(resident_cases, c.case_id == n.case_id)
+            .where(
+                n.resident_id == resident_id,
+                or_(
+                    and_(n.case_id.is_not(None), c.organisation_id == organisation_id),
+                    and_(n.case_id.is_(None), n.organisation_id == organisation_id),
+                ),
+            )
         )
         rows = await self._session.execute(history_page(stmt, limit, after))
         return [NotificationRecord.of_row(row._mapping) for row in rows]

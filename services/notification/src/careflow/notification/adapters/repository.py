@@ -45,9 +45,9 @@ _SAVE_OUTCOME = (
 # these run for every notification (as the platform's inbox claim does).
 _ADD_NOTIFICATION = text(
     "INSERT INTO notifications (notification_id, resident_id, purpose, channels, link, case_id, "
-    "deadline, not_before, status, source, received_at) "
+    "deadline, not_before, status, source, received_at, organisation_id) "
     "VALUES (:notification_id, :resident_id, :purpose, CAST(:channels AS jsonb), :link, "
-    ":case_id, :deadline, :not_before, :status, :source, :received_at) "
+    ":case_id, :deadline, :not_before, :status, :source, :received_at, :organisation_id) "
     "ON CONFLICT (notification_id) DO NOTHING RETURNING notification_id"
 )
 # The delivery and its first step together; nothing when the delivery exists already.

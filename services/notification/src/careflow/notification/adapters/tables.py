@@ -63,6 +63,9 @@ notifications = Table(
     Column("status", String(16), nullable=False),
     Column("source", String(200), nullable=False),
     Column("received_at", TZ, nullable=False),
+    # On whose behalf a request without a case was made: its professionals see it in the
+    # resident's history (domain/professional_access.py). Null for intake's own triggers.
+    Column("organisation_id", String(128)),
     Index("ix_notifications_resident_status", "resident_id", "status"),
     # The history's keyset pages (adapters/history.py).
     Index("ix_notifications_history", "resident_id", "received_at", "notification_id"),

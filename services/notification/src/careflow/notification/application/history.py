@@ -1,8 +1,9 @@
 """The resident's communication history: every notification, its deliveries and their steps.
 
 Residents (and guardians of children under 15) read all of it. A professional reads
-the notifications about cases of their own organisation, and only for a resident who
-has a case there; each such read is audited in its own transaction.
+the notifications about cases of their own organisation and those without a case their
+organisation requested (domain/professional_access.py), and only for a resident who has
+a case there or such a notification; each such read is audited in its own transaction.
 """
 
 from __future__ import annotations
@@ -82,11 +83,12 @@ async def professional_history(
     limit: int = 100,
     cursor: str | None = None,
 ) -> HistoryPage:
-    """A page of the notifications about the reader's organisation's cases (as
-    `communication_history`); each page read is audited."""
+    """A page of the notifications shown to the reader's organisation (its cases', and
+    those without a case it requested; as `communication_history`); NotFound for a
+    resident with neither there; each page read is audited."""
     after = None if cursor is None else HistoryCursor.decode(cursor)
     async with uow_factory() as uow:
-        if not await uow.cases.has_case_in(resident_id, reader.organisation):
+        if not await uow.cases.has_history_in(resident_id, reader.organisation):
             raise NotFound("No communication history found.")
         found = await uow.cases.notifications_in(resident_id, reader.organisation, limit, after)
         page = HistoryPage.of(found, limit)

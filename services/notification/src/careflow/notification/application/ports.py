@@ -106,7 +106,7 @@ class DeliveryStore(Protocol):
 
 
 class ResidentCases(Protocol):
-    """Which organisation each resident's case belongs to (professionals' access)."""
+    """Which organisation each resident's case belongs to, and what its professionals see."""
 
     async def add(
         self,
@@ -119,7 +119,11 @@ class ResidentCases(Protocol):
         guardian_id: UUID | None = None,
     ) -> None: ...
     async def address(self, case_id: UUID) -> CaseAddress | None: ...
-    async def has_case_in(self, resident_id: UUID, organisation_id: str) -> bool: ...
+    async def has_history_in(self, resident_id: UUID, organisation_id: str) -> bool:
+        """Whether the organisation's professionals may read the resident's history: a case
+        there (the resident's or a ward's, as guardian) or a notification without a case
+        it requested for them."""
+
     async def notifications_in(
         self,
         resident_id: UUID,
@@ -127,8 +131,9 @@ class ResidentCases(Protocol):
         limit: int,
         after: HistoryCursor | None = None,
     ) -> list[NotificationRecord]:
-        """Up to `limit + 1` of the resident's notifications about the organisation's
-        cases, strictly after `after`, in the order of `NotificationStore.of_resident`."""
+        """Up to `limit + 1` of the resident's notifications shown to the organisation
+        (domain/professional_access.py), strictly after `after`, in the order of
+        `NotificationStore.of_resident`."""
 
 
 class AccessAudit(Protocol):

@@ -36,6 +36,7 @@ def request_for(event: ContractEvent, notifier: Notifier) -> NotificationRequest
             case_id=event.case_id,
             not_before=event.not_before,
             source=source,
+            organisation_id=event.organisation_id,
         )
     found = _case_trigger(event)
     if found is None:

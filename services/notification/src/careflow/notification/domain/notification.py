@@ -40,6 +40,9 @@ class NotificationRequest:
     deadline: datetime | None = None
     not_before: datetime | None = None
     source: str = ""
+    #: The organisation the requester acted for; shows a notification without a case to
+    #: its professionals (domain/professional_access.py).
+    organisation_id: str | None = None
 
 
 def parked_too_long(request: NotificationRequest, now: datetime, limit_seconds: float) -> bool:

@@ -37,7 +37,8 @@ _SEND_FIELDS = [
 # use case withdrawing them) holds are skipped, so no send is claimed twice. Only sends
 # of a reminder whose resident is known (a booking's case may not be yet).
 _CLAIM_DUE = text(
-    "SELECT s.send_id, s.reminder_id, s.send_at, r.resident_id, r.kind, r.channels, r.case_id "
+    "SELECT s.send_id, s.reminder_id, s.send_at, r.resident_id, r.kind, r.channels, "
+    "r.organisation_id, r.case_id "
     "FROM reminder_sends s JOIN reminders r ON r.reminder_id = s.reminder_id "
     "WHERE s.status = 'scheduled' AND s.send_at <= :now AND r.resident_id IS NOT NULL "
     "ORDER BY s.send_at LIMIT :limit FOR UPDATE OF s SKIP LOCKED"
@@ -204,6 +205,7 @@ class SqlSendQueue:
                 resident_id=row.resident_id,
                 kind=row.kind,
                 channels=tuple(row.channels),
+                organisation_id=row.organisation_id,
                 case_id=row.case_id,
             )
             for row in rows

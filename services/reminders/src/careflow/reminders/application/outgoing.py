@@ -15,10 +15,12 @@ REQUESTER = "reminders"
 def request_for(send: DueSend, channels: tuple[str, ...], now: datetime) -> NotificationRequested:
     """The send's id is the notification id: a request republished notifies once.
 
-    An appointment reminder names its booking's case: the link opens the case (its
-    bookings), notification addresses it as the case's (a guardian's case reaches the
-    guardian), and professionals of the case's organisation see it in the resident's
-    communication history. Other reminders link to the resident's reminders page.
+    Every request names the reminder's organisation (`organisation_id`, on whose behalf
+    it is made). An appointment reminder also names its booking's case: the link opens
+    the case (its bookings), notification addresses it as the case's (a guardian's case
+    reaches the guardian), and professionals of the case's organisation see it in the
+    resident's communication history. Other reminders link to the resident's reminders
+    page; notification shows them to the professionals of the organisation named.
     """
     target = {"link_target": "case", "case_id": send.case_id} if send.case_id else {}
     return NotificationRequested(
@@ -28,6 +30,7 @@ def request_for(send: DueSend, channels: tuple[str, ...], now: datetime) -> Noti
         resident_id=send.resident_id,
         purpose=PURPOSES[Kind(send.kind)],  # type: ignore[arg-type]
         channels=list(channels),  # type: ignore[arg-type]
+        organisation_id=send.organisation_id,
         **({"link_target": "reminders"} | target),  # type: ignore[arg-type]
     )
 

@@ -18,6 +18,8 @@ class DueSend:
     resident_id: UUID
     kind: str
     channels: tuple[str, ...]
+    #: The reminder's organisation: the request is made on its behalf.
+    organisation_id: str
     #: The booking's case, for an appointment reminder.
     case_id: UUID | None = None
 
