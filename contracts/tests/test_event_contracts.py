@@ -28,6 +28,7 @@ from careflow.contracts.cases import (
 )
 from careflow.contracts.chats import (
     ChannelStateChanged,
+    ChatCaseRequested,
     ChatEnded,
     ChatPresenceChanged,
     ChatStarted,
@@ -257,6 +258,10 @@ def chat_samples() -> list[ContractEvent]:
         ChatEnded(
             chat_id=chat, channel_id=other, resident_id=uuid4(), case_id=uuid4(),
             reason="idle_timeout", last_sequence=3, ended_at=NOW, **org,
+        ),
+        ChatCaseRequested(
+            chat_id=chat, case_id=uuid4(), resident_id=uuid4(), language="sv",
+            requested_by="pro-1", unit_id="unit-1", requested_at=NOW, **org,
         ),
         ChannelStateChanged(
             channel_id=channel, state="open_congested", visibility="residents", cause="manual",

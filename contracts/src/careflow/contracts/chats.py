@@ -118,5 +118,31 @@ class ChatPresenceChanged(ChannelEvent):
     changed_at: AwareDatetime = Field(description="When it changed (UTC).")
 
 
-CHAT_EVENTS: tuple[type[ChatEvent], ...] = (ChatStarted, ChatTaken, ChatTransferred, ChatEnded)
+class ChatCaseRequested(ChatEvent):
+    """A chat naming no case moved to non-urgent: messaging asks intake to open the case the
+    conversation goes on in (intake opens it once, with exactly `case_id`, as a case the
+    transferring professional created; messaging then puts the transcript on it)."""
+
+    event_type: ClassVar[str] = "careflow.chat.case_requested.v1"
+
+    case_id: UUID = Field(
+        description="Id the case is to have: derived from the chat id, so a repeated request "
+        "opens no second case."
+    )
+    resident_id: UUID = Field(description="Pseudonymous id of the resident.")
+    language: Language = Field(description="Language the resident chatted in; the case's.")
+    requested_by: ExternalId = Field(description="The professional who moved it to non-urgent.")
+    unit_id: ExternalId | None = Field(
+        default=None, description="That professional's unit, if their token names one."
+    )
+    requested_at: AwareDatetime = Field(description="When it was moved (UTC).")
+
+
+CHAT_EVENTS: tuple[type[ChatEvent], ...] = (
+    ChatStarted,
+    ChatTaken,
+    ChatTransferred,
+    ChatEnded,
+    ChatCaseRequested,
+)
 CHANNEL_EVENTS: tuple[type[ChannelEvent], ...] = (ChannelStateChanged, ChatPresenceChanged)

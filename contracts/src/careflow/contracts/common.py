@@ -23,7 +23,12 @@ FormKind = Literal[
 ]
 #: A case a professional creates for a resident.
 ProfessionalCaseKind = Literal[
-    "health_examination", "wellbeing_check", "pre_information_invitation", "appointment"
+    "health_examination",
+    "wellbeing_check",
+    "pre_information_invitation",
+    "appointment",
+    # A live chat moved to non-urgent conversation (opened by intake at messaging's request).
+    "chat_conversation",
 ]
 #: Every kind of case, as the work queue filters by "type of form".
 CaseKind = Literal[
@@ -35,6 +40,7 @@ CaseKind = Literal[
     "wellbeing_check",
     "pre_information_invitation",
     "appointment",
+    "chat_conversation",
 ]
 
 #: How the resident was authenticated when the case was created.

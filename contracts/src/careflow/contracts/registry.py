@@ -130,7 +130,8 @@ BOOKINGS_APPOINTMENTS = TopicSpec(
 MESSAGING_CHATS = TopicSpec(
     name="messaging.chats.v1",
     description=(
-        "Live chats: started, taken, transferred (to a channel or to non-urgent), ended. "
+        "Live chats: started, taken, transferred (to a channel or to non-urgent), ended; "
+        "a case requested from intake for a chat moved to non-urgent that names none. "
         "Ids, codes and times; never message text."
     ),
     key="chat_id",

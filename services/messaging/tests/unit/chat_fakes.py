@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from careflow.messaging.domain.channels import Channel
+from careflow.messaging.domain.chat_case import ChatCaseRequest
 from careflow.messaging.domain.chat_presence import Presence
 from careflow.messaging.domain.chats import Chat, ChatMessage, ChatStatus
+from careflow.messaging.domain.messages import CaseFacts, Message, Side
 
 
 class Store:
@@ -24,6 +27,9 @@ class Store:
         self.outbox: list[Any] = []
         self.signals: list[str] = []
         self.audit: list[Any] = []
+        self.chat_cases: dict[UUID, ChatCaseRequest] = {}
+        self.cases: dict[UUID, CaseFacts] = {}
+        self.case_messages: list[Message] = []
 
 
 class _Repo:
@@ -131,8 +137,33 @@ class FakeAudit(_Repo):
 
 
 class FakeCases(_Repo):
-    async def get(self, case_id: UUID, *, for_update: bool = False) -> None:
-        return None
+    async def get(self, case_id: UUID, *, for_update: bool = False) -> CaseFacts | None:
+        return self.d.cases.get(case_id)
+
+
+class FakeCaseMessages(_Repo):
+    async def add(self, message: Message) -> Message:
+        self.d.case_messages.append(message)
+        return message
+
+    async def unread(self, case_id: UUID, reader: Side) -> int:
+        # No read marks in these tests: every message of the other side is unread.
+        return sum(
+            1
+            for m in self.d.case_messages
+            if m.case_id == case_id and m.author_side is reader.other
+        )
+
+
+class FakeChatCases(_Repo):
+    async def add(self, request: ChatCaseRequest) -> None:
+        self.d.chat_cases.setdefault(request.chat_id, request)
+
+    async def for_case(self, case_id: UUID) -> ChatCaseRequest | None:
+        return next((r for r in self.d.chat_cases.values() if r.case_id == case_id), None)
+
+    async def attached(self, chat_id: UUID, at: datetime) -> None:
+        self.d.chat_cases[chat_id] = replace(self.d.chat_cases[chat_id], attached_at=at)
 
 
 class FakeChatUow:
@@ -147,6 +178,7 @@ class FakeChatUow:
         self.channels, self.presences, self.chats = FakeChannels(d), FakePresences(d), FakeChats(d)
         self.chat_messages, self.signals = FakeChatMessages(d), FakeSignals(d)
         self.outbox, self.audit, self.cases = FakeOutbox(d), FakeAudit(d), FakeCases(d)
+        self.messages, self.chat_cases = FakeCaseMessages(d), FakeChatCases(d)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

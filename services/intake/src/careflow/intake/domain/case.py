@@ -27,6 +27,7 @@ PROFESSIONAL_KINDS = (
     "wellbeing_check",
     "pre_information_invitation",
     "appointment",
+    "chat_conversation",  # opened at messaging's request for a chat moved to non-urgent
 )
 Party = Literal["professional", "resident"]
 
@@ -109,14 +110,18 @@ class Case(ClosingRules, CollaborationRules):
         unit_id: str | None,
         group_id: str | None,
         now: datetime,
+        case_id: uuid.UUID | None = None,
     ) -> Case:
-        """A professional creates a case; the creator is responsible for it from the start."""
+        """A professional creates a case; the creator is responsible for it from the start.
+
+        `case_id`: given when the id is derived from what asked for the case (a chat), so a
+        repeated request finds the case it opened."""
         if kind not in PROFESSIONAL_KINDS:
             raise InvalidInput("unknown case kind")
         if language not in LANGUAGES:
             raise InvalidInput("language must be fi, sv or en")
         case = cls(
-            id=uuid.uuid4(),
+            id=case_id or uuid.uuid4(),
             resident_id=resident_id,
             organisation_id=organisation_id,
             unit_id=unit_id,

@@ -12,12 +12,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.messaging.adapters.chat_tables import (
+    chat_case_requests,
     chat_channels,
     chat_messages,
     chat_presences,
     chats,
 )
 from careflow.messaging.domain.channels import Channel, Visibility
+from careflow.messaging.domain.chat_case import ChatCaseRequest
 from careflow.messaging.domain.chat_presence import Presence
 from careflow.messaging.domain.chats import Chat, ChatMessage, ChatStatus, EndReason, SenderKind
 from careflow.messaging.domain.opening_hours import Interval, OpeningHours
@@ -257,3 +259,38 @@ class SqlChatMessages:
             .limit(limit)
         )
         return [_message(r) for r in await self._s.execute(query)]
+
+
+class SqlChatCaseRequests:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, request: ChatCaseRequest) -> None:
+        await self._s.execute(
+            pg_insert(chat_case_requests)
+            .values(
+                chat_id=request.chat_id,
+                case_id=request.case_id,
+                requested_at=request.requested_at,
+                attached_at=request.attached_at,
+            )
+            .on_conflict_do_nothing(index_elements=["chat_id"])
+        )
+
+    async def for_case(self, case_id: UUID) -> ChatCaseRequest | None:
+        query = (
+            select(chat_case_requests)
+            .where(chat_case_requests.c.case_id == case_id)
+            .with_for_update()
+        )
+        row = (await self._s.execute(query)).first()
+        if row is None:
+            return None
+        return ChatCaseRequest(row.chat_id, row.case_id, row.requested_at, row.attached_at)
+
+    async def attached(self, chat_id: UUID, at: datetime) -> None:
+        await self._s.execute(
+            update(chat_case_requests)
+            .where(chat_case_requests.c.chat_id == chat_id)
+            .values(attached_at=at)
+        )

@@ -104,3 +104,14 @@ chat_messages = Table(
     UniqueConstraint("chat_id", "client_message_id"),
     info=append_only(),
 )
+
+# A chat moved to non-urgent without a case: the case asked of intake, and when the
+# transcript went onto it (null until intake's case event arrived).
+chat_case_requests = Table(
+    "chat_case_requests",
+    metadata,
+    Column("chat_id", Uuid, ForeignKey("chats.chat_id"), primary_key=True),
+    Column("case_id", Uuid, nullable=False, unique=True),
+    Column("requested_at", TZ, nullable=False),
+    Column("attached_at", TZ),
+)

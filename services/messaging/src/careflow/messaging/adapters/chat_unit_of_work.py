@@ -6,6 +6,7 @@ from typing import Self
 
 from careflow.messaging.adapters.chat_repository import (
     SqlChannels,
+    SqlChatCaseRequests,
     SqlChatMessages,
     SqlChats,
     SqlPresences,
@@ -23,6 +24,7 @@ class ChatUnitOfWork(MessagingUnitOfWork):
     chats: SqlChats
     chat_messages: SqlChatMessages
     signals: SqlSignals
+    chat_cases: SqlChatCaseRequests
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
@@ -31,4 +33,5 @@ class ChatUnitOfWork(MessagingUnitOfWork):
         self.chats = SqlChats(self.session)
         self.chat_messages = SqlChatMessages(self.session)
         self.signals = SqlSignals(self.session)
+        self.chat_cases = SqlChatCaseRequests(self.session)
         return self

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4, uuid5
 
 from careflow.contracts.notifications import ProfessionalChatNotificationRequested
 from careflow.messaging.application.channels import Staff, own_channel
+from careflow.messaging.application.chat_case import request_case
 from careflow.messaging.application.chat_outgoing import publish
 from careflow.messaging.application.chat_ports import ChatUnitOfWork
 from careflow.messaging.application.chat_transcript import transcript_to_case
@@ -115,7 +116,8 @@ async def transfer_chat(
         presence = await uow.presences.get(chat.channel_id, staff.professional_id)
         if to_channel_id is None:
             chat.transfer_to_non_urgent(staff.professional_id, presence, now)
-            await transcript_to_case(uow, chat, staff.professional_id, now)
+            if not await request_case(uow, chat, staff, now):  # no case named: intake opens one
+                await transcript_to_case(uow, chat, staff.professional_id, now)
             return await _finish(uow, chat)
         target = await own_channel(uow, staff, to_channel_id)
         chat.transfer_to_channel(target, staff.professional_id, presence, now)

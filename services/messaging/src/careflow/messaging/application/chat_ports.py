@@ -10,6 +10,7 @@ from uuid import UUID
 from careflow.contracts.base import ContractEvent
 from careflow.messaging.domain.audit import AuditRecord
 from careflow.messaging.domain.channels import Channel
+from careflow.messaging.domain.chat_case import ChatCaseRequest
 from careflow.messaging.domain.chat_presence import Presence
 from careflow.messaging.domain.chats import Chat, ChatMessage
 from careflow.messaging.domain.messages import CaseFacts, Message, Side
@@ -71,6 +72,17 @@ class CaseConversation(Protocol):
     async def unread(self, case_id: UUID, reader: Side) -> int: ...
 
 
+class ChatCaseRequests(Protocol):
+    """Cases asked of intake for chats moved to non-urgent without one."""
+
+    async def add(self, request: ChatCaseRequest) -> None: ...
+    async def for_case(self, case_id: UUID) -> ChatCaseRequest | None:
+        """The request naming the case, locked; None when no chat asked for it."""
+        ...
+
+    async def attached(self, chat_id: UUID, at: datetime) -> None: ...
+
+
 class ChatAudit(Protocol):
     async def record(self, records: list[AuditRecord]) -> None: ...
 
@@ -85,6 +97,7 @@ class ChatUnitOfWork(Protocol):
     chats: Chats
     chat_messages: ChatMessages
     signals: Signals
+    chat_cases: ChatCaseRequests
     audit: ChatAudit
     cases: CaseRecords
     messages: CaseConversation

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from careflow.contracts.bookings import BookingCancelled, BookingConfirmed
+from careflow.contracts.chats import ChatCaseRequested
 from careflow.contracts.envelope import Envelope
 from careflow.contracts.messages import MessageSent
-from careflow.contracts.registry import BOOKINGS_APPOINTMENTS, MESSAGING_MESSAGES, WORKQUEUE_ITEMS
+from careflow.contracts.registry import (
+    BOOKINGS_APPOINTMENTS,
+    MESSAGING_CHATS,
+    MESSAGING_MESSAGES,
+    WORKQUEUE_ITEMS,
+)
 from careflow.contracts.workqueue import QueueItemTaken, QueueItemTransferred
 from careflow.intake.adapters.unit_of_work import IntakeUnitOfWork
+from careflow.intake.application.create_case import create_case_for_chat
 from careflow.intake.application.on_booking_events import (
     on_booking_cancelled,
     on_booking_confirmed,
@@ -91,4 +98,16 @@ def _consumers(
     async def message_sent(event: MessageSent, _: Envelope, uow: IntakeUnitOfWork) -> None:
         await on_message_sent(event, uow)
 
-    return [queue, bookings, messages]
+    chats = EventConsumer(
+        MESSAGING_CHATS,
+        group=group,
+        uow_factory=container.uow,
+        producer=runtime.producer,
+        settings=settings.consumer,
+    )
+
+    @chats.on(ChatCaseRequested)
+    async def case_requested(event: ChatCaseRequested, _: Envelope, uow: IntakeUnitOfWork) -> None:
+        await create_case_for_chat(event, uow, container.intake.parking_metrics)
+
+    return [queue, bookings, messages, chats]

@@ -8,8 +8,8 @@ from datetime import datetime
 from careflow.contracts import cases as c
 from careflow.contracts.envelope import Envelope
 from careflow.contracts.registry import INTAKE_CASES
-from careflow.messaging.adapters.unit_of_work import MessagingUnitOfWork
-from careflow.messaging.application import case_facts
+from careflow.messaging.adapters.chat_unit_of_work import ChatUnitOfWork
+from careflow.messaging.application import case_facts, chat_case
 from careflow.messaging.bootstrap import Container
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.service.runtime import ConsumerFactory, ServiceRuntime
@@ -20,11 +20,11 @@ def consumers(container: Container) -> ConsumerFactory:
     """The consumers of one process; built once the runtime runs (they need its producer)."""
     settings = container.settings
 
-    def factory(runtime: ServiceRuntime) -> list[EventConsumer[MessagingUnitOfWork]]:
+    def factory(runtime: ServiceRuntime) -> list[EventConsumer[ChatUnitOfWork]]:
         return [
             case_events_consumer(
                 group=settings.consumer_group,
-                uow_factory=container.uow,
+                uow_factory=container.chat_uow,
                 producer=runtime.producer,
                 settings=settings.consumer,
                 clock=container.clock,
@@ -37,13 +37,14 @@ def consumers(container: Container) -> ConsumerFactory:
 def case_events_consumer(
     *,
     group: str,
-    uow_factory: Callable[[], MessagingUnitOfWork],
+    uow_factory: Callable[[], ChatUnitOfWork],
     producer: object,
     settings: ConsumerSettings,
     clock: Callable[[], datetime],
-) -> EventConsumer[MessagingUnitOfWork]:
-    """Subscribes to intake.cases.v1: who may write on which case (case_facts)."""
-    consumer: EventConsumer[MessagingUnitOfWork] = EventConsumer(
+) -> EventConsumer[ChatUnitOfWork]:
+    """Subscribes to intake.cases.v1: who may write on which case (case_facts); a case a chat
+    asked for gets its transcript (chat_case)."""
+    consumer: EventConsumer[ChatUnitOfWork] = EventConsumer(
         INTAKE_CASES,
         group=group,
         uow_factory=uow_factory,
@@ -54,11 +55,15 @@ def case_events_consumer(
     async def opened(
         event: c.CaseSubmitted | c.CaseCreatedByProfessional,
         _envelope: Envelope,
-        uow: MessagingUnitOfWork,
+        uow: ChatUnitOfWork,
     ) -> None:
-        await case_facts.on_case_opened(event, uow, clock())
+        now = clock()
+        await case_facts.on_case_opened(event, uow, now)
+        if isinstance(event, c.CaseCreatedByProfessional):
+            # Maybe the case a chat moved to non-urgent asked for: its transcript goes on it.
+            await chat_case.attach_transcript(uow, event.case_id, now)
 
-    async def follow_up(event: c.CaseEvent, _envelope: Envelope, uow: MessagingUnitOfWork) -> None:
+    async def follow_up(event: c.CaseEvent, _envelope: Envelope, uow: ChatUnitOfWork) -> None:
         await case_facts.on_case_follow_up(event, uow, clock())
 
     consumer.on(c.CaseSubmitted)(opened)
