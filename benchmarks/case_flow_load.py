@@ -233,6 +233,13 @@ class Load:
         result["cpu_percent"] = {
             name: (used[name] - used0[name]) / wall * 100 for name in used if name in used0
         }
+        # CPU time does not depend on how busy the machine is the way latency does:
+        # the figure to compare between runs (and to halve) on a shared machine.
+        result["cpu_ms_per_accepted"] = {
+            name: (used[name] - used0[name]) * 1000 / result["accepted"]
+            for name in used
+            if name in used0 and result["accepted"]
+        }
         return result, submissions
 
 

@@ -181,6 +181,11 @@ def details(results: dict[str, Any]) -> list[str]:
             + "".join(f", {name} {pct:.0f}%" for name, pct in run.get("cpu_percent", {}).items())
             + "".join(f"; {n} x {kind}" for kind, n in run.get("failures", {}).items())
         )
+        if per := run.get("cpu_ms_per_accepted"):
+            lines.append(
+                f"{name} run CPU-ms per accepted submission: "
+                + ", ".join(f"{n} {ms:.2f}" for n, ms in per.items())
+            )
     for name in ("latency", "sustained"):
         stages = results[name].get("stages")
         if stages:
