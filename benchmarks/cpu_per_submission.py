@@ -34,6 +34,23 @@ from careflow.bench.harness import run_on_servers
 from careflow.local.dev_token import resident_token
 from careflow.local.supervisor import ServiceProcess, stop_services
 
+# The report is written at exit: `pyinstrument -m` wrote an empty one for a service
+# that uvicorn stops on SIGTERM.
+_PROFILED = """
+import atexit, runpy, sys
+from pyinstrument import Profiler
+out, name = sys.argv[1], sys.argv[2]
+sys.argv = [name]
+profiler = Profiler(interval=0.001)
+def report():
+    profiler.stop()
+    with open(out, "w") as f:
+        f.write(profiler.output_text(show_all=False))
+atexit.register(report)
+profiler.start()
+runpy.run_module(f"careflow.{name}", run_name="__main__")
+"""
+
 
 def _profiled(name: str, work: Path) -> None:
     """Makes `name` start under pyinstrument (its report is written when it stops)."""
@@ -44,10 +61,7 @@ def _profiled(name: str, work: Path) -> None:
             return original(self, env)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "pyinstrument", "-r", "text", "--show-all"),
-                    *("-o", str(work / f"{name}.profile.txt"), "-m", f"careflow.{name}"),
-                ],
+                [sys.executable, "-c", _PROFILED, str(work / f"{name}.profile.txt"), name],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -95,7 +109,8 @@ async def measure(postgres: Any, broker: Any, args: argparse.Namespace, work: Pa
             runs.append(result)
     finally:
         await seen.stop()
-        await asyncio.to_thread(stop_services, services)
+        # A profiled service writes its report at exit: that takes a while.
+        await asyncio.to_thread(stop_services, services, 180 if args.profile else 10)
     return runs
 
 
