@@ -34,10 +34,10 @@ from careflow.bench.harness import run_on_servers
 from careflow.local.dev_token import resident_token
 from careflow.local.supervisor import ServiceProcess, stop_services
 
-# The report is written at exit: `pyinstrument -m` wrote an empty one for a service
-# that uvicorn stops on SIGTERM.
+# The report is written at exit: `pyinstrument -m` wrote an empty one, as uvicorn ends
+# the process with the SIGTERM it was stopped by.
 _PROFILED = """
-import atexit, runpy, sys
+import atexit, runpy, signal, sys
 from pyinstrument import Profiler
 out, name = sys.argv[1], sys.argv[2]
 sys.argv = [name]
@@ -47,6 +47,8 @@ def report():
     with open(out, "w") as f:
         f.write(profiler.output_text(show_all=False))
 atexit.register(report)
+# uvicorn re-raises the SIGTERM it handled once it has shut down: exit normally instead.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 profiler.start()
 runpy.run_module(f"careflow.{name}", run_name="__main__")
 """
