@@ -56,3 +56,15 @@ async def test_driver_statements_commit_and_roll_back_with_the_session(engine):
         raw = await driver.fetchval("SELECT body FROM notes WHERE id = 2")
     assert rows == [(2, {"kind": "note", "tags": ["a"]})]
     assert json_value(raw) == {"kind": "note", "tags": ["a"]}
+
+
+async def test_a_first_statement_on_the_driver_begins_the_sessions_transaction(engine):
+    sessions = async_sessionmaker(engine)
+    async with sessions() as session:
+        driver = await driver_connection(session, begin=True)
+        assert driver is not None
+        assert driver.is_in_transaction()
+        await driver.execute("INSERT INTO notes (id, body) VALUES (3, '{}')")
+        await session.rollback()  # SQLAlchemy ends the transaction the driver began
+    async with sessions() as session:
+        assert (await session.execute(select(notes.c.id).where(notes.c.id == 3))).all() == []

@@ -18,16 +18,27 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection | None:
+async def driver_connection(
+    session: AsyncSession, *, begin: bool = False
+) -> asyncpg.Connection | None:
     """The session's asyncpg connection if a transaction is open on it, else None
-    (the caller then takes its SQLAlchemy path)."""
-    if not session.in_transaction():
+    (the caller then takes its SQLAlchemy path). `begin`: a use case's first statement;
+    the transaction is begun as SQLAlchemy's dialect would at its first statement."""
+    if not begin and not session.in_transaction():
         return None
     connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-    if not isinstance(raw, asyncpg.Connection) or not raw.is_in_transaction():
+    pooled = await connection.get_raw_connection()
+    raw = pooled.driver_connection
+    if not isinstance(raw, asyncpg.Connection):
         return None
-    return raw
+    if begin and not raw.is_in_transaction():
+        # The dialect's adapter begins lazily, at its first cursor; its own begin keeps
+        # its commit and rollback in charge (SQLAlchemy 2.0's asyncpg adapter).
+        start = getattr(pooled.dbapi_connection, "_start_transaction", None)
+        if start is None:
+            return None
+        await start()
+    return raw if raw.is_in_transaction() else None
 
 
 def json_value(value: Any) -> Any:
