@@ -10,6 +10,10 @@ does) and drives POST /forms at fixed offered rates (open loop):
 
 - latency: submission -> item visible in workqueue's database, p50/p99 at 200/s;
 - sustained: items visible per second, offered 330/s for 60 s, and its errors;
+- overload: 3x the sustained run's rate for 30 s, then 200/s: every request answered
+  (201 or 503) within 1 s, accepted p99, none lost, seconds until p99 < 150 ms again;
+- CPU-ms per accepted submission of each process (intake, workqueue, PostgreSQL,
+  Tansu, the machine) and the trace sampling ratio the services ran with;
 - the peak RSS of each service process.
 
 Prints a table (targets met or not) and writes the figures as JSON.
@@ -21,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -45,10 +50,19 @@ from careflow.testing.servers import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from case_flow_load import Load, ServiceUsage, Visibility, stamps
-from case_flow_report import Plan, details, rows, stage_breakdown
+from case_flow_report import (
+    OVERLOAD_FACTOR,
+    Plan,
+    details,
+    overload_offsets,
+    overload_summary,
+    rows,
+    stage_breakdown,
+)
 
 RESIDENTS = 300  # distinct residents: one resident's row lock would serialise their forms
 CONNECTIONS = 200  # keep-alive connections to intake: at most this many requests in flight
+OVERLOAD_CONNECTIONS = 600  # the overload phase's: above all intake admits and queues at once
 REQUEST_TIMEOUT = 30.0  # s; a slower answer counts as a failed request
 _STARTED = time.monotonic()
 
@@ -70,6 +84,17 @@ async def raw_baseline(postgres: PostgresForTests, bootstrap: str, plan: Plan) -
         quick=plan.quick,
     )
     return await raw_faststream(await postgres.create_database("raw"), bootstrap, platform_plan)
+
+
+def trace_sampling() -> dict[str, float]:
+    """The services' trace sampling ratio: the environment's, else the settings' default."""
+    from careflow.shared.settings import TelemetrySettings
+
+    default = TelemetrySettings().sample_ratio
+    return {
+        name: float(os.environ.get(f"{name.upper()}_TELEMETRY__SAMPLE_RATIO", default))
+        for name in ("intake", "workqueue")
+    }
 
 
 async def start_services(
@@ -114,7 +139,7 @@ async def measure(
     postgres: PostgresForTests, broker: BrokerForTests, plan: Plan, work: Path
 ) -> dict[str, Any]:
     bootstrap = broker.bootstrap_servers
-    results: dict[str, Any] = {"cpus": os.cpu_count()}
+    results: dict[str, Any] = {"cpus": os.cpu_count(), "trace_sampling": trace_sampling()}
     phase("raw FastStream baseline (platform bench's, on this broker)")
     try:
         results["raw"] = await raw_baseline(postgres, bootstrap, plan)
@@ -149,6 +174,26 @@ async def measure(
             results[name], submitted = await load.run(rate, seconds, plan.visible_within)
             results[name]["stages"] = stage_breakdown(submitted, await stamps(urls, submitted))
             results[name]["settled_after_s"] = await usage.settle(within=300)
+        # What the sustained run showed the flow can take, 3x, then the latency rate.
+        sustainable = min(results["sustained"]["visible_per_s"], plan.sustained_rate)
+        if math.isnan(sustainable) or sustainable <= 0:
+            sustainable = plan.latency_rate
+        burst_rate = OVERLOAD_FACTOR * sustainable
+        phase(
+            f"overload: {burst_rate:.0f}/s offered for {plan.overload_seconds:.0f} s, then "
+            f"{plan.latency_rate:.0f}/s for {plan.after_overload_seconds:.0f} s"
+        )
+        # More connections than intake admits and queues: a refusal must come from intake
+        # (503), not from requests waiting here for a free connection.
+        burst = Load(
+            address, tokens, seen, usage, connections=OVERLOAD_CONNECTIONS, timeout=REQUEST_TIMEOUT
+        )
+        offsets = overload_offsets(
+            burst_rate, plan.overload_seconds, plan.latency_rate, plan.after_overload_seconds
+        )
+        run, submitted = await burst.run(burst_rate, 0, plan.visible_within, offsets=offsets)
+        results["overload"] = run | overload_summary(submitted, plan.overload_seconds)
+        results["overload"]["settled_after_s"] = await usage.settle(within=300)
     finally:
         usage_task.cancel()
         await seen.stop()

@@ -196,10 +196,19 @@ class Load:
             self._seen.watch(submission)
 
     async def run(
-        self, rate: float, seconds: float, visible_within: float
+        self,
+        rate: float,
+        seconds: float,
+        visible_within: float,
+        *,
+        offsets: list[float] | None = None,
     ) -> tuple[dict[str, Any], list[Submission]]:
+        """`offsets` (s from the start) replace the even schedule of `rate` for `seconds`
+        (the overload phase: a burst, then the normal rate right after it)."""
         start = time.monotonic() + 0.05
-        submissions = [Submission(start + offset) for offset in schedule(rate, seconds)]
+        if offsets is None:
+            offsets = schedule(rate, seconds)
+        submissions = [Submission(start + offset) for offset in offsets]
         give_up_at = submissions[-1].due + self._timeout
         due: asyncio.Queue[Submission | None] = asyncio.Queue()
 
@@ -232,6 +241,13 @@ class Load:
         used = self._usage.all_cpu_seconds()
         result["cpu_percent"] = {
             name: (used[name] - used0[name]) / wall * 100 for name in used if name in used0
+        }
+        # CPU time does not depend on how busy the machine is the way latency does:
+        # the figure to compare between runs (and to halve) on a shared machine.
+        result["cpu_ms_per_accepted"] = {
+            name: (used[name] - used0[name]) * 1000 / result["accepted"]
+            for name in used
+            if name in used0 and result["accepted"]
         }
         return result, submissions
 

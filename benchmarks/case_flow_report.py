@@ -18,6 +18,16 @@ RSS_TARGET = Target("<", 200)  # MB, each service process
 NO_ERRORS = Target("<", 1)  # non-201 answers, failed requests, submissions never visible
 
 
+# Overload (issue 15): offered OVERLOAD_FACTOR x the sustained run's rate for the
+# plan's overload seconds, then the latency rate again right after the burst.
+OVERLOAD_FACTOR = 3.0
+ANSWER_BUDGET_S = 1.0  # every request answered (2xx or 503) within this, from when it was due
+OVERLOAD_P99_TARGET = Target("<", 1000)  # ms, accepted submission -> visible, in the burst
+RECOVERED_P99_MS = 150.0
+RECOVERY_TARGET = Target("<", 10)  # s after the burst until every later window's p99 < 150 ms
+RECOVERY_WINDOW_S = 0.5
+
+
 @dataclass(frozen=True)
 class Plan:
     """How much load each phase applies (`--quick` shrinks the durations only)."""
@@ -30,11 +40,72 @@ class Plan:
     sustained_seconds: float = 60.0
     warmup_seconds: float = 3.0
     visible_within: float = 60.0  # after the last send; later counts as never visible
+    overload_seconds: float = 30.0
+    after_overload_seconds: float = 15.0  # at latency_rate, right after the burst
     quick: bool = False
 
     @classmethod
     def quick_plan(cls) -> Plan:
-        return cls(latency_seconds=3.0, sustained_seconds=3.0, warmup_seconds=1.0, quick=True)
+        return cls(
+            latency_seconds=3.0,
+            sustained_seconds=3.0,
+            warmup_seconds=1.0,
+            overload_seconds=3.0,
+            after_overload_seconds=3.0,
+            quick=True,
+        )
+
+
+def overload_offsets(burst_rate: float, burst_s: float, after_rate: float, after_s: float):
+    """The burst's send offsets, then the normal rate's, starting where the burst ends."""
+    return schedule(burst_rate, burst_s) + [burst_s + o for o in schedule(after_rate, after_s)]
+
+
+def overload_summary(submissions: Sequence[Submission], burst_s: float) -> dict[str, Any]:
+    """The overload targets' figures: answers within the budget, accepted p99 in the burst,
+    accepted never visible, and the seconds after the burst until the p99 stays low."""
+    if not submissions:
+        raise ValueError("no submissions")
+    t0 = min(s.due for s in submissions)
+    burst = [s for s in submissions if s.due - t0 < burst_s]
+    accepted = [s for s in submissions if s.status == 201 and s.case_id]
+    refused = sum(1 for s in submissions if s.status == 503)
+    unanswered = sum(
+        1
+        for s in submissions
+        if s.status not in (201, 503) or s.answered is None or s.answered - s.due > ANSWER_BUDGET_S
+    )
+    burst_accepted = [s for s in burst if s.status == 201 and s.case_id]
+    lost = sum(1 for s in accepted if s.visible is None)
+    in_burst = [s.visible - s.due for s in burst_accepted if s.visible is not None]
+    burst_summary = latency_summary(in_burst, sum(1 for s in burst_accepted if s.visible is None))
+    # Windows of the time after the burst, by due time; a window with nothing accepted
+    # (all refused) or any accepted submission lost has not recovered.
+    after = [s for s in submissions if s.due - t0 >= burst_s]
+    end = max((s.due - t0 for s in after), default=burst_s)
+    windows = max(1, math.ceil((end - burst_s) / RECOVERY_WINDOW_S))
+    recovered_from = 0.0
+    for w in range(windows):
+        lo = burst_s + w * RECOVERY_WINDOW_S
+        inside = [s for s in after if lo <= s.due - t0 < lo + RECOVERY_WINDOW_S]
+        ok = [s.visible - s.due for s in inside if s.status == 201 and s.visible is not None]
+        p99 = latency_summary(ok, len(inside) - len(ok))["p99_ms"]
+        if p99 is None or p99 >= RECOVERED_P99_MS:
+            recovered_from = (w + 1) * RECOVERY_WINDOW_S
+    return {
+        "offered_rate": len(burst) / burst_s,
+        "seconds": burst_s,
+        "submissions": len(submissions),
+        "accepted_in_burst": len(burst_accepted),
+        "refused_503": refused,
+        "not_answered_within_budget": unanswered,
+        "never_visible": lost,
+        "burst_accepted_p99_ms": burst_summary["p99_ms"],
+        "burst_accepted_max_ms": burst_summary["max_ms"],
+        # The whole after-burst phase still bad: "recovered" only past its end, if ever.
+        "recovered_after_s": recovered_from,
+        "observed_after_s": end - burst_s,
+    }
 
 
 @dataclass
@@ -159,6 +230,35 @@ def rows(results: dict[str, Any]) -> list[Row]:
         ),
         Row(f"submission->visible p99 @{rate:.0f}/s", "ms", sustained["p99_ms"], decimals=1),
     ]
+    if overload := results.get("overload"):
+        rate = overload["offered_rate"]
+        table += [
+            Row(
+                f"overload {rate:.0f}/s for {overload['seconds']:.0f} s: not answered "
+                f"(2xx/503) within {ANSWER_BUDGET_S:.0f} s",
+                "",
+                overload["not_answered_within_budget"],
+                None,
+                NO_ERRORS,
+            ),
+            Row(
+                "overload: accepted submission->visible p99",
+                "ms",
+                overload["burst_accepted_p99_ms"],
+                raw_run.get("p99_ms"),
+                OVERLOAD_P99_TARGET,
+                decimals=1,
+            ),
+            Row("overload: accepted never visible", "", overload["never_visible"], None, NO_ERRORS),
+            Row(
+                f"overload: s after the burst until p99 < {RECOVERED_P99_MS:.0f} ms",
+                "s",
+                overload["recovered_after_s"],
+                None,
+                RECOVERY_TARGET,
+                decimals=1,
+            ),
+        ]
     table += [
         Row(f"{name} RSS (peak)", "MB", rss.get(name), None, RSS_TARGET, decimals=1)
         for name in ("intake", "workqueue")
@@ -181,6 +281,20 @@ def details(results: dict[str, Any]) -> list[str]:
             + "".join(f", {name} {pct:.0f}%" for name, pct in run.get("cpu_percent", {}).items())
             + "".join(f"; {n} x {kind}" for kind, n in run.get("failures", {}).items())
         )
+        if per := run.get("cpu_ms_per_accepted"):
+            lines.append(
+                f"{name} run CPU-ms per accepted submission: "
+                + ", ".join(f"{n} {ms:.2f}" for n, ms in per.items())
+            )
+    if overload := results.get("overload"):
+        lines.append(
+            f"overload run: {overload['submissions']:,} submissions ({overload['seconds']:.0f} s "
+            f"at {overload['offered_rate']:.0f}/s = {OVERLOAD_FACTOR:.0f}x the sustained run's "
+            f"rate, then {overload['observed_after_s']:.0f} s at the latency rate), "
+            f"{overload['accepted_in_burst']:,} accepted in the burst, "
+            f"{overload['refused_503']:,} refused with 503; accepted max "
+            f"{_ms(overload['burst_accepted_max_ms'])} ms"
+        )
     for name in ("latency", "sustained"):
         stages = results[name].get("stages")
         if stages:
@@ -190,6 +304,11 @@ def details(results: dict[str, Any]) -> list[str]:
                 if stages[stage]["p50_ms"] is not None
             )
             lines.append(f"{name} run stages p50/p99 ms: {parts}")
+    if sampling := results.get("trace_sampling"):
+        lines.append(
+            "trace sampling (parent-based ratio, TELEMETRY__SAMPLE_RATIO): "
+            + ", ".join(f"{n} {ratio:g}" for n, ratio in sampling.items())
+        )
     lines.append("stages: " + "; ".join(f"{name} = {text}" for name, text in STAGES))
     raw = results.get("raw")
     if raw:

@@ -149,3 +149,54 @@ def test_each_stage_of_a_trip_is_measured_between_its_own_stamps():
     results["latency"] = results["latency"] | {"stages": stages}
     text = "\n".join(report.details(results))
     assert "latency run stages p50/p99 ms: answered 30.0/30.0, relay 40.0/40.0" in text
+
+
+def _answered(due: float, status: int, latency: float, visible: float | None = None) -> Submission:
+    case = f"c{due}" if status == 201 else None
+    seen = None if status != 201 else due + (latency if visible is None else visible)
+    return Submission(due, status, case, visible=seen, answered=due + latency)
+
+
+def test_the_overload_burst_is_offered_then_the_normal_rate_right_after_it():
+    offsets = report.overload_offsets(30.0, 2.0, 10.0, 1.0)
+    assert len(offsets) == 60 + 10
+    assert offsets[59] < 2.0 <= offsets[60]
+
+
+def test_overload_counts_late_answers_and_lost_submissions_and_times_the_recovery():
+    burst = [_answered(i / 10, 201 if i % 2 else 503, 0.05) for i in range(20)]  # 2 s
+    late = Submission(0.05, 201, "late", visible=3.0, answered=1.6)  # answered after 1.55 s
+    lost = Submission(0.07, 201, "lost", visible=None, answered=0.1)
+    # After the burst: slow until 2.5 s, fast from then on (0.5 s windows).
+    after = [_answered(2.0 + i / 10, 201, 0.3 if i < 5 else 0.02) for i in range(20)]
+    result = report.overload_summary([*burst, late, lost, *after], burst_s=2.0)
+    assert result["not_answered_within_budget"] == 1
+    assert result["never_visible"] == 1
+    assert result["refused_503"] == 10
+    assert math.isinf(result["burst_accepted_p99_ms"])  # the lost one is infinitely late
+    assert result["recovered_after_s"] == pytest.approx(0.5)
+
+
+def test_an_after_burst_window_where_everything_is_refused_has_not_recovered():
+    burst = [_answered(i / 10, 201, 0.05) for i in range(10)]
+    after = [_answered(1.0 + i / 10, 503, 0.01) for i in range(10)]
+    result = report.overload_summary([*burst, *after], burst_s=1.0)
+    assert result["recovered_after_s"] == pytest.approx(1.0)  # never, within what was watched
+    assert result["not_answered_within_budget"] == 0
+
+
+def test_the_overload_targets_show_beside_the_raw_baseline_when_the_phase_ran():
+    results = _results(320.0, 120.0, 0, 150.0)
+    results["overload"] = {
+        "offered_rate": 600.0,
+        "seconds": 30.0,
+        "not_answered_within_budget": 0,
+        "burst_accepted_p99_ms": 1500.0,
+        "never_visible": 0,
+        "recovered_after_s": 4.0,
+    }
+    table = {row.metric.split(":")[-1].strip(): row for row in report.rows(results)}
+    assert table["accepted submission->visible p99"].met is False
+    assert table["accepted submission->visible p99"].raw is not None
+    assert table["accepted never visible"].met is True
+    assert table["s after the burst until p99 < 150 ms"].met is True

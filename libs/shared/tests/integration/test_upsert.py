@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.engine.interfaces import CacheStats
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
-from careflow.shared.db.upsert import upsert, upsert_statement
+from careflow.shared.db.upsert import upsert, upsert_driver_sql, upsert_statement
 
 metadata = MetaData()
 things = Table(
@@ -103,3 +103,9 @@ def test_columns_the_table_lacks_are_refused() -> None:
         upsert_statement(things, ("id", "colour"))
     with pytest.raises(ValueError, match="do not fit"):
         upsert_statement(things, ("name",))  # without its key
+
+
+def test_the_driver_form_numbers_the_parameters_in_column_order():
+    sql = upsert_driver_sql(things, ("id", "name", "details", "order", "at"))
+    assert "VALUES ($1, $2, $3, $4, $5)" in sql
+    assert ":" not in sql

@@ -34,7 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Tests install the providers before any app does, with an in-memory
     # exporter so a test can read the spans it caused.
     configure_telemetry(
-        TelemetrySettings(log_json=False),
+        TelemetrySettings(log_json=False, sample_ratio=1.0),  # every span, to assert on
         "tests",
         span_processors=[SimpleSpanProcessor(_SPANS)],
     )

@@ -35,6 +35,8 @@ def _wrapped(orig: BaseException) -> DBAPIError:
         asyncpg.InterfaceError("connection is closed"),
         asyncpg.SerializationError(),
         asyncpg.DeadlockDetectedError(),
+        asyncpg.AdminShutdownError(),  # raw, from a statement on the driver connection
+        asyncpg.TooManyConnectionsError(),
         _wrapped(_AdaptedDriverError("40001")),
         _wrapped(_AdaptedDriverError("40P01")),
         _wrapped(_AdaptedDriverError("08006")),

@@ -43,6 +43,19 @@ def upsert_statement(
     return text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
 
 
+@functools.cache
+def upsert_driver_sql(
+    table: Table, columns: tuple[str, ...], key: tuple[str, ...] = ("id",), *, update: bool = True
+) -> str:
+    """`upsert_statement`'s SQL with asyncpg's positional parameters ($1 = columns[0], ...),
+    for a hot path on the driver connection (careflow.shared.db.driver)."""
+    sql = str(upsert_statement(table, columns, key, update=update))
+    for position, name in sorted(enumerate(columns, 1), key=lambda p: -len(p[1])):
+        # Longest names first: ":case_id" must not be taken for ":case" plus "_id".
+        sql = sql.replace(f":{name}", f"${position}")
+    return sql
+
+
 async def upsert(
     session: AsyncSession,
     table: Table,

@@ -41,6 +41,10 @@ def is_transient(exc: BaseException) -> bool:
         return True
     if isinstance(exc, _TRANSIENT_DRIVER_ERRORS):
         return True
+    if isinstance(exc, asyncpg.PostgresError):
+        # Raised as is by statements on the driver connection (careflow.shared.db.driver),
+        # e.g. AdminShutdownError (57P01) when PostgreSQL restarts.
+        return _transient_sqlstate(getattr(exc, "sqlstate", None))
     if isinstance(exc, OperationalError | InterfaceError):
         return True
     if isinstance(exc, DBAPIError):
@@ -54,8 +58,12 @@ def _has_transient_sqlstate(exc: DBAPIError) -> bool:
         if isinstance(candidate, _TRANSIENT_DRIVER_ERRORS):
             return True
         sqlstate = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
-        if isinstance(sqlstate, str) and (
-            sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
-        ):
+        if _transient_sqlstate(sqlstate):
             return True
     return False
+
+
+def _transient_sqlstate(sqlstate: object) -> bool:
+    return isinstance(sqlstate, str) and (
+        sqlstate in _TRANSIENT_SQLSTATES or sqlstate.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
+    )

@@ -12,7 +12,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.topics import TopicRegistry
+from careflow.shared.db.driver import driver_connection, json_param
 from careflow.shared.outbox.tables import outbox
+
+_COLUMNS = (
+    "event_id",
+    "topic",
+    "key",
+    "shard",
+    "event_type",
+    "source",
+    "subject",
+    "payload",
+    "headers",
+    "occurred_at",
+)
+_JSON = frozenset({"payload", "headers"})
+_INSERT = (
+    f"INSERT INTO outbox ({', '.join(_COLUMNS)}) "  # noqa: S608 (fixed names only)
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))})"
+)
 
 
 def shard_of(key: str, shards: int) -> int:
@@ -70,4 +89,17 @@ class Outbox:
         if not self._pending:
             return
         rows, self._pending = self._pending, []
+        # Every accepted submission and every consumed event that changes something
+        # writes here: on the driver connection when the transaction is already open
+        # (careflow.shared.db.driver), one prepared statement, pipelined for several rows.
+        if (driver := await driver_connection(self._session)) is not None:
+            values = [
+                [row[name] if name not in _JSON else json_param(row[name]) for name in _COLUMNS]
+                for row in rows
+            ]
+            if len(values) == 1:
+                await driver.execute(_INSERT, *values[0])
+            else:
+                await driver.executemany(_INSERT, values)
+            return
         await self._session.execute(insert(outbox), rows)

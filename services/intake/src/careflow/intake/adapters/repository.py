@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.intake.adapters import tables as t
@@ -18,7 +19,8 @@ from careflow.intake.domain.residents import Resident
 from careflow.intake.domain.sections import Closing, ClosingProposal, Coaching, Goal, Task
 from careflow.shared.audit import AuditQuery, AuditRecordOut
 from careflow.shared.audit.sql import keyset_page, organisation_records
-from careflow.shared.db.upsert import upsert
+from careflow.shared.db.driver import driver_connection, json_param
+from careflow.shared.db.upsert import upsert, upsert_driver_sql
 
 #: The name audit records carry, so merged pages tell the services apart.
 SERVICE = "intake"
@@ -65,6 +67,10 @@ _RESIDENT_FIELDS = [
     "service_consents",
     "updated_at",
 ]
+
+
+_JSON_CASE_COLUMNS = frozenset(c.name for c in t.cases.c if isinstance(c.type, JSONB))
+_INSERT_CASE_EVENT = "INSERT INTO case_events (case_id, kind, actor, at) VALUES ($1, $2, $3, $4)"
 
 
 class CaseRepository:
@@ -114,11 +120,22 @@ class CaseRepository:
             "closing_statement": closing.statement if closing else None,
             "closes_at": case.closes_at,
         }
-        await upsert(self.session, t.cases, [row])
+        driver = await driver_connection(self.session)
+        if driver is not None:
+            # Every submission writes this 29-column row: prepared once per connection.
+            columns = tuple(row)
+            values = [json_param(row[c]) if c in _JSON_CASE_COLUMNS else row[c] for c in columns]
+            await driver.execute(upsert_driver_sql(t.cases, columns), *values)
+        else:
+            await upsert(self.session, t.cases, [row])
         for attribute, table, _cls in _SECTIONS:
             items = getattr(case, attribute)
             await upsert(self.session, table, [vars(item) | {"case_id": case.id} for item in items])
-        if events:
+        if events and driver is not None:
+            await driver.executemany(
+                _INSERT_CASE_EVENT, [(case.id, type(e).__name__, e.actor, e.at) for e in events]
+            )
+        elif events:
             await self.session.execute(
                 t.case_events.insert(),
                 [
@@ -230,6 +247,11 @@ class BookingRepository:
         return _counted(rows.mappings())
 
 
+# On the driver connection (careflow.shared.db.driver): every identified submission with
+# a phone number locks its resident first.
+_SELECT_RESIDENT_FOR_UPDATE = (
+    f"SELECT {', '.join(_RESIDENT_FIELDS)} FROM residents WHERE id = $1 FOR UPDATE"  # noqa: S608
+)
 # Built once: every identified submission reads its resident.
 _GET_RESIDENT = select(t.residents).where(t.residents.c.id == bindparam("id"))
 _GET_RESIDENT_FOR_UPDATE = _GET_RESIDENT.with_for_update()
@@ -240,6 +262,10 @@ class ResidentRepository:
         self.session = session
 
     async def get(self, resident_id: UUID, *, lock: bool = False) -> Resident | None:
+        # A submission's first statement: it begins the transaction on the driver.
+        if lock and (driver := await driver_connection(self.session, begin=True)) is not None:
+            record = await driver.fetchrow(_SELECT_RESIDENT_FOR_UPDATE, resident_id)
+            return None if record is None else Resident(**{k: record[k] for k in _RESIDENT_FIELDS})
         query = _GET_RESIDENT_FOR_UPDATE if lock else _GET_RESIDENT
         row = (await self.session.execute(query, {"id": resident_id})).mappings().first()
         return None if row is None else Resident(**{k: row[k] for k in _RESIDENT_FIELDS})

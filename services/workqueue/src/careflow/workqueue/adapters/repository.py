@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.shared.audit import AuditQuery, AuditRecordOut
 from careflow.shared.audit.sql import keyset_page, organisation_records
+from careflow.shared.db.driver import driver_connection, json_param, json_value
 from careflow.workqueue.adapters.tables import (
     audit_records,
     parked_events,
@@ -79,6 +80,26 @@ _TAKE_PARKED = (
 )
 
 
+# The created path's statements on the driver connection (careflow.shared.db.driver):
+# every consumed CaseSubmitted runs all three.
+_COLUMNS = [c.name for c in queue_items.c]
+_SELECT_ITEM_FOR_UPDATE = (
+    f"SELECT {', '.join(_COLUMNS)} FROM queue_items WHERE case_id = $1 FOR UPDATE"  # noqa: S608
+)
+_INSERT_ITEM = (
+    f"INSERT INTO queue_items ({', '.join(_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))})"
+)
+_DELETE_PARKED = "DELETE FROM parked_events WHERE case_id = $1 RETURNING id, event_type, payload"
+
+
+def _from_record(record: Any) -> QueueItem:
+    data = {name: record[name] for name in _ITEM_FIELDS}
+    data["status"] = Status(data["status"])
+    history = json_value(record["urgency_history"])
+    return QueueItem(**data, urgency_history=_history_from_row(history))
+
+
 class SqlItemRepository:
     """Queue items and the events parked for cases not known yet."""
 
@@ -87,12 +108,20 @@ class SqlItemRepository:
 
     async def get(self, case_id: UUID, *, for_update: bool = False) -> QueueItem | None:
         """One item; `for_update` locks its row so concurrent commands serialise."""
+        if for_update and (driver := await driver_connection(self.session)) is not None:
+            record = await driver.fetchrow(_SELECT_ITEM_FOR_UPDATE, case_id)
+            return None if record is None else _from_record(record)
         stmt = _GET_ITEM_FOR_UPDATE if for_update else _GET_ITEM
         row = (await self.session.execute(stmt, {"case_id": case_id})).first()
         return _from_row(row) if row else None
 
     async def add(self, item: QueueItem) -> None:
-        await self.session.execute(_ADD_ITEM, _to_row(item))
+        row = _to_row(item)
+        if (driver := await driver_connection(self.session)) is not None:
+            row["urgency_history"] = json_param(row["urgency_history"])
+            await driver.execute(_INSERT_ITEM, *(row[name] for name in _COLUMNS))
+            return
+        await self.session.execute(_ADD_ITEM, row)
 
     async def update(self, item: QueueItem) -> None:
         row = _to_row(item)
@@ -161,6 +190,12 @@ class SqlItemRepository:
 
     async def take_parked(self, case_id: UUID) -> list[tuple[str, dict[str, Any]]]:
         """Removes and returns (event_type, payload) parked for the case, oldest first."""
+        if (driver := await driver_connection(self.session)) is not None:
+            records = await driver.fetch(_DELETE_PARKED, case_id)
+            return [
+                (r["event_type"], json_value(r["payload"]))
+                for r in sorted(records, key=lambda r: r["id"])
+            ]
         rows = (await self.session.execute(_TAKE_PARKED, {"case_id": case_id})).all()
         return [(r.event_type, r.payload) for r in sorted(rows, key=lambda r: r.id)]
 

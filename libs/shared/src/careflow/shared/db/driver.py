@@ -1,0 +1,51 @@
+"""The asyncpg connection under a session's open transaction, for a hot path's statements.
+
+SQLAlchemy's asyncpg dialect costs about twice raw asyncpg per statement (compiled
+statement lookup, execution context, bind and result processing, the events that
+trace each statement). A repository may run its per-event statements on the driver
+connection instead: asyncpg prepares each SQL text once per connection (its own
+statement cache) and binds the values natively. Only inside a transaction SQLAlchemy
+has already begun: before its first statement the driver connection is in autocommit,
+and a FOR UPDATE there would lock nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def driver_connection(
+    session: AsyncSession, *, begin: bool = False
+) -> asyncpg.Connection | None:
+    """The session's asyncpg connection if a transaction is open on it, else None
+    (the caller then takes its SQLAlchemy path). `begin`: a use case's first statement;
+    the transaction is begun as SQLAlchemy's dialect would at its first statement."""
+    if not begin and not session.in_transaction():
+        return None
+    connection = await session.connection()
+    pooled = await connection.get_raw_connection()
+    raw = pooled.driver_connection
+    if not isinstance(raw, asyncpg.Connection):
+        return None
+    if begin and not raw.is_in_transaction():
+        # The dialect's adapter begins lazily, at its first cursor; its own begin keeps
+        # its commit and rollback in charge (SQLAlchemy 2.0's asyncpg adapter).
+        start = getattr(pooled.dbapi_connection, "_start_transaction", None)
+        if start is None:
+            return None
+        await start()
+    return raw if raw.is_in_transaction() else None
+
+
+def json_value(value: Any) -> Any:
+    """A json/jsonb value as the driver hands it back: the dialect's codec leaves it text."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def json_param(value: Any) -> str:
+    """A json/jsonb parameter for the dialect's codec, which takes text."""
+    return json.dumps(value, separators=(",", ":"))

@@ -1,0 +1,70 @@
+"""driver_connection(): hot-path statements on asyncpg, inside the session's own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from careflow.shared.db.driver import driver_connection, json_param, json_value
+
+metadata = MetaData()
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("body", JSONB, nullable=False),
+)
+
+
+@pytest.fixture
+async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(fresh_database)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+async def test_no_driver_connection_before_the_transaction_has_begun(engine):
+    async with async_sessionmaker(engine)() as session:
+        # Autocommit on the driver here: a row lock or a write would not be the session's.
+        assert await driver_connection(session) is None
+
+
+async def test_driver_statements_commit_and_roll_back_with_the_session(engine):
+    sessions = async_sessionmaker(engine)
+    for commit, note in ((False, 1), (True, 2)):
+        async with sessions() as session:
+            await session.execute(text("SELECT 1"))
+            driver = await driver_connection(session)
+            assert driver is not None
+            body = json_param({"kind": "note", "tags": ["a"]})
+            await driver.execute("INSERT INTO notes (id, body) VALUES ($1, $2)", note, body)
+            if commit:
+                await session.commit()
+            else:
+                await session.rollback()
+    async with sessions() as session:
+        rows = (await session.execute(select(notes.c.id, notes.c.body))).all()
+        await session.execute(text("SELECT 1"))
+        driver = await driver_connection(session)
+        assert driver is not None
+        raw = await driver.fetchval("SELECT body FROM notes WHERE id = 2")
+    assert rows == [(2, {"kind": "note", "tags": ["a"]})]
+    assert json_value(raw) == {"kind": "note", "tags": ["a"]}
+
+
+async def test_a_first_statement_on_the_driver_begins_the_sessions_transaction(engine):
+    sessions = async_sessionmaker(engine)
+    async with sessions() as session:
+        driver = await driver_connection(session, begin=True)
+        assert driver is not None
+        assert driver.is_in_transaction()
+        await driver.execute("INSERT INTO notes (id, body) VALUES (3, '{}')")
+        await session.rollback()  # SQLAlchemy ends the transaction the driver began
+    async with sessions() as session:
+        assert (await session.execute(select(notes.c.id).where(notes.c.id == 3))).all() == []
