@@ -7,6 +7,7 @@ import re
 import uuid
 
 from prometheus_client import generate_latest
+from sqlalchemy import text
 
 from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 from careflow.testing.probe_service import (
@@ -48,7 +49,11 @@ async def test_lag_counts_what_waits_behind_a_slow_handler_and_returns_to_zero(
     try:
         probe_id = uuid.uuid4()
         # One key: all five land on one partition, behind the first one's held handler.
-        await emit(runtime, [probe(probe_id, n) for n in range(5)])
+        # One produce batch each: Tansu reports a partition's high watermark as its last
+        # batch's base offset + 1, so five events sent as one batch would read as lag 1.
+        for n in range(5):
+            await emit(runtime, [probe(probe_id, n)])
+            await wait_until(lambda: _published(runtime))
 
         def five_behind() -> bool:
             return sorted(lag_of(group).values())[-1:] == [5.0]
@@ -68,3 +73,11 @@ async def test_lag_counts_what_waits_behind_a_slow_handler_and_returns_to_zero(
         await runtime.stop()
     # A stopped consumer reports nothing, rather than its last lag for ever.
     assert lag_of(group) == {}
+
+
+async def _published(runtime) -> bool:  # type: ignore[no-untyped-def]
+    async with runtime.engine.connect() as conn:
+        unpublished = await conn.scalar(
+            text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        )
+    return unpublished == 0
