@@ -28,7 +28,7 @@ from careflow.contracts.registry import INTAKE_CASES
 from careflow.intake.domain.urgency_rules import RED_FLAGS
 from careflow.local.ports import free_port
 from careflow.local.smtp_sink import SmtpSink
-from careflow.local.supervisor import ServiceProcess, service_env, stop_services
+from careflow.local.supervisor import ServiceProcess, gateway_env, service_env, stop_services
 from careflow.shared.auth.claims import AuthLevel, ProfessionalPrincipal, ResidentPrincipal
 from careflow.shared.auth.signing import JWKS_FILE, generate_keypair, load_signing_key, mint_token
 from careflow.shared.settings import AuthSettings
@@ -210,10 +210,14 @@ async def _load(suite: Suite, bootstrap: str) -> None:
             )
             assert put.status_code == 200, put.text
             headers = suite.resident(sub)
+            entry = intake
             if n == 0:
                 trace_id, caller, headers["traceparent"] = traceparent()
                 suite.journey_trace_id, suite.journey_parent_span_id = trace_id, caller
-            submitted = await client.post(f"{intake}/forms", json=form, headers=headers)
+                # The journey enters where residents' apps do: through the gateway.
+                if "gateway" in suite.services:
+                    entry = f"{suite.url('gateway')}/intake"
+            submitted = await client.post(f"{entry}/forms", json=form, headers=headers)
             assert submitted.status_code == 201, submitted.text
             cases.append(submitted.json()["case_id"])
         suite.journey_case_id = cases[0]
@@ -268,6 +272,8 @@ async def suite(postgres, kafka, tmp_path_factory: pytest.TempPathFactory) -> As
                 jwks_path=work / "keys" / JWKS_FILE,
             )
             env |= {f"{name.upper()}_TELEMETRY__OTLP_ENDPOINT": otlp.endpoint}
+            if name == "gateway":  # routes to this suite's services, as under `make run`
+                env |= gateway_env(service, list(services.values()))
             service.start(env | _extra_env(name, work, smtp))
         await asyncio.gather(*(_healthy(s) for s in services.values()))
         prometheus = await _start_prometheus(work, services)
