@@ -289,3 +289,26 @@ def _history_page(
     if after is not None:
         found = [n for n in found if key(n) < (after.received_at, after.notification_id)]
     return sorted(found, key=key, reverse=True)[: limit + 1]
+
+
+class OneStepSender:
+    """A fake channel whose subclasses define `send(message)`; handed over in one step.
+    `drops_repeats` as the SMS provider (True) or SMTP (False)."""
+
+    drops_repeats = True
+
+    async def prepare(self, message: Any) -> _Deferred:
+        return _Deferred(self, message)
+
+
+class _Deferred:
+    def __init__(self, sender: Any, message: Any) -> None:
+        self._sender = sender
+        self._message = message
+        self.abandoned = False
+
+    async def complete(self) -> Any:
+        return await self._sender.send(self._message)
+
+    def abandon(self) -> None:
+        self.abandoned = True

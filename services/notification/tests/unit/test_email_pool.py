@@ -40,7 +40,9 @@ class Server:
         return "250 OK"
 
     def start(self) -> None:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=True
+        )
         self._controller.start()
 
     def stop(self) -> None:
@@ -136,3 +138,36 @@ async def test_a_server_that_is_down_is_a_transient_failure():
     with pytest.raises(TransientSendError) as down:
         await sender.send(mail())
     assert down.value.code.startswith("smtp_unavailable:")
+
+
+async def test_the_server_holds_a_message_only_once_it_is_completed(server):
+    sender = smtp(server)
+    handover = await sender.prepare(mail())  # connection and envelope: MAIL, RCPT
+    assert server.messages == []
+    assert await handover.complete() is not None
+    assert len(server.messages) == 1
+    await sender.close()
+
+
+async def test_an_abandoned_message_is_never_delivered_and_its_connection_not_reused(server):
+    sender = smtp(server)
+    (await sender.prepare(mail())).abandon()
+    await sender.send(mail())
+    await sender.close()
+    assert sender.opened == 2
+    assert len(server.messages) == 1
+
+
+async def test_a_refused_recipient_is_known_before_the_handover(server):
+    sender = smtp(server)
+    with pytest.raises(PermanentSendError):
+        await sender.prepare(mail("nobody@example.org"))
+    assert server.messages == []
+    await sender.close()
+
+
+async def test_an_internationalised_address_goes_with_smtputf8(server):
+    sender = smtp(server)
+    await sender.send(mail("äiti@esimerkki.fi"))
+    await sender.close()
+    assert server.messages[0]["To"] == "äiti@esimerkki.fi"

@@ -13,6 +13,7 @@ from careflow.notification.domain.delivery import Delivery
 from careflow.notification.domain.errors import TransientSendError
 
 from .builders import NOW, contact
+from .fakes import OneStepSender
 
 
 class FakeStore:
@@ -70,7 +71,7 @@ class FakeUow:
         self._store.delivery = copy.deepcopy(self._working)  # not the object still in flight
 
 
-class Provider:
+class Provider(OneStepSender):
     def __init__(self, *failures: Exception) -> None:
         self.keys: list[uuid.UUID] = []
         self._failures = list(failures)

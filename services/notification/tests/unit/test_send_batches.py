@@ -15,7 +15,7 @@ from careflow.notification.domain.delivery import Delivery
 from careflow.notification.domain.errors import TransientSendError
 
 from .builders import NOW, contact
-from .fakes import FakeTelemetry, FakeUnitOfWork
+from .fakes import FakeTelemetry, FakeUnitOfWork, OneStepSender
 
 
 class Store:
@@ -84,7 +84,7 @@ def queued(resident_id: uuid.UUID, channel: str = "sms") -> Delivery:
     )
 
 
-class SlowProvider:
+class SlowProvider(OneStepSender):
     """Takes a while per message; notes how many were in flight at once."""
 
     def __init__(self, broken: set[uuid.UUID] = frozenset()) -> None:  # type: ignore[assignment]
@@ -156,7 +156,7 @@ async def test_each_attempt_is_timed_with_its_result_and_each_outcome_counted(no
     uow.contacts.rows[resident.resident_id] = resident
     await uow.deliveries.add(queued(resident.resident_id))
 
-    class Down:
+    class Down(OneStepSender):
         async def send(self, message):  # type: ignore[no-untyped-def]
             raise TransientSendError("sms_503")
 
@@ -186,3 +186,38 @@ async def test_a_crash_mid_batch_repeats_only_the_message_whose_outcome_was_bein
     # Once each, but the one whose outcome the crash interrupted: the window is one message.
     assert sorted(provider.sent) == sorted([*ids, ids[1]])
     assert all(d.status == "sent" for d in store.deliveries.values())
+
+
+class SmtpLikeProvider(SlowProvider):
+    drops_repeats = False  # no idempotency key: the server keeps every copy
+
+
+async def test_without_idempotency_a_crash_repeats_only_the_one_message_handed_over(notifier):
+    """Concurrent sends, yet at any moment one message at most is delivered and not
+    yet recorded: the next handover waits for the outcome of the one before."""
+    residents = [contact() for _ in range(6)]
+    deliveries = [queued(r.resident_id, channel="email") for r in residents]
+    store = Store(deliveries, residents)
+    store.die_at_commit = 3  # claim, first outcome, then death recording the second
+    provider = SmtpLikeProvider()
+    pacer = Pacer(per_second=0, concurrency=6)
+    with contextlib.suppress(BaseExceptionGroup):
+        await send_due("email", lambda: Uow(store), provider, notifier, limit=6, pacer=pacer)
+    recorded = {d.delivery_id for d in store.deliveries.values() if d.status == "sent"}
+    in_doubt = set(provider.sent) - recorded
+    assert len(recorded) == 1
+    assert len(in_doubt) == 1  # with the SMS provider's side-by-side handovers: 5
+    assert provider.peak == 1
+
+
+async def test_with_idempotency_handovers_run_side_by_side(notifier):
+    residents = [contact() for _ in range(6)]
+    deliveries = [queued(r.resident_id) for r in residents]
+    store = Store(deliveries, residents)
+    store.die_at_commit = 3
+    provider = SlowProvider()  # drops repeats, as the SMS provider by its Idempotency-Key
+    pacer = Pacer(per_second=0, concurrency=6)
+    with contextlib.suppress(BaseExceptionGroup):
+        await send_due("sms", lambda: Uow(store), provider, notifier, limit=6, pacer=pacer)
+    assert provider.peak == 6
+    assert len(provider.sent) == 6  # all handed over before the first outcome committed

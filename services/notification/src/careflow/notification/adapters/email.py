@@ -6,11 +6,16 @@ handshake, EHLO and login per message). It is closed after an error of any kind
 it has been idle longer than `max_idle_seconds` (servers drop idle clients, often
 after a minute). The pool holds no more connections than sends run at once: the
 sender's pacing bounds that.
+
+A message goes in two steps (the ChannelSender port): `prepare` takes a connection
+and sends the envelope, `complete` sends DATA, after which the server may hold it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from email import charset
 from email.header import Header
 from email.message import EmailMessage
@@ -18,6 +23,7 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
 
 import aiosmtplib
+from aiosmtplib.email import flatten_message
 
 from careflow.notification.domain.errors import PermanentSendError, TransientSendError
 from careflow.notification.domain.message import OutgoingMessage
@@ -70,32 +76,44 @@ class SmtpEmailSender:
         #: Connections opened so far (for tests and the curious: reuse is visible).
         self.opened = 0
 
-    async def send(self, message: OutgoingMessage) -> str | None:
+    #: SMTP has no idempotency key: the use case lets one handover at a time wait for
+    #: its outcome to commit (application.send).
+    drops_repeats = False
+
+    async def prepare(self, message: OutgoingMessage) -> _Mail:
+        """A pooled connection with the envelope sent (MAIL FROM, RCPT TO): DATA is left."""
         message_id = f"<{message.delivery_id}@{self._domain}>"
-        content = self._mail(message, message_id)
-        recipient = message.to
         connection = await self._checkout()
-        try:
-            if content is None:  # an internationalised address: SMTPUTF8 needed
-                await connection.client.send_message(self._utf8_mail(message, message_id))
-            else:
-                await connection.client.sendmail(self._from, [recipient], content)
-        except aiosmtplib.SMTPRecipientsRefused:
-            self._discard(connection)
-            raise PermanentSendError("smtp_recipient_refused") from None
-        except aiosmtplib.SMTPResponseException as exc:
-            self._discard(connection)
-            # 5xx: the server refuses this message for good; 4xx: try again later.
-            error = PermanentSendError if 500 <= exc.code < 600 else TransientSendError
-            raise error(f"smtp_{exc.code}") from None
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            self._discard(connection)
-            raise TransientSendError(f"smtp_unavailable:{type(exc).__name__}") from None
-        except BaseException:
-            self._discard(connection)  # cancelled mid-transaction: state unknown
-            raise
-        self._checkin(connection)
-        return message_id
+        client = connection.client
+        with _classified(self, connection):
+            if client.is_ehlo_or_helo_needed:  # the extensions decide the options
+                await client.ehlo()
+            content, options = self._content(client, message, message_id)
+            encoding = "utf-8" if "SMTPUTF8" in options else "ascii"
+            await client.mail(self._from, options=options, encoding=encoding)
+            await client.rcpt(message.to, encoding=encoding)
+        return _Mail(self, connection, content, message_id)
+
+    async def send(self, message: OutgoingMessage) -> str | None:
+        """Both steps at once (tests, tools): the Message-ID is the reference."""
+        return await (await self.prepare(message)).complete()
+
+    def _content(
+        self, client: aiosmtplib.SMTP, message: OutgoingMessage, message_id: str
+    ) -> tuple[bytes, list[str]]:
+        content = self._mail(message, message_id)
+        if content is not None:
+            return content, []
+        # An internationalised address: the server must take SMTPUTF8.
+        if not client.supports_extension("smtputf8"):
+            raise aiosmtplib.SMTPNotSupported("SMTPUTF8 is not supported by this server")
+        options = ["SMTPUTF8"]
+        cte = "7bit"
+        if client.supports_extension("8BITMIME"):
+            options.append("BODY=8BITMIME")
+            cte = "8bit"
+        utf8 = flatten_message(self._utf8_mail(message, message_id), utf8=True, cte_type=cte)
+        return utf8, options
 
     def _mail(self, message: OutgoingMessage, message_id: str) -> bytes | None:
         """RFC 5322 bytes: UTF-8 text as quoted-printable (7-bit clean, any server takes it).
@@ -138,7 +156,7 @@ class SmtpEmailSender:
             connection = self._idle.pop()  # the most recently used: least likely dropped
             if connection.client.is_connected and now - connection.last_used < self._max_idle:
                 return connection
-            self._discard(connection)
+            self.discard(connection)
         client = aiosmtplib.SMTP(**self._options)  # type: ignore[arg-type]
         try:
             await client.connect()
@@ -148,15 +166,58 @@ class SmtpEmailSender:
         self.opened += 1
         return _Connection(client)
 
-    def _checkin(self, connection: _Connection) -> None:
+    def checkin(self, connection: _Connection) -> None:
         connection.messages += 1
         connection.last_used = time.monotonic()
         if connection.messages >= self._max_messages or not connection.client.is_connected:
-            self._discard(connection)
+            self.discard(connection)
         else:
             self._idle.append(connection)
 
     @staticmethod
-    def _discard(connection: _Connection) -> None:
+    def discard(connection: _Connection) -> None:
         # No QUIT: after an error the server may not answer; closing the socket is enough.
         connection.client.close()
+
+
+class _Mail:
+    """The DATA step of one message on its connection."""
+
+    def __init__(
+        self, sender: SmtpEmailSender, connection: _Connection, content: bytes, message_id: str
+    ) -> None:
+        self._sender = sender
+        self._connection = connection
+        self._content = content
+        self._message_id = message_id
+
+    async def complete(self) -> str:
+        with _classified(self._sender, self._connection):
+            await self._connection.client.data(self._content)
+        self._sender.checkin(self._connection)
+        return self._message_id
+
+    def abandon(self) -> None:
+        self._sender.discard(self._connection)  # mid-transaction: never reused
+
+
+@contextlib.contextmanager
+def _classified(sender: SmtpEmailSender, connection: _Connection) -> Iterator[None]:
+    """SMTP errors as send errors, without the server's text (it may quote the address).
+    After any error the connection is closed: the server's state is then unknown."""
+    try:
+        yield
+    except aiosmtplib.SMTPResponseException as exc:
+        sender.discard(connection)
+        # 5xx: the server refuses this message for good; 4xx: try again later.
+        if not 500 <= exc.code < 600:
+            raise TransientSendError(f"smtp_{exc.code}") from None
+        if isinstance(exc, aiosmtplib.SMTPRecipientRefused):
+            raise PermanentSendError("smtp_recipient_refused") from None
+        raise PermanentSendError(f"smtp_{exc.code}") from None
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        sender.discard(connection)
+        raise TransientSendError(f"smtp_unavailable:{type(exc).__name__}") from None
+    except BaseException:
+        sender.discard(connection)  # cancelled mid-transaction: state unknown
+        raise

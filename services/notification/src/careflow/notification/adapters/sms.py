@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
@@ -45,6 +46,12 @@ class HttpSmsSender:
             )
         return self._session
 
+    #: The provider honours the Idempotency-Key (the module's contract).
+    drops_repeats = True
+
+    async def prepare(self, message: OutgoingMessage) -> _OneRequest:
+        return _OneRequest(self.send, message)
+
     async def send(self, message: OutgoingMessage) -> str | None:
         try:
             async with self._client().post(
@@ -78,6 +85,12 @@ class FileSmsSink:
     def __init__(self, directory: Path) -> None:
         self._directory = directory
 
+    #: One file per delivery id: a repeat overwrites it.
+    drops_repeats = True
+
+    async def prepare(self, message: OutgoingMessage) -> _OneRequest:
+        return _OneRequest(self.send, message)
+
     async def send(self, message: OutgoingMessage) -> str | None:
         self._directory.mkdir(parents=True, exist_ok=True)
         path = self._directory / f"{message.delivery_id}.json"
@@ -87,4 +100,20 @@ class FileSmsSink:
         return path.name
 
     async def close(self) -> None:
+        return None
+
+
+class _OneRequest:
+    """An SMS is handed over in one request: nothing to prepare, nothing to release."""
+
+    def __init__(
+        self, send: Callable[[OutgoingMessage], Awaitable[str | None]], message: OutgoingMessage
+    ) -> None:
+        self._send = send
+        self._message = message
+
+    async def complete(self) -> str | None:
+        return await self._send(self._message)
+
+    def abandon(self) -> None:
         return None

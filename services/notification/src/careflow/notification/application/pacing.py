@@ -44,6 +44,9 @@ class Pacer:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self._sends = asyncio.Semaphore(concurrency)
+        #: Held from a message's handover until its outcome commits, for a provider that
+        #: does not drop repeats (application.send): one such message in doubt at a time.
+        self.handovers = asyncio.Lock()
         self._clock = clock
         self.limited = per_second > 0
         # Whole messages per second: 20/s = 20 permits per 1 s; 2.5/s is rounded down to

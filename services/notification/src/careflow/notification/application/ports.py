@@ -28,6 +28,7 @@ __all__ = [
     "ContactStore",
     "DeliveryStore",
     "DeliveryTelemetry",
+    "Handover",
     "Links",
     "NotificationStore",
     "OutgoingMessage",
@@ -51,10 +52,32 @@ class Renderer(Protocol):
     ) -> Rendered: ...
 
 
-class ChannelSender(Protocol):
-    """Raises TransientSendError / PermanentSendError; returns the provider's reference."""
+class Handover(Protocol):
+    """A message made ready to send; `complete` is the one step after which the provider
+    may hold it (SMTP: DATA; an HTTP provider: the request)."""
 
-    async def send(self, message: OutgoingMessage) -> str | None: ...
+    async def complete(self) -> str | None:
+        """Raises TransientSendError / PermanentSendError; returns the provider's reference."""
+        ...
+
+    def abandon(self) -> None:
+        """Never completed (the pass was cancelled): release what `prepare` took."""
+        ...
+
+
+class ChannelSender(Protocol):
+    """Sends in two steps so that the use case decides what runs around the last one.
+
+    `drops_repeats`: the provider sends a repeated message once (an idempotency key), so
+    handovers need not wait for each other's outcomes to commit.
+    """
+
+    drops_repeats: bool
+
+    async def prepare(self, message: OutgoingMessage) -> Handover:
+        """Everything before the provider can hold the message (connect, envelope);
+        raises TransientSendError / PermanentSendError."""
+        ...
 
 
 class Clock(Protocol):

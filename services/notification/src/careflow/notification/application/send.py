@@ -2,14 +2,19 @@
 
 A pass claims up to `limit` due rows (FOR UPDATE SKIP LOCKED) and leases them in
 one short transaction: their next attempt moves `lease` ahead, so no other pass
-or replica takes them while their messages go out. Each message's outcome then
-commits in a transaction of its own as soon as the provider answers. A crash
-repeats only a message the provider accepted whose outcome had not committed
-yet — a window of one commit per message, where it was once the whole batch's
-sends (chaos runs saw six emails doubled per crash). Messages of the batch not
-yet sent are not lost: their lease runs out and they fall due again. The SMS
-provider drops a repeat by its Idempotency-Key (the delivery id); SMTP has no
-such key, only the same Message-ID (README, "Delivery guarantees").
+or replica takes them while their messages go out. Messages not yet sent are not
+lost by a crash: their lease runs out and they fall due again.
+
+A send has two steps (the ChannelSender port): `prepare` (connection, envelope),
+run for several messages at once, and `complete`, after which the provider may
+hold the message. Each outcome commits in a transaction of its own. The SMS
+provider drops a repeat by its Idempotency-Key (the delivery id), so its
+handovers run side by side. SMTP has no such key, only the same Message-ID
+(README, "Delivery guarantees"): there the handover and the commit of its outcome
+run one at a time per process, so a crash repeats at most the one message
+between its handover and its commit. The batch commit once repeated the whole
+batch (six emails per crash), per-message commits the sends in flight (nine in
+one crash); the cost is one handover plus one commit per email at a time.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
@@ -122,9 +128,68 @@ async def _send_and_record(
     pacer: Pacer | None,
     uow_factory: Callable[[], UnitOfWork],
 ) -> None:
-    await _send(delivery, to, sender, notifier, pacer)
-    # The message is out: its outcome must commit now, or a lost lease sends it again.
-    # A database blip gets a few quick tries; beyond them the lease decides (sent again).
+    message = OutgoingMessage(delivery.delivery_id, to, delivery.subject, delivery.body)
+    async with pacer.slot() if pacer is not None else contextlib.nullcontext():
+        gate = _handover_gate(sender, pacer)
+        with notifier.telemetry.attempt(delivery) as attempt:
+            result, code = await _attempt(delivery, message, sender, notifier, gate, uow_factory)
+            attempt.finish(result, delivery.status, code)
+    if result != "sent":  # a failed attempt: nothing reached the provider to repeat
+        await _record(delivery, notifier, uow_factory)
+
+
+def _handover_gate(sender: ChannelSender, pacer: Pacer | None) -> AbstractAsyncContextManager:
+    """Where the provider keeps a repeat out (SMS), handovers run side by side. Where it
+    does not (SMTP), one message at a time may be handed over and not yet recorded: a
+    crash then repeats at most that one, where concurrent sends finishing together
+    before a SIGKILL were all sent again (chaos: 9 emails doubled by one crash)."""
+    if sender.drops_repeats:
+        return contextlib.nullcontext()
+    return pacer.handovers if pacer is not None else asyncio.Lock()
+
+
+async def _attempt(
+    delivery: Delivery,
+    message: OutgoingMessage,
+    sender: ChannelSender,
+    notifier: Notifier,
+    gate: AbstractAsyncContextManager,
+    uow_factory: Callable[[], UnitOfWork],
+) -> tuple[str, str | None]:
+    """One attempt; a delivered message's outcome is recorded before the gate opens."""
+    try:
+        handover = await sender.prepare(message)
+        completed = False
+        try:
+            async with gate:
+                reference = await handover.complete()
+                completed = True
+                delivery.mark_sent(notifier.clock(), reference)
+                await _record(delivery, notifier, uow_factory)
+        finally:
+            if not completed:
+                handover.abandon()
+    except TransientSendError as exc:
+        delivery.retry_later(exc.code, notifier.clock(), notifier.retry)
+        return "transient_error", exc.code
+    except PermanentSendError as exc:
+        delivery.fail(exc.code, notifier.clock())
+        return "permanent_error", exc.code
+    except Exception as exc:
+        # A bug in a channel adapter: this message only, retried like an outage;
+        # the messages sent alongside it keep their outcomes.
+        code = f"send_error:{type(exc).__name__}"
+        log.error("%s send of delivery %s failed: %s", delivery.channel, delivery.delivery_id, code)
+        delivery.retry_later(code, notifier.clock(), notifier.retry)
+        return "transient_error", code
+    return "sent", None
+
+
+async def _record(
+    delivery: Delivery, notifier: Notifier, uow_factory: Callable[[], UnitOfWork]
+) -> None:
+    """Commits one outcome. A database blip gets a few quick tries; beyond them the lease
+    decides (a delivered message is then sent again). Never raises but for cancellation."""
     try:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(Exception),
@@ -142,31 +207,3 @@ async def _send_and_record(
             delivery.delivery_id,
             type(exc).__name__,
         )
-
-
-async def _send(
-    delivery: Delivery, to: str, sender: ChannelSender, notifier: Notifier, pacer: Pacer | None
-) -> None:
-    """One attempt, in a span of its own; the outcome is recorded on the delivery."""
-    message = OutgoingMessage(delivery.delivery_id, to, delivery.subject, delivery.body)
-    channel = delivery.channel
-    async with pacer.slot() if pacer is not None else contextlib.nullcontext():
-        with notifier.telemetry.attempt(delivery) as attempt:
-            result, code = "sent", None
-            try:
-                reference = await sender.send(message)
-            except TransientSendError as exc:
-                result, code = "transient_error", exc.code
-                delivery.retry_later(exc.code, notifier.clock(), notifier.retry)
-            except PermanentSendError as exc:
-                result, code = "permanent_error", exc.code
-                delivery.fail(exc.code, notifier.clock())
-            except Exception as exc:
-                # A bug in a channel adapter: this message only, retried like an outage;
-                # the messages sent alongside it keep their outcomes.
-                result, code = "transient_error", f"send_error:{type(exc).__name__}"
-                log.error("%s send of delivery %s failed: %s", channel, delivery.delivery_id, code)
-                delivery.retry_later(code, notifier.clock(), notifier.retry)
-            else:
-                delivery.mark_sent(notifier.clock(), reference)
-            attempt.finish(result, delivery.status, code)
