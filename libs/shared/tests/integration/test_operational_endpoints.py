@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 
@@ -92,3 +93,24 @@ async def test_readiness_fails_when_the_database_is_unreachable(probe_db: str, k
             runtime.engine = real_engine
     assert ready.status_code == 503
     assert ready.json()["checks"]["database"] == "unavailable"
+
+
+async def test_liveness_fails_once_a_background_task_died(probe_db: str, kafka):
+    runtime = probe_runtime(settings_for(probe_db, kafka.bootstrap_servers))
+    died = asyncio.Event()
+
+    async def ticker(_runtime: object) -> None:
+        died.set()
+        raise RuntimeError("a bug")
+
+    runtime.background = [ticker]
+    app = create_service_app(runtime)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://probe") as client,
+    ):
+        await died.wait()
+        await asyncio.sleep(0)  # the done callback runs on the next turn of the loop
+        live = await client.get("/healthz")
+    assert live.status_code == 503
+    assert live.json() == {"status": "failed", "dead": ["ticker"]}

@@ -20,7 +20,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
-import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
@@ -28,6 +27,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from careflow.shared.db.engine import asyncpg_dsn
+from careflow.shared.db.listening import listen_forever
 from careflow.shared.outbox.publishing import publish_in_order
 from careflow.shared.outbox.tables import NOTIFY_CHANNEL
 from careflow.shared.settings import RelaySettings
@@ -137,7 +137,12 @@ class OutboxRelay:
                         # auto-create them with the wrong partition count.
                         await self._broker_health.ready.wait()
                     continue
-                await self._maybe_report_lag()
+                try:
+                    await self._maybe_report_lag()
+                except Exception as exc:
+                    # A gauge missed is no reason to stop publishing (a PostgreSQL
+                    # restart once killed the relay here, its rows left unpublished).
+                    log.warning("outbox lag check failed: %s", type(exc).__name__)
                 if count < self._settings.batch_size:
                     await self._idle()
         finally:
@@ -198,24 +203,14 @@ class OutboxRelay:
 
     async def _listen(self) -> None:
         """Keeps a LISTEN connection open; reconnects after it drops."""
-        dsn = asyncpg_dsn(self._engine.url)
-        while True:
-            try:
-                conn = await asyncpg.connect(dsn)
-            except (OSError, asyncpg.PostgresError):
-                await asyncio.sleep(self._settings.idle_poll_seconds)
-                continue
-            closed = asyncio.Event()
-            conn.add_termination_listener(lambda _c, ev=closed: ev.set())
-            try:
-                await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wake.set())
-                self._wake.set()  # rows may have arrived while not listening
-                await closed.wait()
-            except (OSError, asyncpg.PostgresError):
-                pass
-            finally:
-                if not conn.is_closed():
-                    await conn.close()
+        await listen_forever(
+            asyncpg_dsn(self._engine.url),
+            NOTIFY_CHANNEL,
+            lambda _payload: self._wake.set(),
+            on_listening=self._wake.set,  # rows may have arrived while not listening
+            retry_seconds=self._settings.idle_poll_seconds,
+            name="outbox listener",
+        )
 
     async def _maybe_report_lag(self) -> None:
         now = time.monotonic()

@@ -110,9 +110,12 @@ def _operational_routes(runtime: ServiceRuntime) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        """Liveness: the process answers and none of its background tasks (relay, topic
+        keeper, senders, timers) has died; a restart is the cure for one that has."""
+        if runtime.dead_tasks:
+            return JSONResponse({"status": "failed", "dead": runtime.dead_tasks}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     @router.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:

@@ -55,6 +55,8 @@ class ServiceRuntime:
     keeper: TopicKeeper = field(init=False)
     relay: OutboxRelay = field(init=False)
     consumers: list[EventConsumer[SqlUnitOfWork]] = field(init=False)
+    #: Names of background tasks that ended with an error (liveness fails on any).
+    dead_tasks: list[str] = field(default_factory=list, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     def uow(self) -> SqlUnitOfWork:
@@ -151,8 +153,16 @@ class ServiceRuntime:
 
     def _spawn(self, coro: object, name: str) -> None:
         task = asyncio.create_task(coro, name=name)  # type: ignore[arg-type]
-        task.add_done_callback(_crash_loudly)
+        task.add_done_callback(self._note_death)
         self._tasks.append(task)
+
+    def _note_death(self, task: asyncio.Task[None]) -> None:
+        """A background task must run until stop(): one that died leaves the process
+        answering while, say, its outbox is never published. Liveness then fails, so
+        the orchestrator restarts the process."""
+        if not task.cancelled() and task.exception() is not None:
+            log.critical("background task %s died: %r", task.get_name(), task.exception())
+            self.dead_tasks.append(task.get_name())
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -173,8 +183,3 @@ class ServiceRuntime:
 
     def broker_ready(self) -> bool:
         return self.keeper.ready.is_set()
-
-
-def _crash_loudly(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.critical("background task %s died: %r", task.get_name(), task.exception())

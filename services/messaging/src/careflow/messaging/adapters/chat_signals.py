@@ -23,10 +23,11 @@ import time
 from collections import defaultdict
 from uuid import UUID
 
-import asyncpg
 from cachetools import TTLCache
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from careflow.shared.db.listening import listen_forever
 
 log = logging.getLogger(__name__)
 
@@ -150,24 +151,11 @@ class Hub:
 
 async def listen(dsn: str, hub: Hub, *, retry_seconds: float = 1.0) -> None:
     """Keeps a LISTEN connection open until cancelled, feeding every NOTIFY to `hub`."""
-    while True:
-        try:
-            conn = await asyncpg.connect(dsn)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("chat listener cannot connect: %s", type(exc).__name__)
-            await asyncio.sleep(retry_seconds)
-            continue
-        closed = asyncio.Event()
-        conn.add_termination_listener(lambda _conn, ev=closed: ev.set())
-        try:
-            await conn.add_listener(
-                NOTIFY_CHANNEL, lambda _c, _pid, _ch, payload: hub.deliver(payload)
-            )
-            hub.wake_all()
-            await closed.wait()
-        except (OSError, asyncpg.PostgresError):
-            pass
-        finally:
-            if not conn.is_closed():
-                await conn.close()
-        await asyncio.sleep(retry_seconds)
+    await listen_forever(
+        dsn,
+        NOTIFY_CHANNEL,
+        hub.deliver,
+        on_listening=hub.wake_all,
+        retry_seconds=retry_seconds,
+        name="chat listener",
+    )

@@ -8,11 +8,8 @@ at its next poll. A lost connection is re-opened; the senders' poll covers the g
 from __future__ import annotations
 
 import asyncio
-import logging
 
-import asyncpg
-
-log = logging.getLogger(__name__)
+from careflow.shared.db.listening import listen_forever
 
 NOTIFY_CHANNEL = "careflow_notification_deliveries"
 
@@ -34,22 +31,11 @@ class Wakeup:
 
 async def listen(dsn: str, wakeup: Wakeup, *, retry_seconds: float = 1.0) -> None:
     """Keeps a LISTEN connection open until cancelled, waking `wakeup` on each NOTIFY."""
-    while True:
-        try:
-            conn = await asyncpg.connect(dsn)
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("delivery listener cannot connect: %s", type(exc).__name__)
-            await asyncio.sleep(retry_seconds)
-            continue
-        closed = asyncio.Event()
-        conn.add_termination_listener(lambda _conn, ev=closed: ev.set())
-        try:
-            await conn.add_listener(NOTIFY_CHANNEL, lambda *_: wakeup.wake())
-            wakeup.wake()  # rows may have been queued while nobody listened
-            await closed.wait()
-        except (OSError, asyncpg.PostgresError):
-            pass
-        finally:
-            if not conn.is_closed():
-                await conn.close()
-        await asyncio.sleep(retry_seconds)
+    await listen_forever(
+        dsn,
+        NOTIFY_CHANNEL,
+        lambda _payload: wakeup.wake(),
+        on_listening=wakeup.wake,  # rows may have been queued while nobody listened
+        retry_seconds=retry_seconds,
+        name="delivery listener",
+    )
