@@ -19,6 +19,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from careflow.shared.db.outage import is_database_outage
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _STANDARD_MEMBERS = frozenset({"type", "title", "status", "detail", "instance"})
 
@@ -165,7 +167,28 @@ async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, title, detail, headers=headers)
 
 
+#: Seconds a client waits before trying again after a database outage: a PostgreSQL
+#: restart or failover takes a few.
+OUTAGE_RETRY_AFTER_SECONDS = 5
+
+
 async def _on_unhandled(request: Request, exc: Exception) -> JSONResponse:
+    if is_database_outage(exc):
+        # Not a bug: the database is restarting or failing over. Method and path only.
+        logger.warning(
+            "database unavailable on %s %s: %s",
+            request.method,
+            request.url.path,
+            type(exc).__name__,
+        )
+        return problem_response(
+            503,
+            detail=(
+                "A system the service depends on is unavailable; "
+                "try again after Retry-After seconds."
+            ),
+            headers={"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},
+        )
     # Method and path only: bodies and query strings may hold health data.
     logger.error(
         "unhandled error on %s %s",
