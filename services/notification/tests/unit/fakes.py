@@ -107,7 +107,7 @@ class FakeDeliveries:
         for delivery in claimed:
             delivery.next_attempt_at = until
 
-    async def save_outcomes(self, sent: list[Delivery], now: datetime) -> None:
+    async def save_outcomes(self, sent: list[Delivery], now: datetime, **_: object) -> None:
         return None  # the claimed objects are the stored ones
 
     async def of_notifications(self, ids: list[UUID]) -> list[DeliveryRecord]:

@@ -59,7 +59,7 @@ class FakeUow:
         for delivery in claimed:
             delivery.next_attempt_at = until
 
-    async def save_outcomes(self, sent: list[Delivery], now) -> None:  # type: ignore[no-untyped-def]
+    async def save_outcomes(self, sent: list[Delivery], now, **_: object) -> None:  # type: ignore[no-untyped-def]
         if sent:
             self._working = copy.deepcopy(sent[0])
 

@@ -61,7 +61,7 @@ class Uow:
         for delivery in claimed:
             delivery.next_attempt_at = until
 
-    async def save_outcomes(self, sent: list[Delivery], now) -> None:  # type: ignore[no-untyped-def]
+    async def save_outcomes(self, sent: list[Delivery], now, **_: object) -> None:  # type: ignore[no-untyped-def]
         working = {d.delivery_id for d in self._working}
         self._working += [copy.deepcopy(d) for d in sent if d.delivery_id not in working]
 

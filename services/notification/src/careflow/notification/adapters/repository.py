@@ -34,6 +34,9 @@ _DELIVERY_FIELDS = [f.name for f in dataclasses.fields(Delivery) if f.name != "h
 #: What sending changes on a delivery (the rest is fixed when it is queued).
 _OUTCOME_FIELDS = ["status", "reason", "attempts", "next_attempt_at", "sent_at", "provider_ref"]
 # Built once: executed with one parameter set per delivery (asyncpg executemany).
+# This transaction's commit returns once PostgreSQL has it, before its WAL reaches the
+# disk (written within wal_writer_delay). Only a crash of PostgreSQL itself can lose it.
+_FLUSH_LATER = text("SET LOCAL synchronous_commit TO OFF")
 _SAVE_OUTCOME = (
     update(deliveries)
     .where(deliveries.c.delivery_id == bindparam("b_delivery_id"))
@@ -288,10 +291,14 @@ class SqlDeliveries:
             _LEASE, {"until": until, "ids": [d.delivery_id for d in claimed]}
         )
 
-    async def save_outcomes(self, sent: list[Delivery], now: datetime) -> None:
+    async def save_outcomes(
+        self, sent: list[Delivery], now: datetime, *, flush_later: bool = False
+    ) -> None:
         """Writes each delivery's new state and appends the steps taken since it was claimed."""
         if not sent:
             return
+        if flush_later:
+            await self._session.execute(_FLUSH_LATER)
         await self._session.execute(
             _SAVE_OUTCOME,
             [

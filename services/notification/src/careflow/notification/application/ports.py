@@ -120,7 +120,11 @@ class DeliveryStore(Protocol):
         """Moves the claimed deliveries' next attempt to `until`: taken, but due again if
         their pass dies before recording an outcome."""
 
-    async def save_outcomes(self, sent: list[Delivery], now: datetime) -> None: ...
+    async def save_outcomes(
+        self, sent: list[Delivery], now: datetime, *, flush_later: bool = False
+    ) -> None:
+        """`flush_later`: the commit need not wait for the disk (see application.send)."""
+
     async def of_notifications(self, ids: list[UUID]) -> list[DeliveryRecord]:
         """The notifications' deliveries, oldest first, without their steps."""
 

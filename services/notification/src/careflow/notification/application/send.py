@@ -189,7 +189,13 @@ async def _record(
     delivery: Delivery, notifier: Notifier, uow_factory: Callable[[], UnitOfWork]
 ) -> None:
     """Commits one outcome. A database blip gets a few quick tries; beyond them the lease
-    decides (a delivered message is then sent again). Never raises but for cancellation."""
+    decides (a delivered message is then sent again). Never raises but for cancellation.
+
+    The commit does not wait for the disk: it is what email handovers wait on, one at a
+    time. A crash of this process loses nothing PostgreSQL has acknowledged; a crash of
+    PostgreSQL may lose the last fraction of a second of outcomes, whose messages are
+    then sent again when their lease ends, never lost (the claim's lease commits
+    durably)."""
     try:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(Exception),
@@ -199,7 +205,9 @@ async def _record(
         ):
             with attempt:
                 async with uow_factory() as uow:
-                    await uow.deliveries.save_outcomes([delivery], notifier.clock())
+                    await uow.deliveries.save_outcomes(
+                        [delivery], notifier.clock(), flush_later=True
+                    )
                     await uow.commit()
     except Exception as exc:
         log.error(
