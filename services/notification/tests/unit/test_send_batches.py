@@ -24,6 +24,7 @@ class Store:
         self.residents = {r.resident_id: r for r in residents}
         self.commits = 0
         self.die_at_commit: int | None = None
+        self.refused_commits: set[int] = set()
 
 
 class ProcessDied(BaseException):
@@ -69,6 +70,8 @@ class Uow:
         self._store.commits += 1
         if self._store.die_at_commit == self._store.commits:
             raise ProcessDied
+        if self._store.commits in self._store.refused_commits:
+            raise ConnectionRefusedError  # PostgreSQL restarting
         for d in self._working:
             self._store.deliveries[d.delivery_id] = copy.deepcopy(d)  # not the one in flight
 
@@ -221,3 +224,26 @@ async def test_with_idempotency_handovers_run_side_by_side(notifier):
         await send_due("sms", lambda: Uow(store), provider, notifier, limit=6, pacer=pacer)
     assert provider.peak == 6
     assert len(provider.sent) == 6  # all handed over before the first outcome committed
+
+
+async def test_an_outcome_the_database_refuses_is_retried_and_holds_back_the_next_email(notifier):
+    """A PostgreSQL restart: the outcome of the email handed over is retried until it
+    commits, and no other email goes out meanwhile (each would be one more in doubt)."""
+    residents = [contact() for _ in range(3)]
+    store = Store([queued(r.resident_id, channel="email") for r in residents], residents)
+    store.refused_commits = {2, 3, 4, 5}  # after the claim: four refusals, then back
+    committed_at_each_send: list[int] = []
+
+    class Recording(SmtpLikeProvider):
+        async def send(self, message):  # type: ignore[no-untyped-def]
+            committed_at_each_send.append(store.commits)
+            return await super().send(message)
+
+    pacer = Pacer(per_second=0, concurrency=3)
+    provider = Recording()
+    statuses = await send_due("email", lambda: Uow(store), provider, notifier, limit=3, pacer=pacer)
+    assert statuses == ["sent"] * 3
+    assert all(d.status == "sent" for d in store.deliveries.values())
+    assert len(provider.sent) == 3  # each once
+    # The second email waited for the first's outcome through all four refusals.
+    assert committed_at_each_send == [1, 6, 7]

@@ -24,9 +24,9 @@ import contextlib
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from careflow.notification.application.context import Notifier
 from careflow.notification.application.pacing import Pacer
@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 #: Longer than any send may take (the SMTP and SMS timeouts are 15 s and 10 s), so a
 #: lease runs out only when its pass died.
 DEFAULT_LEASE = timedelta(seconds=60)
+#: How long before its lease ends an outcome stops being retried: another pass may
+#: take the delivery from then on.
+LEASE_MARGIN = timedelta(seconds=1)
 
 
 async def send_due(
@@ -74,7 +77,9 @@ async def send_due(
         await uow.commit()
     async with asyncio.TaskGroup() as sends:
         for delivery, to in outgoing:
-            sends.create_task(_send_and_record(delivery, to, sender, notifier, pacer, uow_factory))
+            sends.create_task(
+                _send_and_record(delivery, to, sender, notifier, pacer, uow_factory, now + lease)
+            )
     for delivery in claimed:
         notifier.telemetry.count(channel, delivery.status)
         # Ids and codes only: never an address or a text. "sent" is the usual outcome
@@ -127,15 +132,18 @@ async def _send_and_record(
     notifier: Notifier,
     pacer: Pacer | None,
     uow_factory: Callable[[], UnitOfWork],
+    lease_ends: datetime,
 ) -> None:
     message = OutgoingMessage(delivery.delivery_id, to, delivery.subject, delivery.body)
     async with pacer.slot() if pacer is not None else contextlib.nullcontext():
         gate = _handover_gate(sender, pacer)
         with notifier.telemetry.attempt(delivery) as attempt:
-            result, code = await _attempt(delivery, message, sender, notifier, gate, uow_factory)
+            result, code = await _attempt(
+                delivery, message, sender, notifier, gate, uow_factory, lease_ends
+            )
             attempt.finish(result, delivery.status, code)
     if result != "sent":  # a failed attempt: nothing reached the provider to repeat
-        await _record(delivery, notifier, uow_factory)
+        await _record(delivery, notifier, uow_factory, lease_ends)
 
 
 def _handover_gate(sender: ChannelSender, pacer: Pacer | None) -> AbstractAsyncContextManager:
@@ -155,6 +163,7 @@ async def _attempt(
     notifier: Notifier,
     gate: AbstractAsyncContextManager,
     uow_factory: Callable[[], UnitOfWork],
+    lease_ends: datetime,
 ) -> tuple[str, str | None]:
     """One attempt; a delivered message's outcome is recorded before the gate opens."""
     try:
@@ -165,7 +174,7 @@ async def _attempt(
                 reference = await handover.complete()
                 completed = True
                 delivery.mark_sent(notifier.clock(), reference)
-                await _record(delivery, notifier, uow_factory)
+                await _record(delivery, notifier, uow_factory, lease_ends)
         finally:
             if not completed:
                 handover.abandon()
@@ -186,20 +195,27 @@ async def _attempt(
 
 
 async def _record(
-    delivery: Delivery, notifier: Notifier, uow_factory: Callable[[], UnitOfWork]
+    delivery: Delivery,
+    notifier: Notifier,
+    uow_factory: Callable[[], UnitOfWork],
+    lease_ends: datetime,
 ) -> None:
-    """Commits one outcome. A database blip gets a few quick tries; beyond them the lease
-    decides (a delivered message is then sent again). Never raises but for cancellation.
+    """Commits one outcome, trying again until shortly before the lease ends (a
+    PostgreSQL restart takes seconds; giving up after a few quick tries sent every email
+    handed over meanwhile twice). Held under the handover gate, so no other email goes
+    out while the database is away. Beyond the lease it is left to the lease (the
+    message is then sent again). Never raises but for cancellation.
 
     The commit does not wait for the disk: it is what email handovers wait on, one at a
     time. A crash of this process loses nothing PostgreSQL has acknowledged; a crash of
     PostgreSQL may lose the last fraction of a second of outcomes, whose messages are
     then sent again when their lease ends, never lost (the claim's lease commits
     durably)."""
+    budget = (lease_ends - notifier.clock()).total_seconds() - LEASE_MARGIN.total_seconds()
     try:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(Exception),
-            stop=stop_after_attempt(4),
+            stop=stop_after_delay(max(budget, 0.0)),
             wait=wait_exponential(multiplier=0.05, max=1.0),
             reraise=True,
         ):
