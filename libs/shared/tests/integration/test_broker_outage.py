@@ -142,3 +142,38 @@ async def _all_published(runtime: ServiceRuntime) -> bool:
             text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
         )
     return unpublished == 0
+
+
+async def test_a_process_killed_before_it_saw_the_broker_lose_its_state_re_publishes_at_start(
+    probe_db: str, own_broker: TansuBroker
+):
+    """Seen in `make chaos`: intake killed seconds after a broker restart, before its
+    keeper noticed; the events the broker had acknowledged and then lost were marked
+    published, and its next process did not know to send them again."""
+    never = asyncio.Event()
+
+    async def stuck(event, envelope, uow) -> None:  # type: ignore[no-untyped-def]
+        await never.wait()
+
+    settings = settings_for(probe_db, own_broker.bootstrap_servers)
+    first = probe_runtime(settings, handler=stuck)
+    await first.start()
+    key = uuid.uuid4()
+    try:
+        await emit(first, [probe(key, n) for n in range(5)])
+        await wait_until(lambda: _all_published(first), within=30)
+    finally:
+        await first.stop()  # the process is gone; nothing was applied
+    own_broker.stop()  # memory storage: the five events are gone
+    own_broker.start()
+
+    second = probe_runtime(settings)
+    await second.start()
+    try:
+
+        async def all_five() -> bool:
+            return len(await effects_of(second, key)) == 5
+
+        await wait_until(all_five, within=120)
+    finally:
+        await second.stop()

@@ -109,7 +109,7 @@ class TopicKeeper:
     ) -> None:
         self._settings = settings
         self._specs = list(specs)
-        self._interval = interval
+        self.interval = interval
         self._on_lost = on_lost
         self._on_missing = on_missing
         self._recovering = False
@@ -162,5 +162,5 @@ class TopicKeeper:
             # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a
             # cancellation that races the event, and stop() then waits forever.
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._interval):
+                async with asyncio.timeout(self.interval):
                     await self._wake.wait()

@@ -32,6 +32,12 @@ from careflow.shared.telemetry.sql import observe_pool, trace_engine
 log = logging.getLogger(__name__)
 
 REPUBLISH_SQL = text("UPDATE outbox SET published_at = NULL WHERE published_at >= :since")
+#: The events the last process marked published within `window` seconds of its last
+#: mark (see ServiceRuntime._republish_tail).
+REPUBLISH_TAIL_SQL = text(
+    "UPDATE outbox SET published_at = NULL WHERE published_at >= "
+    "(SELECT max(published_at) FROM outbox) - make_interval(secs => :window)"
+)
 
 ConsumerFactory = Callable[["ServiceRuntime"], Iterable[EventConsumer[SqlUnitOfWork]]]
 #: A service's own long-running loop (e.g. a scheduler), started after the relay.
@@ -95,6 +101,7 @@ class ServiceRuntime:
         await self._subscribe()
         self._spawn(self.keeper.run(), "topic-keeper")
         if settings.relay.enabled:
+            await self._republish_tail()
             self._spawn(self.relay.run(), "outbox-relay")
         for task in self.background:
             self._spawn(task(self), getattr(task, "__name__", "background"))
@@ -138,6 +145,20 @@ class ServiceRuntime:
         log.warning("broker lost state: re-publishing %d events", result.rowcount)
         await self._unsubscribe()
         await self._subscribe()
+
+    async def _republish_tail(self) -> None:
+        """A process killed before its keeper noticed a broker that lost its state (down
+        while it died, or back but not yet checked) took that knowledge with it: what it
+        marked published after its keeper's last check may be gone. That check ran at
+        most one keeper interval before the last mark, so the events marked within two
+        intervals (and a second of slack) of the last mark go out again at start;
+        consumers' inboxes drop the duplicates. Seen in `make chaos`: intake killed
+        seconds after a broker restart, one case never reached the queue."""
+        window = 2 * self.keeper.interval + 1.0
+        async with self.engine.begin() as conn:
+            result = await conn.execute(REPUBLISH_TAIL_SQL, {"window": window})
+        if result.rowcount:
+            log.info("re-publishing the last %d events of the previous process", result.rowcount)
 
     async def _wait_for_broker(self, attempts: int = 60) -> None:
         for attempt in range(attempts):
