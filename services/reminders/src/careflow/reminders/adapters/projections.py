@@ -27,6 +27,10 @@ _COUNT_VISIT = text(
     "SET visits = clinical_counts.visits + 1, last_at = EXCLUDED.last_at RETURNING visits"
 )
 
+#: Advisory-lock namespace of `lock_case` (the relay's shard locks use 0x0CF0).
+CASE_LOCK_NAMESPACE = 0x0CF5
+_LOCK_CASE = text("SELECT pg_advisory_xact_lock(:ns, hashtext(:case))")
+
 
 class SqlProjections:
     def __init__(self, session: AsyncSession) -> None:
@@ -58,6 +62,13 @@ class SqlProjections:
             case_id=case_id, resident_id=resident_id, organisation_id=organisation_id
         )
         await self._session.execute(stmt.on_conflict_do_nothing())
+
+    async def lock_case(self, case_id: UUID) -> None:
+        """Until the transaction ends: a case's opening and its booking's first
+        confirmation, consumed from two topics at once, never interleave. Without it each
+        misses the other's uncommitted row (the booking reads no resident, the opening
+        updates no reminder) and the reminder is left without its resident for good."""
+        await self._session.execute(_LOCK_CASE, {"ns": CASE_LOCK_NAMESPACE, "case": str(case_id)})
 
     async def resident_of_case(self, case_id: UUID) -> UUID | None:
         stmt = select(case_residents.c.resident_id).where(case_residents.c.case_id == case_id)
