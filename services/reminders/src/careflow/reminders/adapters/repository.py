@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.reminders.adapters.tables import reminder_sends, reminders
-from careflow.reminders.domain.listing import DueSend, ReminderFilter
+from careflow.reminders.domain.listing import DueSend, ReminderFilter, SendMark
 from careflow.reminders.domain.reminder import (
     Kind,
     Reminder,
@@ -35,11 +35,13 @@ _SEND_FIELDS = [
 
 # The scheduler's claim: due sends, oldest first, locked; rows another replica (or a
 # use case withdrawing them) holds are skipped, so no send is claimed twice. Only sends
-# of a reminder whose resident is known (a booking's case may not be yet).
+# of a reminder whose resident is known (a booking's case may not be yet); with the
+# resident's opt-ins, if intake has said them.
 _CLAIM_DUE = text(
     "SELECT s.send_id, s.reminder_id, s.send_at, r.resident_id, r.kind, r.channels, "
-    "r.organisation_id, r.case_id "
+    "r.organisation_id, r.case_id, c.email_opt_in, c.sms_opt_in "
     "FROM reminder_sends s JOIN reminders r ON r.reminder_id = s.reminder_id "
+    "LEFT JOIN resident_contacts c ON c.resident_id = r.resident_id "
     "WHERE s.status = 'scheduled' AND s.send_at <= :now AND r.resident_id IS NOT NULL "
     "ORDER BY s.send_at LIMIT :limit FOR UPDATE OF s SKIP LOCKED"
 )
@@ -47,6 +49,14 @@ _MARK = text(
     "UPDATE reminder_sends SET status = :status, channels = CAST(:channels AS jsonb), "
     "requested_at = COALESCE(CAST(:requested_at AS timestamptz), requested_at), "
     "reason = :reason WHERE send_id = :send_id"
+)
+_MARK_ALL = text(
+    "UPDATE reminder_sends s SET status = m.status, channels = CAST(m.channels AS jsonb), "
+    "requested_at = CASE WHEN m.status = 'requested' THEN CAST(:at AS timestamptz) "
+    "ELSE s.requested_at END, reason = m.reason "
+    "FROM unnest(CAST(:send_ids AS uuid[]), CAST(:statuses AS text[]), "
+    "CAST(:channels AS text[]), CAST(:reasons AS text[])) "
+    "AS m(send_id, status, channels, reason) WHERE s.send_id = m.send_id"
 )
 _NEXT_DUE = select(func.min(reminder_sends.c.send_at)).where(
     reminder_sends.c.status == SendStatus.SCHEDULED.value
@@ -207,6 +217,8 @@ class SqlSendQueue:
                 channels=tuple(row.channels),
                 organisation_id=row.organisation_id,
                 case_id=row.case_id,
+                email_opt_in=row.email_opt_in,
+                sms_opt_in=row.sms_opt_in,
             )
             for row in rows
         ]
@@ -227,6 +239,21 @@ class SqlSendQueue:
                 "channels": json.dumps(list(channels)),
                 "requested_at": at if status == SendStatus.REQUESTED.value else None,
                 "reason": reason,
+            },
+        )
+
+    async def mark_all(self, marks: list[SendMark], at: datetime) -> None:
+        """A pass's sends, each to its new state, in one statement."""
+        if not marks:
+            return
+        await self._session.execute(
+            _MARK_ALL,
+            {
+                "send_ids": [m.send_id for m in marks],
+                "statuses": [m.status for m in marks],
+                "channels": [json.dumps(list(m.channels)) for m in marks],
+                "reasons": [m.reason for m in marks],
+                "at": at,
             },
         )
 

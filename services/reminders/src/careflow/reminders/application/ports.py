@@ -10,7 +10,7 @@ from uuid import UUID
 from careflow.contracts.base import ContractEvent
 from careflow.reminders.domain.bookings import Booking, OrganisationSettings
 from careflow.reminders.domain.contacts import ResidentContact
-from careflow.reminders.domain.listing import AuditRecord, DueSend, ReminderFilter
+from careflow.reminders.domain.listing import AuditRecord, DueSend, ReminderFilter, SendMark
 from careflow.reminders.domain.reminder import Reminder
 from careflow.reminders.domain.rules import Rule
 from careflow.reminders.domain.templates import TemplateText
@@ -41,6 +41,7 @@ class SendQueue(Protocol):
         at: datetime,
         reason: str | None,
     ) -> None: ...
+    async def mark_all(self, marks: list[SendMark], at: datetime) -> None: ...
     async def next_due_at(self) -> datetime | None: ...
 
 
@@ -113,5 +114,6 @@ __all__ = [
     "AuditRecord",
     "DueSend",
     "ReminderFilter",
+    "SendMark",
     "UnitOfWork",
 ]
