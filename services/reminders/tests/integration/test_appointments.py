@@ -219,3 +219,20 @@ async def test_a_case_opening_racing_its_bookings_first_confirmation_reaches_the
         "SELECT resident_id FROM reminders WHERE booking_id = :b", b=booking_id
     )
     assert reminder.resident_id == resident
+
+
+async def test_a_booking_moved_again_and_again_keeps_one_open_send(service: Service) -> None:
+    now = datetime.now(UTC)
+    booking_id, case_id = await booked(service, now + timedelta(days=3))
+    for days in (4, 5, 6):
+        await service.apply(confirmed(booking_id, case_id, service.org, now + timedelta(days=days)))
+    sends = await service.sends_of_booking(booking_id)
+    assert [s.send_at for s in sends] == [
+        now + timedelta(days=days) - timedelta(hours=24) for days in (3, 4, 5, 6)
+    ]
+    assert [(s.status, s.reason) for s in sends] == [("withdrawn", "appointment_moved")] * 3 + [
+        ("scheduled", None)
+    ]
+    # Each withdrawn at its own move, and left so by the later ones.
+    withdrawn_at = [s.withdrawn_at for s in sends[:3]]
+    assert withdrawn_at == sorted(set(withdrawn_at))

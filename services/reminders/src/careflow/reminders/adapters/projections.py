@@ -19,6 +19,7 @@ from careflow.reminders.adapters.tables import (
 )
 from careflow.reminders.domain.bookings import Booking, OrganisationSettings
 from careflow.reminders.domain.contacts import ResidentContact
+from careflow.shared.db.upsert import upsert
 
 _COUNT_VISIT = text(
     "INSERT INTO clinical_counts (resident_id, organisation_id, code, visits, last_at) "
@@ -50,12 +51,10 @@ class SqlProjections:
             "confirmed_at": booking.confirmed_at,
             "cancelled_at": booking.cancelled_at,
         }
-        stmt = insert(bookings).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["booking_id"],
-            set_={k: stmt.excluded[k] for k in ("starts_at", "confirmed_at", "cancelled_at")},
-        )
-        await self._session.execute(stmt)
+        # A booking row is read under lock before it is saved: its case and organisation
+        # written back are the ones it has. Cached SQL (careflow.shared.db.upsert): one
+        # per consumed booking event.
+        await upsert(self._session, bookings, [values], key=("booking_id",))
 
     async def note_case(self, case_id: UUID, resident_id: UUID, organisation_id: str) -> None:
         stmt = insert(case_residents).values(

@@ -7,8 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.reminders.adapters.tables import reminder_sends, reminders
@@ -21,6 +20,7 @@ from careflow.reminders.domain.reminder import (
     Source,
     Status,
 )
+from careflow.shared.db.upsert import upsert
 
 _REMINDER_FIELDS = [c.name for c in reminders.columns]
 _SEND_FIELDS = [
@@ -61,6 +61,16 @@ _MARK_ALL = text(
 _NEXT_DUE = select(func.min(reminder_sends.c.send_at)).where(
     reminder_sends.c.status == SendStatus.SCHEDULED.value
 )
+# Built once with bound values, so SQLAlchemy compiles each once: a booking move runs
+# them, and `insert().values(...)` / `update().values(...)` built per call compiled per call.
+_INSERT_REMINDER = insert(reminders)
+_UPDATE_REMINDER = (
+    update(reminders)
+    .where(reminders.c.reminder_id == bindparam("where_reminder_id"))
+    .values(
+        {c: bindparam(c, type_=reminders.c[c].type) for c in _REMINDER_FIELDS if c != "reminder_id"}
+    )
+)
 _SENDS_OF = (
     select(reminder_sends)
     .where(reminder_sends.c.reminder_id.in_(bindparam("ids", expanding=True)))
@@ -83,9 +93,16 @@ def _send(row: Any) -> Send:
     return Send(**values)
 
 
+def _send_state(send: Send) -> tuple[Any, ...]:
+    return tuple(getattr(send, k) for k in _SEND_FIELDS)
+
+
 class SqlReminders:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Each send as it was read in this unit of work: saving writes only the sends
+        # added or changed since (a booking moved often has many withdrawn ones).
+        self._read: dict[UUID, tuple[Any, ...]] = {}
 
     async def _load(self, stmt: Any, *, lock: bool = False) -> list[Reminder]:
         if lock:
@@ -99,7 +116,9 @@ class SqlReminders:
         # Locking the sends waits for a scheduler pass that holds them: after it, a
         # send it claimed reads `requested`, so its withdrawal is published.
         for srow in await self._session.execute(sends_stmt, {"ids": ids}):
-            by_reminder[srow.reminder_id].append(_send(srow))
+            send = _send(srow)
+            self._read[send.send_id] = _send_state(send)
+            by_reminder[srow.reminder_id].append(send)
         return [_reminder(row, by_reminder[row.reminder_id]) for row in rows]
 
     async def get(self, reminder_id: UUID, *, for_update: bool = False) -> Reminder | None:
@@ -120,29 +139,28 @@ class SqlReminders:
         return found[0] if found else None
 
     async def add(self, reminder: Reminder) -> None:
-        await self._session.execute(insert(reminders).values(**_row(reminder)))
+        await self._session.execute(_INSERT_REMINDER, _row(reminder))
         await self._save_sends(reminder)
 
     async def save(self, reminder: Reminder) -> None:
-        await self._session.execute(
-            update(reminders)
-            .where(reminders.c.reminder_id == reminder.reminder_id)
-            .values(**_row(reminder))
-        )
+        values = _row(reminder)
+        values["where_reminder_id"] = values.pop("reminder_id")
+        await self._session.execute(_UPDATE_REMINDER, values)
         await self._save_sends(reminder)
 
     async def _save_sends(self, reminder: Reminder) -> None:
-        if not reminder.sends:
-            return
-        rows = [{k: getattr(s, k) for k in _SEND_FIELDS} for s in reminder.sends]
-        for row in rows:
+        rows = []
+        for send in reminder.sends:
+            if self._read.get(send.send_id) == _send_state(send):
+                continue  # as read: nothing to write
+            row = {k: getattr(send, k) for k in _SEND_FIELDS}
             row["status"] = str(row["status"])
-        stmt = insert(reminder_sends)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["send_id"],
-            set_={k: stmt.excluded[k] for k in ("status", "withdrawn_at", "reason", "send_at")},
-        )
-        await self._session.execute(stmt, rows)
+            rows.append(row)
+        # A send read here was read under lock (FOR UPDATE): the columns written back
+        # unchanged (its reminder, requested_at) are what it has.
+        await upsert(self._session, reminder_sends, rows, key=("send_id",))
+        for send in reminder.sends:
+            self._read[send.send_id] = _send_state(send)
 
     async def list(self, query: ReminderFilter) -> list[Reminder]:
         r = reminders.c
