@@ -535,8 +535,9 @@ def main(argv: list[str] | None = None) -> int:
     print(render_table(table))
     print(summary(table))
     print(
-        f"  moves: {results['moves']['moves']} published, {results['moves']['requests']} requests,"
-        f" {results['moves']['withdrawals']} withdrawn after hand-over"
+        f"  moves: {results['moves']['moves']} paced and {results['moves']['burst_moves']} at once;"
+        f" {results['moves']['requests']} requests, {results['moves']['withdrawals']} of them"
+        " withdrawn after hand-over"
     )
     write_report(
         args.output,
