@@ -28,9 +28,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -256,7 +259,36 @@ async def lateness(dsn: str, received: Received, plan: Plan) -> dict[str, Any]:
     }
 
 
-async def moves(dsn: str, received: Received, publisher: Publisher, plan: Plan) -> dict[str, Any]:
+class Backlog:
+    """Moves published but not yet consumed, sampled every second while they are paced:
+    whether the service kept up through the minute or fell behind as it went."""
+
+    def __init__(self, conn: asyncpg.Connection, published: Callable[[], int]) -> None:
+        self.samples: list[int] = []
+        self._conn, self._published = conn, published
+        self._task = asyncio.create_task(self._sample())
+
+    async def _sample(self) -> None:
+        while True:
+            await asyncio.sleep(1)
+            wanted = self._published()
+            self.samples.append(wanted - int(await self._conn.fetchval(INBOX_BOOKINGS)))
+
+    async def stop(self) -> list[int]:
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        return self.samples
+
+
+def _machine() -> dict[str, float]:
+    """The whole machine's state: other work on it shows here (1-minute load average)."""
+    return {"load_1min": os.getloadavg()[0], "cpu_percent": psutil.cpu_percent(interval=None)}
+
+
+async def moves(
+    dsn: str, received: Received, publisher: Publisher, plan: Plan, service_pid: int
+) -> dict[str, Any]:
     """Bookings whose reminder falls due within seconds, moved again and again."""
     bookings = [f"bench-{uuid.uuid4().hex[:12]}" for _ in range(plan.bookings)]
     cases = {b: uuid.uuid4() for b in bookings}
@@ -302,10 +334,14 @@ async def moves(dsn: str, received: Received, publisher: Publisher, plan: Plan) 
             return confirmed(bookings[n % len(bookings)], 2 + (n * 7919) % 18)
 
         # Paced: does the service keep up with `moves_per_minute`?
+        service = psutil.Process(service_pid)
+        psutil.cpu_percent(interval=None)  # the machine's CPU from here
+        cpu_before = sum(service.cpu_times()[:2])
         interval = 60 / plan.moves_per_minute
         started = time.monotonic()
         sent = 0
         total = int(plan.moves_per_minute * plan.moves_seconds / 60)
+        backlog = Backlog(conn, lambda: published + sent)
         while sent < total:
             await publisher.send(move(sent))
             sent += 1
@@ -313,6 +349,9 @@ async def moves(dsn: str, received: Received, publisher: Publisher, plan: Plan) 
             if delay > 0:
                 await asyncio.sleep(delay)
         last_move = time.monotonic()
+        backlog_samples = await backlog.stop()
+        machine = _machine()
+        paced_cpu_s = sum(service.cpu_times()[:2]) - cpu_before
         offered_per_minute = sent / (last_move - started) * 60
         published += sent
         # Every move consumed (the inbox): seconds after the last move's publish.
@@ -372,6 +411,9 @@ async def moves(dsn: str, received: Received, publisher: Publisher, plan: Plan) 
         "applied_per_minute": burst_per_minute,
         "due_sends_never_claimed": due_left,
         "reminders_without_resident": no_resident,
+        "paced_backlog_per_second": backlog_samples,
+        "paced_service_cpu_percent": paced_cpu_s / (last_move - started) * 100,
+        "paced_machine": machine,
     }
 
 
@@ -443,7 +485,7 @@ async def measure(postgres: PostgresForTests, broker: BrokerForTests, plan: Plan
         _phase(f"lateness: {plan.due_rate:g} due/s for {plan.due_seconds:g} s")
         late = await lateness(dsn, received, plan)
         _phase(f"booking moves: {plan.moves_per_minute:,g}/min for {plan.moves_seconds:g} s")
-        moved = await moves(dsn, received, publisher, plan)
+        moved = await moves(dsn, received, publisher, plan, service.process.pid)
     finally:
         peak_mb = rss.stop()
         await received.stop()
@@ -459,6 +501,16 @@ async def measure(postgres: PostgresForTests, broker: BrokerForTests, plan: Plan
         ),
     )
     return {"load_s": load_s, "lateness": late, "moves": moved, "rss_mb": peak_mb, "raw": raw}
+
+
+def _machine_cpu(moved: dict[str, Any]) -> float | None:
+    machine = moved.get("paced_machine")
+    return None if machine is None else machine["cpu_percent"] * (os.cpu_count() or 1)
+
+
+def _machine_load(moved: dict[str, Any]) -> float | None:
+    machine = moved.get("paced_machine")
+    return None if machine is None else float(machine["load_1min"])
 
 
 def rows(results: dict[str, Any], plan: Plan) -> list[Row]:
@@ -490,6 +542,27 @@ def rows(results: dict[str, Any], plan: Plan) -> list[Row]:
             "paced moves: all consumed after the last one",
             "s",
             moved["consumed_after_last_move_s"],
+            decimals=2,
+        ),
+        Row(
+            "paced moves: largest backlog (sampled each second)",
+            "",
+            float(max(moved.get("paced_backlog_per_second") or [0])),
+        ),
+        Row(
+            "paced moves: service CPU (one core = 100 %)",
+            "%",
+            moved.get("paced_service_cpu_percent"),
+        ),
+        Row(
+            "paced moves: whole machine CPU (one core = 100 %)",
+            "%",
+            _machine_cpu(moved),
+        ),
+        Row(
+            "paced moves: machine load average (1 min, at the end)",
+            "",
+            _machine_load(moved),
             decimals=2,
         ),
         Row(
