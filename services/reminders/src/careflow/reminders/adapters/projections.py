@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,14 @@ _COUNT_VISIT = text(
     "SET visits = clinical_counts.visits + 1, last_at = EXCLUDED.last_at RETURNING visits"
 )
 
+# Read for every booking event: built once, not per event.
+_BOOKING = (
+    select(bookings).where(bookings.c.booking_id == bindparam("booking_id")).with_for_update()
+)
+_SETTINGS = select(organisation_settings).where(
+    organisation_settings.c.organisation_id == bindparam("organisation_id")
+)
+
 #: Advisory-lock namespace of `lock_case` (the relay's shard locks use 0x0CF0).
 CASE_LOCK_NAMESPACE = 0x0CF5
 _LOCK_CASE = text("SELECT pg_advisory_xact_lock(:ns, hashtext(:case))")
@@ -38,8 +46,7 @@ class SqlProjections:
         self._session = session
 
     async def booking(self, booking_id: str) -> Booking | None:
-        stmt = select(bookings).where(bookings.c.booking_id == booking_id).with_for_update()
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._session.execute(_BOOKING, {"booking_id": booking_id})).first()
         return None if row is None else Booking(**row._mapping)
 
     async def save_booking(self, booking: Booking) -> None:
@@ -118,10 +125,7 @@ class SqlProjections:
         return int(result.scalar_one())
 
     async def settings(self, organisation_id: str) -> OrganisationSettings:
-        stmt = select(organisation_settings).where(
-            organisation_settings.c.organisation_id == organisation_id
-        )
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._session.execute(_SETTINGS, {"organisation_id": organisation_id})).first()
         if row is None:
             return OrganisationSettings(organisation_id)
         return OrganisationSettings(

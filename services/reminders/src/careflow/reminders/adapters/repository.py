@@ -76,6 +76,13 @@ _SENDS_OF = (
     .where(reminder_sends.c.reminder_id.in_(bindparam("ids", expanding=True)))
     .order_by(reminder_sends.c.send_at)
 )
+_SENDS_OF_LOCKED = _SENDS_OF.with_for_update()
+# Every booking event reads its reminder: built once, not per event.
+_BY_BOOKING = (
+    select(reminders)
+    .where(reminders.c.booking_id == bindparam("booking_id"))
+    .with_for_update(of=reminders)
+)
 
 
 def _reminder(row: Any, sends: list[Send]) -> Reminder:
@@ -107,11 +114,13 @@ class SqlReminders:
     async def _load(self, stmt: Any, *, lock: bool = False) -> list[Reminder]:
         if lock:
             stmt = stmt.with_for_update(of=reminders)
-        rows = list(await self._session.execute(stmt))
+        return await self._with_sends(list(await self._session.execute(stmt)), lock=lock)
+
+    async def _with_sends(self, rows: list[Any], *, lock: bool) -> list[Reminder]:
         if not rows:
             return []
         ids = [row.reminder_id for row in rows]
-        sends_stmt = _SENDS_OF.with_for_update() if lock else _SENDS_OF
+        sends_stmt = _SENDS_OF_LOCKED if lock else _SENDS_OF
         by_reminder: dict[UUID, list[Send]] = {i: [] for i in ids}
         # Locking the sends waits for a scheduler pass that holds them: after it, a
         # send it claimed reads `requested`, so its withdrawal is published.
@@ -127,8 +136,8 @@ class SqlReminders:
         return found[0] if found else None
 
     async def by_booking(self, booking_id: str) -> Reminder | None:
-        stmt = select(reminders).where(reminders.c.booking_id == booking_id)
-        found = await self._load(stmt, lock=True)
+        rows = list(await self._session.execute(_BY_BOOKING, {"booking_id": booking_id}))
+        found = await self._with_sends(rows, lock=True)
         return found[0] if found else None
 
     async def by_rule(self, rule_id: UUID, resident_id: UUID) -> Reminder | None:
