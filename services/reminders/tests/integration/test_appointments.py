@@ -187,3 +187,52 @@ async def test_a_cancellation_racing_a_scheduler_pass_waits_for_it_then_withdraw
         await scheduler_pass.commit()
     await cancelling
     assert await service.requests_for(send.send_id) == [REQUESTED, WITHDRAWN]
+
+
+async def test_a_case_opening_racing_its_bookings_first_confirmation_reaches_the_reminder(
+    service: Service,
+) -> None:
+    """The two arrive on different topics and are applied at the same time."""
+    resident, case_id = uuid.uuid4(), uuid.uuid4()
+    booking_id = f"b-{uuid.uuid4().hex[:10]}"
+    starts = datetime.now(UTC) + timedelta(hours=30)
+    confirming = service.container.uow()
+    async with confirming:
+        await appointments.on_booking_confirmed(
+            confirmed(booking_id, case_id, service.org, starts),
+            confirming,
+            service.container.policy,
+            service.clock(),
+        )
+
+        async def open_case() -> None:
+            async with service.container.uow() as uow:
+                await appointments.on_case_opened(case_id, resident, service.org, uow)
+                await uow.commit()
+
+        opening = asyncio.create_task(open_case())
+        await asyncio.sleep(0.5)
+        assert not opening.done()  # it waits for the confirmation's transaction
+        await confirming.commit()
+    await opening
+    (reminder,) = await service.sql(
+        "SELECT resident_id FROM reminders WHERE booking_id = :b", b=booking_id
+    )
+    assert reminder.resident_id == resident
+
+
+async def test_a_booking_moved_again_and_again_keeps_one_open_send(service: Service) -> None:
+    now = datetime.now(UTC)
+    booking_id, case_id = await booked(service, now + timedelta(days=3))
+    for days in (4, 5, 6):
+        await service.apply(confirmed(booking_id, case_id, service.org, now + timedelta(days=days)))
+    sends = await service.sends_of_booking(booking_id)
+    assert [s.send_at for s in sends] == [
+        now + timedelta(days=days) - timedelta(hours=24) for days in (3, 4, 5, 6)
+    ]
+    assert [(s.status, s.reason) for s in sends] == [("withdrawn", "appointment_moved")] * 3 + [
+        ("scheduled", None)
+    ]
+    # Each withdrawn at its own move, and left so by the later ones.
+    withdrawn_at = [s.withdrawn_at for s in sends[:3]]
+    assert withdrawn_at == sorted(set(withdrawn_at))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from careflow.reminders.application.scheduler import dispatch_due
 from careflow.testing.probe_service import wait_until
 
-from .conftest import Service, Starter
+from .conftest import Service, Starter, contact_of
 
 SENDS = 300
 
@@ -93,3 +93,52 @@ async def test_a_restart_inside_the_due_window_sends_each_once(
 
         await wait_until(all_requested, within=60)
     assert await counts(service, org) == (SENDS, SENDS, SENDS)
+
+
+async def test_one_pass_decides_each_send_by_its_residents_opt_ins(service: Service) -> None:
+    """Sends of residents with different opt-ins, handed over by one pass together."""
+    moment = datetime.now(UTC) + timedelta(days=600)
+    opted_out, email_only, unknown = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await service.apply(
+        contact_of(opted_out, email_on=False, sms_on=False),
+        contact_of(email_only, email_on=True, sms_on=False),
+    )
+    org = f"org-{uuid.uuid4().hex[:8]}"
+    for resident in (opted_out, email_only, unknown):
+        await service.sql(
+            "INSERT INTO reminders (reminder_id, organisation_id, resident_id, kind, source,"
+            " status, due_at, channels, created_at, updated_at) VALUES (gen_random_uuid(),"
+            " :org, :resident, 'patient', 'manual', 'active', :due, '[\"email\", \"sms\"]',"
+            " :at, :at)",
+            org=org,
+            resident=resident,
+            due=moment + timedelta(days=7),
+            at=moment,
+        )
+    await service.sql(
+        "INSERT INTO reminder_sends (send_id, reminder_id, send_at, status) "
+        "SELECT gen_random_uuid(), reminder_id, :at, 'scheduled' FROM reminders"
+        " WHERE organisation_id = :org",
+        org=org,
+        at=moment,
+    )
+    passed_at = moment + timedelta(seconds=1)
+    await dispatch_due(service.container.uow(), passed_at, 1000)
+    sends = {
+        row.resident_id: row
+        for row in await service.sql(
+            "SELECT r.resident_id, s.send_id, s.status, s.channels, s.reason, s.requested_at"
+            " FROM reminder_sends s JOIN reminders r USING (reminder_id)"
+            " WHERE r.organisation_id = :org",
+            org=org,
+        )
+    }
+    skipped, email, both = sends[opted_out], sends[email_only], sends[unknown]
+    assert (skipped.status, skipped.channels, skipped.reason) == ("skipped", [], "opted_out")
+    assert skipped.requested_at is None
+    assert await service.requests_for(skipped.send_id) == []
+    assert (email.status, email.channels, email.reason) == ("requested", ["email"], None)
+    assert (both.status, both.channels) == ("requested", ["email", "sms"])
+    for send in (email, both):
+        assert send.requested_at == passed_at
+        assert await service.requests_for(send.send_id) == ["careflow.notification.requested.v1"]

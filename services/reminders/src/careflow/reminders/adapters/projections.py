@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,7 @@ from careflow.reminders.adapters.tables import (
 )
 from careflow.reminders.domain.bookings import Booking, OrganisationSettings
 from careflow.reminders.domain.contacts import ResidentContact
+from careflow.shared.db.upsert import upsert
 
 _COUNT_VISIT = text(
     "INSERT INTO clinical_counts (resident_id, organisation_id, code, visits, last_at) "
@@ -27,14 +28,25 @@ _COUNT_VISIT = text(
     "SET visits = clinical_counts.visits + 1, last_at = EXCLUDED.last_at RETURNING visits"
 )
 
+# Read for every booking event: built once, not per event.
+_BOOKING = (
+    select(bookings).where(bookings.c.booking_id == bindparam("booking_id")).with_for_update()
+)
+_SETTINGS = select(organisation_settings).where(
+    organisation_settings.c.organisation_id == bindparam("organisation_id")
+)
+
+#: Advisory-lock namespace of `lock_case` (the relay's shard locks use 0x0CF0).
+CASE_LOCK_NAMESPACE = 0x0CF5
+_LOCK_CASE = text("SELECT pg_advisory_xact_lock(:ns, hashtext(:case))")
+
 
 class SqlProjections:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def booking(self, booking_id: str) -> Booking | None:
-        stmt = select(bookings).where(bookings.c.booking_id == booking_id).with_for_update()
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._session.execute(_BOOKING, {"booking_id": booking_id})).first()
         return None if row is None else Booking(**row._mapping)
 
     async def save_booking(self, booking: Booking) -> None:
@@ -46,18 +58,23 @@ class SqlProjections:
             "confirmed_at": booking.confirmed_at,
             "cancelled_at": booking.cancelled_at,
         }
-        stmt = insert(bookings).values(**values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["booking_id"],
-            set_={k: stmt.excluded[k] for k in ("starts_at", "confirmed_at", "cancelled_at")},
-        )
-        await self._session.execute(stmt)
+        # A booking row is read under lock before it is saved: its case and organisation
+        # written back are the ones it has. Cached SQL (careflow.shared.db.upsert): one
+        # per consumed booking event.
+        await upsert(self._session, bookings, [values], key=("booking_id",))
 
     async def note_case(self, case_id: UUID, resident_id: UUID, organisation_id: str) -> None:
         stmt = insert(case_residents).values(
             case_id=case_id, resident_id=resident_id, organisation_id=organisation_id
         )
         await self._session.execute(stmt.on_conflict_do_nothing())
+
+    async def lock_case(self, case_id: UUID) -> None:
+        """Until the transaction ends: a case's opening and its booking's first
+        confirmation, consumed from two topics at once, never interleave. Without it each
+        misses the other's uncommitted row (the booking reads no resident, the opening
+        updates no reminder) and the reminder is left without its resident for good."""
+        await self._session.execute(_LOCK_CASE, {"ns": CASE_LOCK_NAMESPACE, "case": str(case_id)})
 
     async def resident_of_case(self, case_id: UUID) -> UUID | None:
         stmt = select(case_residents.c.resident_id).where(case_residents.c.case_id == case_id)
@@ -108,10 +125,7 @@ class SqlProjections:
         return int(result.scalar_one())
 
     async def settings(self, organisation_id: str) -> OrganisationSettings:
-        stmt = select(organisation_settings).where(
-            organisation_settings.c.organisation_id == organisation_id
-        )
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._session.execute(_SETTINGS, {"organisation_id": organisation_id})).first()
         if row is None:
             return OrganisationSettings(organisation_id)
         return OrganisationSettings(

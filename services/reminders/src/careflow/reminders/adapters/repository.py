@@ -7,12 +7,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.reminders.adapters.tables import reminder_sends, reminders
-from careflow.reminders.domain.listing import DueSend, ReminderFilter
+from careflow.reminders.domain.listing import DueSend, ReminderFilter, SendMark
 from careflow.reminders.domain.reminder import (
     Kind,
     Reminder,
@@ -21,6 +20,7 @@ from careflow.reminders.domain.reminder import (
     Source,
     Status,
 )
+from careflow.shared.db.upsert import upsert
 
 _REMINDER_FIELDS = [c.name for c in reminders.columns]
 _SEND_FIELDS = [
@@ -35,11 +35,13 @@ _SEND_FIELDS = [
 
 # The scheduler's claim: due sends, oldest first, locked; rows another replica (or a
 # use case withdrawing them) holds are skipped, so no send is claimed twice. Only sends
-# of a reminder whose resident is known (a booking's case may not be yet).
+# of a reminder whose resident is known (a booking's case may not be yet); with the
+# resident's opt-ins, if intake has said them.
 _CLAIM_DUE = text(
     "SELECT s.send_id, s.reminder_id, s.send_at, r.resident_id, r.kind, r.channels, "
-    "r.organisation_id, r.case_id "
+    "r.organisation_id, r.case_id, c.email_opt_in, c.sms_opt_in "
     "FROM reminder_sends s JOIN reminders r ON r.reminder_id = s.reminder_id "
+    "LEFT JOIN resident_contacts c ON c.resident_id = r.resident_id "
     "WHERE s.status = 'scheduled' AND s.send_at <= :now AND r.resident_id IS NOT NULL "
     "ORDER BY s.send_at LIMIT :limit FOR UPDATE OF s SKIP LOCKED"
 )
@@ -48,13 +50,38 @@ _MARK = text(
     "requested_at = COALESCE(CAST(:requested_at AS timestamptz), requested_at), "
     "reason = :reason WHERE send_id = :send_id"
 )
+_MARK_ALL = text(
+    "UPDATE reminder_sends s SET status = m.status, channels = CAST(m.channels AS jsonb), "
+    "requested_at = CASE WHEN m.status = 'requested' THEN CAST(:at AS timestamptz) "
+    "ELSE s.requested_at END, reason = m.reason "
+    "FROM unnest(CAST(:send_ids AS uuid[]), CAST(:statuses AS text[]), "
+    "CAST(:channels AS text[]), CAST(:reasons AS text[])) "
+    "AS m(send_id, status, channels, reason) WHERE s.send_id = m.send_id"
+)
 _NEXT_DUE = select(func.min(reminder_sends.c.send_at)).where(
     reminder_sends.c.status == SendStatus.SCHEDULED.value
+)
+# Built once with bound values, so SQLAlchemy compiles each once: a booking move runs
+# them, and `insert().values(...)` / `update().values(...)` built per call compiled per call.
+_INSERT_REMINDER = insert(reminders)
+_UPDATE_REMINDER = (
+    update(reminders)
+    .where(reminders.c.reminder_id == bindparam("where_reminder_id"))
+    .values(
+        {c: bindparam(c, type_=reminders.c[c].type) for c in _REMINDER_FIELDS if c != "reminder_id"}
+    )
 )
 _SENDS_OF = (
     select(reminder_sends)
     .where(reminder_sends.c.reminder_id.in_(bindparam("ids", expanding=True)))
     .order_by(reminder_sends.c.send_at)
+)
+_SENDS_OF_LOCKED = _SENDS_OF.with_for_update()
+# Every booking event reads its reminder: built once, not per event.
+_BY_BOOKING = (
+    select(reminders)
+    .where(reminders.c.booking_id == bindparam("booking_id"))
+    .with_for_update(of=reminders)
 )
 
 
@@ -73,23 +100,34 @@ def _send(row: Any) -> Send:
     return Send(**values)
 
 
+def _send_state(send: Send) -> tuple[Any, ...]:
+    return tuple(getattr(send, k) for k in _SEND_FIELDS)
+
+
 class SqlReminders:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Each send as it was read in this unit of work: saving writes only the sends
+        # added or changed since (a booking moved often has many withdrawn ones).
+        self._read: dict[UUID, tuple[Any, ...]] = {}
 
     async def _load(self, stmt: Any, *, lock: bool = False) -> list[Reminder]:
         if lock:
             stmt = stmt.with_for_update(of=reminders)
-        rows = list(await self._session.execute(stmt))
+        return await self._with_sends(list(await self._session.execute(stmt)), lock=lock)
+
+    async def _with_sends(self, rows: list[Any], *, lock: bool) -> list[Reminder]:
         if not rows:
             return []
         ids = [row.reminder_id for row in rows]
-        sends_stmt = _SENDS_OF.with_for_update() if lock else _SENDS_OF
+        sends_stmt = _SENDS_OF_LOCKED if lock else _SENDS_OF
         by_reminder: dict[UUID, list[Send]] = {i: [] for i in ids}
         # Locking the sends waits for a scheduler pass that holds them: after it, a
         # send it claimed reads `requested`, so its withdrawal is published.
         for srow in await self._session.execute(sends_stmt, {"ids": ids}):
-            by_reminder[srow.reminder_id].append(_send(srow))
+            send = _send(srow)
+            self._read[send.send_id] = _send_state(send)
+            by_reminder[srow.reminder_id].append(send)
         return [_reminder(row, by_reminder[row.reminder_id]) for row in rows]
 
     async def get(self, reminder_id: UUID, *, for_update: bool = False) -> Reminder | None:
@@ -98,8 +136,8 @@ class SqlReminders:
         return found[0] if found else None
 
     async def by_booking(self, booking_id: str) -> Reminder | None:
-        stmt = select(reminders).where(reminders.c.booking_id == booking_id)
-        found = await self._load(stmt, lock=True)
+        rows = list(await self._session.execute(_BY_BOOKING, {"booking_id": booking_id}))
+        found = await self._with_sends(rows, lock=True)
         return found[0] if found else None
 
     async def by_rule(self, rule_id: UUID, resident_id: UUID) -> Reminder | None:
@@ -110,29 +148,28 @@ class SqlReminders:
         return found[0] if found else None
 
     async def add(self, reminder: Reminder) -> None:
-        await self._session.execute(insert(reminders).values(**_row(reminder)))
+        await self._session.execute(_INSERT_REMINDER, _row(reminder))
         await self._save_sends(reminder)
 
     async def save(self, reminder: Reminder) -> None:
-        await self._session.execute(
-            update(reminders)
-            .where(reminders.c.reminder_id == reminder.reminder_id)
-            .values(**_row(reminder))
-        )
+        values = _row(reminder)
+        values["where_reminder_id"] = values.pop("reminder_id")
+        await self._session.execute(_UPDATE_REMINDER, values)
         await self._save_sends(reminder)
 
     async def _save_sends(self, reminder: Reminder) -> None:
-        if not reminder.sends:
-            return
-        rows = [{k: getattr(s, k) for k in _SEND_FIELDS} for s in reminder.sends]
-        for row in rows:
+        rows = []
+        for send in reminder.sends:
+            if self._read.get(send.send_id) == _send_state(send):
+                continue  # as read: nothing to write
+            row = {k: getattr(send, k) for k in _SEND_FIELDS}
             row["status"] = str(row["status"])
-        stmt = insert(reminder_sends)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["send_id"],
-            set_={k: stmt.excluded[k] for k in ("status", "withdrawn_at", "reason", "send_at")},
-        )
-        await self._session.execute(stmt, rows)
+            rows.append(row)
+        # A send read here was read under lock (FOR UPDATE): the columns written back
+        # unchanged (its reminder, requested_at) are what it has.
+        await upsert(self._session, reminder_sends, rows, key=("send_id",))
+        for send in reminder.sends:
+            self._read[send.send_id] = _send_state(send)
 
     async def list(self, query: ReminderFilter) -> list[Reminder]:
         r = reminders.c
@@ -207,6 +244,8 @@ class SqlSendQueue:
                 channels=tuple(row.channels),
                 organisation_id=row.organisation_id,
                 case_id=row.case_id,
+                email_opt_in=row.email_opt_in,
+                sms_opt_in=row.sms_opt_in,
             )
             for row in rows
         ]
@@ -227,6 +266,21 @@ class SqlSendQueue:
                 "channels": json.dumps(list(channels)),
                 "requested_at": at if status == SendStatus.REQUESTED.value else None,
                 "reason": reason,
+            },
+        )
+
+    async def mark_all(self, marks: list[SendMark], at: datetime) -> None:
+        """A pass's sends, each to its new state, in one statement."""
+        if not marks:
+            return
+        await self._session.execute(
+            _MARK_ALL,
+            {
+                "send_ids": [m.send_id for m in marks],
+                "statuses": [m.status for m in marks],
+                "channels": [json.dumps(list(m.channels)) for m in marks],
+                "reasons": [m.reason for m in marks],
+                "at": at,
             },
         )
 

@@ -29,6 +29,9 @@ async def on_booking_confirmed(
     )
     reminder = await uow.reminders.by_booking(event.booking_id)
     if reminder is None:
+        # Whose case: read under the case's lock, so an opening being applied at this
+        # moment either committed before (read here) or waits and then finds this reminder.
+        await uow.projections.lock_case(event.case_id)
         reminder = Reminder(
             reminder_id=uuid.uuid4(),
             organisation_id=event.organisation_id,
@@ -70,5 +73,6 @@ async def on_case_opened(
     case_id: uuid.UUID, resident_id: uuid.UUID, organisation_id: str, uow: UnitOfWork
 ) -> None:
     """Whose case it is: a booking that arrived first gets its resident now."""
+    await uow.projections.lock_case(case_id)
     await uow.projections.note_case(case_id, resident_id, organisation_id)
     await uow.reminders.assign_resident(case_id, resident_id)

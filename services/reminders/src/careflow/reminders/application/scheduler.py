@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from careflow.reminders.application.outgoing import request_for
-from careflow.reminders.application.ports import UnitOfWork
+from careflow.reminders.application.ports import SendMark, UnitOfWork
 from careflow.reminders.domain.reminder import SendStatus, wanted_channels
 
 log = logging.getLogger(__name__)
@@ -26,20 +26,20 @@ log = logging.getLogger(__name__)
 async def dispatch_due(uow: UnitOfWork, now: datetime, limit: int) -> int:
     """One pass: up to `limit` due sends handed to notification. Returns how many were due."""
     async with uow:
+        # The claim reads each resident's opt-ins with the sends, and every send's new
+        # state is written in one statement: a pass costs a few round trips whatever it
+        # carries, not two per send.
         due = await uow.sends.claim_due(now, limit)
+        marks = []
         for send in due:
-            contact = await uow.projections.contact(send.resident_id)
-            channels = (
-                send.channels
-                if contact is None
-                else wanted_channels(send.channels, contact.email_opt_in, contact.sms_opt_in)
-            )
+            channels = wanted_channels(send.channels, send.email_opt_in, send.sms_opt_in)
             if not channels:
                 # Both channels opted out: nothing to ask for; said so on the send.
-                await uow.sends.mark(send.send_id, SendStatus.SKIPPED.value, (), now, "opted_out")
+                marks.append(SendMark(send.send_id, SendStatus.SKIPPED.value, (), "opted_out"))
                 continue
             uow.outbox.add(request_for(send, channels, now), occurred_at=now)
-            await uow.sends.mark(send.send_id, SendStatus.REQUESTED.value, channels, now, None)
+            marks.append(SendMark(send.send_id, SendStatus.REQUESTED.value, channels))
+        await uow.sends.mark_all(marks, now)
         await uow.commit()
     return len(due)
 

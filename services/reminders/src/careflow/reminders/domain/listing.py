@@ -22,6 +22,19 @@ class DueSend:
     organisation_id: str
     #: The booking's case, for an appointment reminder.
     case_id: UUID | None = None
+    #: The resident's opt-ins as intake last said (None: not known yet).
+    email_opt_in: bool | None = None
+    sms_opt_in: bool | None = None
+
+
+@dataclass(frozen=True)
+class SendMark:
+    """What a scheduler pass decided for a claimed send."""
+
+    send_id: UUID
+    status: str
+    channels: tuple[str, ...]
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
