@@ -7,13 +7,17 @@ each service needs, for every service under services/.
   <service>               in:  HTTP (8000) from the ingress controller, from the gateway
                                and from Prometheus (metrics) in the observability namespace
                           out: DNS; PostgreSQL (5432); the Kafka brokers' TLS listener
-                               (9093); the OTLP collector (4318); and what EXTRA_EGRESS
-                               lists for the service (notification: SMTP and the SMS API)
+                               (9093); the OTLP collector (4318); the OpenID Connect
+                               provider in the namespace `identity` (8080, 8443: discovery
+                               and signing keys); and what EXTRA_EGRESS lists for the
+                               service (notification: SMTP and the SMS API)
   <service>-migrate       out: DNS and PostgreSQL only; nothing comes in
 
 The database is outside this tree (a managed PostgreSQL, say), so its rule names
 the port and not the address: an overlay narrows it with an ipBlock. The same
-holds for the SMTP relay and the SMS provider.
+holds for the SMTP relay and the SMS provider. The identity provider is in the
+cluster (the overlays' careflow-identity names its in-cluster address); one
+outside it needs an overlay patch adding its address to the services' egress.
 
     .venv/bin/python deploy/k8s/generate_policies.py           # rewrite base/network-policies.yaml
     .venv/bin/python deploy/k8s/generate_policies.py --check   # exit 1 if it is stale
@@ -40,9 +44,12 @@ HTTP_PORT = 8000
 POSTGRES_PORT = 5432
 KAFKA_TLS_PORT = 9093  # base/kafka.yaml's only listener
 OTLP_HTTP_PORT = 4318
+# Keycloak's HTTP and HTTPS ports: a NetworkPolicy sees the pod's port, not the Service's.
+IDENTITY_PORTS = (8080, 8443)
 # Namespaces outside this tree, by the label Kubernetes sets on every namespace.
 INGRESS_NAMESPACE = "ingress-nginx"
 OBSERVABILITY_NAMESPACE = "observability"
+IDENTITY_NAMESPACE = "identity"
 KAFKA_CLUSTER = "careflow"
 ANYWHERE = [{"ipBlock": {"cidr": "0.0.0.0/0"}}]
 
@@ -114,6 +121,13 @@ KAFKA = {
     "ports": _tcp(KAFKA_TLS_PORT),
 }
 OTLP = {"to": [_namespace(OBSERVABILITY_NAMESPACE)], "ports": _tcp(OTLP_HTTP_PORT)}
+# Every service verifies tokens with the provider's current keys, fetched at start, every
+# few minutes and when a token names an unknown kid (a key rotation): without this rule
+# a rotation would leave every service refusing the new tokens.
+IDENTITY = {
+    "to": [_namespace(IDENTITY_NAMESPACE)],
+    "ports": [port for number in IDENTITY_PORTS for port in _tcp(number)],
+}
 
 
 def service_policy(service: str) -> dict[str, Any]:
@@ -122,7 +136,7 @@ def service_policy(service: str) -> dict[str, Any]:
         {"podSelector": _pods(GATEWAY, "service")},
         _namespace(OBSERVABILITY_NAMESPACE),
     ]
-    egress = [DNS, POSTGRES, KAFKA, OTLP, *EXTRA_EGRESS.get(service, [])]
+    egress = [DNS, POSTGRES, KAFKA, OTLP, IDENTITY, *EXTRA_EGRESS.get(service, [])]
     if service == GATEWAY:
         egress.append(
             {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
@@ -11,6 +12,9 @@ import yaml
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 OVERLAYS = ("dev", "prod")
+# The OpenID Connect provider every service trusts: `issuer` (the tokens' iss) and
+# `issuer-url` (where discovery and the signing keys are fetched), set per overlay.
+IDENTITY = "careflow-identity"
 
 
 def _load(path: Path) -> Any:
@@ -67,6 +71,7 @@ def test_kustomization_lists_only_files_that_exist(path: Path) -> None:
         "secretGenerator", []
     ):
         listed += [item.split("=", 1)[-1] for item in generator.get("files", [])]
+        listed += generator.get("envs", [])
     assert listed, f"{path} lists nothing"
     for entry in listed:
         target = path.parent / entry
@@ -150,6 +155,105 @@ def _secret_refs(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for item in container.get("env", [])
         if "secretKeyRef" in item.get("valueFrom", {})
     }
+
+
+def _configmap_refs(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        item["name"]: item["valueFrom"]["configMapKeyRef"]
+        for item in container.get("env", [])
+        if "configMapKeyRef" in item.get("valueFrom", {})
+    }
+
+
+def _identity(objects: tuple[dict[str, Any], ...]) -> dict[str, str]:
+    """The rendered careflow-identity's data (its name carries kustomize's hash)."""
+    (found,) = [
+        obj
+        for obj in objects
+        if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].startswith(IDENTITY + "-")
+    ]
+    return found.get("data", {})
+
+
+def test_deployment_takes_issuer_and_issuer_url_from_the_identity_configmap(
+    service: str,
+) -> None:
+    prefix = service.upper() + "_"
+    deployment = _one(_resources(K8S / "base" / service), "Deployment")
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    refs = _configmap_refs(container)
+    assert {name: (ref["name"], ref["key"]) for name, ref in refs.items()} == {
+        prefix + "AUTH__ISSUER": (IDENTITY, "issuer"),
+        prefix + "AUTH__ISSUER_URL": (IDENTITY, "issuer-url"),
+    }
+    # Required: a pod whose overlay named no provider does not start.
+    assert not any(ref.get("optional", False) for ref in refs.values())
+    # Set once, for every service, in careflow-identity: never per service.
+    assert not [key for key in _config(service) if key.startswith(prefix + "AUTH__ISSUER")]
+
+
+def test_no_service_verifies_tokens_with_a_static_key_file(service: str) -> None:
+    # Keys come from the issuer's JWKS URL and are refetched on rotation; a mounted
+    # JWKS file would need a restart for every rotation.
+    prefix = service.upper() + "_"
+    settings = _config(service)
+    assert prefix + "AUTH__JWKS_PATH" not in settings
+    assert prefix + "AUTH__PUBLIC_KEYS" not in settings
+    for obj in _resources(K8S / "base" / service):
+        pod = obj["spec"]["template"]["spec"] if obj["kind"] in ("Deployment", "Job") else {}
+        for container in pod.get("containers", []):
+            names = {item["name"] for item in container.get("env", [])}
+            assert not names & {prefix + "AUTH__JWKS_PATH", prefix + "AUTH__PUBLIC_KEYS"}
+            mounts = {mount["mountPath"] for mount in container.get("volumeMounts", [])}
+            assert "/etc/careflow" not in mounts
+        for volume in pod.get("volumes", []):
+            assert volume.get("configMap", {}).get("name") != "careflow-jwks"
+
+
+def test_no_kustomization_keeps_a_jwks_file() -> None:
+    assert list(K8S.rglob("jwks.json")) == []
+    for path in _kustomizations():
+        generators = _load(path).get("configMapGenerator", [])
+        assert "careflow-jwks" not in {gen["name"] for gen in generators}, path
+
+
+def test_the_base_names_no_identity_provider() -> None:
+    # Empty, so the base without an overlay starts no service pod (fail closed).
+    generators = _load(K8S / "base" / "kustomization.yaml")["configMapGenerator"]
+    (identity,) = [gen for gen in generators if gen["name"] == IDENTITY]
+    assert identity == {"name": IDENTITY}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlay_generates_the_identity_configmap(overlay: str) -> None:
+    generators = _load(K8S / "overlays" / overlay / "kustomization.yaml")["configMapGenerator"]
+    (identity,) = [gen for gen in generators if gen["name"] == IDENTITY]
+    assert identity["behavior"] == "merge"
+    assert identity["envs"] == ["identity.env"]
+
+
+def test_dev_trusts_the_keycloak_in_the_cluster(render: Any) -> None:
+    identity = _identity(render(K8S / "overlays" / "dev"))
+    assert set(identity) == {"issuer", "issuer-url"}
+    issuer, backchannel = urlsplit(identity["issuer"]), urlsplit(identity["issuer-url"])
+    # Tokens name the public address; the services fetch from the in-cluster Service
+    # <name>.identity.svc.cluster.local (base/network-policies.yaml admits `identity`).
+    assert issuer.scheme == "https"
+    assert backchannel.hostname == "keycloak.identity.svc.cluster.local"
+    assert backchannel.port == 8080
+    # The same realm both ways: Keycloak names the public issuer on its backchannel.
+    assert issuer.path == backchannel.path == "/realms/careflow"
+
+
+def test_prod_starts_no_service_until_the_operator_names_its_provider(render: Any) -> None:
+    objects = render(K8S / "overlays" / "prod")
+    # No issuer yet: every service's required reference finds no key, so the kubelet
+    # starts none of them (test_k8s_env.py shows it pod by pod).
+    assert _identity(objects) == {}
+    placeholders = (K8S / "overlays" / "prod" / "identity.env").read_text(encoding="utf-8")
+    lines = placeholders.splitlines()
+    assert "# issuer=" in lines
+    assert "# issuer-url=" in lines
 
 
 def test_deployment_reads_a_configmap_and_a_database_secret(service: str) -> None:
@@ -287,7 +391,7 @@ def test_overlay_sets_image_tag_and_producer_for_every_service(
     tags = {image["name"]: image["newTag"] for image in kustomization["images"]}
     assert set(tags) == {f"careflow/{service}" for service in services}
     generators = {gen["name"]: gen for gen in kustomization["configMapGenerator"]}
-    assert set(generators) - {"careflow-jwks"} == {f"{service}-config" for service in services}
+    assert set(generators) - {IDENTITY} == {f"{service}-config" for service in services}
     for service in services:
         generator = generators[f"{service}-config"]
         assert generator["behavior"] == "merge"
@@ -342,6 +446,12 @@ def test_overlay_renders_with_kustomize(
         # Generated names carry a hash suffix; references must have followed it.
         (ref,) = container["envFrom"]
         assert ref["configMapRef"]["name"] in configmaps
+        for key_ref in _configmap_refs(container).values():
+            assert key_ref["name"] in configmaps
+            assert key_ref["name"].startswith(IDENTITY + "-")
+    for deployment in _by_kind(objects, "Deployment"):
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert len(_configmap_refs(container)) == 2, deployment["metadata"]["name"]
     topics = _by_kind(objects, "KafkaTopic")
     assert len(topics) == 2 * len(list(generate_topics.TOPICS))
 
@@ -392,12 +502,14 @@ def test_the_schema_check_catches_a_misspelt_field() -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_rendered_secret_references_are_all_required(overlay: str, render: Any) -> None:
+def test_rendered_secret_and_configmap_references_are_all_required(
+    overlay: str, render: Any
+) -> None:
     refs = 0
     for obj in render(K8S / "overlays" / overlay):
         pod = obj.get("spec", {}).get("template", {}).get("spec", {})
         for container in pod.get("containers", []) + pod.get("initContainers", []):
-            for name, ref in _secret_refs(container).items():
+            for name, ref in {**_secret_refs(container), **_configmap_refs(container)}.items():
                 assert not ref.get("optional", False), f"{name} in {obj['metadata']['name']}"
                 refs += 1
         for volume in pod.get("volumes", []):

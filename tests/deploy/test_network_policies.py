@@ -5,13 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 CHECKED_IN = K8S / "base" / "network-policies.yaml"
-PLATFORM_EGRESS = {("UDP", 53), ("TCP", 53), ("TCP", 5432), ("TCP", 9093), ("TCP", 4318)}
+# The identity provider's HTTP and HTTPS ports (discovery and signing keys) included.
+IDENTITY_PORTS = {("TCP", 8080), ("TCP", 8443)}
+PLATFORM_EGRESS = {
+    ("UDP", 53),
+    ("TCP", 53),
+    ("TCP", 5432),
+    ("TCP", 9093),
+    ("TCP", 4318),
+} | IDENTITY_PORTS
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +103,50 @@ def test_the_service_reaches_dns_database_kafka_and_the_collector(
     assert dns["to"][0]["podSelector"]["matchLabels"] == {"k8s-app": "kube-dns"}
 
 
+def _namespaces(rule: dict[str, Any]) -> set[str]:
+    return {
+        peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+        for peer in rule.get("to", [])
+        if "namespaceSelector" in peer
+    }
+
+
+def test_the_service_reaches_the_identity_provider_and_only_in_its_namespace(
+    service: str, policies: dict[str, dict[str, Any]]
+) -> None:
+    # Every service fetches the issuer's discovery document and keys (at start, every
+    # few minutes, and when a token names an unknown kid), so a key rotation needs no
+    # restart only if that path is open.
+    (rule,) = [
+        rule for rule in policies[service]["spec"]["egress"] if _ports([rule]) == IDENTITY_PORTS
+    ]
+    assert rule["to"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "identity"}}}
+    ]
+
+
+def test_the_dev_identity_provider_is_where_the_policies_let_services_go(
+    render: Any, services: tuple[str, ...]
+) -> None:
+    objects = render(K8S / "overlays" / "dev")
+    (identity,) = [
+        obj["data"]
+        for obj in objects
+        if obj["kind"] == "ConfigMap" and obj["metadata"]["name"].startswith("careflow-identity-")
+    ]
+    url = urlsplit(identity["issuer-url"])
+    assert url.hostname is not None
+    # <service>.<namespace>.svc.cluster.local
+    namespace = url.hostname.split(".")[1]
+    port = url.port or {"http": 80, "https": 443}[url.scheme]
+    policies = {obj["metadata"]["name"]: obj for obj in objects if obj["kind"] == "NetworkPolicy"}
+    for service in services:
+        assert any(
+            namespace in _namespaces(rule) and ("TCP", port) in _ports([rule])
+            for rule in policies[service]["spec"]["egress"]
+        ), f"{service} cannot reach {url.hostname}:{port}"
+
+
 def test_only_notification_and_complaints_may_leave_the_cluster(
     policies: dict[str, dict[str, Any]], services: tuple[str, ...]
 ) -> None:
@@ -104,6 +157,16 @@ def test_only_notification_and_complaints_may_leave_the_cluster(
         if _ports([rule]) & {("TCP", 587), ("TCP", 443)}
     }
     assert leaving == {"notification", "complaints"} & set(services)
+    # Besides the database port (any address until an overlay narrows it), only an
+    # address block leads out of the cluster: the identity provider, the collector and
+    # the brokers are reached by namespace or pod selectors.
+    by_address = {
+        name
+        for name in services
+        for rule in policies[name]["spec"]["egress"]
+        if any("ipBlock" in peer for peer in rule.get("to", []))
+    }
+    assert by_address == leaving
     smtp = {
         name
         for name in services
