@@ -11,6 +11,7 @@ and a FOR UPDATE there would lock nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any, Final
 
@@ -49,7 +50,17 @@ async def driver_connection(
         start = getattr(pooled.dbapi_connection, "_start_transaction", None)
         if start is None:
             return None
-        await start()
+        try:
+            await start()
+        except BaseException:
+            # A BEGIN cancelled half way (a chat socket's read task ends with the socket)
+            # leaves the server perhaps in the transaction, asyncpg's top transaction set
+            # and the dialect's flag not: reused, the next BEGIN would become a SAVEPOINT
+            # and its commit a mere release, the writes never committed. Closed instead.
+            raw.terminate()
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+            raise
     if not raw.is_in_transaction():
         return None
     session.info[_CACHED] = (session.sync_session.get_transaction(), raw)
