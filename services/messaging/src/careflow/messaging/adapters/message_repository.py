@@ -1,10 +1,7 @@
 """Every query of case messages: case facts, messages, read states.
 
 A message's statements (the case, the sender's recent sends, the insert, the read mark,
-the unread count) run on the driver connection of the session's transaction
-(`careflow.shared.db.driver`): each is one prepared statement per connection, bound
-natively. Through SQLAlchemy they were most of messaging's CPU per message (py-spy at
-330 messages/s offered: its execution path about half of the process's samples).
+the unread count) run on the driver connection (`adapters/driver.py`).
 """
 
 from __future__ import annotations
@@ -14,17 +11,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from careflow.messaging.adapters.driver import driver
 from careflow.messaging.adapters.message_tables import (
     case_messages,
     case_read_states,
     message_cases,
 )
 from careflow.messaging.domain.messages import CaseFacts, Message, ReadState, Side
-from careflow.shared.db.driver import driver_connection
 from careflow.shared.db.upsert import upsert
 
 _CASE_COLUMNS = tuple(c.name for c in message_cases.c)
@@ -75,24 +71,15 @@ _COUNT_UNREAD = (
 )
 
 
-async def _driver(session: AsyncSession) -> asyncpg.Connection:
-    """The driver connection of the session's transaction, begun here if this is the use
-    case's first statement (as SQLAlchemy's dialect would begin it)."""
-    driver = await driver_connection(session, begin=True)
-    if driver is None:  # only another DBAPI than asyncpg: never configured
-        raise RuntimeError("messaging's statements need the asyncpg driver")
-    return driver
-
-
 class SqlMessageCases:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, case_id: UUID, *, for_update: bool = False) -> CaseFacts | None:
         # Most use cases' first statement: it begins the transaction on the driver.
-        driver = await _driver(self.session)
+        connection = await driver(self.session)
         query = _SELECT_CASE_FOR_UPDATE if for_update else _SELECT_CASE
-        record = await driver.fetchrow(query, case_id)
+        record = await connection.fetchrow(query, case_id)
         return None if record is None else CaseFacts(**dict(record.items()))
 
     async def save(self, facts: CaseFacts) -> None:
@@ -120,8 +107,8 @@ class SqlCaseMessages:
         self.session = session
 
     async def add(self, message: Message) -> Message:
-        driver = await _driver(self.session)
-        seq = await driver.fetchval(
+        connection = await driver(self.session)
+        seq = await connection.fetchval(
             _INSERT_MESSAGE,
             message.id,
             message.case_id,
@@ -138,8 +125,10 @@ class SqlCaseMessages:
         return [_message(r) for r in await self.session.execute(_PAGE, params)]
 
     async def sent_since(self, author_id: str, since: datetime, *, limit: int) -> list[datetime]:
-        driver = await _driver(self.session)
-        return sorted(r[0] for r in await driver.fetch(_SELECT_SENT_SINCE, author_id, since, limit))
+        connection = await driver(self.session)
+        return sorted(
+            r[0] for r in await connection.fetch(_SELECT_SENT_SINCE, author_id, since, limit)
+        )
 
     async def latest_seq(self, case_id: UUID) -> int:
         return int(await self.session.scalar(_LATEST_SEQ, {"case_id": case_id}) or 0)
@@ -152,8 +141,8 @@ class SqlCaseMessages:
         return ReadState(case_id, side, row.read_seq, row.read_at, row.read_by)
 
     async def mark_read(self, state: ReadState) -> None:
-        driver = await _driver(self.session)
-        await driver.execute(
+        connection = await driver(self.session)
+        await connection.execute(
             _UPSERT_READ_STATE,
             state.case_id,
             state.side.value,
@@ -163,6 +152,6 @@ class SqlCaseMessages:
         )
 
     async def unread(self, case_id: UUID, reader: Side) -> int:
-        driver = await _driver(self.session)
-        count = await driver.fetchval(_COUNT_UNREAD, case_id, reader.value, reader.other.value)
+        connection = await driver(self.session)
+        count = await connection.fetchval(_COUNT_UNREAD, case_id, reader.value, reader.other.value)
         return int(count or 0)
