@@ -1,7 +1,8 @@
 """Case-messages benchmark: professionals' messages through messaging's HTTP API until the
 resident's notification request is on notification.requests.v1.
 
-    .venv/bin/python benchmarks/messaging.py [--quick] [--output .bench/messaging.json]
+    .venv/bin/python benchmarks/messaging.py [--quick] [--rate 330] [--seconds 60]
+        [--output .bench/messaging.json]
 
 Starts embedded PostgreSQL and Tansu as `python -m careflow.bench` does (or uses
 DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS), measures the raw FastStream baseline on that
@@ -15,7 +16,10 @@ A consumer on notification.requests.v1 notes when each request arrives.
 - throughput: notification requests per second on the topic, from the first to the
   last, at 330 messages/s offered (target >= 300/s), beside the raw FastStream
   consumer's backlog rate of the same run;
-- HTTP answer p50/p99 and errors of that run; messaging's peak RSS.
+- HTTP answer p50/p99 and errors of that run; messaging's peak RSS;
+- CPU-ms per accepted message of each process (messaging, PostgreSQL with its backends,
+  Tansu, this load generator) and of the whole machine: the figure to compare between
+  runs on a shared machine, where rates move with other work.
 
 Prints a table (targets met or not) and writes the figures as JSON.
 """
@@ -32,13 +36,12 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import psutil
 from aiokafka import AIOKafkaConsumer
 
 from careflow.bench.harness import run_on_servers, start_group_at_end, wait_for_count
@@ -56,6 +59,7 @@ from careflow.testing.servers import BrokerForTests, PostgresForTests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from case_flow_http import HttpError, KeepAliveConnection
+from case_flow_load import ServiceUsage
 from case_flow_report import schedule, spread_rate
 
 ORG = "org-bench"
@@ -253,18 +257,12 @@ async def measure(
     generate_keypair(keys)
     phase("starting messaging in its own process")
     service, url = await start_messaging(postgres, bootstrap, work)
-    peak = 0.0
     requests = Requests(bootstrap)
-
-    async def sample_rss() -> None:
-        nonlocal peak
-        proc = psutil.Process(service.process.pid)  # type: ignore[union-attr]
-        while True:
-            with contextlib.suppress(psutil.Error):
-                peak = max(peak, proc.memory_info().rss / 1024 / 1024)
-            await asyncio.sleep(0.25)
-
-    sampler = asyncio.create_task(sample_rss())
+    usage = ServiceUsage(
+        {"messaging": service.process.pid},  # type: ignore[union-attr]
+        _server_pids(postgres, broker),
+    )
+    sampler = asyncio.create_task(usage.run())
     try:
         phase(f"publishing {plan.cases} cases as intake would")
         cases = await publish_cases(bootstrap, plan.cases)
@@ -290,11 +288,21 @@ async def measure(
         if len(requests.arrived) < warm["accepted"] or not warm["accepted"]:
             raise RuntimeError(f"warm-up requests did not reach the topic: {warm}")
         requests.arrived.clear()
+        await usage.settle(within=60)
         phase(f"throughput: {plan.rate:.0f} messages/s offered for {plan.seconds:.0f} s")
+        cpu0, used0, wall0 = time.process_time(), usage.all_cpu_seconds(), time.monotonic()
         run = await offer(address, cases, tokens, plan.rate, plan.seconds)
         await requests.until(run["accepted"], within=120)
+        wall = time.monotonic() - wall0
+        used = usage.all_cpu_seconds() | {"generator": time.process_time()}
+        used0["generator"] = cpu0
         run["requests_seen"] = len(requests.arrived)
         run["requests_per_s"] = spread_rate(requests.arrived)
+        run["cpu_percent"] = {name: (used[name] - used0[name]) / wall * 100 for name in used0}
+        if run["accepted"]:
+            run["cpu_ms_per_accepted"] = {
+                name: (used[name] - used0[name]) * 1000 / run["accepted"] for name in used0
+            }
         results["throughput"] = run
     finally:
         sampler.cancel()
@@ -302,8 +310,21 @@ async def measure(
             await requests.stop()
         phase("stopping messaging")
         await asyncio.to_thread(stop_services, [service])
-    results["rss_mb"] = peak
+    results["rss_mb"] = usage.peak_mb["messaging"]
     return results
+
+
+def _server_pids(postgres: PostgresForTests, broker: BrokerForTests) -> dict[str, int]:
+    """The embedded servers' processes (none for external ones)."""
+    pids: dict[str, int] = {}
+    if postgres.embedded is not None:
+        pidfile = postgres.embedded.data_dir / "postmaster.pid"
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pids["postgres"] = int(pidfile.read_text().splitlines()[0])
+    process = getattr(broker.embedded, "_process", None)
+    if process is not None:
+        pids["tansu"] = process.pid
+    return pids
 
 
 def rows(results: dict[str, Any]) -> list[Row]:
@@ -337,8 +358,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks/messaging.py", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="seconds per phase (smoke test)")
     parser.add_argument("--output", type=Path, default=Path(".bench/messaging.json"))
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="messages/s offered instead of 330, e.g. for CPU per message below saturation"
+        " (the target's verdict then holds for that rate only)",
+    )
+    parser.add_argument("--seconds", type=float, help="instead of the plan's 60 (quick: 5)")
     args = parser.parse_args(argv)
     plan = Plan.quick_plan() if args.quick else Plan()
+    if args.rate is not None:
+        plan = replace(plan, rate=args.rate)
+    if args.seconds is not None:
+        plan = replace(plan, seconds=args.seconds)
     work = Path(tempfile.mkdtemp(prefix="careflow-messaging-"))
     phase(f"starting PostgreSQL and the broker (service log in {work})")
     try:
@@ -359,10 +391,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{run.get('statuses')}, requests seen {run.get('requests_seen')}, "
         f"answer p50 {run.get('answer_p50_ms') or float('nan'):.1f} ms"
     )
+    if per := run.get("cpu_ms_per_accepted"):
+        pct = run.get("cpu_percent", {})
+        print(
+            f"  CPU-ms per accepted message (% of one core; {results.get('cpus')} cores): "
+            + ", ".join(f"{name} {ms:.2f} ({pct.get(name, 0):.0f}%)" for name, ms in per.items())
+        )
     if results.get("raw_error"):
         print(f"  raw baseline failed: {results['raw_error']}")
     elapsed = time.monotonic() - _STARTED
     print(f"  {summary(table)}; total run {elapsed:.0f} s{' (--quick)' if plan.quick else ''}")
+    if plan.rate != Plan.rate:
+        print(f"  offered {plan.rate:.0f}/s, not the target's {Plan.rate:.0f}/s: no verdict on it")
     write_report(
         args.output,
         quick=plan.quick,

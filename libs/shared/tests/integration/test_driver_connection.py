@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -68,3 +70,48 @@ async def test_a_first_statement_on_the_driver_begins_the_sessions_transaction(e
         await session.rollback()  # SQLAlchemy ends the transaction the driver began
     async with sessions() as session:
         assert (await session.execute(select(notes.c.id).where(notes.c.id == 3))).all() == []
+
+
+async def test_a_later_transaction_gets_its_own_connection_not_the_cached_one(engine):
+    sessions = async_sessionmaker(engine)
+    async with sessions() as session:
+        first = await driver_connection(session, begin=True)
+        assert first is not None
+        assert await driver_connection(session) is first  # the same transaction
+        await session.commit()  # the connection goes back to the pool
+        async with sessions() as other:
+            # The other session takes that pooled connection and holds it open.
+            held = await driver_connection(other, begin=True)
+            assert held is first
+            second = await driver_connection(session, begin=True)
+            assert second is not None
+            assert second is not first
+            current = await (await session.connection()).get_raw_connection()
+            assert second is current.driver_connection
+            await second.execute("INSERT INTO notes (id, body) VALUES (4, '{}')")
+            await session.commit()
+            await other.rollback()
+    async with sessions() as session:
+        assert (await session.execute(select(notes.c.id).where(notes.c.id == 4))).all() == [(4,)]
+
+
+async def test_a_begin_cancelled_half_way_leaves_no_transaction_behind(engine):
+    # A socket's read task is cancelled at any await, its first statement's BEGIN too.
+    sessions = async_sessionmaker(engine)
+    for steps in range(12):
+        async with sessions() as session:
+            task = asyncio.create_task(driver_connection(session, begin=True))
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        # Whatever connection the pool hands out next commits what it writes.
+        async with sessions() as session:
+            driver = await driver_connection(session, begin=True)
+            assert driver is not None
+            await driver.execute("INSERT INTO notes (id, body) VALUES ($1, '{}')", 100 + steps)
+            await session.commit()
+    async with create_async_engine(engine.url).connect() as other:
+        ids = (await other.execute(select(notes.c.id).where(notes.c.id >= 100))).scalars().all()
+    assert sorted(ids) == list(range(100, 112))

@@ -48,3 +48,24 @@ async def test_committed_event_takes_effect_exactly_once(running: ServiceRuntime
 
 async def _count(runtime: ServiceRuntime, probe_id: uuid.UUID, n: int) -> bool:
     return len(await effects_of(runtime, probe_id)) == n
+
+
+async def test_events_written_on_the_driver_connection_arrive_once_and_in_order(
+    running: ServiceRuntime,
+):
+    # A transaction already begun writes its outbox rows on the driver connection: one
+    # multi-row statement for a few rows, executemany beyond (writer._ONE_STATEMENT_ROWS).
+    for count in (1, 2, 8, 9, 20):
+        probe_id = uuid.uuid4()
+        async with running.uow() as uow:
+            await uow.session.execute(text("SELECT 1"))
+            for n in range(count):
+                uow.outbox.add(probe(probe_id, n))
+            await uow.commit()
+
+        await wait_until(lambda pid=probe_id, c=count: _count(running, pid, c))
+        await asyncio.sleep(0.3)
+        effects = await effects_of(running, probe_id)
+        assert [(seq, applied) for seq, applied, _ in effects] == [(n, 1) for n in range(count)]
+        by_arrival = [seq for seq, _, arrival in sorted(effects, key=lambda e: e[2])]
+        assert by_arrival == list(range(count))

@@ -11,11 +11,18 @@ and a FOR UPDATE there would lock nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import Any
+from typing import Any, Final
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
+
+#: session.info key: (the session's transaction, its driver connection), so a use case's
+#: later statements skip the look-up (session.connection() and the pool's raw connection
+#: were a fifth of a driver statement's cost). Valid only for that transaction object: the
+#: next transaction of the session may hold another pooled connection.
+_CACHED: Final = "careflow.driver_connection"
 
 
 async def driver_connection(
@@ -26,6 +33,12 @@ async def driver_connection(
     the transaction is begun as SQLAlchemy's dialect would at its first statement."""
     if not begin and not session.in_transaction():
         return None
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_CACHED)
+    if cached is not None and cached[0] is transaction and transaction is not None:
+        raw = cached[1]
+        if raw.is_in_transaction():
+            return raw  # type: ignore[no-any-return]
     connection = await session.connection()
     pooled = await connection.get_raw_connection()
     raw = pooled.driver_connection
@@ -37,8 +50,21 @@ async def driver_connection(
         start = getattr(pooled.dbapi_connection, "_start_transaction", None)
         if start is None:
             return None
-        await start()
-    return raw if raw.is_in_transaction() else None
+        try:
+            await start()
+        except BaseException:
+            # A BEGIN cancelled half way (a chat socket's read task ends with the socket)
+            # leaves the server perhaps in the transaction, asyncpg's top transaction set
+            # and the dialect's flag not: reused, the next BEGIN would become a SAVEPOINT
+            # and its commit a mere release, the writes never committed. Closed instead.
+            raw.terminate()
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+            raise
+    if not raw.is_in_transaction():
+        return None
+    session.info[_CACHED] = (session.sync_session.get_transaction(), raw)
+    return raw
 
 
 def json_value(value: Any) -> Any:

@@ -1,8 +1,15 @@
-"""Every query of the chat half: channels, presences, chats, messages (domain objects in/out)."""
+"""Every query of the chat half: channels, presences, chats, messages (domain objects in/out).
+
+A chat message's statements (the chat, the sender's presence, the resend check, the
+insert, the chat's update) and every socket's read (the chat, the professional's
+presences, the messages after a sequence) run on the driver connection
+(`adapters/driver.py`): at 200 messages/s each message is one write and a read on each
+of its two sockets.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -14,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from careflow.messaging.adapters.chat_tables import (
     chat_case_requests,
     chat_channels,
-    chat_messages,
     chat_presences,
     chats,
 )
+from careflow.messaging.adapters.driver import driver
 from careflow.messaging.domain.channels import Channel, Visibility
 from careflow.messaging.domain.chat_case import ChatCaseRequest
 from careflow.messaging.domain.chat_presence import Presence
@@ -109,13 +116,20 @@ class SqlChannels:
         return [_channel(r) for r in await self._s.execute(query)]
 
 
-def _presence(row: Any) -> Presence:
-    return Presence(
-        channel_id=row.channel_id, organisation_id=row.organisation_id,
-        professional_id=row.professional_id, present=row.present,
-        notify_email=row.notify_email, notify_sound=row.notify_sound, email=row.email,
-        language=row.language, updated_at=row.updated_at,
-    )  # fmt: skip
+_PRESENCE_FIELDS = tuple(c.name for c in chat_presences.c)
+_PRESENCE_COLUMNS = ", ".join(_PRESENCE_FIELDS)
+_SELECT_PRESENCE = (
+    f"SELECT {_PRESENCE_COLUMNS} FROM chat_presences"  # noqa: S608 (fixed names only)
+    " WHERE channel_id = $1 AND professional_id = $2"
+)
+_SELECT_PRESENCES_OF = (
+    f"SELECT {_PRESENCE_COLUMNS} FROM chat_presences"  # noqa: S608 (fixed names only)
+    " WHERE organisation_id = $1 AND professional_id = $2"
+)
+
+
+def _presence(row: Mapping[str, Any]) -> Presence:
+    return Presence(**{name: row[name] for name in _PRESENCE_FIELDS})
 
 
 class SqlPresences:
@@ -123,11 +137,8 @@ class SqlPresences:
         self._s = session
 
     async def get(self, channel_id: UUID, professional_id: str) -> Presence | None:
-        query = select(chat_presences).where(
-            chat_presences.c.channel_id == channel_id,
-            chat_presences.c.professional_id == professional_id,
-        )
-        row = (await self._s.execute(query)).first()
+        connection = await driver(self._s)
+        row = await connection.fetchrow(_SELECT_PRESENCE, channel_id, professional_id)
         return _presence(row) if row else None
 
     async def save(self, p: Presence) -> None:
@@ -150,28 +161,37 @@ class SqlPresences:
         )
 
     async def of_professional(self, organisation_id: str, professional_id: str) -> list[Presence]:
-        query = select(chat_presences).where(
-            chat_presences.c.organisation_id == organisation_id,
-            chat_presences.c.professional_id == professional_id,
-        )
-        return [_presence(r) for r in await self._s.execute(query)]
+        connection = await driver(self._s)
+        rows = await connection.fetch(_SELECT_PRESENCES_OF, organisation_id, professional_id)
+        return [_presence(r) for r in rows]
 
     async def present_in(self, channel_id: UUID) -> list[Presence]:
         query = select(chat_presences).where(
             chat_presences.c.channel_id == channel_id, chat_presences.c.present.is_(True)
         )
-        return [_presence(r) for r in await self._s.execute(query)]
+        return [_presence(r) for r in (await self._s.execute(query)).mappings()]
 
 
-def _chat(row: Any) -> Chat:
+_CHAT_COLUMNS = tuple(c.name for c in chats.c)
+_SELECT_CHAT = f"SELECT {', '.join(_CHAT_COLUMNS)} FROM chats WHERE chat_id = $1"  # noqa: S608
+_SELECT_CHAT_FOR_UPDATE = _SELECT_CHAT + " FOR UPDATE"
+_UPDATE_CHAT = (
+    "UPDATE chats SET "  # noqa: S608 (fixed names only)
+    + ", ".join(f"{name} = ${i}" for i, name in enumerate(_CHAT_COLUMNS[1:], start=2))
+    + " WHERE chat_id = $1"
+)
+
+
+def _chat(row: Mapping[str, Any]) -> Chat:
     return Chat(
-        chat_id=row.chat_id, organisation_id=row.organisation_id, channel_id=row.channel_id,
-        resident_id=row.resident_id, language=row.language, case_id=row.case_id,
-        started_at=row.started_at, waiting_since=row.waiting_since,
-        last_activity_at=row.last_activity_at, status=ChatStatus(row.status),
-        taken_by=row.taken_by, taken_at=row.taken_at, ended_at=row.ended_at,
-        end_reason=EndReason(row.end_reason) if row.end_reason else None,
-        last_sequence=row.last_sequence,
+        chat_id=row["chat_id"], organisation_id=row["organisation_id"],
+        channel_id=row["channel_id"], resident_id=row["resident_id"],
+        language=row["language"], case_id=row["case_id"], started_at=row["started_at"],
+        waiting_since=row["waiting_since"], last_activity_at=row["last_activity_at"],
+        status=ChatStatus(row["status"]), taken_by=row["taken_by"], taken_at=row["taken_at"],
+        ended_at=row["ended_at"],
+        end_reason=EndReason(row["end_reason"]) if row["end_reason"] else None,
+        last_sequence=row["last_sequence"],
     )  # fmt: skip
 
 
@@ -191,17 +211,19 @@ class SqlChats:
         self._s = session
 
     async def get(self, chat_id: UUID, *, for_update: bool = False) -> Chat | None:
-        query = select(chats).where(chats.c.chat_id == chat_id)
-        row = (await self._s.execute(query.with_for_update() if for_update else query)).first()
+        # A chat message's and a socket read's first statement: it begins the transaction.
+        connection = await driver(self._s)
+        query = _SELECT_CHAT_FOR_UPDATE if for_update else _SELECT_CHAT
+        row = await connection.fetchrow(query, chat_id)
         return _chat(row) if row else None
 
     async def add(self, chat: Chat) -> None:
         await self._s.execute(insert(chats).values(**_chat_values(chat)))
 
     async def save(self, chat: Chat) -> None:
-        await self._s.execute(
-            update(chats).where(chats.c.chat_id == chat.chat_id).values(**_chat_values(chat))
-        )
+        values = _chat_values(chat)
+        connection = await driver(self._s)
+        await connection.execute(_UPDATE_CHAT, *(values[name] for name in _CHAT_COLUMNS))
 
     async def waiting_in(self, channel_ids: Sequence[UUID]) -> list[Chat]:
         if not channel_ids:
@@ -211,7 +233,7 @@ class SqlChats:
             .where(chats.c.channel_id.in_(channel_ids), chats.c.status == ChatStatus.WAITING.value)
             .order_by(chats.c.waiting_since, chats.c.chat_id)
         )
-        return [_chat(r) for r in await self._s.execute(query)]
+        return [_chat(r) for r in (await self._s.execute(query)).mappings()]
 
     async def idle_since(self, before: datetime, limit: int) -> list[Chat]:
         query = (
@@ -221,13 +243,30 @@ class SqlChats:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [_chat(r) for r in await self._s.execute(query)]
+        return [_chat(r) for r in (await self._s.execute(query)).mappings()]
 
 
-def _message(row: Any) -> ChatMessage:
+_INSERT_MESSAGE = (
+    "INSERT INTO chat_messages"
+    " (chat_id, sequence, sender_kind, sender_id, client_message_id, text, sent_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+_MESSAGE_COLUMNS = "chat_id, sequence, sender_kind, sender_id, text, sent_at"
+_SELECT_BY_CLIENT_ID = (
+    f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages"  # noqa: S608 (fixed names only)
+    " WHERE chat_id = $1 AND client_message_id = $2"
+)
+_SELECT_AFTER = (
+    f"SELECT {_MESSAGE_COLUMNS} FROM chat_messages"  # noqa: S608 (fixed names only)
+    " WHERE chat_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3"
+)
+
+
+def _message(row: Mapping[str, Any]) -> ChatMessage:
     return ChatMessage(
-        row.chat_id, row.sequence, SenderKind(row.sender_kind), row.sender_id, row.text, row.sent_at
-    )
+        row["chat_id"], row["sequence"], SenderKind(row["sender_kind"]), row["sender_id"],
+        row["text"], row["sent_at"],
+    )  # fmt: skip
 
 
 class SqlChatMessages:
@@ -235,30 +274,22 @@ class SqlChatMessages:
         self._s = session
 
     async def add(self, m: ChatMessage, client_message_id: UUID) -> None:
-        await self._s.execute(
-            insert(chat_messages).values(
-                chat_id=m.chat_id, sequence=m.sequence, sender_kind=m.sender_kind.value,
-                sender_id=m.sender_id, client_message_id=client_message_id, text=m.text,
-                sent_at=m.sent_at,
-            )
+        connection = await driver(self._s)
+        await connection.execute(
+            _INSERT_MESSAGE, m.chat_id, m.sequence, m.sender_kind.value, m.sender_id,
+            client_message_id, m.text, m.sent_at,
         )  # fmt: skip
 
     async def by_client_id(self, chat_id: UUID, client_message_id: UUID) -> ChatMessage | None:
-        query = select(chat_messages).where(
-            chat_messages.c.chat_id == chat_id,
-            chat_messages.c.client_message_id == client_message_id,
-        )
-        row = (await self._s.execute(query)).first()
+        connection = await driver(self._s)
+        row = await connection.fetchrow(_SELECT_BY_CLIENT_ID, chat_id, client_message_id)
         return _message(row) if row else None
 
     async def after(self, chat_id: UUID, sequence: int, limit: int) -> list[ChatMessage]:
-        query = (
-            select(chat_messages)
-            .where(chat_messages.c.chat_id == chat_id, chat_messages.c.sequence > sequence)
-            .order_by(chat_messages.c.sequence)
-            .limit(limit)
-        )
-        return [_message(r) for r in await self._s.execute(query)]
+        connection = await driver(self._s)
+        return [
+            _message(r) for r in await connection.fetch(_SELECT_AFTER, chat_id, sequence, limit)
+        ]
 
 
 class SqlChatCaseRequests:

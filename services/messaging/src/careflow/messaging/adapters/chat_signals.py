@@ -24,15 +24,15 @@ from collections import defaultdict
 from uuid import UUID
 
 from cachetools import TTLCache
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from careflow.messaging.adapters.driver import driver
 from careflow.shared.db.listening import listen_forever
 
 log = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "careflow_messaging_chats"
-_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+_NOTIFY = "SELECT pg_notify($1, $2)"
 
 
 class SqlSignals:
@@ -42,7 +42,8 @@ class SqlSignals:
         self._s = session
 
     async def _notify(self, payload: str) -> None:
-        await self._s.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "payload": payload})
+        connection = await driver(self._s)
+        await connection.execute(_NOTIFY, NOTIFY_CHANNEL, payload)
 
     async def chat_changed(self, chat_id: UUID) -> None:
         await self._notify(f"c:{chat_id}")
