@@ -147,6 +147,11 @@ async def test_rotation_then_retirement_as_a_running_verifier_sees_it(
         assert retired.json()["published"] == [rotated["kid"]]
         assert await verifier._issuer_keys.refresh()  # type: ignore[union-attr]
         assert verifier.key_ids == {rotated["kid"]}
+        # A token of the retired key was verified (and cached) before: refused now.
+        with pytest.raises(AuthenticationError) as caught:
+            await verifier.authenticate(old)
+        assert caught.value.reason is Reason.UNKNOWN_KID
+        assert (await verifier.authenticate(new)).subject == "dev-resident"
         assert not (issuer.keys_dir / f"{old_kid}.private.pem").exists()
     finally:
         await verifier.stop()

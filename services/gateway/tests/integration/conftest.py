@@ -78,6 +78,12 @@ async def edge(postgres, tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
                         ],
                     },
                     down={"base_url": down, "retries": 1, "connect_timeout_seconds": 0.5},
+                    # The same upstream by host name: cookie jars refuse IP addresses.
+                    named={
+                        "base_url": upstream.replace("127.0.0.1", "localhost"),
+                        "openapi_path": None,
+                        "audit_path": None,
+                    },
                 ),
             )
 

@@ -46,6 +46,17 @@ async def test_a_request_reaches_its_service_with_request_id_and_trace_and_comes
     assert "default-src 'none'" in response.headers["content-security-policy"]
 
 
+async def test_a_cookie_a_service_sets_goes_to_its_caller_and_never_to_the_next(edge: Edge):
+    """The gateway's pooled client keeps no cookies: one caller's would reach another."""
+    async with httpx.AsyncClient(base_url=edge.urls[0]) as first:
+        set_cookie = await first.get("/named/cookie", headers=edge.resident(subject()))
+    assert "for-the-first-caller-only" in set_cookie.headers["set-cookie"]
+    async with httpx.AsyncClient(base_url=edge.urls[0]) as second:
+        response = await second.get("/named/echo/x", headers=edge.resident(subject()))
+    assert response.status_code == 200, response.text
+    assert "cookie" not in response.json()["headers"]
+
+
 async def test_a_request_body_streams_through_whole(edge: Edge):
     body = os.urandom(48 * 1024)
 
@@ -108,9 +119,9 @@ async def test_the_rate_limit_holds_across_two_replicas_with_retry_after(edge: E
             await (first if i % 2 == 0 else second).get("/echo/echo/x", headers=caller)
             for i in range(5)
         ]
-        refused = await second.get("/echo/echo/x", headers=caller)
+        refused = await second.get("/named/echo/x", headers=caller)
         refused_too = await first.get("/echo/echo/x", headers=caller)
-        someone_else = await second.get("/echo/echo/x", headers=other)
+        someone_else = await second.get("/named/echo/x", headers=other)
     assert [a.status_code for a in answers] == [200] * 5
     for response in (refused, refused_too):
         assert response.status_code == 429

@@ -91,6 +91,11 @@ def echo_app() -> tuple[Starlette, Counter[str], threading.Event]:
         await asyncio.sleep(float(request.query_params.get("seconds", "5")))
         return JSONResponse({"late": True})
 
+    async def cookie(_: Request) -> JSONResponse:
+        response = JSONResponse({"set": True})
+        response.set_cookie("session", "for-the-first-caller-only")
+        return response
+
     async def document(_: Request) -> JSONResponse:
         return JSONResponse(DOCUMENT)
 
@@ -118,6 +123,7 @@ def echo_app() -> tuple[Starlette, Counter[str], threading.Event]:
             Route("/echo/{rest:path}", echo, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]),
             Route("/gate", gate),
             Route("/slow", slow),
+            Route("/cookie", cookie),
             WebSocketRoute("/ws/echo", ws_echo),
         ]
     )

@@ -14,6 +14,7 @@ import jwt
 import pytest
 
 from careflow.shared.auth.claims import ProfessionalPrincipal, ResidentPrincipal
+from careflow.shared.auth.keys import load_keys
 from careflow.shared.auth.signing import PrivateKey
 from careflow.shared.auth.verify import AuthenticationError, Reason, TokenVerifier
 from careflow.shared.settings import AuthSettings
@@ -180,3 +181,29 @@ def test_a_tampered_copy_of_a_cached_token_is_still_refused(
         base64.urlsafe_b64encode(json.dumps(forged_claims).encode()).rstrip(b"=").decode()
     )
     assert refusal(verifier, f"{header}.{forged_payload}.{signature}") is Reason.BAD_SIGNATURE
+
+
+class _IssuerKeysStub:
+    """What the verifier reads of `IssuerKeys`: the keys published now."""
+
+    def __init__(self, keys: dict[str, Any]) -> None:
+        self.keys = keys
+
+    async def refresh_for_unknown_kid(self) -> bool:
+        return False
+
+
+async def test_a_cached_token_is_refused_once_its_key_is_no_longer_published(
+    auth_settings: AuthSettings, signing_key: tuple[str, PrivateKey], valid_claims: Claims
+) -> None:
+    kid = signing_key[0]
+    published = dict(load_keys(auth_settings))
+    issuer_keys = _IssuerKeysStub(published)
+    verifier = TokenVerifier(auth_settings, keys={}, issuer_keys=issuer_keys)  # type: ignore[arg-type]
+    token = _signed(signing_key, valid_claims)
+    assert (await verifier.authenticate(token)).subject == valid_claims["sub"]  # now cached
+
+    del issuer_keys.keys[kid]  # the issuer retired the key
+    with pytest.raises(AuthenticationError) as caught:
+        await verifier.authenticate(token)
+    assert caught.value.reason is Reason.UNKNOWN_KID

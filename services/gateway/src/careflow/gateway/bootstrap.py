@@ -2,7 +2,7 @@
 merged API document, runtime and clock.
 
 It builds (never starts) and imports no entry point: `create_app` is the one
-composition root. Nothing connects here: httpx opens connections at the first request,
+composition root. Nothing connects here: the pools open connections at the first request,
 the runtime's engine in the lifespan.
 """
 
@@ -85,7 +85,7 @@ def build(settings: Settings, *, clock: Callable[[], float] = time.time) -> Cont
     document = ApiDocument(
         upstreams, HttpDocumentSource(pools, settings.openapi.fetch_timeout_seconds)
     )
-    runtime.startup += [counter.start, document.refresh]
+    runtime.startup += [pools.start, counter.start, document.refresh]
     runtime.shutdown += [pools.close, counter.close]
     return Container(
         settings=settings,

@@ -36,7 +36,8 @@ REQUIRED_CLAIMS = ("exp", "iat", "sub", "iss", "aud")
 # Tokens that passed every check, kept until they expire. A client reuses one
 # token for many requests; verifying its signature and parsing its claims again
 # was ~7 % of a request's CPU. Keyed by the whole signed token, so a hit is
-# byte for byte the token that was verified.
+# byte for byte the token that was verified; a hit whose key is no longer known (the
+# issuer retired it) is verified afresh, so it is refused as it would be uncached.
 VERIFIED_CACHE_SIZE = 4096
 
 logger = logging.getLogger(__name__)
@@ -111,7 +112,7 @@ class TokenVerifier:
         if issuer_keys is None and settings.issuer_url:
             issuer_keys = IssuerKeys(settings)
         self._issuer_keys = issuer_keys
-        self._verified: TLRUCache[str, tuple[Principal, float]] = TLRUCache(
+        self._verified: TLRUCache[str, tuple[Principal, float, str]] = TLRUCache(
             maxsize=VERIFIED_CACHE_SIZE, ttu=lambda _token, hit, _now: hit[1], timer=clock
         )
         if not self._keys and self._issuer_keys is None:
@@ -154,14 +155,19 @@ class TokenVerifier:
 
     def _checked(self, token: str) -> Principal:
         verified = self._verified.get(token)
-        if verified is not None:
+        if verified is not None and self._known(verified[2]):
             return verified[0]
-        principal, expires_at = self._verify(token)
-        self._verified[token] = (principal, expires_at)
+        principal, expires_at, kid = self._verify(token)
+        self._verified[token] = (principal, expires_at, kid)
         return principal
 
-    def _verify(self, token: str) -> tuple[Principal, float]:
-        key, algorithm = self._key_for(token)
+    def _known(self, kid: str) -> bool:
+        return kid in self._keys or (
+            self._issuer_keys is not None and kid in self._issuer_keys.keys
+        )
+
+    def _verify(self, token: str) -> tuple[Principal, float, str]:
+        key, algorithm, kid = self._key_for(token)
         try:
             claims = jwt.decode(
                 token,
@@ -179,12 +185,12 @@ class TokenVerifier:
             raise AuthenticationError(Reason.LIFETIME_TOO_LONG)
         try:
             # pyjwt accepted `exp` (required) with the leeway: the hit ends where it would.
-            return parse_principal(claims), float(claims["exp"]) + self._leeway
+            return parse_principal(claims), float(claims["exp"]) + self._leeway, kid
         except ValidationError:
             # `from None`: the validation error quotes claim values.
             raise AuthenticationError(Reason.INVALID_CLAIMS) from None
 
-    def _key_for(self, token: str) -> tuple[VerificationKey, str]:
+    def _key_for(self, token: str) -> tuple[VerificationKey, str, str]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -205,4 +211,4 @@ class TokenVerifier:
             raise AuthenticationError(Reason.UNKNOWN_KID)
         if algorithm not in key.algorithms:
             raise AuthenticationError(Reason.ALGORITHM_NOT_ALLOWED)
-        return key, algorithm
+        return key, algorithm, kid

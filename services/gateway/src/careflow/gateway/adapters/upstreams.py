@@ -1,9 +1,17 @@
 """Pooled HTTP connections to every service, and what the use cases ask them.
 
-One `httpx.AsyncClient` per service: its own pool (keep-alive connections reused
-across requests), its own limits and timeouts. Transport failures are classified
-once here: refused or reset connections are "unavailable" (503), timeouts 504,
-anything else broken 502.
+Proxied requests go over one `aiohttp.ClientSession` per service: its own pool
+(keep-alive connections reused across requests, at most `max_connections`). Not
+httpx: httpcore's pool walks every pooled connection on each request and asks each
+idle one whether its socket is readable (a `select` per connection), twice per
+request, and counts the idle ones again inside that walk — about two thirds of the
+gateway's CPU per proxied request under `benchmarks/gateway.py`, and more the more
+connections a burst had opened, so an overload fed itself. aiohttp takes an idle
+connection from a per-host queue. The rare calls of the gateway's own use cases
+(OpenAPI documents, audit pages) stay on one `httpx.AsyncClient` per service.
+
+Transport failures are classified once here: refused or reset connections are
+"unavailable" (503), timeouts 504, anything else broken 502.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import aiohttp
 import httpx
 
 from careflow.gateway.domain.errors import (
@@ -37,12 +46,26 @@ def classify(exc: httpx.TransportError, service: str) -> DomainError:
     return BadUpstream(f"The {service} service's answer could not be passed on.")
 
 
+def classify_proxied(exc: BaseException, service: str) -> DomainError:
+    """As `classify`, for the proxy's aiohttp sessions."""
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return UpstreamUnavailable(f"The {service} service is not reachable now.")
+    if isinstance(exc, (aiohttp.ServerTimeoutError, TimeoutError)):
+        # A connection not made (nor a pooled one free) in time, or no answer in time.
+        return UpstreamTimeout(f"The {service} service did not answer in time.")
+    return BadUpstream(f"The {service} service's answer could not be passed on.")
+
+
 class UpstreamPools:
-    """A connection pool per service; opened lazily by httpx, closed at shutdown."""
+    """Connection pools per service: `sessions` for proxied requests (opened by
+    `start`, in the event loop), `clients` for the gateway's own calls (opened lazily
+    by httpx); all closed at shutdown."""
 
     def __init__(self, upstreams: Iterable[Upstream]) -> None:
+        self._upstreams = list(upstreams)
+        self.sessions: dict[str, aiohttp.ClientSession] = {}
         self.clients: dict[str, httpx.AsyncClient] = {}
-        for u in upstreams:
+        for u in self._upstreams:
             self.clients[u.name] = httpx.AsyncClient(
                 base_url=u.base_url,
                 timeout=httpx.Timeout(u.timeout, connect=u.connect_timeout),
@@ -56,10 +79,32 @@ class UpstreamPools:
                 trust_env=False,
             )
 
+    async def start(self) -> None:
+        for u in self._upstreams:
+            self.sessions[u.name] = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(
+                    limit=u.max_connections, limit_per_host=0, keepalive_timeout=30.0
+                ),
+                # One jar for every caller would hand one caller's cookies to the next.
+                cookie_jar=aiohttp.DummyCookieJar(),
+                # Bodies pass as they are, encoded or not; the client asked for them.
+                auto_decompress=False,
+                # Proxies from the environment would route service traffic elsewhere.
+                trust_env=False,
+                # Only the client's own headers go on (no User-Agent, Accept, ... added).
+                skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
+            )
+
+    def session(self, name: str) -> aiohttp.ClientSession:
+        return self.sessions[name]
+
     def client(self, name: str) -> httpx.AsyncClient:
         return self.clients[name]
 
     async def close(self) -> None:
+        for session in self.sessions.values():
+            await session.close()
+        self.sessions.clear()
         for client in self.clients.values():
             await client.aclose()
 

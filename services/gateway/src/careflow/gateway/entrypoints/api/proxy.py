@@ -18,12 +18,13 @@ import logging
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import aiohttp
+import yarl
 from opentelemetry.propagate import inject
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from careflow.gateway.adapters.upstreams import classify
+from careflow.gateway.adapters.upstreams import classify_proxied
 from careflow.gateway.bootstrap import Container
 from careflow.gateway.domain.routing import IDEMPOTENT, Upstream, check
 from careflow.gateway.entrypoints.api.access import (
@@ -65,7 +66,9 @@ _NOT_FORWARDED = HOP_BY_HOP | {
 }
 # The gateway's own server sets these.
 _NOT_RETURNED = HOP_BY_HOP | {b"server", b"date"}
-_RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError)
+# Failures before the service could have read the request: no connection made, or a
+# pooled connection the service had closed.
+_RETRYABLE = (aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError)
 _TOO_LARGE = "The request body is larger than this API accepts."
 
 
@@ -134,7 +137,6 @@ class HttpProxy:
     def __init__(self, container: Container, upstream: Upstream) -> None:
         self.container = container
         self.upstream = upstream
-        self.client = container.pools.client(upstream.name)
         self.max_body = container.settings.request_limits.max_body_bytes
         self.label = RouteLabel(f"{upstream.prefix}/{{path:path}}")
 
@@ -160,7 +162,12 @@ class HttpProxy:
             await problem_response(413, detail=_TOO_LARGE)(scope, receive, send)
             return
         rule = upstream.rule_for(method, upstream_path)
-        timeout = httpx.Timeout(upstream.read_timeout(rule), connect=upstream.connect_timeout)
+        read = upstream.read_timeout(rule)
+        # `connect` bounds the wait for a pooled connection and the connect together
+        # (httpx's pool timeout was the read timeout too), `sock_connect` the connect.
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=read, sock_connect=upstream.connect_timeout, sock_read=read
+        )
         url = upstream.base_url + upstream_raw.decode("latin-1")
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode("latin-1")
@@ -184,20 +191,28 @@ class HttpProxy:
                 if not message.get("more_body", False):
                     return
 
+        session = self.container.pools.session(upstream.name)
         attempt = 0
         while True:
-            request = self.client.build_request(
-                method, url, headers=headers, content=body() if has_body else None, timeout=timeout
-            )
             try:
-                response = await self.client.send(request, stream=True)
+                response = await session.request(
+                    method,
+                    yarl.URL(url, encoded=True),
+                    headers=headers,
+                    data=body() if has_body else None,
+                    timeout=timeout,
+                    allow_redirects=False,
+                    compress=None,
+                )
                 break
-            except BodyTooLarge:
-                await problem_response(413, detail=_TOO_LARGE)(scope, receive, send)
-                return
-            except ClientGone:
-                return
-            except httpx.TransportError as exc:
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                # aiohttp sends the body in a task of its own: what our body generator
+                # raised comes back as the cause of a connection error.
+                if isinstance(exc.__cause__, BodyTooLarge):
+                    await problem_response(413, detail=_TOO_LARGE)(scope, receive, send)
+                    return
+                if isinstance(exc.__cause__, ClientGone):
+                    return
                 retry = (
                     method in IDEMPOTENT
                     and not consumed
@@ -207,51 +222,67 @@ class HttpProxy:
                 if retry:
                     attempt += 1
                     continue
-                error = classify(exc, upstream.name)
+                error = classify_proxied(exc, upstream.name)
                 status = status_of(error)
                 log.warning("%s %s: %s", upstream.name, status, type(exc).__name__)
                 await problem_response(status, detail=str(error))(scope, receive, send)
                 return
         await self._relay(response, send)
 
-    def _headers(self, scope: Scope) -> list[tuple[bytes, bytes]]:
-        headers = [(k, v) for k, v in scope["headers"] if k not in _NOT_FORWARDED]
+    def _headers(self, scope: Scope) -> list[tuple[str, str]]:
+        # One pass over the client's headers; aiohttp takes them as text (latin-1 is
+        # byte for byte).
+        headers: list[tuple[str, str]] = []
+        forwarded_for = host = traceparent = tracestate = None
+        for k, v in scope["headers"]:
+            if k in _NOT_FORWARDED:
+                if k == b"x-forwarded-for":
+                    forwarded_for = v
+                elif k == b"host":
+                    host = v
+                elif k == b"traceparent":
+                    traceparent = v
+                elif k == b"tracestate":
+                    tracestate = v
+                continue
+            headers.append((k.decode("latin-1"), v.decode("latin-1")))
         client = client_address(scope)
-        forwarded_for = header(scope, b"x-forwarded-for")
         if client:
             chain = f"{forwarded_for.decode('latin-1')}, {client}" if forwarded_for else client
-            headers.append((b"x-forwarded-for", chain.encode("latin-1")))
-        host = header(scope, b"host")
+            headers.append(("x-forwarded-for", chain))
         if host:
-            headers.append((b"x-forwarded-host", host))
-        headers.append((b"x-forwarded-proto", scope.get("scheme", "http").encode()))
-        headers.append((REQUEST_ID, request_id(scope)))
+            headers.append(("x-forwarded-host", host.decode("latin-1")))
+        headers.append(("x-forwarded-proto", scope.get("scheme", "http")))
+        headers.append(("x-request-id", request_id(scope).decode("latin-1")))
         # The current span's context when tracing runs, else the client's as it came.
         carrier: dict[str, str] = {}
         inject(carrier)
-        for name in (b"traceparent", b"tracestate"):
-            value = carrier.get(name.decode())
-            given = header(scope, name)
+        for name, given in (("traceparent", traceparent), ("tracestate", tracestate)):
+            value = carrier.get(name)
             if value:
-                headers.append((name, value.encode("latin-1")))
+                headers.append((name, value))
             elif given:
-                headers.append((name, given))
+                headers.append((name, given.decode("latin-1")))
         return headers
 
-    async def _relay(self, response: httpx.Response, send: Send) -> None:
-        headers = [(k, v) for k, v in response.headers.raw if k.lower() not in _NOT_RETURNED]
+    async def _relay(self, response: aiohttp.ClientResponse, send: Send) -> None:
+        headers = [(k, v) for k, v in response.raw_headers if k.lower() not in _NOT_RETURNED]
         try:
             await send(
-                {"type": "http.response.start", "status": response.status_code, "headers": headers}
+                {"type": "http.response.start", "status": response.status, "headers": headers}
             )
-            async for chunk in response.aiter_raw():
+            async for chunk in response.content.iter_any():
                 message: Message = {"type": "http.response.body", "body": chunk, "more_body": True}
                 await send(message)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except httpx.TransportError as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             # The status is gone already: cutting the connection is the only way left to
             # tell the client the body is incomplete.
             log.warning("%s broke off its answer: %s", self.upstream.name, type(exc).__name__)
+            response.close()
             raise
-        finally:
-            await response.aclose()
+        except BaseException:
+            # The client went away mid-answer: the connection cannot be reused.
+            response.close()
+            raise
+        response.release()
