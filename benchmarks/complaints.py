@@ -31,6 +31,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,8 @@ async def run_load(
         "seconds": seconds,
         "submissions": len(sent),
         "errors": len(sent) - len(accepted) + lost,
+        # What the errors were: answers by status, failed sends by cause, lost ones.
+        "answers": dict(Counter(str(s.status or s.error) for s in sent)) | {"lost": lost},
         "routed_per_s": spread_rate(
             [watcher.seen[s.case_id] for s in accepted if s.case_id in watcher.seen]
         ),
