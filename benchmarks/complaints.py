@@ -11,6 +11,9 @@ does) with a real local HTTP server as the e-services directory, and:
 
 - latency: POST /complaints due -> its event consumed from the topic, p50/p99 at 100/s;
 - throughput: complaints routed per second, 230/s offered (target >= 200/s);
+- CPU-ms per routed complaint of the service, PostgreSQL, the broker and this load
+  generator (psutil user + sys, from the first send until all were routed): the
+  figure to compare between runs on a machine other work shares;
 - import: a 100,000-row txt file (90 % valid, the rest unknown, not activated, other
   region, duplicate, malformed), dry run, then applied; the applied run must take < 30 s.
 
@@ -28,11 +31,13 @@ import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 
 from careflow.bench.harness import run_on_servers, wait_for
 from careflow.bench.logs import quiet_logs
@@ -45,7 +50,8 @@ from careflow.shared.auth.signing import JWKS_FILE, generate_keypair
 from careflow.testing.servers import BrokerForTests, PostgresForTests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from case_flow import _healthy, raw_baseline
+from case_flow import _healthy, _server_pids, raw_baseline
+from case_flow_load import ServiceUsage
 from case_flow_report import spread_rate
 from complaints_load import Directory, Watcher, hsa_id, offer
 from complaints_report import rows
@@ -71,6 +77,11 @@ class Plan:
     @classmethod
     def quick_plan(cls) -> Plan:
         return cls(latency_seconds=3, throughput_seconds=3, import_rows=10_000, quick=True)
+
+
+def _own_cpu() -> float:
+    times = psutil.Process().cpu_times()
+    return float(times.user + times.system)
 
 
 def pro(keys: Path, subject: str, unit: str, role: str) -> dict[str, str]:
@@ -110,8 +121,15 @@ def complaint(i: int) -> dict[str, Any]:
 
 
 async def run_load(
-    url: str, tokens: list[str], watcher: Watcher, rate: float, seconds: float, plan: Plan
+    url: str,
+    tokens: list[str],
+    watcher: Watcher,
+    rate: float,
+    seconds: float,
+    plan: Plan,
+    usage: ServiceUsage,
 ) -> dict[str, Any]:
+    used0, generator0 = usage.all_cpu_seconds(), _own_cpu()
     sent = await offer(url, tokens, complaint, rate, seconds)
     accepted = [s for s in sent if s.case_id]
     with contextlib.suppress(TimeoutError):  # the late ones count as errors below
@@ -121,13 +139,20 @@ async def run_load(
             "complaints routed",
             poll=0.1,
         )
+    used, generator = usage.all_cpu_seconds(), _own_cpu()
     routed = [watcher.seen[s.case_id] - s.due for s in accepted if s.case_id in watcher.seen]
     lost = len(accepted) - len(routed)
+    cpu = {n: used[n] - used0[n] for n in used if n in used0} | {
+        "generator": generator - generator0
+    }
     return {
+        "cpu_ms_per_routed": {n: s * 1000 / len(routed) for n, s in cpu.items()} if routed else {},
         "offered_rate": rate,
         "seconds": seconds,
         "submissions": len(sent),
         "errors": len(sent) - len(accepted) + lost,
+        # What the errors were: answers by status, failed sends by cause, lost ones.
+        "answers": dict(Counter(str(s.status or s.error) for s in sent)) | {"lost": lost},
         "routed_per_s": spread_rate(
             [watcher.seen[s.case_id] for s in accepted if s.case_id in watcher.seen]
         ),
@@ -200,9 +225,14 @@ async def measure(
         env | {"COMPLAINTS_DIRECTORY__URL": directory.url, "COMPLAINTS_TELEMETRY__LOG_JSON": "true"}
     )
     watcher = Watcher(bootstrap)
+    usage: ServiceUsage | None = None
     try:
         phase("starting complaints")
         await _healthy(service, within=600)
+        usage = ServiceUsage(
+            {"complaints": service.process.pid},  # type: ignore[union-attr]
+            _server_pids(postgres, broker),
+        )
         await watcher.start()
         tokens = [
             local_token(keys, ResidentPrincipal(subject=f"bench-{i}", auth_level=AuthLevel.STRONG))
@@ -212,7 +242,7 @@ async def measure(
             phase("onboarding the region and its clinics")
             await onboard(client, directory, keys)
             phase("warm-up: until submissions show on the topic")
-            warm = await run_load(service.address, tokens, watcher, 20, 3, plan)
+            warm = await run_load(service.address, tokens, watcher, 20, 3, plan, usage)
             if warm["errors"]:
                 raise RuntimeError(f"warm-up complaints were not routed: {warm}")
             for name, rate, seconds in (
@@ -221,7 +251,7 @@ async def measure(
             ):
                 phase(f"{name}: {rate:.0f}/s offered for {seconds:.0f} s")
                 results[name] = await run_load(
-                    service.address, tokens, watcher, rate, seconds, plan
+                    service.address, tokens, watcher, rate, seconds, plan, usage
                 )
             phase(f"import of {plan.import_rows:,} rows: dry run, apply, second run")
             results["import"] = await import_run(client, directory, keys, plan.import_rows)
@@ -264,6 +294,12 @@ def main(argv: list[str] | None = None) -> int:
         "complaints.cases.v1; latency from the moment the POST was due; everything on this "
         "one machine."
     )
+    for name in ("latency", "throughput"):
+        if per := results.get(name, {}).get("cpu_ms_per_routed"):
+            print(
+                f"  {name} run CPU-ms per routed complaint: "
+                + ", ".join(f"{n} {ms:.2f}" for n, ms in per.items())
+            )
     elapsed = time.monotonic() - _STARTED
     print(f"  {summary(table)}; total run {elapsed:.0f} s{' (--quick)' if plan.quick else ''}")
     write_report(

@@ -103,6 +103,7 @@ class EventConsumer(Generic[U]):
         self.settings = settings
         self._max_attempts = max_attempts
         self._handlers: dict[str, tuple[type[ContractEvent], Callable[..., Awaitable[None]]]] = {}
+        self._wanted: dict[str, Callable[[Any], bool]] = {}
         # Built once; `copy()` per message gives each its own attempt state.
         self._retrying = AsyncRetrying(
             # tenacity catches BaseException: a cancellation (the service stopping) must
@@ -119,12 +120,20 @@ class EventConsumer(Generic[U]):
             reraise=True,
         )
 
-    def on(self, event_class: type[E]) -> Callable[[Handler[E, U]], Handler[E, U]]:
+    def on(
+        self, event_class: type[E], *, when: Callable[[E], bool] | None = None
+    ) -> Callable[[Handler[E, U]], Handler[E, U]]:
+        """`when`: only events it accepts reach the handler; the others are `ignored` as
+        unhandled types are, without a transaction or an inbox row (a topic whose
+        events mostly need nothing from this consumer then costs only their decoding;
+        a malformed one is still dead-lettered)."""
         if event_class not in self.topic.events:
             raise ValueError(f"{event_class.event_type} is not published on {self.topic.name}")
 
         def register(handler: Handler[E, U]) -> Handler[E, U]:
             self._handlers[event_class.event_type] = (event_class, handler)
+            if when is not None:
+                self._wanted[event_class.event_type] = when
             return handler
 
         return register
@@ -146,7 +155,7 @@ class EventConsumer(Generic[U]):
                     span.set_attribute("careflow.outcome", "dead_lettered")
                 outcomes[index] = "dead_lettered"
                 continue
-            entry = self._handlers.get(decoded.envelope.type)
+            entry = self._handler_for(decoded)
             if entry is not None:
                 span = self._start_span(record)
                 pending.append((index, _Pending(record, decoded, entry[1], span)))
@@ -253,13 +262,22 @@ class EventConsumer(Generic[U]):
         except PermanentError as exc:
             await self._dead_letter(record, exc.reason, exc.code)
             return "dead_lettered"
-        entry = self._handlers.get(decoded.envelope.type)
+        entry = self._handler_for(decoded)
         if entry is None:
-            return "ignored"  # a known type this consumer does not act on
+            return "ignored"  # a known type (or event) this consumer does not act on
         outcome = await self._apply_with_retries(decoded, entry[1], record)
         if outcome == "processed":
             self._record_age(decoded.envelope)
         return outcome
+
+    def _handler_for(
+        self, decoded: Decoded
+    ) -> tuple[type[ContractEvent], Callable[..., Awaitable[None]]] | None:
+        entry = self._handlers.get(decoded.envelope.type)
+        wanted = self._wanted.get(decoded.envelope.type)
+        if entry is None or (wanted is not None and not wanted(decoded.event)):
+            return None
+        return entry
 
     def _record_age(self, envelope: Envelope) -> None:
         age = (datetime.now(UTC) - envelope.time).total_seconds()

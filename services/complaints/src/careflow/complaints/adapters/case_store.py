@@ -21,6 +21,7 @@ from careflow.complaints.domain.cases import (
     Status,
 )
 from careflow.complaints.domain.delivery import CaseQuery, DeliveryJob
+from careflow.shared.db.driver import driver_connection
 from careflow.shared.db.upsert import upsert
 
 PENDING, DELIVERED = "pending", "delivered"
@@ -76,6 +77,13 @@ def _case(row: Any) -> Case:
 
 # Built once: the submission path runs it for every case.
 _INSERT = insert(cases)
+_COLUMNS = tuple(c.name for c in cases.columns)
+# The same on the driver connection (careflow.shared.db.driver): prepared once per
+# connection, the values bound natively.
+_INSERT_DRIVER = (
+    f"INSERT INTO cases ({', '.join(_COLUMNS)}) "  # noqa: S608 (the table's own column names)
+    f"VALUES ({', '.join(f'${n}' for n in range(1, len(_COLUMNS) + 1))})"
+)
 
 
 class SqlCases:
@@ -83,7 +91,11 @@ class SqlCases:
         self._session = session
 
     async def add(self, case: Case) -> None:
-        await self._session.execute(_INSERT, _row(case))
+        row = _row(case)
+        if (driver := await driver_connection(self._session)) is not None:
+            await driver.execute(_INSERT_DRIVER, *(row[c] for c in _COLUMNS))
+        else:
+            await self._session.execute(_INSERT, row)
 
     async def get(self, case_id: UUID, *, for_update: bool = False) -> Case | None:
         stmt = select(cases).where(cases.c.case_id == case_id)

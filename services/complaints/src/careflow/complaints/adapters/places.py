@@ -13,10 +13,18 @@ from careflow.complaints.domain.cases import Status
 from careflow.complaints.domain.clinics import Clinic, DirectoryEntry
 from careflow.complaints.domain.delivery import Endpoint
 from careflow.complaints.domain.regions import PatientBoard, Region
+from careflow.shared.db.driver import driver_connection
 from careflow.shared.db.upsert import upsert
 
 #: Rows per statement when a file's clinics are written.
 _CHUNK = 5000
+
+# Every submission reads its region, clinic and catalogue entry: on the driver
+# connection (careflow.shared.db.driver), each prepared once per connection, instead of
+# SQLAlchemy's per-statement construction, compilation lookup and result machinery.
+_SELECT_REGION = "SELECT code, name, board_hsa_id, board_name FROM regions WHERE code = $1"
+_SELECT_CLINIC = "SELECT hsa_id, name, region_code FROM clinics WHERE hsa_id = $1"
+_SELECT_ENDPOINT = "SELECT hsa_id, url, system_id FROM clinic_endpoints WHERE hsa_id = $1"
 
 
 class SqlRegions:
@@ -24,11 +32,20 @@ class SqlRegions:
         self._session = session
 
     async def get(self, code: str) -> Region | None:
-        row = (await self._session.execute(select(regions).where(regions.c.code == code))).first()
+        # A submission's first statement: it begins the transaction on the driver.
+        if (driver := await driver_connection(self._session, begin=True)) is not None:
+            row = await driver.fetchrow(_SELECT_REGION, code)
+        else:
+            row = (
+                await self._session.execute(select(regions).where(regions.c.code == code))
+            ).first()
         if row is None:
             return None
-        board = PatientBoard(row.board_hsa_id, row.board_name) if row.board_hsa_id else None
-        return Region(row.code, row.name, board)
+        # Positional: the driver's statement and `select(regions)` both start
+        # code, name, board_hsa_id, board_name.
+        code, name, board_hsa_id, board_name = row[0], row[1], row[2], row[3]
+        board = PatientBoard(board_hsa_id, board_name) if board_hsa_id else None
+        return Region(code, name, board)
 
     async def put(self, code: str, name: str) -> None:
         await upsert(self._session, regions, [{"code": code, "name": name}], ("code",))
@@ -48,13 +65,16 @@ class SqlClinics:
         self._session = session
 
     async def get(self, hsa_id: str) -> Clinic | None:
-        c = clinics.c
-        row = (
-            await self._session.execute(
-                select(c.hsa_id, c.name, c.region_code).where(c.hsa_id == hsa_id)
-            )
-        ).first()
-        return None if row is None else Clinic(row.hsa_id, row.name, row.region_code)
+        if (driver := await driver_connection(self._session)) is not None:
+            row = await driver.fetchrow(_SELECT_CLINIC, hsa_id)
+        else:
+            c = clinics.c
+            row = (
+                await self._session.execute(
+                    select(c.hsa_id, c.name, c.region_code).where(c.hsa_id == hsa_id)
+                )
+            ).first()
+        return None if row is None else Clinic(row[0], row[1], row[2])
 
     async def add(self, entries: Iterable[DirectoryEntry], at: datetime, by: str) -> int:
         rows = [
@@ -129,13 +149,16 @@ class SqlCatalogue:
         self._session = session
 
     async def get(self, hsa_id: str) -> Endpoint | None:
-        e = clinic_endpoints.c
-        row = (
-            await self._session.execute(
-                select(e.hsa_id, e.url, e.system_id).where(e.hsa_id == hsa_id)
-            )
-        ).first()
-        return None if row is None else Endpoint(row.hsa_id, row.url, row.system_id)
+        if (driver := await driver_connection(self._session)) is not None:
+            row = await driver.fetchrow(_SELECT_ENDPOINT, hsa_id)
+        else:
+            e = clinic_endpoints.c
+            row = (
+                await self._session.execute(
+                    select(e.hsa_id, e.url, e.system_id).where(e.hsa_id == hsa_id)
+                )
+            ).first()
+        return None if row is None else Endpoint(row[0], row[1], row[2])
 
     async def put(self, endpoint: Endpoint, at: datetime) -> None:
         row = {

@@ -19,7 +19,8 @@ from careflow.shared.service.runtime import ConsumerFactory, ServiceRuntime
 def consumers(container: Container) -> ConsumerFactory:
     """The consumers of one process; built once the runtime runs (they need its producer).
 
-    Events of the topic that schedule nothing (delivered, answered) are ignored."""
+    Events of the topic that schedule nothing (delivered, answered, and routing events
+    of cases handled in the staff view) are ignored."""
     settings = container.settings
 
     def factory(runtime: ServiceRuntime) -> list[EventConsumer[ComplaintsUnitOfWork]]:
@@ -31,11 +32,17 @@ def consumers(container: Container) -> ConsumerFactory:
             settings=settings.consumer,
         )
         handle = _handler(container)
-        consumer.on(ComplaintSubmitted)(handle)
-        consumer.on(ComplaintRetargeted)(handle)
+        # Most cases are handled in the staff view and need nothing here: only those
+        # routed to an own system open a transaction and claim the inbox.
+        consumer.on(ComplaintSubmitted, when=_to_own_system)(handle)
+        consumer.on(ComplaintRetargeted, when=_to_own_system)(handle)
         return [consumer]
 
     return factory  # type: ignore[return-value]
+
+
+def _to_own_system(event: ComplaintSubmitted | ComplaintRetargeted) -> bool:
+    return event.handled_in == "own_system"
 
 
 def _handler(container: Container) -> Callable[..., Awaitable[None]]:
