@@ -58,6 +58,7 @@ from careflow.testing.probe_service import publish_raw
 from careflow.testing.servers import BrokerForTests, PostgresForTests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from case_flow import _server_pids
 from case_flow_http import HttpError, KeepAliveConnection
 from case_flow_load import ServiceUsage
 from case_flow_report import schedule, spread_rate
@@ -312,19 +313,6 @@ async def measure(
         await asyncio.to_thread(stop_services, [service])
     results["rss_mb"] = usage.peak_mb["messaging"]
     return results
-
-
-def _server_pids(postgres: PostgresForTests, broker: BrokerForTests) -> dict[str, int]:
-    """The embedded servers' processes (none for external ones)."""
-    pids: dict[str, int] = {}
-    if postgres.embedded is not None:
-        pidfile = postgres.embedded.data_dir / "postmaster.pid"
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            pids["postgres"] = int(pidfile.read_text().splitlines()[0])
-    process = getattr(broker.embedded, "_process", None)
-    if process is not None:
-        pids["tansu"] = process.pid
-    return pids
 
 
 def rows(results: dict[str, Any]) -> list[Row]:
