@@ -247,3 +247,12 @@ async def test_an_outcome_the_database_refuses_is_retried_and_holds_back_the_nex
     assert len(provider.sent) == 3  # each once
     # The second email waited for the first's outcome through all four refusals.
     assert committed_at_each_send == [1, 6, 7]
+
+
+async def test_without_a_pacer_the_sends_of_a_pass_share_one_handover_gate(notifier):
+    residents = [contact() for _ in range(3)]
+    store = Store([queued(r.resident_id, channel="email") for r in residents], residents)
+    provider = SmtpLikeProvider()
+    statuses = await send_due("email", lambda: Uow(store), provider, notifier, limit=3)
+    assert statuses == ["sent"] * 3
+    assert provider.peak == 1

@@ -75,10 +75,13 @@ async def send_due(
         await uow.deliveries.save_outcomes(settled, now)
         await uow.deliveries.lease([d for d, _ in outgoing], now + lease)
         await uow.commit()
+    gate = _handover_gate(sender, pacer)  # one per pass at least: shared by its sends
     async with asyncio.TaskGroup() as sends:
         for delivery, to in outgoing:
             sends.create_task(
-                _send_and_record(delivery, to, sender, notifier, pacer, uow_factory, now + lease)
+                _send_and_record(
+                    delivery, to, sender, notifier, pacer, gate, uow_factory, now + lease
+                )
             )
     for delivery in claimed:
         notifier.telemetry.count(channel, delivery.status)
@@ -131,12 +134,12 @@ async def _send_and_record(
     sender: ChannelSender,
     notifier: Notifier,
     pacer: Pacer | None,
+    gate: AbstractAsyncContextManager,
     uow_factory: Callable[[], UnitOfWork],
     lease_ends: datetime,
 ) -> None:
     message = OutgoingMessage(delivery.delivery_id, to, delivery.subject, delivery.body)
     async with pacer.slot() if pacer is not None else contextlib.nullcontext():
-        gate = _handover_gate(sender, pacer)
         with notifier.telemetry.attempt(delivery) as attempt:
             result, code = await _attempt(
                 delivery, message, sender, notifier, gate, uow_factory, lease_ends
