@@ -13,7 +13,7 @@ import pytest
 from careflow.local.postgres import EmbeddedPostgres
 from careflow.shared.db.migrate import migrate_async
 from careflow.shared.settings import DatabaseSettings
-from careflow.testing.privileges import WRITE, granted
+from careflow.testing.privileges import PLATFORM, WRITE, granted
 from careflow.testing.servers import ServiceDatabase
 
 MIGRATIONS = Path(__file__).parent / "sample_migrations"
@@ -53,7 +53,7 @@ async def test_an_earlier_single_role_database_goes_to_the_owner_and_the_service
     assert owners.split() == ["legacy_owner"]
     db = ServiceDatabase(roles.owner_url, roles.service_url)
     assert db.service_role == "legacy"
-    assert await granted(db) == {"kept": WRITE, "outbox": WRITE, "inbox": WRITE}
+    assert await granted(db) == {"kept": WRITE} | PLATFORM
     conn = await asyncpg.connect(roles.service_url.replace("+asyncpg", ""))
     try:
         await conn.execute("INSERT INTO kept (value) VALUES ('still usable')")

@@ -16,7 +16,7 @@ from careflow.shared.db.migrate import migrate_async
 from careflow.shared.db.privileges import UnsafeServiceRole
 from careflow.shared.service.main import run
 from careflow.shared.settings import DatabaseSettings, ServiceSettings, service_config
-from careflow.testing.privileges import WRITE, granted
+from careflow.testing.privileges import PLATFORM, granted
 from careflow.testing.servers import PostgresForTests, ServiceDatabase
 
 MIGRATIONS = Path(__file__).parent / "sample_migrations"
@@ -38,7 +38,7 @@ async def test_the_migrate_command_runs_as_the_owner_and_grants_to_the_service_r
     )
 
     assert code == 0
-    assert await granted(service_database) == {"outbox": WRITE, "inbox": WRITE}
+    assert await granted(service_database) == PLATFORM
 
 
 async def test_the_migrate_command_of_a_deployed_image_reads_only_the_database_settings(
@@ -63,7 +63,7 @@ async def test_the_migrate_command_of_a_deployed_image_reads_only_the_database_s
     code = await asyncio.to_thread(run, "probe", Settings, no_app, MIGRATIONS, argv=["migrate"])
 
     assert code == 0
-    assert await granted(service_database) == {"outbox": WRITE, "inbox": WRITE}
+    assert await granted(service_database) == PLATFORM
 
 
 async def test_a_superuser_service_role_is_refused(

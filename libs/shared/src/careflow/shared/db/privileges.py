@@ -17,8 +17,9 @@ from sqlalchemy import Connection, MetaData, text
 
 APPEND_ONLY = "append_only"
 
-# Alembic's bookkeeping: the service has no business reading or writing it.
-_NOT_GRANTED = frozenset({"alembic_version"})
+# Alembic's bookkeeping: the service only reads it, to wait at start until the
+# migration Job has brought the schema to what its code needs (schema_wait.py).
+_READ_ONLY = frozenset({"alembic_version"})
 # Every table privilege but reading and adding rows (MAINTAIN from PostgreSQL 17).
 _CHANGES = "UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
 _CHANGES_17 = _CHANGES + ", MAINTAIN"
@@ -56,10 +57,12 @@ def grant_service_role(bind: Connection, role: str, append_only: Collection[str]
         .all()
     )
     for table in tables:
-        if table in _NOT_GRANTED:
-            continue
         name = f"{_quote(bind, schema)}.{_quote(bind, table)}"
-        if table in append_only:
+        if table in _READ_ONLY:
+            for grantee in (quoted, "PUBLIC"):
+                bind.execute(text(f"REVOKE INSERT, {changes} ON {name} FROM {grantee}"))
+            bind.execute(text(f"GRANT SELECT ON {name} TO {quoted}"))
+        elif table in append_only:
             # REVOKE too: a table declared append-only later, or a migration that
             # granted more, must lose the right to change rows; PUBLIC included.
             for grantee in (quoted, "PUBLIC"):

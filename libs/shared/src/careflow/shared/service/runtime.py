@@ -19,6 +19,7 @@ from careflow.contracts.registry import TOPICS
 from careflow.contracts.topics import TopicRegistry, TopicSpec
 from careflow.shared.db.engine import create_engine, session_factory
 from careflow.shared.db.migrate import migrate_async
+from careflow.shared.db.schema_wait import wait_for_schema
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.messaging.producer import create_producer
 from careflow.shared.messaging.subscription import Subscription
@@ -86,6 +87,8 @@ class ServiceRuntime:
         trace_engine(self.engine)
         observe_pool(self.engine, self.name)
         self.sessions = session_factory(self.engine)
+        if self.migrations is not None and not settings.database.migrate_on_start:
+            await wait_for_schema(self.migrations, self.engine, service=self.name)
         await self._wait_for_broker()
         self.producer = create_producer(settings.broker, client_id=f"{self.name}-relay")
         await self.producer.start()

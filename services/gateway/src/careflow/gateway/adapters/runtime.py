@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from careflow.shared.db.engine import create_engine, session_factory
 from careflow.shared.db.migrate import migrate_async
+from careflow.shared.db.schema_wait import wait_for_schema
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.shared.tasks import cancel_and_wait
 from careflow.shared.telemetry.sql import observe_pool, trace_engine
@@ -33,6 +34,8 @@ class EdgeRuntime(ServiceRuntime):
         trace_engine(self.engine)
         observe_pool(self.engine, self.name)
         self.sessions = session_factory(self.engine)
+        if self.migrations is not None and not settings.database.migrate_on_start:
+            await wait_for_schema(self.migrations, self.engine, service=self.name)
         for hook in self.startup:
             await hook()
         for task in self.background:
