@@ -50,6 +50,13 @@ async def test_without_a_token_nothing_is_accepted(api: Api) -> None:
     assert await api.rows("SELECT id FROM cases") == []
 
 
+async def test_a_professional_token_submits_no_form(api: Api) -> None:
+    response = await api.call("POST", "/forms", professional(), symptom_form())
+    assert response.status_code == 403
+    assert response.headers["content-type"] == "application/problem+json"
+    assert await api.rows("SELECT id FROM cases") == []
+
+
 async def test_an_anonymous_pre_information_form_gives_no_case_access(api: Api) -> None:
     form = {
         "kind": "pre_information",

@@ -6,11 +6,25 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.registry import PLATFORM_PROBES
+from careflow.shared.messaging import consumer as consumer_module
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.testing.probe_service import probe, probe_record
 from careflow.testing.settings import quick_consumer
+
+
+@pytest.fixture(autouse=True)
+def _no_driver_connection(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake session has no asyncpg connection under it: the claim takes the
+    SQLAlchemy path, as it does for any session whose driver is not asyncpg."""
+
+    async def none(*_args: Any, **_kwargs: Any) -> None:
+        return None
+
+    monkeypatch.setattr(consumer_module, "driver_connection", none)
 
 
 class _Claimed:

@@ -31,6 +31,9 @@ from careflow.shared.http.problems import Problem
 # auto_error=False: a missing header must become our 401 problem, not
 # FastAPI's plain 403; the scheme still shows up in OpenAPI.
 _bearer = HTTPBearer(auto_error=False)
+#: The bearer credentials as sent, unverified: for a route's one dependency that calls
+#: `current_principal` itself (each dependency layer costs FastAPI's solving per request).
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
 def _unauthenticated(error: str | None) -> Problem:
@@ -55,10 +58,7 @@ def _verifier(request: Request) -> TokenVerifier:
     return verifier
 
 
-async def current_principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+async def current_principal(request: Request, credentials: BearerCredentials) -> Principal:
     """The authenticated caller, of any kind; 401 problem otherwise."""
     verifier = _verifier(request)
     if credentials is None:

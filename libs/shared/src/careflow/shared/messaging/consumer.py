@@ -37,27 +37,32 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exp
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.envelope import Envelope, EnvelopeError
 from careflow.contracts.topics import TopicSpec
+from careflow.shared.db.driver import driver_connection
 from careflow.shared.messaging.dead_letters import write_dead_letter
 from careflow.shared.messaging.errors import PermanentError, is_transient
 from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 from careflow.shared.settings import ConsumerSettings
 from careflow.shared.telemetry.metrics import CONSUMER_METRICS
+from careflow.shared.telemetry.sql import statement_span
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer("careflow.consumer")
 
 # Plain SQL on purpose: SQLAlchemy does not cache compiled ON CONFLICT inserts,
 # and these statements run for every consumed batch.
-CLAIM_INBOX = text(
-    "INSERT INTO inbox (consumer, event_id, event_type, topic) "
-    "VALUES (:consumer, :event_id, :event_type, :topic) "
-    "ON CONFLICT DO NOTHING RETURNING event_id"
-)
 CLAIM_INBOX_MANY = text(
     "INSERT INTO inbox (consumer, event_id, event_type, topic) "
     "SELECT :consumer, e.event_id, e.event_type, :topic "
     "FROM unnest(CAST(:event_ids AS text[]), CAST(:event_types AS text[])) "
     "AS e(event_id, event_type) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+# The same on the driver connection (careflow.shared.db.driver): a consumed batch's first
+# statement, which begins its transaction; asyncpg prepares each once per connection.
+_CLAIM_INBOX_DRIVER = (
+    "INSERT INTO inbox (consumer, event_id, event_type, topic) "
+    "SELECT $1, e.event_id, e.event_type, $4 "
+    "FROM unnest($2::text[], $3::text[]) AS e(event_id, event_type) "
     "ON CONFLICT DO NOTHING RETURNING event_id"
 )
 
@@ -191,18 +196,11 @@ class EventConsumer(Generic[U]):
         try:
             with tracer.start_as_current_span(f"{batch[0].record.topic} apply batch", links=links):
                 async with self._uow_factory() as uow:
-                    claimed = set(
-                        (
-                            await uow.session.execute(
-                                CLAIM_INBOX_MANY,
-                                {
-                                    "consumer": self.group,
-                                    "topic": batch[0].record.topic,
-                                    "event_ids": [p.decoded.envelope.id for p in batch],
-                                    "event_types": [p.decoded.envelope.type for p in batch],
-                                },
-                            )
-                        ).scalars()
+                    claimed = await self._claim(
+                        uow,
+                        batch[0].record.topic,
+                        [p.decoded.envelope.id for p in batch],
+                        [p.decoded.envelope.type for p in batch],
                     )
                     for item in batch:
                         event_id = item.decoded.envelope.id
@@ -351,20 +349,38 @@ class EventConsumer(Generic[U]):
         self, decoded: Decoded, handler: Callable[..., Awaitable[None]], record: ConsumerRecord
     ) -> str:
         async with self._uow_factory() as uow:
-            claimed = await uow.session.execute(
-                CLAIM_INBOX,
-                {
-                    "consumer": self.group,
-                    "event_id": decoded.envelope.id,
-                    "event_type": decoded.envelope.type,
-                    "topic": record.topic,
-                },
-            )
-            if claimed.first() is None:
+            envelope = decoded.envelope
+            if not await self._claim(uow, record.topic, [envelope.id], [envelope.type]):
                 return "duplicate"
             await handler(decoded.event, decoded.envelope, uow)
             await uow.commit()
         return "processed"
+
+    async def _claim(
+        self, uow: U, topic: str, event_ids: list[str], event_types: list[str]
+    ) -> set[str]:
+        """Claims the events in the inbox in `uow`'s transaction, its first statement;
+        returns the ids claimed now (not seen before by this consumer)."""
+        # On the driver connection: through SQLAlchemy the claim (and the BEGIN before it)
+        # cost about as much of the consumer's CPU as the handler's own statements. Its
+        # span is the one SQLAlchemy's statements get.
+        driver = await driver_connection(uow.session, begin=True)
+        if driver is None:
+            claimed = await uow.session.execute(
+                CLAIM_INBOX_MANY,
+                {
+                    "consumer": self.group,
+                    "topic": topic,
+                    "event_ids": event_ids,
+                    "event_types": event_types,
+                },
+            )
+            return set(claimed.scalars())
+        with statement_span(uow.session, _CLAIM_INBOX_DRIVER):
+            rows = await driver.fetch(
+                _CLAIM_INBOX_DRIVER, self.group, event_ids, event_types, topic
+            )
+        return {row[0] for row in rows}
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str, code: str) -> None:
         log.error(

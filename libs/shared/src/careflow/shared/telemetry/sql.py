@@ -16,15 +16,18 @@ recorded as SQLAlchemy sends them, with placeholders: parameters never are.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import weakref
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, ExceptionContext
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import QueuePool
 
 _SCOPE = "careflow.sql"
@@ -68,11 +71,27 @@ class StatementSpans:
     ) -> None:
         if context is None:
             return
+        setattr(context, _SPAN_ATTRIBUTE, self._start(statement))
+
+    def _start(self, statement: str) -> trace.Span:
         name = f"{_operation(statement)} {self._database}".rstrip()
         span = _tracer.start_span(name, kind=SpanKind.CLIENT, attributes=self._attributes)
         if span.is_recording():
             span.set_attribute("db.statement", statement)
-        setattr(context, _SPAN_ATTRIBUTE, span)
+        return span
+
+    @contextlib.contextmanager
+    def around(self, statement: str) -> Iterator[None]:
+        """The same span for a statement SQLAlchemy does not run: one sent on the driver
+        connection (careflow.shared.db.driver), whose errors are the driver's own."""
+        span = self._start(statement)
+        try:
+            yield
+        except Exception as exc:
+            _record_error(span, exc)
+            raise
+        finally:
+            span.end()
 
     @staticmethod
     def _after(
@@ -92,16 +111,20 @@ class StatementSpans:
         span = getattr(exception.execution_context, _SPAN_ATTRIBUTE, None)
         if span is None:
             return
-        # The type and SQLSTATE only: the driver's message quotes row values.
         original = exception.original_exception
-        driver_error = original.__cause__ or original  # SQLAlchemy's adapter wraps asyncpg's
-        error = type(driver_error).__name__
-        span.set_status(Status(StatusCode.ERROR, error))
-        span.set_attribute("error.type", error)
-        sqlstate = getattr(driver_error, "sqlstate", None)
-        if isinstance(sqlstate, str):
-            span.set_attribute("db.response.status_code", sqlstate)
+        # SQLAlchemy's adapter wraps asyncpg's error.
+        _record_error(span, original.__cause__ or original)
         span.end()
+
+
+def _record_error(span: trace.Span, driver_error: BaseException) -> None:
+    # The type and SQLSTATE only: the driver's message quotes row values.
+    error = type(driver_error).__name__
+    span.set_status(Status(StatusCode.ERROR, error))
+    span.set_attribute("error.type", error)
+    sqlstate = getattr(driver_error, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        span.set_attribute("db.response.status_code", sqlstate)
 
 
 #: Engines whose pools the gauge reports, with their service; an engine that is
@@ -137,6 +160,18 @@ def observe_pool(engine: AsyncEngine, service: str) -> None:
     _observed[engine] = service
 
 
+#: The listener of each traced engine, for statement_span.
+_traced: weakref.WeakKeyDictionary[Engine, StatementSpans] = weakref.WeakKeyDictionary()
+
+
 def trace_engine(engine: AsyncEngine) -> None:
     """Every statement on `engine` becomes a span under the current one."""
-    StatementSpans(engine)
+    _traced[engine.sync_engine] = StatementSpans(engine)
+
+
+def statement_span(session: AsyncSession, statement: str) -> AbstractContextManager[None]:
+    """The span a statement on `session`'s engine gets, for one run on its driver
+    connection (a span only if the engine is traced, as for SQLAlchemy's statements)."""
+    bind = session.bind
+    spans = _traced.get(bind.sync_engine) if isinstance(bind, AsyncEngine) else None
+    return spans.around(statement) if spans is not None else contextlib.nullcontext()

@@ -132,9 +132,13 @@ class CaseRepository:
             items = getattr(case, attribute)
             await upsert(self.session, table, [vars(item) | {"case_id": case.id} for item in items])
         if events and driver is not None:
-            await driver.executemany(
-                _INSERT_CASE_EVENT, [(case.id, type(e).__name__, e.actor, e.at) for e in events]
-            )
+            entries = [(case.id, type(e).__name__, e.actor, e.at) for e in events]
+            if len(entries) == 1:
+                # A submission's one entry: asyncpg's executemany costs several single
+                # statements' CPU (its pipelined batch), the plain execute one.
+                await driver.execute(_INSERT_CASE_EVENT, *entries[0])
+            else:
+                await driver.executemany(_INSERT_CASE_EVENT, entries)
         elif events:
             await self.session.execute(
                 t.case_events.insert(),

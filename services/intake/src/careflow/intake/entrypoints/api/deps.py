@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,9 +14,11 @@ from careflow.intake.bootstrap import Container
 from careflow.shared.audit.dependencies import Auditor as SharedAuditor
 from careflow.shared.auth.claims import AuthLevel, ProfessionalPrincipal, ResidentPrincipal
 from careflow.shared.auth.dependencies import (
+    BearerCredentials,
     Professional,
-    Resident,
     StrongResident,
+    current_principal,
+    require_resident,
 )
 from careflow.shared.auth.pseudonyms import ResidentIds
 
@@ -62,8 +65,24 @@ def professional_actor(principal: ProfessionalPrincipal) -> ProfessionalActor:
     )
 
 
-async def _any_resident(ids: Pseudonyms, principal: Resident) -> ResidentActor:
-    return resident_actor(ids, principal)
+@dataclass(frozen=True, slots=True)
+class FormSubmitter:
+    """What POST /forms needs (the container's intake and pseudonyms, the sender), from
+    one dependency: FastAPI solves every dependency layer afresh per request, and the
+    seven layers this replaces (container, intake, pseudonyms, any resident, resident,
+    principal, bearer) were about a sixth of the route's CPU."""
+
+    intake: Intake
+    ids: ResidentIds
+    sender: ResidentActor
+
+
+async def _form_submitter(request: Request, credentials: BearerCredentials) -> FormSubmitter:
+    # The checks of the layers it replaces, in their order: a valid token, then a resident's.
+    principal = await require_resident(await current_principal(request, credentials))
+    wiring: Container = request.app.state.container
+    ids = wiring.resident_ids
+    return FormSubmitter(wiring.intake, ids, resident_actor(ids, principal))
 
 
 async def _identified_resident(ids: Pseudonyms, principal: StrongResident) -> ResidentActor:
@@ -78,7 +97,7 @@ async def _auditor(principal: SharedAuditor) -> ProfessionalActor:
     return professional_actor(principal)
 
 
-AnySender = Annotated[ResidentActor, Depends(_any_resident)]
+FormSubmitterDep = Annotated[FormSubmitter, Depends(_form_submitter)]
 IdentifiedResident = Annotated[ResidentActor, Depends(_identified_resident)]
 ProfessionalUser = Annotated[ProfessionalActor, Depends(_professional)]
 Auditor = Annotated[ProfessionalActor, Depends(_auditor)]

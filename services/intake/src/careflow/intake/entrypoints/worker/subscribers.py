@@ -46,6 +46,9 @@ def _consumers(
 ) -> list[EventConsumer[IntakeUnitOfWork]]:
     settings = container.settings
     group = settings.consumer_group
+    # The queue's item events come with every case; bookings, messages and chats are
+    # fetched with the quiet wait (ConsumerSettings.quiet): no one waits on them in
+    # fractions of a second, and each member's fetches cost CPU whatever they carry.
     queue = EventConsumer(
         WORKQUEUE_ITEMS,
         group=group,
@@ -75,7 +78,7 @@ def _consumers(
         group=group,
         uow_factory=container.uow,
         producer=runtime.producer,
-        settings=settings.consumer,
+        settings=settings.consumer.quiet(),
     )
 
     @bookings.on(BookingConfirmed)
@@ -91,7 +94,7 @@ def _consumers(
         group=group,
         uow_factory=container.uow,
         producer=runtime.producer,
-        settings=settings.consumer,
+        settings=settings.consumer.quiet(),
     )
 
     @messages.on(MessageSent)
@@ -103,7 +106,7 @@ def _consumers(
         group=group,
         uow_factory=container.uow,
         producer=runtime.producer,
-        settings=settings.consumer,
+        settings=settings.consumer.quiet(),
     )
 
     @chats.on(ChatCaseRequested)

@@ -30,6 +30,8 @@ def consumers(container: Container) -> ConsumerFactory:
     settings = container.settings
 
     def factory(runtime: ServiceRuntime) -> list[EventConsumer[WorkqueueUnitOfWork]]:
+        # Only intake's case events are waited on (a submission becomes an item): the
+        # other topics are fetched with the quiet wait (ConsumerSettings.quiet).
         return [
             case_events_consumer(
                 group=settings.consumer_group,
@@ -43,20 +45,20 @@ def consumers(container: Container) -> ConsumerFactory:
                 group=f"{settings.consumer_group}.resident-names",
                 uow_factory=container.uow,
                 producer=runtime.producer,
-                settings=settings.consumer,
+                settings=settings.consumer.quiet(),
             ),
             booking_events_consumer(
                 group=f"{settings.consumer_group}.bookings",
                 uow_factory=container.uow,
                 producer=runtime.producer,
-                settings=settings.consumer,
+                settings=settings.consumer.quiet(),
                 clock=container.clock,
             ),
             message_events_consumer(
                 group=f"{settings.consumer_group}.messages",
                 uow_factory=container.uow,
                 producer=runtime.producer,
-                settings=settings.consumer,
+                settings=settings.consumer.quiet(),
                 clock=container.clock,
             ),
         ]

@@ -12,10 +12,9 @@ from careflow.intake.application import residents as contact
 from careflow.intake.application.submit_form import submit_form
 from careflow.intake.domain.forms import FormSubmission
 from careflow.intake.entrypoints.api.deps import (
-    AnySender,
+    FormSubmitterDep,
     IdentifiedResident,
     IntakeDep,
-    Pseudonyms,
 )
 from careflow.intake.entrypoints.api.schemas import (
     MAX_PAGE,
@@ -34,10 +33,9 @@ router = APIRouter(tags=["residents"])
 
 
 @router.post("/forms", status_code=201, response_model=SubmittedOut)
-async def submit(
-    body: FormIn, intake: IntakeDep, ids: Pseudonyms, sender: AnySender
-) -> SubmittedOut:
+async def submit(body: FormIn, submitter: FormSubmitterDep) -> SubmittedOut:
     """Submit a form: identified, as guardian for a child under 15, or anonymously where allowed."""
+    ids = submitter.ids
     child = ids.of(body.child_subject) if body.child_subject else None
     form = FormSubmission(
         kind=body.kind,
@@ -53,7 +51,7 @@ async def submit(
         child_id=child,
         answers=body.answers,
     )
-    result = await submit_form(intake, sender, form, body.answers or None)
+    result = await submit_form(submitter.intake, submitter.sender, form, body.answers or None)
     return SubmittedOut(
         case_id=result.case_id if result.identification == "identified" else None,
         private=result.private,
