@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import time
@@ -128,6 +129,23 @@ async def test_the_rate_limit_holds_across_two_replicas_with_retry_after(edge: E
         assert response.headers["content-type"] == "application/problem+json"
         assert 1 <= int(response.headers["retry-after"]) <= 120
     assert someone_else.status_code == 200
+
+
+async def test_far_below_the_limit_replicas_admit_on_local_views_and_still_hold_it(edge: Edge):
+    """Limit 40: below 30 (the margin, max(10 %, 10)) each replica admits on its local
+    view without waiting for the table; above it the table decides. Once a flush
+    interval has passed after each request, the two replicas admit exactly 40."""
+    caller = edge.resident(subject())
+    async with (
+        httpx.AsyncClient(base_url=edge.hot[0]) as first,
+        httpx.AsyncClient(base_url=edge.hot[1]) as second,
+    ):
+        statuses = []
+        for i in range(44):
+            response = await (first if i % 2 == 0 else second).get("/echo/echo/x", headers=caller)
+            statuses.append(response.status_code)
+            await asyncio.sleep(0.02)
+    assert statuses == [200] * 40 + [429] * 4
 
 
 async def test_a_slow_service_is_a_504_problem(edge: Edge):
