@@ -35,6 +35,7 @@ class Edge:
     seen: Counter[str]
     release: threading.Event
     sign: Callable[[Any], str]
+    hot: list[str]  # two more replicas, limits high enough to be judged on local views
 
     def professional(
         self, sub: str = "pro-1", roles: tuple[str, ...] = ("nurse",)
@@ -60,13 +61,13 @@ async def edge(postgres, tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
         upstream = await stack.enter_async_context(serving(app))
         down = "http://127.0.0.1:9"  # discard port: nothing listens
 
-        def settings() -> Settings:
+        def settings(per_subject: int = 5) -> Settings:
             return Settings(
                 environment="test",
                 database=database.settings(),
                 auth=auth,
                 request_limits=RequestLimits(max_body_bytes=64 * 1024),
-                rate_limit=RateLimitSettings(per_subject=5, per_address=1000),
+                rate_limit=RateLimitSettings(per_subject=per_subject, per_address=1000),
                 upstreams=only(
                     echo={
                         "base_url": upstream,
@@ -90,8 +91,12 @@ async def edge(postgres, tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
         # Two replicas sharing one limiter store, as deployed behind a load balancer.
         first = await stack.enter_async_context(serving(create_app(settings())))
         second = await stack.enter_async_context(serving(create_app(settings())))
+        hot = [
+            await stack.enter_async_context(serving(create_app(settings(per_subject=40))))
+            for _ in range(2)
+        ]
 
         def sign(principal: Any) -> str:
             return mint_token(key, kid, principal, issuer=auth.issuer, audience=auth.audience)
 
-        yield Edge([first, second], upstream, seen, release, sign)
+        yield Edge([first, second], upstream, seen, release, sign, hot)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import time
@@ -39,6 +40,8 @@ async def test_a_request_reaches_its_service_with_request_id_and_trace_and_comes
     assert seen["headers"]["x-request-id"] == "req-123"
     # The trace goes on: same trace id, the gateway's span as parent (or the client's).
     assert seen["headers"]["traceparent"].split("-")[1] == TRACEPARENT.split("-")[1]
+    # The client's span sampled its trace, so the gateway's own span is the parent.
+    assert seen["headers"]["traceparent"].split("-")[2] != TRACEPARENT.split("-")[2]
     assert seen["headers"]["x-forwarded-for"] == "127.0.0.1"
     assert response.headers["x-request-id"] == "req-123"
     assert response.headers["x-content-type-options"] == "nosniff"
@@ -128,6 +131,38 @@ async def test_the_rate_limit_holds_across_two_replicas_with_retry_after(edge: E
         assert response.headers["content-type"] == "application/problem+json"
         assert 1 <= int(response.headers["retry-after"]) <= 120
     assert someone_else.status_code == 200
+
+
+async def test_far_below_the_limit_replicas_admit_on_local_views_and_still_hold_it(edge: Edge):
+    """Limit 40: below 30 (the margin, max(10 %, 10)) each replica admits on its local
+    view without waiting for the table; above it the table decides. Once a flush
+    interval has passed after each request, the two replicas admit exactly 40."""
+    caller = edge.resident(subject())
+    async with (
+        httpx.AsyncClient(base_url=edge.hot[0]) as first,
+        httpx.AsyncClient(base_url=edge.hot[1]) as second,
+    ):
+        statuses = []
+        for i in range(44):
+            response = await (first if i % 2 == 0 else second).get("/echo/echo/x", headers=caller)
+            statuses.append(response.status_code)
+            await asyncio.sleep(0.02)
+    assert statuses == [200] * 40 + [429] * 4
+
+
+async def test_proxied_requests_are_counted_in_the_http_metrics(edge: Edge):
+    async with httpx.AsyncClient(base_url=edge.urls[0]) as client:
+        await client.get("/echo/echo/counted", headers=edge.resident(subject()))
+        exposition = (await client.get("/metrics")).text
+    counted = [
+        line
+        for line in exposition.splitlines()
+        if line.startswith("careflow_http_requests_total")
+        and 'route="/echo/{path:path}"' in line
+        and 'status="200"' in line
+    ]
+    assert counted, exposition[:2000]
+    assert float(counted[0].rsplit(" ", 1)[1]) >= 1
 
 
 async def test_a_slow_service_is_a_504_problem(edge: Edge):

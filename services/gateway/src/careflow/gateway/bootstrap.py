@@ -78,7 +78,16 @@ def build(settings: Settings, *, clock: Callable[[], float] = time.time) -> Cont
     rl = settings.rate_limit
     limiter = RateLimiter(
         counter,
-        Limits(rl.window_seconds, rl.per_subject, rl.per_address, rl.store_timeout_seconds),
+        Limits(
+            rl.window_seconds,
+            rl.per_subject,
+            rl.per_address,
+            rl.store_timeout_seconds,
+            flush_interval=rl.flush_interval_seconds,
+            fresh_for=rl.view_fresh_seconds,
+            margin_ratio=rl.local_margin,
+            margin_min=rl.local_margin_min,
+        ),
         rl.key_secret.get_secret_value().encode(),
         clock,
     )
@@ -86,7 +95,8 @@ def build(settings: Settings, *, clock: Callable[[], float] = time.time) -> Cont
         upstreams, HttpDocumentSource(pools, settings.openapi.fetch_timeout_seconds)
     )
     runtime.startup += [pools.start, counter.start, document.refresh]
-    runtime.shutdown += [pools.close, counter.close]
+    # The limiter flushes its last counts before the counters' pool closes.
+    runtime.shutdown += [pools.close, limiter.close, counter.close]
     return Container(
         settings=settings,
         runtime=runtime,

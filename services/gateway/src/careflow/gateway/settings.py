@@ -94,8 +94,18 @@ class RateLimitSettings(BaseModel):
     #: When the counter store does not answer in time the request goes through (the
     #: limit is protection, not correctness; an outage of it must not close the API).
     store_timeout_seconds: float = Field(default=0.25, gt=0)
-    #: Connections of the counters' own pool (one statement per request, ~0.2 ms each).
+    #: Connections of the counters' own pool (one statement per flush, ~0.2 ms each).
     store_connections: int = Field(default=10, ge=1, le=100)
+    #: Counts admitted on a replica's local view go to the shared table in one
+    #: statement at most this long after the first of them (application/limits.py).
+    flush_interval_seconds: float = Field(default=0.005, gt=0, le=1)
+    #: A key's local view (its counts as the table last answered) is used for this long;
+    #: older, the request waits for the table's answer.
+    view_fresh_seconds: float = Field(default=1.0, gt=0, le=60)
+    #: Within max(this share of the limit, `local_margin_min` requests) of its limit a
+    #: key is decided on the table's answer, exactly, not on the local view.
+    local_margin: float = Field(default=0.1, ge=0, le=1)
+    local_margin_min: int = Field(default=10, ge=1)
 
 
 class CorsSettings(BaseModel):

@@ -31,6 +31,7 @@ def create_service_app(
     background: Iterable[BackgroundTask] = (),
     domain_errors: tuple[type[Exception], Mapping[type[Exception], int]] | None = None,
     request_edges: bool = True,
+    app_class: type[FastAPI] = FastAPI,
 ) -> FastAPI:
     """The one call a service's composition root makes: routes, consumers, loops, errors.
 
@@ -39,6 +40,8 @@ def create_service_app(
     service's `bootstrap` never needs to import an entry point. `request_edges=False`
     is for an app that passes bodies on as they stream (the gateway): the edges read a
     JSON body whole before the route sees it; such an app holds its own body limit.
+    `app_class` is for an app that answers some requests before FastAPI's stack (the
+    gateway's proxied path); it must be FastAPI or a subclass.
     """
     settings = runtime.settings
     if consumers is not None:
@@ -67,7 +70,7 @@ def create_service_app(
         finally:
             await verifier.stop()
 
-    app = FastAPI(
+    app = app_class(
         title=title or f"CareFlow {runtime.name}",
         lifespan=lifespan,
         # FastAPI's own OpenTelemetry support: one server span per request, named by

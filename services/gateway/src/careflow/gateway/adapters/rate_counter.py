@@ -1,14 +1,15 @@
-"""Rate-limit counters in PostgreSQL: one atomic upsert per request for all its keys.
+"""Rate-limit counters in PostgreSQL: one atomic upsert per flush for all its keys.
 
-The statement moves a key's row to the current window (the old count becomes
-`previous` when the windows are adjacent, else 0), adds one, and returns the counts,
-in one round trip and one row lock per key. Keys are sorted so two requests never lock
-the same rows in opposite orders. A replica whose clock is behind counts into the
-newer window it finds rather than resetting it.
+The statement moves each key's row to the current window (the old count becomes
+`previous` when the windows are adjacent, else 0), adds the requests a replica counted
+for it since its last flush, and returns the counts over all replicas, in one round
+trip and one row lock per key. Keys come sorted so two replicas never lock the same
+rows in opposite orders. A replica whose clock is behind counts into the newer window
+it finds rather than resetting it.
 
 On a small asyncpg pool of its own rather than the SQLAlchemy engine: this statement
-runs on every request, and through the engine (pool checkout, greenlet, result
-objects) it cost about 1 ms of CPU per request where asyncpg alone, with its cached
+ran once per request before the local views, and through the engine (pool checkout,
+greenlet, result objects) it cost about 1 ms of CPU per request where asyncpg alone, with its cached
 prepared statement and no transaction around a single statement, costs a fraction.
 The pool's connections are not reset on release (asyncpg's default sends
 `RESET ALL; UNLISTEN *; ...`, one more round trip per request, ~9 % of the gateway's
@@ -18,7 +19,7 @@ statements, outside any transaction, and set no session state to undo.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import asyncpg
 
@@ -27,13 +28,14 @@ from careflow.shared.db.engine import asyncpg_dsn
 
 _UPSERT = """
 INSERT INTO rate_limit_windows AS w (key, window_start, count, previous)
-SELECT k, $2::bigint, 1, 0 FROM unnest($1::bytea[]) AS k
+SELECT k, $3::bigint, n, 0 FROM unnest($1::bytea[], $2::int[]) AS t(k, n)
 ON CONFLICT (key) DO UPDATE SET
   previous = CASE
     WHEN w.window_start >= EXCLUDED.window_start THEN w.previous
-    WHEN w.window_start = EXCLUDED.window_start - $3::bigint THEN w.count
+    WHEN w.window_start = EXCLUDED.window_start - $4::bigint THEN w.count
     ELSE 0 END,
-  count = CASE WHEN w.window_start >= EXCLUDED.window_start THEN w.count + 1 ELSE 1 END,
+  count = CASE WHEN w.window_start >= EXCLUDED.window_start
+    THEN w.count + EXCLUDED.count ELSE EXCLUDED.count END,
   window_start = GREATEST(w.window_start, EXCLUDED.window_start)
 RETURNING key, window_start, count, previous
 """
@@ -71,9 +73,11 @@ class PostgresRateCounter:
         return self._pool
 
     async def count(
-        self, keys: Sequence[bytes], started: int, length: int
+        self, increments: Mapping[bytes, int], started: int, length: int
     ) -> Mapping[bytes, Counts]:
-        rows = await self._ready().fetch(_UPSERT, list(keys), started, length)
+        rows = await self._ready().fetch(
+            _UPSERT, list(increments), list(increments.values()), started, length
+        )
         return {bytes(r["key"]): Counts(r["window_start"], r["count"], r["previous"]) for r in rows}
 
     async def sweep(self, before: int) -> int:

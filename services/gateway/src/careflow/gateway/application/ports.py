@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from careflow.gateway.domain.limits import Counts
@@ -12,9 +12,10 @@ from careflow.shared.audit import AuditPage, AuditQuery
 
 class RateCounter(Protocol):
     async def count(
-        self, keys: Sequence[bytes], started: int, length: int
+        self, increments: Mapping[bytes, int], started: int, length: int
     ) -> Mapping[bytes, Counts]:
-        """Add one request to each key's window atomically; the counts after it."""
+        """Add each key's requests to its window atomically (keys in sorted order); every
+        key's counts after it, over all replicas."""
         ...
 
 

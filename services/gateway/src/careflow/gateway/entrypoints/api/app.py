@@ -13,6 +13,7 @@ from starlette.routing import Route, WebSocketRoute
 from careflow.gateway.bootstrap import Container, build
 from careflow.gateway.domain.errors import DomainError
 from careflow.gateway.entrypoints.api.edges import EdgeHeaders
+from careflow.gateway.entrypoints.api.fast_path import GatewayApp, ProxiedPath
 from careflow.gateway.entrypoints.api.proxy import HttpProxy
 from careflow.gateway.entrypoints.api.routes import audit
 from careflow.gateway.entrypoints.api.statuses import STATUSES
@@ -40,11 +41,15 @@ def create_app(
         domain_errors=(DomainError, STATUSES),
         # Bodies stream through; the proxy holds the body limit itself.
         request_edges=False,
+        # Proxied HTTP requests take a lean path beside FastAPI's stack (fast_path.py).
+        app_class=GatewayApp,
     )
+    assert isinstance(app, GatewayApp)
     app.state.container = container
-    _routes(app, container)
+    proxies = _routes(app, container)
     _merged_openapi(app, container)
     cors = container.settings.cors
+    app.proxied = ProxiedPath(proxies, container.settings.admission, cors=bool(cors.allow_origins))
     if cors.allow_origins:
         # A preflight is answered before any token or limit is asked for.
         app.add_middleware(
@@ -60,13 +65,17 @@ def create_app(
     return app
 
 
-def _routes(app: FastAPI, container: Container) -> None:
+def _routes(app: FastAPI, container: Container) -> list[HttpProxy]:
+    """The routes of every service's prefix; proxied HTTP requests reach the same
+    endpoints through `ProxiedPath` unless they need the FastAPI stack (CORS)."""
+    proxies = []
     for upstream in container.routes.upstreams:
         path = f"{upstream.prefix}/{{path:path}}"
-        app.router.routes.append(
-            Route(path, HttpProxy(container, upstream), include_in_schema=False)
-        )
+        proxy = HttpProxy(container, upstream)
+        proxies.append(proxy)
+        app.router.routes.append(Route(path, proxy, include_in_schema=False))
         app.router.routes.append(WebSocketRoute(path, WebSocketProxy(container, upstream)))
+    return proxies
 
 
 def _merged_openapi(app: FastAPI, container: Container) -> None:

@@ -31,7 +31,35 @@ def request_id(scope: Scope) -> bytes:
     return scope["state"]["request_id"]  # type: ignore[no-any-return]
 
 
+def assign_request_id(scope: Scope) -> bytes:
+    """The request's id (the client's when valid, else a new one), kept in its state."""
+    given = next((v for k, v in scope["headers"] if k == REQUEST_ID), None)
+    rid = given if given is not None and _VALID_ID.match(given) else uuid.uuid4().hex.encode()
+    scope.setdefault("state", {})["request_id"] = rid
+    return rid
+
+
+_API = (*_SECURITY, _CSP)
+
+
+def security_headers(path: str) -> tuple[tuple[bytes, bytes], ...]:
+    return _SECURITY if path.startswith(_DOCS) else _API
+
+
+def add_edge_headers(
+    headers: list[tuple[bytes, bytes]], extra: tuple[tuple[bytes, bytes], ...], rid: bytes
+) -> None:
+    """Appends (in place) what the service did not set itself, and the request id."""
+    present = {k.lower() for k, _ in headers}
+    headers += [(k, v) for k, v in extra if k not in present]
+    if REQUEST_ID not in present:
+        headers.append((REQUEST_ID, rid))
+
+
 class EdgeHeaders:
+    """The edge's headers for the FastAPI stack (the gateway's own routes, CORS, and
+    WebSockets); proxied HTTP requests get the same from `fast_path.ProxiedPath`."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -39,23 +67,16 @@ class EdgeHeaders:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        given = next((v for k, v in scope["headers"] if k == REQUEST_ID), None)
-        rid = given if given is not None and _VALID_ID.match(given) else uuid.uuid4().hex.encode()
-        scope.setdefault("state", {})["request_id"] = rid
+        rid = assign_request_id(scope)
         if scope["type"] == "websocket":
             await self.app(scope, receive, send)
             return
-        extra = [*_SECURITY]
-        if not scope["path"].startswith(_DOCS):
-            extra.append(_CSP)
+        extra = security_headers(scope["path"])
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
-                present = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in extra if k not in present]
-                if REQUEST_ID not in present:
-                    headers.append((REQUEST_ID, rid))
+                add_edge_headers(headers, extra, rid)
                 message = {**message, "headers": headers}
             await send(message)
 
