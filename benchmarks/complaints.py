@@ -174,6 +174,12 @@ async def run_load(
         ),
         **latency_summary(routed, lost),
         "postgres_stats": {k: v - stats0.get(k, 0.0) for k, v in stats.items()},
+        "timeline": [
+            {"at": round(t - sent[0].due, 2)} | {n: round(v) for n, v in pct.items()}
+            for t, pct in probes.timeline.percent(sent[0].due - 1, sent[-1].due + 2)
+        ]
+        if sent
+        else [],
         "diagnosis": diagnose(sent, watcher, probes.timeline, probes.service_log, probes.pg_log),
     }
 
@@ -241,7 +247,13 @@ async def measure(
         jwks_path=keys / JWKS_FILE,
     )
     service.start(
-        env | {"COMPLAINTS_DIRECTORY__URL": directory.url, "COMPLAINTS_TELEMETRY__LOG_JSON": "true"}
+        env
+        | {
+            "COMPLAINTS_DIRECTORY__URL": directory.url,
+            "COMPLAINTS_TELEMETRY__LOG_JSON": "true",
+            # Diagnosis: every stall over 20 ms in the log (the default is 100 ms).
+            "COMPLAINTS_TELEMETRY__STALL_REPORT_SECONDS": "0.02",
+        }
     )
     watcher = Watcher(bootstrap)
     usage: ServiceUsage | None = None
@@ -253,7 +265,7 @@ async def measure(
             {"complaints": service.process.pid},  # type: ignore[union-attr]
             _server_pids(postgres, broker),
         )
-        timeline = Timeline(usage)
+        timeline = Timeline(usage, _server_pids(postgres, broker).get("postgres"))
         sampler = asyncio.create_task(timeline.run())
         pg_log = postgres.embedded.data_dir / "server.log" if postgres.embedded else None
         probes = Probes(timeline, postgres.admin_url, service.log_path, pg_log)

@@ -11,6 +11,7 @@ statements over 100 ms) and its checkpointer / WAL statistics per phase.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import re
@@ -41,6 +42,9 @@ STATS_SQL = {
     "wal_io": "SELECT coalesce(sum(writes), 0) AS writes, coalesce(sum(fsyncs), 0) AS fsyncs, "
     "coalesce(sum(write_time), 0) AS write_ms, coalesce(sum(fsync_time), 0) AS fsync_ms "
     "FROM pg_stat_io WHERE object = 'wal'",
+    # Sessions opened (every connection a pool opens beyond the ones it keeps is one
+    # more: connect, authentication, a backend started, statements prepared again).
+    "database": "SELECT coalesce(sum(sessions), 0) AS sessions FROM pg_stat_database",
     "autovacuum": "SELECT coalesce(sum(autovacuum_count), 0) AS vacuums, "
     "coalesce(sum(autoanalyze_count), 0) AS analyzes FROM pg_stat_all_tables",
 }
@@ -75,18 +79,29 @@ async def pg_stats(admin_url: str) -> dict[str, float]:
 
 
 class Timeline:
-    """CPU seconds of every process (and the machine) every 100 ms."""
+    """CPU seconds of every process (and the machine) every 100 ms, with PostgreSQL's
+    backend count and the machine's disk busy time."""
 
-    def __init__(self, usage: ServiceUsage, every: float = 0.1) -> None:
+    def __init__(self, usage: ServiceUsage, postgres_pid: int | None, every: float = 0.1) -> None:
         self.usage, self.every = usage, every
         self.samples: list[tuple[float, dict[str, float]]] = []
+        self.gauges: list[tuple[float, dict[str, float]]] = []
         self._me = psutil.Process()
+        self._postgres = psutil.Process(postgres_pid) if postgres_pid else None
 
     async def run(self) -> None:
         while True:
             own = self._me.cpu_times()
             used = self.usage.all_cpu_seconds() | {"generator": own.user + own.system}
-            self.samples.append((time.monotonic(), used))
+            disk = psutil.disk_io_counters()
+            if disk is not None:
+                used["disk_busy"] = getattr(disk, "busy_time", 0) / 1000
+            now = time.monotonic()
+            self.samples.append((now, used))
+            if self._postgres is not None:
+                with contextlib.suppress(psutil.Error):
+                    backends = len(self._postgres.children())
+                    self.gauges.append((now, {"postgres_processes": backends}))
             await asyncio.sleep(self.every)
 
     def percent(self, start: float, end: float) -> list[tuple[float, dict[str, float]]]:
@@ -98,7 +113,7 @@ class Timeline:
                 continue
             span = t1 - t0
             pct = {n: (b[n] - a[n]) * 100 / span for n in b if n in a}
-            ours = sum(v for n, v in pct.items() if n != "machine")
+            ours = sum(v for n, v in pct.items() if n not in ("machine", "disk_busy"))
             pct["others"] = pct.pop("machine", math.nan) - ours
             out.append((t1, pct))
         return out
@@ -191,6 +206,20 @@ def per_second(sent: list[Sent], watcher: Watcher, start: float) -> list[dict[st
     return rows
 
 
+def _in_flight(sent: list[Sent], at: float) -> int:
+    """Requests the generator had written and not yet had answered at `at`."""
+    return sum(
+        1
+        for s in sent
+        if s.sent_at is not None and s.sent_at <= at and (s.answered_at or math.inf) > at
+    )
+
+
+def _gauge(timeline: Timeline, at: float) -> dict[str, float]:
+    before = [g for t, g in timeline.gauges if t <= at]
+    return before[-1] if before else {}
+
+
 def diagnose(
     sent: list[Sent],
     watcher: Watcher,
@@ -226,7 +255,9 @@ def diagnose(
                     for s in slowest
                 ],
                 "cpu_percent": [
-                    {"at": round(t - start, 2)} | {n: round(v) for n, v in pct.items()}
+                    {"at": round(t - start, 2), "in_flight": _in_flight(sent, t)}
+                    | {n: round(v) for n, v in pct.items()}
+                    | _gauge(timeline, t)
                     for t, pct in timeline.percent(w0, w1)
                 ],
                 "service_stalls": [

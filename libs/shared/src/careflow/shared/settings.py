@@ -220,6 +220,9 @@ class TelemetrySettings(BaseModel):
     # an exporter 0.1 and 1.0 cost the same CPU per submission (README, performance);
     # tests set 1.0 to read their spans.
     sample_ratio: float = Field(default=0.1, ge=0, le=1)
+    # An event-loop stall or GC pause this long is logged with its size
+    # (careflow.shared.service.stalls); shorter ones only reach the histograms.
+    stall_report_seconds: float = Field(default=0.1, gt=0, le=10)
 
 
 class AuthSettings(BaseModel):

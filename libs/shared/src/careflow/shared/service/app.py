@@ -61,7 +61,7 @@ def create_service_app(
             await runtime.start()
             if getattr(app.state, "freeze_gc_after_start", False):
                 freeze_startup_objects()
-            stalls = StallWatch()
+            stalls = StallWatch(report_seconds=settings.telemetry.stall_report_seconds)
             stalls.start()
             try:
                 yield
