@@ -93,6 +93,9 @@ class Timeline:
         while True:
             own = self._me.cpu_times()
             used = self.usage.all_cpu_seconds() | {"generator": own.user + own.system}
+            # Time the hypervisor gave this VM's cores to someone else (counted in
+            # `machine`'s busy time, not any process's).
+            used["steal"] = getattr(psutil.cpu_times(), "steal", 0.0)
             disk = psutil.disk_io_counters()
             if disk is not None:
                 used["disk_busy"] = getattr(disk, "busy_time", 0) / 1000
