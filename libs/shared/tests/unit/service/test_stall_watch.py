@@ -19,7 +19,7 @@ async def test_a_blocked_loop_is_logged_with_its_lag(caplog: pytest.LogCaptureFi
     try:
         await asyncio.sleep(0.05)
         with caplog.at_level(logging.WARNING, "careflow.shared.service.stalls"):
-            time.sleep(0.2)  # noqa: ASYNC251 (the stall under test)
+            time.sleep(0.2)  # the stall under test
             await asyncio.sleep(0.05)
     finally:
         await watch.stop()
@@ -51,7 +51,9 @@ async def test_a_long_collection_is_logged_with_its_generation(
             await asyncio.sleep(0.05)
     finally:
         await watch.stop()
-    pauses = [r for r in caplog.records if r.getMessage() == "garbage collection paused the process"]
+    pauses = [
+        r for r in caplog.records if r.getMessage() == "garbage collection paused the process"
+    ]
     assert any(r.generation == 2 for r in pauses)  # type: ignore[attr-defined]
     assert watch.max_gc_pause > 0
 
