@@ -314,6 +314,9 @@ def _print_diagnosis(name: str, result: dict[str, Any]) -> None:
         f"slow or refused seconds {found.get('slow_seconds')}; "
         f"service stalls {found.get('service_stalls')}; PostgreSQL {result['postgres_stats']}"
     )
+    busy = [f for f in found.get("foreign_processes", []) if f["top"] and f["top"][0][0] >= 20]
+    if busy:
+        phase(f"  other processes using >= 20 % of a core: {busy}")
     for window in found.get("windows", []):
         phase(f"  second {window['second']}: slowest {window['slowest']}")
         for sample in window["cpu_percent"]:

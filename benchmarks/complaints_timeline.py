@@ -88,6 +88,37 @@ class Timeline:
         self.gauges: list[tuple[float, dict[str, float]]] = []
         self._me = psutil.Process()
         self._postgres = psutil.Process(postgres_pid) if postgres_pid else None
+        #: Once a second, the three busiest processes that are none of ours (the
+        #: `others` column by name): [(monotonic s, [(% of a core, pid, command)])].
+        self.foreign: list[tuple[float, list[tuple[float, int, str]]]] = []
+        self._seen: dict[int, float] = {}
+        self._seen_at = 0.0
+
+    def _ours(self) -> set[int]:
+        pids = {self._me.pid}
+        for proc in [*self.usage._procs.values(), *self.usage._servers.values()]:
+            pids.add(proc.pid)
+            with contextlib.suppress(psutil.Error):
+                pids.update(c.pid for c in proc.children(recursive=True))
+        return pids
+
+    def _busiest_others(self, now: float) -> None:
+        ours, cpu = self._ours(), {}
+        names: dict[int, str] = {}
+        for proc in psutil.process_iter(["pid", "cpu_times", "cmdline", "name"]):
+            info = proc.info
+            if info["pid"] in ours or info["cpu_times"] is None:
+                continue
+            times = info["cpu_times"]
+            cpu[info["pid"]] = times.user + times.system
+            names[info["pid"]] = " ".join(info["cmdline"] or [info["name"] or "?"])[:100]
+        span = now - self._seen_at
+        if self._seen and span > 0:
+            busy = sorted(
+                ((cpu[p] - self._seen.get(p, 0.0)) * 100 / span, p, names[p]) for p in cpu
+            )[-3:]
+            self.foreign.append((now, [(round(pct), p, n) for pct, p, n in reversed(busy)]))
+        self._seen, self._seen_at = cpu, now
 
     async def run(self) -> None:
         while True:
@@ -105,6 +136,8 @@ class Timeline:
                 with contextlib.suppress(psutil.Error):
                     backends = len(self._postgres.children())
                     self.gauges.append((now, {"postgres_processes": backends}))
+            if now - self._seen_at >= 1.0:
+                self._busiest_others(now)
             await asyncio.sleep(self.every)
 
     def percent(self, start: float, end: float) -> list[tuple[float, dict[str, float]]]:
@@ -274,6 +307,12 @@ def diagnose(
         )
     return {
         "per_second": seconds,
+        # The busiest processes none of ours, per second of the phase.
+        "foreign_processes": [
+            {"at": round(t - start, 1), "top": top}
+            for t, top in timeline.foreign
+            if start <= t <= end
+        ],
         "slow_seconds": [r["second"] for r in slow],
         "windows": windows,
         "service_stalls": [
