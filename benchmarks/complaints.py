@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import math
 import os
 import random
@@ -55,6 +56,7 @@ from case_flow_load import ServiceUsage
 from case_flow_report import spread_rate
 from complaints_load import Directory, Watcher, hsa_id, offer
 from complaints_report import rows
+from complaints_timeline import Timeline, diagnose, enable_pg_diagnostics, pg_stats
 
 REGION, CLINICS, RESIDENTS = "14", 200, 300
 _STARTED = time.monotonic()
@@ -73,6 +75,7 @@ class Plan:
     import_rows: int = 100_000
     routed_within: float = 30.0
     quick: bool = False
+    phases: tuple[str, ...] = ("latency", "throughput", "import")
 
     @classmethod
     def quick_plan(cls) -> Plan:
@@ -120,6 +123,16 @@ def complaint(i: int) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Probes:
+    """What the diagnosis of a phase reads (complaints_timeline)."""
+
+    timeline: Timeline
+    admin_url: str
+    service_log: Path
+    pg_log: Path | None
+
+
 async def run_load(
     url: str,
     tokens: list[str],
@@ -128,7 +141,9 @@ async def run_load(
     seconds: float,
     plan: Plan,
     usage: ServiceUsage,
+    probes: Probes,
 ) -> dict[str, Any]:
+    stats0 = await pg_stats(probes.admin_url)
     used0, generator0 = usage.all_cpu_seconds(), _own_cpu()
     sent = await offer(url, tokens, complaint, rate, seconds)
     accepted = [s for s in sent if s.case_id]
@@ -140,6 +155,7 @@ async def run_load(
             poll=0.1,
         )
     used, generator = usage.all_cpu_seconds(), _own_cpu()
+    stats = await pg_stats(probes.admin_url)
     routed = [watcher.seen[s.case_id] - s.due for s in accepted if s.case_id in watcher.seen]
     lost = len(accepted) - len(routed)
     cpu = {n: used[n] - used0[n] for n in used if n in used0} | {
@@ -157,6 +173,14 @@ async def run_load(
             [watcher.seen[s.case_id] for s in accepted if s.case_id in watcher.seen]
         ),
         **latency_summary(routed, lost),
+        "postgres_stats": {k: v - stats0.get(k, 0.0) for k, v in stats.items()},
+        "timeline": [
+            {"at": round(t - sent[0].due, 2)} | {n: round(v) for n, v in pct.items()}
+            for t, pct in probes.timeline.percent(sent[0].due - 1, sent[-1].due + 2)
+        ]
+        if sent
+        else [],
+        "diagnosis": diagnose(sent, watcher, probes.timeline, probes.service_log, probes.pg_log),
     }
 
 
@@ -210,6 +234,7 @@ async def measure(
         )
     except Exception as exc:  # reported in the table, never hides the complaints figures
         results["raw"], results["raw_error"] = None, f"{type(exc).__name__}: {exc}"
+    await enable_pg_diagnostics(postgres.admin_url)
     keys = work / "keys"
     generate_keypair(keys)
     directory = Directory()
@@ -222,10 +247,17 @@ async def measure(
         jwks_path=keys / JWKS_FILE,
     )
     service.start(
-        env | {"COMPLAINTS_DIRECTORY__URL": directory.url, "COMPLAINTS_TELEMETRY__LOG_JSON": "true"}
+        env
+        | {
+            "COMPLAINTS_DIRECTORY__URL": directory.url,
+            "COMPLAINTS_TELEMETRY__LOG_JSON": "true",
+            # Diagnosis: every stall over 20 ms in the log (the default is 100 ms).
+            "COMPLAINTS_TELEMETRY__STALL_REPORT_SECONDS": "0.02",
+        }
     )
     watcher = Watcher(bootstrap)
     usage: ServiceUsage | None = None
+    sampler: asyncio.Task[None] | None = None
     try:
         phase("starting complaints")
         await _healthy(service, within=600)
@@ -233,6 +265,10 @@ async def measure(
             {"complaints": service.process.pid},  # type: ignore[union-attr]
             _server_pids(postgres, broker),
         )
+        timeline = Timeline(usage, _server_pids(postgres, broker).get("postgres"))
+        sampler = asyncio.create_task(timeline.run())
+        pg_log = postgres.embedded.data_dir / "server.log" if postgres.embedded else None
+        probes = Probes(timeline, postgres.admin_url, service.log_path, pg_log)
         await watcher.start()
         tokens = [
             local_token(keys, ResidentPrincipal(subject=f"bench-{i}", auth_level=AuthLevel.STRONG))
@@ -242,32 +278,66 @@ async def measure(
             phase("onboarding the region and its clinics")
             await onboard(client, directory, keys)
             phase("warm-up: until submissions show on the topic")
-            warm = await run_load(service.address, tokens, watcher, 20, 3, plan, usage)
+            warm = await run_load(service.address, tokens, watcher, 20, 3, plan, usage, probes)
             if warm["errors"]:
                 raise RuntimeError(f"warm-up complaints were not routed: {warm}")
+            results["warm_up"] = warm
             for name, rate, seconds in (
                 ("latency", plan.latency_rate, plan.latency_seconds),
                 ("throughput", plan.throughput_rate, plan.throughput_seconds),
             ):
+                if name not in plan.phases:
+                    continue
                 phase(f"{name}: {rate:.0f}/s offered for {seconds:.0f} s")
                 results[name] = await run_load(
-                    service.address, tokens, watcher, rate, seconds, plan, usage
+                    service.address, tokens, watcher, rate, seconds, plan, usage, probes
                 )
-            phase(f"import of {plan.import_rows:,} rows: dry run, apply, second run")
-            results["import"] = await import_run(client, directory, keys, plan.import_rows)
+                _print_diagnosis(name, results[name])
+            if "import" in plan.phases:
+                phase(f"import of {plan.import_rows:,} rows: dry run, apply, second run")
+                results["import"] = await import_run(client, directory, keys, plan.import_rows)
     finally:
+        if sampler is not None:
+            sampler.cancel()
         await watcher.stop()
         await asyncio.to_thread(stop_services, [service])
         await directory.stop()
     return results
 
 
+def _print_diagnosis(name: str, result: dict[str, Any]) -> None:
+    """The phase's slow seconds, their slowest complaints' stages, and what the
+    service's and PostgreSQL's logs said meanwhile (stderr; the JSON has it all)."""
+    found = result.get("diagnosis") or {}
+    phase(
+        f"{name}: answers {result['answers']}; p99 {result.get('p99_ms', math.nan):.1f} ms; "
+        f"slow or refused seconds {found.get('slow_seconds')}; "
+        f"service stalls {found.get('service_stalls')}; PostgreSQL {result['postgres_stats']}"
+    )
+    busy = [f for f in found.get("foreign_processes", []) if f["top"] and f["top"][0][0] >= 20]
+    if busy:
+        phase(f"  other processes using >= 20 % of a core: {busy}")
+    for window in found.get("windows", []):
+        phase(f"  second {window['second']}: slowest {window['slowest']}")
+        for sample in window["cpu_percent"]:
+            phase(f"    cpu % {sample}")
+        for event in window["postgres_log"]:
+            phase(f"    postgres {event}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks/complaints.py", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="seconds per phase, 10,000-row import")
     parser.add_argument("--output", type=Path, default=Path(".bench/complaints.json"))
+    parser.add_argument(
+        "--phases",
+        default="latency,throughput,import",
+        help="comma-separated subset of latency,throughput,import (iterating; a full "
+        "`make bench` run has all three)",
+    )
     args = parser.parse_args(argv)
     plan = Plan.quick_plan() if args.quick else Plan()
+    plan = dataclasses.replace(plan, phases=tuple(args.phases.split(",")))
     quiet_logs()
     work = Path(tempfile.mkdtemp(prefix="careflow-complaints-"))
     phase(f"starting PostgreSQL and the broker (service log in {work})")

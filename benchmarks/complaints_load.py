@@ -60,6 +60,9 @@ class Watcher:
 
     def __init__(self, bootstrap: str) -> None:
         self.seen: dict[str, float] = {}
+        #: When the relay's producer stamped each record (its Kafka CreateTime), monotonic.
+        self.published: dict[str, float] = {}
+        self._wall_to_mono = time.time() - time.monotonic()
         self._consumer = AIOKafkaConsumer(
             COMPLAINTS_CASES.name,
             bootstrap_servers=bootstrap,
@@ -82,7 +85,9 @@ class Watcher:
             for records in batch.values():
                 for record in records:
                     if dict(record.headers).get("ce_type") == SUBMITTED and record.key:
-                        self.seen.setdefault(record.key.decode(), now)
+                        key = record.key.decode()
+                        self.seen.setdefault(key, now)
+                        self.published.setdefault(key, record.timestamp / 1000 - self._wall_to_mono)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -95,6 +100,8 @@ class Watcher:
 @dataclass
 class Sent:
     due: float
+    sent_at: float | None = None  # the request written (monotonic)
+    answered_at: float | None = None
     status: int | None = None
     case_id: str | None = None
     error: str | None = None
@@ -132,6 +139,7 @@ async def offer(
                 entry = sent[i]
                 await asyncio.sleep(max(0.0, entry.due - time.monotonic()))
                 payload = json.dumps(body(i)).encode()
+                entry.sent_at = time.monotonic()
                 try:
                     status, answer = await conn.post_json(
                         "/complaints", payload, tokens[i % len(tokens)]
@@ -139,6 +147,7 @@ async def offer(
                 except HttpError as error:
                     entry.error = str(error)
                     continue
+                entry.answered_at = time.monotonic()
                 entry.status = status
                 if status == 201:
                     entry.case_id = json.loads(answer)["case_id"]

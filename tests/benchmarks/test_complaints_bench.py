@@ -56,3 +56,14 @@ def test_a_missing_baseline_is_shown_as_missing_not_as_a_failure():
     table = rows(results(throughput__routed_per_s=math.nan) | {"raw": None})
     assert table[0].result == NOT_MEASURED
     assert table[0].raw is None
+
+
+def test_a_run_of_one_phase_judges_only_that_phase():
+    figures = results()
+    del figures["throughput"], figures["import"]
+    table = rows(figures)
+    assert [r.metric for r in table] == [
+        "submitted->routed p50 @100/s",
+        "submitted->routed p99 @100/s",
+    ]
+    assert table[1].result == MET

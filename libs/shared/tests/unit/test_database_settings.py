@@ -43,3 +43,18 @@ def test_a_settings_error_does_not_quote_the_urls() -> None:
         Settings(database={"url": SERVICE, "migration_url": SERVICE})  # type: ignore[arg-type]
 
     assert "pw" not in str(error.value)
+
+
+def test_the_default_pool_keeps_a_connection_for_every_admitted_request() -> None:
+    from careflow.shared.service.runtime import pool_shortfall
+    from careflow.shared.settings import ServiceSettings
+
+    assert pool_shortfall(ServiceSettings(database={"url": "postgresql://x@h/d"})) is None
+
+
+def test_a_pool_smaller_than_admission_is_named_at_start() -> None:
+    from careflow.shared.service.runtime import pool_shortfall
+    from careflow.shared.settings import ServiceSettings
+
+    settings = ServiceSettings(database={"url": "postgresql://x@h/d", "pool_size": 20})
+    assert "keeps 20 connections" in (pool_shortfall(settings) or "")

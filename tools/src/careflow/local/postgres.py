@@ -140,7 +140,7 @@ class EmbeddedPostgres:
         self.init()
         log = self.data_dir / "server.log"
         options = (
-            f"-h {self.host} -p {self.port} -k '' -c max_connections=300 "
+            f"-h {self.host} -p {self.port} -k '' -c max_connections=500 "
             "-c shared_buffers=256MB -c fsync=on -c synchronous_commit=on"
         )
         subprocess.run(

@@ -45,9 +45,15 @@ class DatabaseSettings(BaseModel):
     # migrates too, one role as before, and audit rows are only as safe as that role.
     migration_url: SecretStr = SecretStr("")
     # Connections beyond pool_size are opened and closed per checkout (connect, SSL
-    # negotiation, a server process started): under load that churn cost more than the
-    # statements. 20 covers a service's usual concurrency; overflow is for bursts.
-    pool_size: int = Field(default=20, ge=1)
+    # negotiation, a server process started, asyncpg's type set-up, every prepared
+    # statement prepared again): under load that churn cost more than the statements.
+    # The pool opens connections only as concurrency asks and keeps up to pool_size,
+    # so pool_size must cover what the process runs at once: the requests admission
+    # lets in (admission.max_in_flight, 32) plus its own users (relay, consumer workers,
+    # background loops). At 20 a burst past 20 requests opened and closed a connection
+    # per request: the complaints bench saw 17 opened within 0.4 s, requests in flight
+    # 14 -> 37, answers up to 1 s and 503s, at 100/s and 230/s (service README).
+    pool_size: int = Field(default=40, ge=1)
     max_overflow: int = Field(default=10, ge=0)
     echo: bool = False
     migrate_on_start: bool = True
@@ -202,8 +208,9 @@ class RequestLimits(BaseModel):
 class AdmissionLimits(BaseModel):
     """How much work a service process takes on at once (careflow.shared.http.admission)."""
 
-    # Requests running at once; more only wait. Beyond the database pool (20 + 10)
-    # extra requests only queue for a connection. 0 = no admission control.
+    # Requests running at once; more only wait. Kept within database.pool_size (40),
+    # whose connections stay open: beyond it every request would open and close one
+    # (ServiceRuntime warns at start when it does not fit). 0 = no admission control.
     max_in_flight: int = Field(default=32, ge=0, le=10_000)
     # Requests that may wait for a slot, and for how long, before a 503. The wait
     # bounds the latency an admitted request can pick up in the queue.
@@ -230,6 +237,9 @@ class TelemetrySettings(BaseModel):
     # an exporter 0.1 and 1.0 cost the same CPU per submission (README, performance);
     # tests set 1.0 to read their spans.
     sample_ratio: float = Field(default=0.1, ge=0, le=1)
+    # An event-loop stall or GC pause this long is logged with its size
+    # (careflow.shared.service.stalls); shorter ones only reach the histograms.
+    stall_report_seconds: float = Field(default=0.1, gt=0, le=10)
 
 
 class AuthSettings(BaseModel):

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from careflow.shared.service.gc_tuning import freeze_startup_objects
 from careflow.shared.service.runtime import BackgroundTask, ConsumerFactory, ServiceRuntime
+from careflow.shared.service.stalls import StallWatch
 from careflow.shared.telemetry.metrics import HTTP_METRICS
 from careflow.shared.telemetry.setup import configure_logging, configure_telemetry
 
@@ -63,9 +64,12 @@ def create_service_app(
             await runtime.start()
             if getattr(app.state, "freeze_gc_after_start", False):
                 freeze_startup_objects()
+            stalls = StallWatch(report_seconds=settings.telemetry.stall_report_seconds)
+            stalls.start()
             try:
                 yield
             finally:
+                await stalls.stop()
                 await runtime.stop()
         finally:
             await verifier.stop()

@@ -45,6 +45,22 @@ ConsumerFactory = Callable[["ServiceRuntime"], Iterable[EventConsumer[SqlUnitOfW
 BackgroundTask = Callable[["ServiceRuntime"], Coroutine[object, object, None]]
 
 
+def pool_shortfall(settings: ServiceSettings) -> str | None:
+    """Why the database pool cannot keep a connection for every request admission lets
+    run at once, or None when it can. Beyond pool_size the pool opens and closes a
+    connection per checkout, and a burst then pays a connection per request just when
+    it is short of time (see DatabaseSettings.pool_size)."""
+    admitted, kept = settings.admission.max_in_flight, settings.database.pool_size
+    if admitted > kept:
+        return (
+            f"admission lets {admitted} requests run at once but the database pool keeps "
+            f"{kept} connections: under load each request beyond {kept} opens and closes "
+            "a connection of its own (raise DATABASE__POOL_SIZE or lower "
+            "ADMISSION__MAX_IN_FLIGHT)"
+        )
+    return None
+
+
 @dataclass
 class ServiceRuntime:
     """Engine, producer, subscriptions, relay and topic keeper of one process."""
@@ -81,6 +97,8 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         settings = self.settings
+        if shortfall := pool_shortfall(settings):
+            log.warning(shortfall)
         if self.migrations is not None and settings.database.migrate_on_start:
             await migrate_async(self.migrations, settings.database)
         self.engine = create_engine(settings.database, application_name=f"careflow-{self.name}")

@@ -135,6 +135,28 @@ class _HttpMetrics:
         )
 
 
+# What stops the event loop (careflow.shared.service.stalls); lag is sampled every 50 ms.
+STALL_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]
+
+
+class _RuntimeMetrics:
+    def __init__(self) -> None:
+        self.loop_lag = _meter.create_histogram(
+            "careflow_event_loop_lag",
+            unit="s",
+            description="How late the event loop woke a 50 ms sleep (a blocked loop stalls "
+            "every request, consumer and relay of the process)",
+            explicit_bucket_boundaries_advisory=STALL_BUCKETS,
+        )
+        self.gc_pause = _meter.create_histogram(
+            "careflow_gc_pause",
+            unit="s",
+            description="Garbage-collection pauses by generation",
+            explicit_bucket_boundaries_advisory=STALL_BUCKETS,
+        )
+
+
 OUTBOX_METRICS = _OutboxMetrics()
 CONSUMER_METRICS = _ConsumerMetrics()
 HTTP_METRICS = _HttpMetrics()
+RUNTIME_METRICS = _RuntimeMetrics()
