@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from careflow.messaging.adapters.chat_repository import SqlChatSnapshots
 from careflow.messaging.adapters.chat_signals import Hub
 from careflow.messaging.adapters.chat_unit_of_work import ChatUnitOfWork
 from careflow.messaging.adapters.unit_of_work import MessagingUnitOfWork
 from careflow.messaging.application.case_messages import CaseMessages
+from careflow.messaging.application.chat_delivery import ChatDeliveries
 from careflow.messaging.domain.messages import SendLimit
 from careflow.messaging.settings import Settings
 from careflow.shared.auth.pseudonyms import ResidentIds
@@ -38,8 +40,10 @@ class Container:
     uow: Callable[[], MessagingUnitOfWork]
     resident_ids: ResidentIds
     case_messages: CaseMessages
-    #: The chat half: its unit of work and this process's socket subscribers.
+    #: The chat half: its unit of work, this process's chat feeds (live delivery to its
+    #: sockets) and the hub that hands them the nudges.
     chat_uow: Callable[[], ChatUnitOfWork]
+    chat_deliveries: ChatDeliveries
     chat_hub: Hub
     clock: Callable[[], datetime] = field(default=utc_now)
 
@@ -66,6 +70,9 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
         )
 
     limits = settings.send_limits
+    deliveries = ChatDeliveries(
+        SqlChatSnapshots(lambda: runtime.engine), read_slots=settings.chat.read_slots
+    )
     return Container(
         settings=settings,
         runtime=runtime,
@@ -77,6 +84,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
             send_limit=SendLimit(limits.messages, timedelta(seconds=limits.window_seconds)),
         ),
         chat_uow=chat_uow,
-        chat_hub=Hub(),
+        chat_deliveries=deliveries,
+        chat_hub=Hub(deliveries),
         clock=clock,
     )

@@ -10,6 +10,7 @@ from uuid import UUID
 from careflow.contracts.base import ContractEvent
 from careflow.messaging.domain.audit import AuditRecord
 from careflow.messaging.domain.channels import Channel
+from careflow.messaging.domain.chat_access import ChatHead, ChatSnapshot
 from careflow.messaging.domain.chat_case import ChatCaseRequest
 from careflow.messaging.domain.chat_presence import Presence
 from careflow.messaging.domain.chats import Chat, ChatMessage
@@ -52,11 +53,23 @@ class ChatMessages(Protocol):
 
 
 class Signals(Protocol):
-    """Real-time nudges, delivered when the transaction commits (PostgreSQL NOTIFY); ids only."""
+    """Real-time nudges, delivered when the transaction commits (PostgreSQL NOTIFY); ids only
+    (and a message's sequence number)."""
 
     async def chat_changed(self, chat_id: UUID) -> None: ...
+    async def message_posted(self, chat_id: UUID, sequence: int) -> None: ...
     async def new_chat(self, channel_id: UUID, chat_id: UUID) -> None: ...
     async def presence_changed(self, professional_id: str) -> None: ...
+
+
+class ChatSnapshots(Protocol):
+    """Live delivery's reads: each one statement outside any unit of work."""
+
+    async def read(self, chat_id: UUID, after: int, limit: int) -> ChatSnapshot | None:
+        """The chat (None if there is none), its taker's presence, messages after `after`."""
+        ...
+
+    async def heads(self, chat_ids: Sequence[UUID]) -> dict[UUID, ChatHead]: ...
 
 
 class CaseRecords(Protocol):
