@@ -10,15 +10,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from uuid import UUID, uuid4
 
+import pytest
+
 from careflow.messaging.application.channels import Staff
 from careflow.messaging.application.chat_delivery import (
     ChatDeliveries,
     Deliver,
     Ended,
+    GroupedAudits,
     Item,
     Refused,
     Subscriber,
 )
+from careflow.messaging.domain.audit import AuditRecord
 from careflow.messaging.domain.chat_access import ChatHead, ChatSnapshot
 from careflow.messaging.domain.chats import ChatMessage, SenderKind
 
@@ -223,3 +227,35 @@ async def test_the_poll_reads_only_a_chat_whose_head_moved():
     await settled(deliveries)
     assert store.reads == before + 1
     assert sequences(drained(resident)) == [1]
+
+
+class Audits:
+    def __init__(self, *, fail: bool = False) -> None:
+        self.writes: list[list[AuditRecord]] = []
+        self.fail = fail
+
+    async def record(self, records: Sequence[AuditRecord]) -> None:
+        await asyncio.sleep(0)
+        if self.fail:
+            raise RuntimeError("database away")
+        self.writes.append(list(records))
+
+
+def audit_record(n: int) -> AuditRecord:
+    return AuditRecord(
+        organisation_id=ORG, professional_id=f"pro-{n}", unit_id=None, resident_id=RES,
+        case_id=None, action="read_chat_messages", at=T0, purpose="care",
+    )  # fmt: skip
+
+
+async def test_first_deliveries_waiting_at_once_are_audited_in_one_write():
+    audits = Audits()
+    grouped = GroupedAudits(audits, asyncio.Semaphore(1))
+    await asyncio.gather(*(grouped.record(audit_record(n)) for n in range(20)))
+    assert [len(w) for w in audits.writes] == [20]
+
+
+async def test_a_failed_audit_write_fails_its_waiters_so_their_content_stays_unsent():
+    grouped = GroupedAudits(Audits(fail=True), asyncio.Semaphore(1))
+    with pytest.raises(RuntimeError):
+        await grouped.record(audit_record(1))

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from careflow.messaging.adapters.chat_repository import SqlChatSnapshots
+from careflow.messaging.adapters.chat_repository import SqlChatSnapshots, SqlReadAudits
 from careflow.messaging.adapters.chat_signals import Hub
 from careflow.messaging.adapters.chat_unit_of_work import ChatUnitOfWork
 from careflow.messaging.adapters.unit_of_work import MessagingUnitOfWork
 from careflow.messaging.application.case_messages import CaseMessages
-from careflow.messaging.application.chat_delivery import ChatDeliveries
+from careflow.messaging.application.chat_delivery import ChatDeliveries, GroupedAudits
 from careflow.messaging.domain.messages import SendLimit
 from careflow.messaging.settings import Settings
 from careflow.shared.auth.pseudonyms import ResidentIds
@@ -44,6 +44,7 @@ class Container:
     #: sockets) and the hub that hands them the nudges.
     chat_uow: Callable[[], ChatUnitOfWork]
     chat_deliveries: ChatDeliveries
+    chat_read_audits: GroupedAudits
     chat_hub: Hub
     clock: Callable[[], datetime] = field(default=utc_now)
 
@@ -85,6 +86,9 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
         ),
         chat_uow=chat_uow,
         chat_deliveries=deliveries,
+        chat_read_audits=GroupedAudits(
+            SqlReadAudits(lambda: runtime.engine), deliveries.read_slots
+        ),
         chat_hub=Hub(deliveries),
         clock=clock,
     )

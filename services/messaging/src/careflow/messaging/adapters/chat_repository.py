@@ -25,6 +25,7 @@ from careflow.messaging.adapters.chat_tables import (
     chats,
 )
 from careflow.messaging.adapters.driver import driver
+from careflow.messaging.domain.audit import AuditRecord
 from careflow.messaging.domain.channels import Channel, Visibility
 from careflow.messaging.domain.chat_access import ChatHead, ChatSnapshot
 from careflow.messaging.domain.chat_case import ChatCaseRequest
@@ -385,3 +386,29 @@ def _head(r: Mapping[str, Any]) -> ChatHead:
     return ChatHead(
         r["last_sequence"], r["status"], r["channel_id"], r["taken_by"], r["taker_present"]
     )
+
+
+_INSERT_AUDITS = (
+    "INSERT INTO audit_records"
+    " (organisation_id, professional_id, unit_id, resident_id, case_id, action, at, purpose)"
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::uuid[],"
+    " $6::text[], $7::timestamptz[], $8::text[])"
+)
+
+
+class SqlReadAudits:
+    """Audit records of sockets' first deliveries: many in ONE statement on a pooled
+    connection (it commits by itself), no unit of work around it."""
+
+    def __init__(self, engine: Callable[[], AsyncEngine]) -> None:
+        self._engine = engine
+
+    async def record(self, records: Sequence[AuditRecord]) -> None:
+        columns = list(zip(*(
+            (r.organisation_id, r.professional_id, r.unit_id, r.resident_id, r.case_id,
+             r.action, r.at, r.purpose)
+            for r in records
+        ), strict=True))  # fmt: skip
+        async with self._engine().connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            await raw.execute(_INSERT_AUDITS, *(list(c) for c in columns))

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from careflow.messaging.application.channels import Staff
-from careflow.messaging.application.chat_ports import ChatSnapshots
+from careflow.messaging.application.chat_ports import ChatSnapshots, ReadAudits
+from careflow.messaging.domain.audit import AuditRecord
 from careflow.messaging.domain.chat_access import (
     ChatHead,
     ChatSnapshot,
@@ -322,3 +323,41 @@ class ChatDeliveries:
                     or head.last_sequence > feed.latest
                 ):
                     feed.changed()
+
+
+class GroupedAudits:
+    """A socket's first delivery of content to a professional is audited before it goes out;
+    the records of sockets waiting at once go in one write (a group commit), so a burst of
+    first deliveries (every chat's first message after a restart) is a few statements, not
+    one unit of work each. A failed write fails every waiter: their content stays unsent."""
+
+    def __init__(self, audits: ReadAudits, slots: asyncio.Semaphore) -> None:
+        self._audits = audits
+        self._slots = slots
+        self._waiting: list[tuple[AuditRecord, asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def record(self, record: AuditRecord) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((record, done))
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._write())
+        await done
+
+    async def _write(self) -> None:
+        try:
+            while self._waiting:
+                async with self._slots:
+                    batch, self._waiting = self._waiting, []
+                    try:
+                        await self._audits.record([record for record, _ in batch])
+                    except Exception as failed:
+                        for _, done in batch:
+                            if not done.done():
+                                done.set_exception(failed)
+                        continue
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self._task = None

@@ -72,6 +72,12 @@ class ChatSnapshots(Protocol):
     async def heads(self, chat_ids: Sequence[UUID]) -> dict[UUID, ChatHead]: ...
 
 
+class ReadAudits(Protocol):
+    """Audit records written by themselves (committed when the call returns)."""
+
+    async def record(self, records: Sequence[AuditRecord]) -> None: ...
+
+
 class CaseRecords(Protocol):
     """Messaging's knowledge of cases (the case-message half's)."""
 

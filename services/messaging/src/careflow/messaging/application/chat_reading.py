@@ -110,13 +110,6 @@ async def messages_for_professional(
         return chat, found
 
 
-async def record_chat_read(uow: ChatUnitOfWork, staff: Staff, chat: Chat, now: datetime) -> None:
-    """A socket's first delivery of content to a professional: audited before it goes out."""
-    async with uow:
-        await uow.audit.record([chat_read(staff, chat, now)])
-        await uow.commit()
-
-
 def chat_read(staff: Staff, chat: Chat, now: datetime) -> AuditRecord:
     """A professional received a chat's messages (purpose care; its case when it names one)."""
     return AuditRecord(

@@ -50,9 +50,9 @@ from careflow.messaging.adapters.chat_signals import Waker
 from careflow.messaging.application.chat_delivery import Ended, Refused
 from careflow.messaging.application.chat_flow import post_message
 from careflow.messaging.application.chat_reading import (
+    chat_read,
     messages_for_professional,
     messages_for_resident,
-    record_chat_read,
     sound_alert,
 )
 from careflow.messaging.domain.chat_errors import (
@@ -230,7 +230,9 @@ async def chat_socket(socket: WebSocket, chat_id: UUID, after: int = 0) -> None:
                 raise Closed(CLOSE_ENDED, "chat ended")
             if sub.staff is not None and not audited:
                 # A professional's receipt of content: audited once per connection, first.
-                await record_chat_read(container.chat_uow(), sub.staff, chat, container.clock())
+                await container.chat_read_audits.record(
+                    chat_read(sub.staff, chat, container.clock())
+                )
                 audited = True
             for message in item.messages:
                 await session.send(_message(message))
