@@ -13,7 +13,7 @@ from pathlib import Path
 
 from careflow.messaging.adapters.chat_repository import SqlChatSnapshots, SqlReadAudits
 from careflow.messaging.adapters.chat_signals import Hub
-from careflow.messaging.adapters.chat_unit_of_work import ChatUnitOfWork
+from careflow.messaging.adapters.chat_unit_of_work import ChatPostUnitOfWork, ChatUnitOfWork
 from careflow.messaging.adapters.unit_of_work import MessagingUnitOfWork
 from careflow.messaging.application.case_messages import CaseMessages
 from careflow.messaging.application.chat_delivery import ChatDeliveries, GroupedAudits
@@ -43,6 +43,8 @@ class Container:
     #: The chat half: its unit of work, this process's chat feeds (live delivery to its
     #: sockets) and the hub that hands them the nudges.
     chat_uow: Callable[[], ChatUnitOfWork]
+    #: A chat message's write: driver statements only, no session.
+    chat_post_uow: Callable[[], ChatPostUnitOfWork]
     chat_deliveries: ChatDeliveries
     chat_read_audits: GroupedAudits
     chat_hub: Hub
@@ -85,6 +87,7 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
             send_limit=SendLimit(limits.messages, timedelta(seconds=limits.window_seconds)),
         ),
         chat_uow=chat_uow,
+        chat_post_uow=lambda: ChatPostUnitOfWork(lambda: runtime.engine),
         chat_deliveries=deliveries,
         chat_read_audits=GroupedAudits(
             SqlReadAudits(lambda: runtime.engine), deliveries.read_slots

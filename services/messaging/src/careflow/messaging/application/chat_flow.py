@@ -15,7 +15,7 @@ from careflow.contracts.notifications import ProfessionalChatNotificationRequest
 from careflow.messaging.application.channels import Staff, own_channel
 from careflow.messaging.application.chat_case import request_case
 from careflow.messaging.application.chat_outgoing import publish
-from careflow.messaging.application.chat_ports import ChatUnitOfWork
+from careflow.messaging.application.chat_ports import ChatPostUnitOfWork, ChatUnitOfWork
 from careflow.messaging.application.chat_transcript import transcript_to_case
 from careflow.messaging.domain.channels import Channel
 from careflow.messaging.domain.chat_errors import ChannelNotFound, ChatNotFound, NoticeNotSeen
@@ -149,7 +149,7 @@ async def end_chat_as_resident(
 
 
 async def post_message(
-    uow: ChatUnitOfWork,
+    uow: ChatPostUnitOfWork,
     chat_id: UUID,
     *,
     kind: SenderKind,

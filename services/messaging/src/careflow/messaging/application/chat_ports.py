@@ -110,6 +110,19 @@ class Outbox(Protocol):
     def add(self, event: ContractEvent, *, occurred_at: datetime | None = None) -> str: ...
 
 
+class ChatPostUnitOfWork(Protocol):
+    """What writing a chat message needs (a lighter unit of work than the chat's whole)."""
+
+    chats: Chats
+    presences: Presences
+    chat_messages: ChatMessages
+    signals: Signals
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+    async def commit(self) -> None: ...
+
+
 class ChatUnitOfWork(Protocol):
     channels: Channels
     presences: Presences

@@ -298,7 +298,7 @@ async def _send(container: Any, session: Session, chat_id: UUID, frame: dict[str
         return
     try:
         message = await post_message(
-            container.chat_uow(), chat_id, kind=kind, sender_id=sender,
+            container.chat_post_uow(), chat_id, kind=kind, sender_id=sender,
             client_message_id=send.client_message_id, text=send.text, now=container.clock(),
         )  # fmt: skip
     except NotPresent:
