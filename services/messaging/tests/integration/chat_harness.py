@@ -132,6 +132,18 @@ class ChatServer:
         await wait_until(applied, within=90)
         return case_id
 
+    async def audit_items(self, org: str, professional_id: str) -> list[dict[str, Any]]:
+        """The audit records of one professional in the last and next five minutes."""
+        since = (self.clock() - timedelta(minutes=5)).isoformat()
+        until = (self.clock() + timedelta(minutes=5)).isoformat()
+        page = await self.http.get(
+            "/audit-records",
+            params={"from": since, "to": until, "professional_id": professional_id},
+            headers=self.bearer(self.pro_token("auditor-1", org, "auditor")),
+        )
+        assert page.status_code == 200, page.text
+        return page.json()["items"]  # type: ignore[no-any-return]
+
     async def outbox_payloads_of_type(self, event_type: str) -> list[dict[str, Any]]:
         query = select(outbox.c.payload).where(outbox.c.event_type == event_type)
         return [r.payload for r in await self.sql(query.order_by(outbox.c.id))]

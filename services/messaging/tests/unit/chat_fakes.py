@@ -118,6 +118,9 @@ class FakeSignals(_Repo):
     async def chat_changed(self, chat_id: UUID) -> None:
         self.d.signals.append(f"c:{chat_id}")
 
+    async def message_posted(self, chat_id: UUID, sequence: int) -> None:
+        self.d.signals.append(f"m:{chat_id}:{sequence}")
+
     async def new_chat(self, channel_id: UUID, chat_id: UUID) -> None:
         self.d.signals.append(f"n:{channel_id}:{chat_id}")
 

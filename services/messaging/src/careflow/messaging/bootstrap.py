@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from careflow.messaging.adapters.chat_repository import SqlChatSnapshots, SqlReadAudits
 from careflow.messaging.adapters.chat_signals import Hub
-from careflow.messaging.adapters.chat_unit_of_work import ChatUnitOfWork
+from careflow.messaging.adapters.chat_unit_of_work import ChatPostUnitOfWork, ChatUnitOfWork
 from careflow.messaging.adapters.unit_of_work import MessagingUnitOfWork
 from careflow.messaging.application.case_messages import CaseMessages
+from careflow.messaging.application.chat_delivery import ChatDeliveries, GroupedAudits
 from careflow.messaging.domain.messages import SendLimit
 from careflow.messaging.settings import Settings
 from careflow.shared.auth.pseudonyms import ResidentIds
@@ -38,8 +40,13 @@ class Container:
     uow: Callable[[], MessagingUnitOfWork]
     resident_ids: ResidentIds
     case_messages: CaseMessages
-    #: The chat half: its unit of work and this process's socket subscribers.
+    #: The chat half: its unit of work, this process's chat feeds (live delivery to its
+    #: sockets) and the hub that hands them the nudges.
     chat_uow: Callable[[], ChatUnitOfWork]
+    #: A chat message's write: driver statements only, no session.
+    chat_post_uow: Callable[[], ChatPostUnitOfWork]
+    chat_deliveries: ChatDeliveries
+    chat_read_audits: GroupedAudits
     chat_hub: Hub
     clock: Callable[[], datetime] = field(default=utc_now)
 
@@ -66,6 +73,9 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
         )
 
     limits = settings.send_limits
+    deliveries = ChatDeliveries(
+        SqlChatSnapshots(lambda: runtime.engine), read_slots=settings.chat.read_slots
+    )
     return Container(
         settings=settings,
         runtime=runtime,
@@ -77,6 +87,11 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
             send_limit=SendLimit(limits.messages, timedelta(seconds=limits.window_seconds)),
         ),
         chat_uow=chat_uow,
-        chat_hub=Hub(),
+        chat_post_uow=lambda: ChatPostUnitOfWork(lambda: runtime.engine),
+        chat_deliveries=deliveries,
+        chat_read_audits=GroupedAudits(
+            SqlReadAudits(lambda: runtime.engine), deliveries.read_slots
+        ),
+        chat_hub=Hub(deliveries),
         clock=clock,
     )

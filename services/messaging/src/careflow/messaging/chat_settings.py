@@ -10,8 +10,12 @@ class ChatSettings(BaseModel):
     idle_seconds: float = Field(default=900.0, gt=0)
     #: How often the opening-hours timer and the idle sweeper look for due work.
     timer_seconds: float = Field(default=1.0, gt=0)
-    #: A socket re-reads its chat at least this often, should a nudge be lost.
+    #: How often the process compares its sockets' chats with the database (a few statements
+    #: for all of them), should a nudge be lost; a chat that moved is read then.
     poll_seconds: float = Field(default=5.0, gt=0)
+    #: Live delivery's reads at once per process; more wait for a pooled connection rather
+    #: than open overflow connections (keep it below the database pool's size).
+    read_slots: int = Field(default=8, ge=1)
     #: Time a new socket has to send its auth frame.
     auth_timeout_seconds: float = Field(default=10.0, gt=0)
     #: Messages per sender (all their sockets on a replica): a burst of `burst`, then `per_second`.

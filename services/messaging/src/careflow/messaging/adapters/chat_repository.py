@@ -9,14 +9,14 @@ of its two sockets.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from careflow.messaging.adapters.chat_tables import (
     chat_case_requests,
@@ -25,7 +25,9 @@ from careflow.messaging.adapters.chat_tables import (
     chats,
 )
 from careflow.messaging.adapters.driver import driver
+from careflow.messaging.domain.audit import AuditRecord
 from careflow.messaging.domain.channels import Channel, Visibility
+from careflow.messaging.domain.chat_access import ChatHead, ChatSnapshot
 from careflow.messaging.domain.chat_case import ChatCaseRequest
 from careflow.messaging.domain.chat_presence import Presence
 from careflow.messaging.domain.chats import Chat, ChatMessage, ChatStatus, EndReason, SenderKind
@@ -325,3 +327,88 @@ class SqlChatCaseRequests:
             .where(chat_case_requests.c.chat_id == chat_id)
             .values(attached_at=at)
         )
+
+
+_PRESENT_TAKER = (
+    "EXISTS (SELECT 1 FROM chat_presences p WHERE p.channel_id = c.channel_id"
+    " AND p.professional_id = c.taken_by AND p.organisation_id = c.organisation_id"
+    " AND p.present)"
+)
+_SELECT_SNAPSHOT = (
+    f"SELECT {', '.join('c.' + name for name in _CHAT_COLUMNS)},"  # noqa: S608 (fixed names)
+    f" {_PRESENT_TAKER} AS taker_present,"
+    " m.sequence AS m_sequence, m.sender_kind AS m_sender_kind, m.sender_id AS m_sender_id,"
+    " m.text AS m_text, m.sent_at AS m_sent_at"
+    " FROM chats c LEFT JOIN LATERAL ("
+    "SELECT sequence, sender_kind, sender_id, text, sent_at FROM chat_messages"
+    " WHERE chat_id = c.chat_id AND sequence > $2 ORDER BY sequence LIMIT $3) m ON true"
+    " WHERE c.chat_id = $1 ORDER BY m.sequence"
+)
+_SELECT_HEADS = (
+    "SELECT c.chat_id, c.last_sequence, c.status, c.channel_id, c.taken_by,"  # noqa: S608
+    f" {_PRESENT_TAKER} AS taker_present FROM chats c WHERE c.chat_id = ANY($1::uuid[])"
+)
+
+
+class SqlChatSnapshots:
+    """Live delivery's reads, each ONE statement on a pooled connection and outside any
+    transaction (a statement is its own snapshot: the presence check and the messages
+    agree), with no session or unit of work around it: at 200 messages/s these are the
+    chat's most frequent statements. The caller bounds how many run at once."""
+
+    def __init__(self, engine: Callable[[], AsyncEngine]) -> None:
+        self._engine = engine
+
+    async def read(self, chat_id: UUID, after: int, limit: int) -> ChatSnapshot | None:
+        async with self._engine().connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            rows = await raw.fetch(_SELECT_SNAPSHOT, chat_id, after, limit)
+        if not rows:
+            return None
+        messages = [_message_of_snapshot(chat_id, r) for r in rows if r["m_sequence"] is not None]
+        return ChatSnapshot(_chat(rows[0]), rows[0]["taker_present"], messages)
+
+    async def heads(self, chat_ids: Sequence[UUID]) -> dict[UUID, ChatHead]:
+        async with self._engine().connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            rows = await raw.fetch(_SELECT_HEADS, list(chat_ids))
+        return {r["chat_id"]: _head(r) for r in rows}
+
+
+def _message_of_snapshot(chat_id: UUID, r: Mapping[str, Any]) -> ChatMessage:
+    return ChatMessage(
+        chat_id, r["m_sequence"], SenderKind(r["m_sender_kind"]), r["m_sender_id"],
+        r["m_text"], r["m_sent_at"],
+    )  # fmt: skip
+
+
+def _head(r: Mapping[str, Any]) -> ChatHead:
+    return ChatHead(
+        r["last_sequence"], r["status"], r["channel_id"], r["taken_by"], r["taker_present"]
+    )
+
+
+_INSERT_AUDITS = (
+    "INSERT INTO audit_records"
+    " (organisation_id, professional_id, unit_id, resident_id, case_id, action, at, purpose)"
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::uuid[],"
+    " $6::text[], $7::timestamptz[], $8::text[])"
+)
+
+
+class SqlReadAudits:
+    """Audit records of sockets' first deliveries: many in ONE statement on a pooled
+    connection (it commits by itself), no unit of work around it."""
+
+    def __init__(self, engine: Callable[[], AsyncEngine]) -> None:
+        self._engine = engine
+
+    async def record(self, records: Sequence[AuditRecord]) -> None:
+        columns = list(zip(*(
+            (r.organisation_id, r.professional_id, r.unit_id, r.resident_id, r.case_id,
+             r.action, r.at, r.purpose)
+            for r in records
+        ), strict=True))  # fmt: skip
+        async with self._engine().connect() as connection:
+            raw = (await connection.get_raw_connection()).driver_connection
+            await raw.execute(_INSERT_AUDITS, *(list(c) for c in columns))

@@ -2,14 +2,16 @@
 
 Chosen over the broker because the message is already committed in PostgreSQL
 and NOTIFY is delivered exactly when (and only if) that commit happens, to
-every replica's listener, with no extra hop; the payload is ids only — each
-socket reads the content from the database itself and applies the access
-rule at that moment, so a nudge can never carry content to anyone. A
-listener that was disconnected misses nudges, so every socket also polls
-(`SocketSettings.poll_seconds`): late, never lost.
+every replica's listener, with no extra hop. The payload is ids only (and a
+message's sequence number): a nudge can never carry content to anyone; the
+process's chat feeds (`application/chat_delivery.py`) read what they lack and
+apply the access rule. A listener that was disconnected misses nudges: every
+feed is marked changed when it listens again, and the feeds' poll compares
+the chats' heads (`SocketSettings.poll_seconds`): late, never lost.
 
 Payloads on channel `careflow_messaging_chats`:
-`c:<chat_id>` a chat changed (message, taken, transferred, ended);
+`m:<chat_id>:<sequence>` a message up to that sequence was committed;
+`c:<chat_id>` a chat's state changed (taken, transferred, ended);
 `n:<channel_id>:<chat_id>` a new chat waits in a channel;
 `p:<professional_id>` a professional's presence changed.
 """
@@ -20,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from typing import Protocol
 from uuid import UUID
 
 from cachetools import TTLCache
@@ -47,6 +49,9 @@ class SqlSignals:
 
     async def chat_changed(self, chat_id: UUID) -> None:
         await self._notify(f"c:{chat_id}")
+
+    async def message_posted(self, chat_id: UUID, sequence: int) -> None:
+        await self._notify(f"m:{chat_id}:{sequence}")
 
     async def new_chat(self, channel_id: UUID, chat_id: UUID) -> None:
         await self._notify(f"n:{channel_id}:{chat_id}")
@@ -91,15 +96,23 @@ class SendBudget:
         return True
 
 
-class Hub:
-    """This process's subscribers by chat and by professional; the listener feeds it."""
+class NudgeTarget(Protocol):
+    """What the hub hands chat and presence nudges to (the process's chat deliveries)."""
 
-    def __init__(self) -> None:
+    def chat_committed(self, chat_id: UUID, sequence: int | None) -> None: ...
+    def presence_changed(self, professional_id: str) -> None: ...
+    def all_changed(self) -> None: ...
+
+
+class Hub:
+    """This process's end of the nudges: chat and presence nudges to the chat deliveries,
+    new-chat alerts to the queue sockets; and the senders' budgets."""
+
+    def __init__(self, target: NudgeTarget) -> None:
         # Per sender, whichever of their sockets they post on; an idle sender's bucket is
         # full again after `burst / per_second`, so forgetting it after 10 minutes is safe.
         self._budgets: TTLCache[str, SendBudget] = TTLCache(maxsize=100_000, ttl=600)
-        self._chats: defaultdict[UUID, set[Waker]] = defaultdict(set)
-        self._professionals: defaultdict[str, set[Waker]] = defaultdict(set)
+        self._target = target
         self._new_chat_watchers: set[Waker] = set()
 
     def may_send(self, sender: str, per_second: float, burst: int) -> bool:
@@ -109,31 +122,22 @@ class Hub:
             budget = self._budgets[sender] = SendBudget(per_second, burst)
         return budget.take()
 
-    def watch_chat(self, chat_id: UUID, waker: Waker) -> None:
-        self._chats[chat_id].add(waker)
-
-    def watch_professional(self, professional_id: str, waker: Waker, *, new_chats: bool) -> None:
-        self._professionals[professional_id].add(waker)
-        if new_chats:
-            self._new_chat_watchers.add(waker)
+    def watch_new_chats(self, waker: Waker) -> None:
+        self._new_chat_watchers.add(waker)
 
     def forget(self, waker: Waker) -> None:
-        for table in (self._chats, self._professionals):
-            for key in [k for k, v in table.items() if waker in v]:
-                table[key].discard(waker)
-                if not table[key]:
-                    del table[key]
         self._new_chat_watchers.discard(waker)
 
     def deliver(self, payload: str) -> None:
         kind, _, rest = payload.partition(":")
         try:
-            if kind == "c":
-                for waker in tuple(self._chats.get(UUID(rest), ())):
-                    waker.wake()
+            if kind == "m":
+                chat, _, sequence = rest.partition(":")
+                self._target.chat_committed(UUID(chat), int(sequence))
+            elif kind == "c":
+                self._target.chat_committed(UUID(rest), None)
             elif kind == "p":
-                for waker in tuple(self._professionals.get(rest, ())):
-                    waker.wake()
+                self._target.presence_changed(rest)
             elif kind == "n":
                 channel, _, chat = rest.partition(":")
                 for waker in tuple(self._new_chat_watchers):
@@ -144,10 +148,9 @@ class Hub:
 
     def wake_all(self) -> None:
         """After the listener (re)connects: nudges may have been missed meanwhile."""
-        for table in (self._chats, self._professionals):
-            for wakers in table.values():
-                for waker in wakers:
-                    waker.wake()
+        self._target.all_changed()
+        for waker in self._new_chat_watchers:
+            waker.wake()
 
 
 async def listen(dsn: str, hub: Hub, *, retry_seconds: float = 1.0) -> None:

@@ -3,7 +3,7 @@
 Each locks the chat's row (SELECT ... FOR UPDATE), so two professionals
 opening one chat at once serialise: the second sees it taken and gets
 `ChatAlreadyTaken` (409). Every change nudges the chat's open sockets
-through `uow.signals` (delivered on commit, ids only).
+through `uow.signals` (delivered on commit, ids only; a message's with its sequence number).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from careflow.contracts.notifications import ProfessionalChatNotificationRequest
 from careflow.messaging.application.channels import Staff, own_channel
 from careflow.messaging.application.chat_case import request_case
 from careflow.messaging.application.chat_outgoing import publish
-from careflow.messaging.application.chat_ports import ChatUnitOfWork
+from careflow.messaging.application.chat_ports import ChatPostUnitOfWork, ChatUnitOfWork
 from careflow.messaging.application.chat_transcript import transcript_to_case
 from careflow.messaging.domain.channels import Channel
 from careflow.messaging.domain.chat_errors import ChannelNotFound, ChatNotFound, NoticeNotSeen
@@ -149,7 +149,7 @@ async def end_chat_as_resident(
 
 
 async def post_message(
-    uow: ChatUnitOfWork,
+    uow: ChatPostUnitOfWork,
     chat_id: UUID,
     *,
     kind: SenderKind,
@@ -173,7 +173,7 @@ async def post_message(
         message = chat.post(kind, sender_id, text, now)
         await uow.chat_messages.add(message, client_message_id)
         await uow.chats.save(chat)
-        await uow.signals.chat_changed(chat_id)
+        await uow.signals.message_posted(chat_id, message.sequence)
         await uow.commit()
         return message
 

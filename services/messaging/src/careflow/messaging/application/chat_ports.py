@@ -10,6 +10,7 @@ from uuid import UUID
 from careflow.contracts.base import ContractEvent
 from careflow.messaging.domain.audit import AuditRecord
 from careflow.messaging.domain.channels import Channel
+from careflow.messaging.domain.chat_access import ChatHead, ChatSnapshot
 from careflow.messaging.domain.chat_case import ChatCaseRequest
 from careflow.messaging.domain.chat_presence import Presence
 from careflow.messaging.domain.chats import Chat, ChatMessage
@@ -52,11 +53,29 @@ class ChatMessages(Protocol):
 
 
 class Signals(Protocol):
-    """Real-time nudges, delivered when the transaction commits (PostgreSQL NOTIFY); ids only."""
+    """Real-time nudges, delivered when the transaction commits (PostgreSQL NOTIFY); ids only
+    (and a message's sequence number)."""
 
     async def chat_changed(self, chat_id: UUID) -> None: ...
+    async def message_posted(self, chat_id: UUID, sequence: int) -> None: ...
     async def new_chat(self, channel_id: UUID, chat_id: UUID) -> None: ...
     async def presence_changed(self, professional_id: str) -> None: ...
+
+
+class ChatSnapshots(Protocol):
+    """Live delivery's reads: each one statement outside any unit of work."""
+
+    async def read(self, chat_id: UUID, after: int, limit: int) -> ChatSnapshot | None:
+        """The chat (None if there is none), its taker's presence, messages after `after`."""
+        ...
+
+    async def heads(self, chat_ids: Sequence[UUID]) -> dict[UUID, ChatHead]: ...
+
+
+class ReadAudits(Protocol):
+    """Audit records written by themselves (committed when the call returns)."""
+
+    async def record(self, records: Sequence[AuditRecord]) -> None: ...
 
 
 class CaseRecords(Protocol):
@@ -89,6 +108,19 @@ class ChatAudit(Protocol):
 
 class Outbox(Protocol):
     def add(self, event: ContractEvent, *, occurred_at: datetime | None = None) -> str: ...
+
+
+class ChatPostUnitOfWork(Protocol):
+    """What writing a chat message needs (a lighter unit of work than the chat's whole)."""
+
+    chats: Chats
+    presences: Presences
+    chat_messages: ChatMessages
+    signals: Signals
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(self, *exc: object) -> None: ...
+    async def commit(self) -> None: ...
 
 
 class ChatUnitOfWork(Protocol):

@@ -11,9 +11,10 @@ the content of their own chats only.
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from uuid import UUID
 
-from careflow.messaging.domain.chats import Chat
+from careflow.messaging.domain.chats import Chat, ChatMessage
 
 
 def professional_sees_content(
@@ -34,3 +35,35 @@ def professional_sees_header(chat: Chat, *, organisation_id: str) -> bool:
 
 def resident_sees_content(chat: Chat, *, resident_id: UUID) -> bool:
     return chat.resident_id == resident_id
+
+
+@dataclass(frozen=True)
+class ChatHead:
+    """What of a chat decides who may receive its content, and its last sequence number."""
+
+    last_sequence: int
+    status: str
+    channel_id: UUID
+    taken_by: str | None
+    taker_present: bool
+
+    @property
+    def state(self) -> tuple[object, ...]:
+        return (self.status, self.channel_id, self.taken_by, self.taker_present)
+
+
+@dataclass(frozen=True)
+class ChatSnapshot:
+    """One statement's view: the chat, whether its taker is present in its channel, and
+    messages after a sequence number (the access check and the content agree)."""
+
+    chat: Chat
+    taker_present: bool
+    messages: list[ChatMessage]
+
+    @property
+    def head(self) -> ChatHead:
+        c = self.chat
+        return ChatHead(
+            c.last_sequence, c.status.value, c.channel_id, c.taken_by, self.taker_present
+        )

@@ -1,4 +1,5 @@
-"""The chat half's background loops: the nudge listener, the opening-hours timer, the idle sweeper.
+"""The chat half's background loops: the nudge listener and the feeds' poll, the opening-hours
+timer, the idle sweeper.
 
 The timer and the sweeper are durable: what is due lives in PostgreSQL
 (`chat_channels.next_transition_at`, `chats.last_activity_at`), every replica
@@ -24,11 +25,20 @@ BATCH = 100
 
 
 def chat_background(container: Any) -> list[BackgroundTask]:
-    """The nudge listener always (sockets need it); the timers unless switched off."""
+    """The nudge listener and the feeds' poll always (sockets need them); the timers unless
+    switched off."""
     settings = container.settings.chat
 
     async def nudge_listener(runtime: ServiceRuntime) -> None:
         await listen(asyncpg_dsn(runtime.engine.url), container.chat_hub)
+
+    async def feed_poll(_runtime: ServiceRuntime) -> None:
+        while True:
+            await asyncio.sleep(settings.poll_seconds)
+            try:
+                await container.chat_deliveries.poll()
+            except Exception:  # the next pass looks again; nudges still deliver meanwhile
+                log.warning("chat feed poll failed", exc_info=True)
 
     async def opening_hours_timer(_runtime: ServiceRuntime) -> None:
         await _every(settings.timer_seconds, lambda: apply_due_schedules(
@@ -42,8 +52,8 @@ def chat_background(container: Any) -> list[BackgroundTask]:
         ))  # fmt: skip
 
     if not settings.loops_enabled:
-        return [nudge_listener]
-    return [nudge_listener, opening_hours_timer, idle_sweeper]
+        return [nudge_listener, feed_poll]
+    return [nudge_listener, feed_poll, opening_hours_timer, idle_sweeper]
 
 
 async def _every(seconds: float, one_pass: Any) -> None:

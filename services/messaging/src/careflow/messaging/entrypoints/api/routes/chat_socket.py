@@ -47,8 +47,10 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from careflow.messaging.adapters.chat_signals import Waker
+from careflow.messaging.application.chat_delivery import Ended, Refused
 from careflow.messaging.application.chat_flow import post_message
 from careflow.messaging.application.chat_reading import (
+    chat_read,
     messages_for_professional,
     messages_for_resident,
     sound_alert,
@@ -60,7 +62,7 @@ from careflow.messaging.domain.chat_errors import (
     InvalidChatRequest,
     NotPresent,
 )
-from careflow.messaging.domain.chats import ChatMessage, ChatStatus, SenderKind
+from careflow.messaging.domain.chats import Chat, ChatMessage, SenderKind
 from careflow.messaging.entrypoints.api.chat_deps import staff_of
 from careflow.messaging.entrypoints.api.chat_schemas import ChatHeaderOut, MessageOut
 from careflow.shared.auth.claims import Principal, ProfessionalPrincipal, ResidentPrincipal
@@ -199,8 +201,7 @@ async def chat_socket(socket: WebSocket, chat_id: UUID, after: int = 0) -> None:
         principal = await session.first_auth()
         if after < 0:
             raise Closed(CLOSE_PROTOCOL, "after must be >= 0")
-        read = _reader_for(container, principal, chat_id)
-        chat, _ = await read(0, 0)  # refuses (closes) before a single content frame
+        chat = await _admitted(container, principal, chat_id)  # closes before any content
     except Closed as closed:
         await socket.close(closed.code, closed.reason)
         return
@@ -209,26 +210,32 @@ async def chat_socket(socket: WebSocket, chat_id: UUID, after: int = 0) -> None:
     await session.send(
         {"type": "ready", "chat": _header(chat), "last_sequence": chat.last_sequence}
     )
-    waker = Waker()
-    hub = container.chat_hub
-    hub.watch_chat(chat_id, waker)
-    if isinstance(principal, ProfessionalPrincipal):
-        hub.watch_professional(principal.subject, waker, new_chats=False)
-    sent = {"last": after}
+    # The process's feed of this chat: messages after `after` (the resume), then live ones,
+    # the access rule applied by the feed at each delivery.
+    deliveries = container.chat_deliveries
+    if isinstance(principal, ResidentPrincipal):
+        resident_id = container.resident_ids.of(principal.subject)
+        sub = deliveries.subscribe(chat_id, after=after, resident_id=resident_id)
+    else:
+        sub = deliveries.subscribe(chat_id, after=after, staff=staff_of(principal))  # type: ignore[arg-type]
 
     async def push() -> None:
+        audited = False
         while True:
-            waker.clear()
-            chat, batch = await read(sent["last"], 500)
-            for message in batch:
-                await session.send(_message(message))
-                sent["last"] = message.sequence
-            if len(batch) == 500:
-                continue
-            if chat.status is ChatStatus.ENDED:
-                await session.send({"type": "ended", "reason": chat.end_reason})
+            item = await sub.next()
+            if isinstance(item, Refused):
+                raise Closed(item.code, item.reason)
+            if isinstance(item, Ended):
+                await session.send({"type": "ended", "reason": item.reason})
                 raise Closed(CLOSE_ENDED, "chat ended")
-            await waker.wait(session.settings.poll_seconds)
+            if sub.staff is not None and not audited:
+                # A professional's receipt of content: audited once per connection, first.
+                await container.chat_read_audits.record(
+                    chat_read(sub.staff, chat, container.clock())
+                )
+                audited = True
+            for message in item.messages:
+                await session.send(_message(message))
 
     async def listen() -> None:
         while True:
@@ -247,42 +254,28 @@ async def chat_socket(socket: WebSocket, chat_id: UUID, after: int = 0) -> None:
     try:
         await _run(session, push, listen, session.watch_expiry)
     finally:
-        hub.forget(waker)
+        deliveries.unsubscribe(sub)
 
 
-def _reader_for(container: Any, principal: Principal, chat_id: UUID):  # type: ignore[no-untyped-def]
-    """The content read this principal is allowed, each call re-checking the rule."""
-
-    async def as_resident(after: int, limit: int):  # type: ignore[no-untyped-def]
-        resident_id = container.resident_ids.of(principal.subject)
-        try:
-            return await messages_for_resident(
-                container.chat_uow(), resident_id, chat_id, after=after, limit=limit
+async def _admitted(container: Any, principal: Principal, chat_id: UUID) -> Chat:
+    """The chat, if this principal may receive its content now; else the socket's close."""
+    try:
+        if isinstance(principal, ResidentPrincipal):
+            resident_id = container.resident_ids.of(principal.subject)
+            chat, _ = await messages_for_resident(
+                container.chat_uow(), resident_id, chat_id, after=0, limit=0
             )
-        except ChatNotFound:
-            raise Closed(CLOSE_NOT_FOUND, "no such chat") from None
-
-    audited = {"done": False}
-
-    async def as_professional(after: int, limit: int):  # type: ignore[no-untyped-def]
-        staff = staff_of(principal)  # type: ignore[arg-type]
-        try:
-            # Audited once per connection: at the first read that returns messages.
-            chat, found = await messages_for_professional(
-                container.chat_uow(), staff, chat_id, after=after, limit=limit,
-                now=container.clock(), audit=not audited["done"],
+            return chat
+        if isinstance(principal, ProfessionalPrincipal):
+            chat, _ = await messages_for_professional(
+                container.chat_uow(), staff_of(principal), chat_id, after=0, limit=0,
+                now=container.clock(), audit=False,
             )  # fmt: skip
-        except ChatNotFound:
-            raise Closed(CLOSE_NOT_FOUND, "no such chat") from None
-        except NotPresent:
-            raise Closed(CLOSE_FORBIDDEN, "chat content is not yours to see") from None
-        audited["done"] = audited["done"] or bool(found)
-        return chat, found
-
-    if isinstance(principal, ResidentPrincipal):
-        return as_resident
-    if isinstance(principal, ProfessionalPrincipal):
-        return as_professional
+            return chat
+    except ChatNotFound:
+        raise Closed(CLOSE_NOT_FOUND, "no such chat") from None
+    except NotPresent:
+        raise Closed(CLOSE_FORBIDDEN, "chat content is not yours to see") from None
     raise Closed(CLOSE_FORBIDDEN, "only residents and professionals chat")
 
 
@@ -305,7 +298,7 @@ async def _send(container: Any, session: Session, chat_id: UUID, frame: dict[str
         return
     try:
         message = await post_message(
-            container.chat_uow(), chat_id, kind=kind, sender_id=sender,
+            container.chat_post_uow(), chat_id, kind=kind, sender_id=sender,
             client_message_id=send.client_message_id, text=send.text, now=container.clock(),
         )  # fmt: skip
     except NotPresent:
@@ -317,6 +310,8 @@ async def _send(container: Any, session: Session, chat_id: UUID, frame: dict[str
             return
         await session.send({"type": "error", "code": "chat_state", "detail": refused.detail})
         return
+    # Committed: this process's sockets of the chat get it without reading it back.
+    container.chat_deliveries.posted(message)
     await session.send(
         {
             "type": "ack",
@@ -345,7 +340,7 @@ async def queue_socket(socket: WebSocket) -> None:
     await session.send({"type": "ready"})
     waker = Waker()
     hub = container.chat_hub
-    hub.watch_professional(principal.subject, waker, new_chats=True)
+    hub.watch_new_chats(waker)
 
     async def push() -> None:
         while True:
