@@ -75,7 +75,8 @@ class ChannelSender(Protocol):
     drops_repeats: bool
 
     async def prepare(self, message: OutgoingMessage) -> Handover:
-        """Everything before the provider can hold the message (connect, envelope);
+        """Everything before the provider can hold the message (for SMTP: connect,
+        envelope, DATA and the body, all but the final dot);
         raises TransientSendError / PermanentSendError."""
         ...
 
