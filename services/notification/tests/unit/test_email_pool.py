@@ -14,6 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from careflow.local.ports import free_port
+from careflow.local.smtp_sink import SmtpSink
 from careflow.notification.adapters.email import SmtpEmailSender
 from careflow.notification.domain.errors import PermanentSendError, TransientSendError
 from careflow.notification.domain.message import OutgoingMessage
@@ -24,6 +25,8 @@ class Server:
         self.port = free_port()
         self.messages: list[Any] = []
         self.delay = delay
+        #: The reply to a message's final dot (None: accepted).
+        self.refuse_data: str | None = None
         self._controller: Controller | None = None
 
     async def handle_RCPT(self, server, session, envelope, address, options) -> str:  # type: ignore[no-untyped-def]
@@ -34,6 +37,8 @@ class Server:
 
     async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
         await asyncio.sleep(self.delay)
+        if self.refuse_data is not None:
+            return self.refuse_data
         self.messages.append(
             email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         )
@@ -171,3 +176,81 @@ async def test_an_internationalised_address_goes_with_smtputf8(server):
     await sender.send(mail("äiti@esimerkki.fi"))
     await sender.close()
     assert server.messages[0]["To"] == "äiti@esimerkki.fi"
+
+
+# The split DATA step: `prepare` sends DATA and the body, `complete` only the final dot.
+
+
+@pytest.fixture
+async def sink(tmp_path) -> AsyncIterator[SmtpSink]:
+    running = SmtpSink(tmp_path / "mail", port=free_port())
+    await asyncio.to_thread(running.start)
+    yield running
+    await asyncio.to_thread(running.stop)
+
+
+def received(sink: SmtpSink) -> list[Any]:
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for path in sorted(sink.directory.glob("*.eml"))
+    ]
+
+
+async def test_the_sink_gets_each_message_once_and_whole_with_dotted_lines_intact(sink):
+    host, port = sink.address.split(":")
+    sender = SmtpEmailSender(host=host, port=int(port), sender="no-reply@careflow.local")
+    # Lines a server would read as the end of data, or strip a dot from, unless stuffed.
+    body = ".\n..\n.alku pisteellä\nkeskellä\n.\r\nloppu.\n."
+    messages = [
+        OutgoingMessage(uuid.uuid4(), "resident@example.org", f"Viesti {n}", body) for n in range(3)
+    ]
+    handovers = [await sender.prepare(m) for m in messages]  # three connections, mid-DATA
+    assert received(sink) == []  # body sent, final dot not: the server holds nothing
+    for handover in handovers:
+        await handover.complete()
+    await sender.send(OutgoingMessage(uuid.uuid4(), "other@example.org", "Toinen", body))
+    await sender.close()
+    got = received(sink)
+    assert sorted(m["Message-ID"] for m in got[:3]) == sorted(
+        f"<{m.delivery_id}@careflow.local>" for m in messages
+    )
+    assert len(got) == 4  # once each; the fourth reused a connection whose DATA completed
+    assert sender.opened == 3
+    for mail_ in got:
+        assert mail_.get_content().splitlines() == body.splitlines()
+    # On the wire the lines began with a dot (quoted-printable leaves "." alone): the
+    # server got them back unstuffed, and a lone "." did not end the message early.
+    raw = next(iter(sink.directory.glob("*.eml"))).read_bytes()
+    assert b"\r\n.\r\n..\r\n.alku" in raw
+
+
+async def test_an_internationalised_message_is_split_the_same_way(server):
+    sender = smtp(server)  # this server takes SMTPUTF8 (the sink does not)
+    handover = await sender.prepare(OutgoingMessage(uuid.uuid4(), "äiti@esimerkki.fi", "S", ".x"))
+    assert server.messages == []
+    await handover.complete()
+    await sender.close()
+    [got] = server.messages
+    assert got["To"] == "äiti@esimerkki.fi"
+    assert got.get_content().splitlines() == [".x"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "error", "code"),
+    [
+        ("554 5.6.0 Message content rejected", PermanentSendError, "smtp_554"),
+        ("451 4.3.0 Try again later", TransientSendError, "smtp_451"),
+    ],
+)
+async def test_a_message_refused_at_its_final_dot_is_classified(server, reply, error, code):
+    sender = smtp(server)
+    server.refuse_data = reply
+    handover = await sender.prepare(mail())  # DATA and the body were taken (354)
+    with pytest.raises(error) as refused:
+        await handover.complete()
+    assert refused.value.code == code
+    server.refuse_data = None
+    await sender.send(mail())  # on a new connection: the refused one was closed
+    await sender.close()
+    assert sender.opened == 2
+    assert len(server.messages) == 1

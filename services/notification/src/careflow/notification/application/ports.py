@@ -75,7 +75,8 @@ class ChannelSender(Protocol):
     drops_repeats: bool
 
     async def prepare(self, message: OutgoingMessage) -> Handover:
-        """Everything before the provider can hold the message (connect, envelope);
+        """Everything before the provider can hold the message (for SMTP: connect,
+        envelope, DATA and the body, all but the final dot);
         raises TransientSendError / PermanentSendError."""
         ...
 
@@ -121,9 +122,10 @@ class DeliveryStore(Protocol):
         their pass dies before recording an outcome."""
 
     async def save_outcomes(
-        self, sent: list[Delivery], now: datetime, *, flush_later: bool = False
+        self, sent: list[Delivery], now: datetime, *, alone: bool = False
     ) -> None:
-        """`flush_later`: the commit need not wait for the disk (see application.send)."""
+        """`alone`: one delivery, committed at once in one round trip that need not wait
+        for the disk, the unit of work's first and only statement (see application.send)."""
 
     async def of_notifications(self, ids: list[UUID]) -> list[DeliveryRecord]:
         """The notifications' deliveries, oldest first, without their steps."""

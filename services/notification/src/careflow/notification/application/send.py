@@ -209,11 +209,11 @@ async def _record(
     out while the database is away. Beyond the lease it is left to the lease (the
     message is then sent again). Never raises but for cancellation.
 
-    The commit does not wait for the disk: it is what email handovers wait on, one at a
-    time. A crash of this process loses nothing PostgreSQL has acknowledged; a crash of
-    PostgreSQL may lose the last fraction of a second of outcomes, whose messages are
-    then sent again when their lease ends, never lost (the claim's lease commits
-    durably)."""
+    One statement, one round trip, and its commit does not wait for the disk: it is what
+    email handovers wait on, one at a time. A crash of this process loses nothing
+    PostgreSQL has acknowledged; a crash of PostgreSQL may lose the last fraction of a
+    second of outcomes, whose messages are then sent again when their lease ends, never
+    lost (the claim's lease commits durably)."""
     budget = (lease_ends - notifier.clock()).total_seconds() - LEASE_MARGIN.total_seconds()
     try:
         async for attempt in AsyncRetrying(
@@ -224,9 +224,7 @@ async def _record(
         ):
             with attempt:
                 async with uow_factory() as uow:
-                    await uow.deliveries.save_outcomes(
-                        [delivery], notifier.clock(), flush_later=True
-                    )
+                    await uow.deliveries.save_outcomes([delivery], notifier.clock(), alone=True)
                     await uow.commit()
     except Exception as exc:
         log.error(
