@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from websockets.exceptions import InvalidStatus
 
 from .chat_harness import (
     ChatServer,
@@ -149,6 +150,17 @@ async def test_an_unknown_frame_after_auth_closes_with_a_protocol_error(server: 
         await ws.send(json.dumps({"type": "shout"}))
         closing = await until_closed(ws)
     assert (closing.code, closing.reason) == (4400, "unknown frame type")
+
+
+async def test_a_socket_path_that_fails_validation_is_refused_not_a_server_error(
+    server: ChatServer,
+) -> None:
+    # Sockets skip the HTTP middleware stack (lean_sockets) but keep FastAPI's exception
+    # handlers: a validation error is refused (403) rather than escaping as a 500.
+    with pytest.raises(InvalidStatus) as refused:
+        async with server.socket("/chats/not-a-chat-id/socket"):
+            pass
+    assert refused.value.response.status_code == 403
 
 
 async def test_no_auth_frame_in_time_closes_the_socket(server: ChatServer) -> None:

@@ -242,6 +242,23 @@ class TelemetrySettings(BaseModel):
     stall_report_seconds: float = Field(default=0.1, gt=0, le=10)
 
 
+class GcSettings(BaseModel):
+    """<PREFIX>GC__THRESHOLD0 etc.: the cyclic garbage collector of a service process.
+
+    Applied once after start-up, with the freeze of the start-up objects
+    (careflow.shared.service.gc_tuning); test processes keep the interpreter's. The
+    defaults are CPython's (700/10/10). A larger `threshold0` lets short-lived objects
+    (a request's, a message's) die before they are promoted, so fewer reach the oldest
+    generation and its full collections (which scan every tracked object, and pause the
+    whole process for as long) come less often; a young collection then scans more at
+    once. Raise it only with a measurement (messaging: README, "Performance").
+    """
+
+    threshold0: int = Field(default=700, ge=1, le=1_000_000)
+    threshold1: int = Field(default=10, ge=1, le=1_000)
+    threshold2: int = Field(default=10, ge=1, le=1_000)
+
+
 class AuthSettings(BaseModel):
     issuer: str = "https://auth.careflow.local"
     audience: str = "careflow"
@@ -385,6 +402,7 @@ class ServiceSettings(BaseSettings):
     relay: RelaySettings = RelaySettings()
     consumer: ConsumerSettings = ConsumerSettings()
     telemetry: TelemetrySettings = TelemetrySettings()
+    gc: GcSettings = GcSettings()
     auth: AuthSettings = AuthSettings()
     request_limits: RequestLimits = RequestLimits()
     admission: AdmissionLimits = AdmissionLimits()

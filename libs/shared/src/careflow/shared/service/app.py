@@ -63,7 +63,7 @@ def create_service_app(
         try:
             await runtime.start()
             if getattr(app.state, "freeze_gc_after_start", False):
-                freeze_startup_objects()
+                freeze_startup_objects(settings.gc)
             stalls = StallWatch(report_seconds=settings.telemetry.stall_report_seconds)
             stalls.start()
             try:

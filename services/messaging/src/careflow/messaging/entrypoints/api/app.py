@@ -16,6 +16,7 @@ from careflow.messaging.domain.errors import (
     NotFound,
     SendLimitReached,
 )
+from careflow.messaging.entrypoints.api.lean_sockets import LeanSocketsApp
 from careflow.messaging.entrypoints.api.routes import (
     audit,
     case_messages,
@@ -56,6 +57,9 @@ def create_app(
         consumers=subscribers.consumers(container),
         background=loops.background(container),
         domain_errors=(DomainError, STATUSES),
+        # Open chat sockets skip the HTTP middleware stack: fewer objects per socket
+        # for every full garbage collection to scan (lean_sockets).
+        app_class=LeanSocketsApp,
     )
     app.state.container = container
     return app
