@@ -166,14 +166,12 @@ class HttpMetricsMiddleware:
         try:
             await self.app(scope, receive, capture)  # type: ignore[arg-type]
         finally:
-            route = scope.get("route")
-            labels = {
-                "method": scope["method"],
-                "route": getattr(route, "path", "<unmatched>"),
-                "status": str(status["code"]),
-            }
-            HTTP_METRICS.requests.add(1, labels)
-            HTTP_METRICS.duration.record(time.perf_counter() - started, labels)
+            HTTP_METRICS.record(
+                scope["method"],
+                getattr(scope.get("route"), "path", "<unmatched>"),
+                status["code"],
+                time.perf_counter() - started,
+            )
 
 
 _OPERATIONAL_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})

@@ -134,6 +134,12 @@ class _HttpMetrics:
             explicit_bucket_boundaries_advisory=SECONDS_BUCKETS,
         )
 
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        """One answered request; `route` is its template, never the raw path (ids)."""
+        labels = {"method": method, "route": route, "status": str(status)}
+        self.requests.add(1, labels)
+        self.duration.record(seconds, labels)
+
 
 # What stops the event loop (careflow.shared.service.stalls); lag is sampled every 50 ms.
 STALL_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]

@@ -105,9 +105,7 @@ class ProxiedPath:
                 scope, receive, edge_send
             )
         finally:
-            labels = {"method": method, "route": route, "status": str(status or 500)}
-            HTTP_METRICS.requests.add(1, labels)
-            HTTP_METRICS.duration.record(time.perf_counter() - started, labels)
+            HTTP_METRICS.record(method, route, status or 500, time.perf_counter() - started)
             if span.is_recording():
                 span.set_attribute("http.response.status_code", status or 500)
                 if not status or status >= 500:
