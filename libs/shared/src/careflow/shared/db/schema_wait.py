@@ -46,8 +46,7 @@ class SchemaState:
         return self.database == self.heads or bool(self.unknown)
 
 
-def compare(script_location: Path, database: frozenset[str]) -> SchemaState:
-    script = ScriptDirectory.from_config(alembic_config(script_location, "postgresql://"))
+def compare(script: ScriptDirectory, database: frozenset[str]) -> SchemaState:
     unknown = set()
     for revision in database:
         try:
@@ -80,10 +79,11 @@ async def wait_for_schema(
     """Return once the schema is at this build's heads (or newer); poll until then.
 
     A database that does not answer yet counts as not ready (the same wait)."""
+    script = ScriptDirectory.from_config(alembic_config(script_location, "postgresql://"))
     last_logged = float("-inf")
     while True:
         try:
-            state = compare(script_location, await database_revisions(engine))
+            state = compare(script, await database_revisions(engine))
         except (DBAPIError, OSError) as exc:
             state, reason = None, f"database not reachable ({type(exc).__name__})"
         else:

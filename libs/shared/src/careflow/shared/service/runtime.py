@@ -95,18 +95,23 @@ class ServiceRuntime:
     def topic_specs(self) -> list[TopicSpec]:
         return list(self.topics)
 
-    async def start(self) -> None:
-        settings = self.settings
-        if shortfall := pool_shortfall(settings):
+    async def open_database(self) -> None:
+        """Migrates (or waits for the migration Job), then opens the traced engine."""
+        if shortfall := pool_shortfall(self.settings):
             log.warning(shortfall)
-        if self.migrations is not None and settings.database.migrate_on_start:
-            await migrate_async(self.migrations, settings.database)
-        self.engine = create_engine(settings.database, application_name=f"careflow-{self.name}")
+        database = self.settings.database
+        if self.migrations is not None and database.migrate_on_start:
+            await migrate_async(self.migrations, database)
+        self.engine = create_engine(database, application_name=f"careflow-{self.name}")
         trace_engine(self.engine)
         observe_pool(self.engine, self.name)
         self.sessions = session_factory(self.engine)
-        if self.migrations is not None and not settings.database.migrate_on_start:
+        if self.migrations is not None and not database.migrate_on_start:
             await wait_for_schema(self.migrations, self.engine, service=self.name)
+
+    async def start(self) -> None:
+        settings = self.settings
+        await self.open_database()
         await self._wait_for_broker()
         self.producer = create_producer(settings.broker, client_id=f"{self.name}-relay")
         await self.producer.start()

@@ -11,12 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from careflow.shared.db.engine import create_engine, session_factory
-from careflow.shared.db.migrate import migrate_async
-from careflow.shared.db.schema_wait import wait_for_schema
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.shared.tasks import cancel_and_wait
-from careflow.shared.telemetry.sql import observe_pool, trace_engine
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -27,15 +23,7 @@ class EdgeRuntime(ServiceRuntime):
     shutdown: list[Hook] = field(default_factory=list)
 
     async def start(self) -> None:
-        settings = self.settings
-        if self.migrations is not None and settings.database.migrate_on_start:
-            await migrate_async(self.migrations, settings.database)
-        self.engine = create_engine(settings.database, application_name=f"careflow-{self.name}")
-        trace_engine(self.engine)
-        observe_pool(self.engine, self.name)
-        self.sessions = session_factory(self.engine)
-        if self.migrations is not None and not settings.database.migrate_on_start:
-            await wait_for_schema(self.migrations, self.engine, service=self.name)
+        await self.open_database()
         for hook in self.startup:
             await hook()
         for task in self.background:
