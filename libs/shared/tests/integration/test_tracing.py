@@ -93,8 +93,23 @@ async def test_one_trace_id_joins_http_publish_consume_and_sql(
         and s.parent.span_id in consumer_span_ids
     ]
     assert sql_in_consumer, "no SQL span under the consumer span"
-    # The inbox claim runs on the driver connection: its span is made by hand.
-    assert any("INSERT INTO inbox" in s.attributes["db.statement"] for s in sql_in_consumer)
+    # The inbox claim runs on the driver connection: its span is made by hand. When the
+    # probe came in one fetch with other records of the topic (earlier tests'), the claim
+    # belongs to the batch: under the batch's span, linked to each message's span.
+    claim_parents = consumer_span_ids | {
+        s.context.span_id
+        for s in spans
+        if s.name.endswith("apply batch")
+        and any(link.context.span_id in consumer_span_ids for link in s.links)
+    }
+    claims = [
+        s
+        for s in spans
+        if "INSERT INTO inbox" in (s.attributes or {}).get("db.statement", "")
+        and s.parent is not None
+        and s.parent.span_id in claim_parents
+    ]
+    assert claims, "the inbox claim has no span under the message's or its batch's span"
     assert publish[0].parent is not None
     assert all(c.parent.span_id in {p.context.span_id for p in publish} for c in consume)
     # No personal data in spans: statements are recorded without parameters.
