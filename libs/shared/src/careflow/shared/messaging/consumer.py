@@ -286,10 +286,24 @@ class EventConsumer(Generic[U]):
     async def _apply_with_retries(
         self, decoded: Decoded, handler: Callable[..., Awaitable[None]], record: ConsumerRecord
     ) -> str:
-        retrying = self._retrying.copy()
+        # The first attempt outside tenacity: nearly every message succeeds at once, and
+        # setting up the retry controller per message was 6 % of a consumer's CPU. A
+        # failure enters the controller as its first attempt, so counting, waits and
+        # logs are tenacity's as before.
+        failed: Exception | None = None
         try:
-            async for attempt in retrying:
+            return await self._apply(decoded, handler, record)
+        except PermanentError as exc:
+            await self._dead_letter(record, exc.reason, exc.code)
+            return "dead_lettered"
+        except Exception as exc:
+            failed = exc
+        try:
+            async for attempt in self._retrying.copy():
                 with attempt:
+                    if failed is not None:
+                        first, failed = failed, None
+                        raise first
                     return await self._apply(decoded, handler, record)
         except PermanentError as exc:
             await self._dead_letter(record, exc.reason, exc.code)
