@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
 from sqlalchemy import Row, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from careflow.shared.db.engine import asyncpg_dsn
 from careflow.shared.db.listening import listen_forever
@@ -53,6 +53,17 @@ CLAIM_SQL = text(
     LIMIT :batch
     FOR UPDATE SKIP LOCKED
     """
+)
+# Plain index scans for the claim, in the claim's transaction only (one statement, one
+# round trip). A published row's entry stays in the pending index until VACUUM; a bitmap
+# scan, which the planner picks for the few rows it expects, fetches every such row's heap
+# tuple on each pass and never marks the entry dead, so a pass's claim grew with all that
+# was published since the last vacuum (5 ms and 10,000 buffers with 30,000 rows published;
+# platform p99 at 500/s 551 ms in a full bench run). An index scan marks the dead entries
+# it passes, and later passes skip them: 0.4 ms and 215 buffers there. No sequential scan
+# either, which would read every published row still in the table on each pass.
+PLAIN_INDEX_SCANS_SQL = text(
+    "SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)"
 )
 MARK_SQL = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:ids)")
 LAG_SQL = text(
@@ -166,16 +177,7 @@ class OutboxRelay:
         the rest stay unpublished for the next pass, in order.
         """
         async with self._engine.begin() as conn:
-            rows = (
-                await conn.execute(
-                    CLAIM_SQL,
-                    {
-                        "shards": self._settings.shards,
-                        "ns": LOCK_NAMESPACE,
-                        "batch": self._settings.batch_size,
-                    },
-                )
-            ).all()
+            rows = await self.claim(conn)
             if not rows:
                 return 0
             sent, failure = await publish_in_order(self._producer, rows)
@@ -188,6 +190,20 @@ class OutboxRelay:
         if failure is not None:
             raise failure
         return len(sent)
+
+    async def claim(self, conn: AsyncConnection) -> Sequence[Row[Any]]:
+        """Locks and returns the oldest unpublished rows of the shards no other pass
+        holds, in `conn`'s transaction (which holds the locks until it ends)."""
+        await conn.execute(PLAIN_INDEX_SCANS_SQL)
+        claimed = await conn.execute(
+            CLAIM_SQL,
+            {
+                "shards": self._settings.shards,
+                "ns": LOCK_NAMESPACE,
+                "batch": self._settings.batch_size,
+            },
+        )
+        return claimed.all()
 
     async def _idle(self) -> None:
         # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation
