@@ -114,6 +114,9 @@ async def test_no_answer_in_time_is_a_failed_request_and_the_connection_is_dropp
     with pytest.raises(http.HttpError, match="TimeoutError"):
         await conn.post_json("/forms", b"{}", "t")
     script.reply = created()
+    # The 0.2 s under test was the first request's; the second only shows the connection
+    # was replaced, and must not fail because a loaded machine took 0.2 s to answer it.
+    conn._timeout = 30
     assert (await conn.post_json("/forms", b"{}", "t"))[0] == 201
     assert script.connections == 2
 

@@ -38,7 +38,9 @@ async def test_upgrade_creates_outbox_inbox_and_notify_trigger(fresh_database: s
             )
         finally:
             await writer.close()
-        assert await asyncio.wait_for(notified.get(), 5) == NOTIFY_CHANNEL
+        # A hang guard, not a speed check: PostgreSQL on a loaded CI machine may take
+        # seconds to commit; a missing trigger never notifies at all.
+        assert await asyncio.wait_for(notified.get(), 30) == NOTIFY_CHANNEL
     finally:
         await conn.close()
 

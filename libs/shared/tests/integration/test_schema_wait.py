@@ -91,7 +91,7 @@ async def test_a_schema_newer_than_this_build_lets_the_older_code_start(
     await migrate_async(two_revisions, service_database.settings())
 
     state = await asyncio.wait_for(
-        wait_for_schema(MIGRATIONS, service_engine, poll_seconds=POLL), timeout=5
+        wait_for_schema(MIGRATIONS, service_engine, poll_seconds=POLL), timeout=30
     )
 
     assert state.unknown == {"0002"}

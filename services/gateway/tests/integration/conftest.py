@@ -67,7 +67,12 @@ async def edge(postgres, tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
                 database=database.settings(),
                 auth=auth,
                 request_limits=RequestLimits(max_body_bytes=64 * 1024),
-                rate_limit=RateLimitSettings(per_subject=per_subject, per_address=1000),
+                # The limits' own store timeout (0.25 s) fails open: a counting statement
+                # slower than that on a loaded CI machine admitted a request these tests
+                # expect refused. They test the limits, not the outage path.
+                rate_limit=RateLimitSettings(
+                    per_subject=per_subject, per_address=1000, store_timeout_seconds=30
+                ),
                 upstreams=only(
                     echo={
                         "base_url": upstream,

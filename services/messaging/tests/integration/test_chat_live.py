@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+import jwt
 import pytest
 from websockets.exceptions import InvalidStatus
 
@@ -115,12 +117,19 @@ async def test_a_renewed_token_keeps_the_socket_open_past_the_first_expiry(
 ) -> None:
     chat_id = await taken_chat(server, ORG, "res-live-4", "pro-live-4")
     async with server.socket(f"/chats/{chat_id}/socket") as resident:
-        await authed(resident, server.resident_token("res-live-4", ttl=2))
+        # Short-lived, yet long enough for the first auth (a database read) and the
+        # renewal on a loaded machine: with ttl=2 (an `exp` 1-2 s away, whole seconds)
+        # a slow first auth let the socket expire before the renewal reached it.
+        first = server.resident_token("res-live-4", ttl=5)
+        await authed(resident, first)
         await resident.send(
             json.dumps({"type": "auth", "token": server.resident_token("res-live-4")})
         )
         assert (await next_of(resident, "reauthenticated"))["type"] == "reauthenticated"
-        await asyncio.sleep(3)
+        # Until the first token's expiry (the socket's timer runs on the wall clock) is
+        # well past.
+        expires = jwt.decode(first, options={"verify_signature": False})["exp"]
+        await asyncio.sleep(max(0.0, expires - time.time()) + 1.0)
         await resident.send(json.dumps({"type": "ping"}))
         assert (await next_of(resident, "pong"))["type"] == "pong"
 

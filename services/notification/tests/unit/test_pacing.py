@@ -74,19 +74,34 @@ async def test_without_a_limit_only_the_sends_in_flight_are_bounded():
 
 
 async def test_a_send_cancelled_while_waiting_for_a_permit_does_not_use_it_up():
-    pacer = Pacer(per_second=1, concurrency=2)
+    # The pacer's clock is the test's: what is asserted is which moment the permit is
+    # free at, not how late a loaded machine wakes a timer (a 1.0 s bound on the real
+    # clock left 30 ms of slack).
+    now = [0.0]
+    pacer = Pacer(per_second=1, concurrency=2, clock=lambda: now[0])
     async with pacer.slot():
-        pass  # the only permit rests for one second from now
+        pass  # the only permit rests until 1.02
     waiting = asyncio.create_task(pacer.slot().__aenter__())
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0)
+    assert not waiting.done()  # holding the permit, asleep until it is free
+    now[0] = 0.5
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
-    started = time.monotonic()
-    async with pacer.slot():
-        pass
-    # The permit came back as it was: free one second after the first send, not later.
-    assert time.monotonic() - started < 1.0
+
+    async def send() -> None:
+        async with pacer.slot():
+            pass
+
+    # Free again at 1.02 as it was; used up by the cancelled wait it would rest until
+    # 1.52, and lost, never: either way the send below would wait.
+    now[0] = 1.1
+    sending = asyncio.create_task(send())
+    try:
+        await asyncio.sleep(0)  # one turn of the loop: a send that need not wait is done
+        assert sending.done()
+    finally:
+        sending.cancel()
 
 
 def test_concurrency_must_allow_a_send():

@@ -164,9 +164,12 @@ def test_an_expired_token_is_refused_although_it_was_accepted_before(
     auth_settings: AuthSettings, signing_key: tuple[str, PrivateKey], valid_claims: Claims
 ) -> None:
     verifier = TokenVerifier(auth_settings)  # leeway 0
-    token = _signed(signing_key, valid_claims | {"exp": int(time.time()) + 1})
+    # `exp` is whole seconds: one second ahead could be a millisecond ahead, and the
+    # signing alone outlast it on a loaded machine. Two: a second at least.
+    expires = int(time.time()) + 2
+    token = _signed(signing_key, valid_claims | {"exp": expires})
     verifier.verify(token)
-    time.sleep(max(0.0, int(time.time()) + 1.05 - time.time()) + 1.0)
+    time.sleep(max(0.0, expires - time.time()) + 0.05)
     assert refusal(verifier, token) is Reason.EXPIRED
 
 

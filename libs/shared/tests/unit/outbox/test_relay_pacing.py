@@ -43,15 +43,27 @@ async def _next_pass(relay: _TimedRelay) -> float:
     return relay.starts[-1]
 
 
+async def _starts_at_once(relay: _TimedRelay) -> bool:
+    """Whether a commit's NOTIFY starts a pass within a few turns of the loop, with no
+    timer in between. Counted in turns, not in milliseconds: a loaded machine may wake
+    the loop late, but never lets a timer of the relay's fire within these turns unless
+    it stalls for longer than that timer (which only hides a pause, never invents one)."""
+    relay.passed.clear()
+    relay._wake.set()
+    for _ in range(10):
+        await asyncio.sleep(0)
+        if relay.passed.is_set():
+            return True
+    return False
+
+
 async def test_a_commit_after_a_quiet_spell_starts_a_pass_at_once() -> None:
     relay = _TimedRelay()
     task = asyncio.create_task(relay.run())
     try:
         await asyncio.wait_for(relay.passed.wait(), timeout=5)  # the start-up pass
         await asyncio.sleep(INTERVAL * 1.5)  # quiet for longer than the interval
-        woken = time.monotonic()
-        started = await _next_pass(relay)
-        assert started - woken < INTERVAL / 2
+        assert await _starts_at_once(relay)
     finally:
         task.cancel()
 
@@ -76,8 +88,6 @@ async def test_no_pacing_when_the_interval_is_zero() -> None:
     task = asyncio.create_task(relay.run())
     try:
         await asyncio.wait_for(relay.passed.wait(), timeout=5)
-        woken = time.monotonic()
-        started = await _next_pass(relay)
-        assert started - woken < INTERVAL / 2
+        assert await _starts_at_once(relay)
     finally:
         task.cancel()

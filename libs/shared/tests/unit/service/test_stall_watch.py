@@ -15,6 +15,7 @@ from careflow.shared.service.stalls import StallWatch
 
 async def test_a_blocked_loop_is_logged_with_its_lag(caplog: pytest.LogCaptureFixture) -> None:
     watch = StallWatch(interval=0.01, report_seconds=0.05)
+    started = time.perf_counter()
     watch.start()
     try:
         await asyncio.sleep(0.05)
@@ -23,9 +24,14 @@ async def test_a_blocked_loop_is_logged_with_its_lag(caplog: pytest.LogCaptureFi
             await asyncio.sleep(0.05)
     finally:
         await watch.stop()
+    elapsed_ms = (time.perf_counter() - started) * 1000
     stalls = [r for r in caplog.records if r.getMessage() == "event loop stalled"]
-    assert len(stalls) == 1
-    assert 150 <= stalls[0].lag_ms <= 1000  # type: ignore[attr-defined]
+    # A loaded machine may stall the loop for tens of milliseconds on its own, and those
+    # stalls are rightly logged too: the one under test is the one of 150 ms or more,
+    # logged once, no larger than the whole time the watch ran.
+    blocked = [r for r in stalls if r.lag_ms >= 150]  # type: ignore[attr-defined]
+    assert len(blocked) == 1
+    assert blocked[0].lag_ms <= elapsed_ms  # type: ignore[attr-defined]
     assert watch.max_lag >= 0.15
 
 
