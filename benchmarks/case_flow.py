@@ -9,7 +9,7 @@ on that broker, then starts intake and workqueue each as its own process
 does) and drives POST /forms at fixed offered rates (open loop):
 
 - latency: submission -> item visible in workqueue's database, p50/p99 at 200/s;
-- sustained: items visible per second, offered 330/s for 60 s, and its errors;
+- sustained: items visible per second, offered 330/s (`--sustained-rate`) for 60 s, and its errors;
 - overload: 3x the sustained run's rate for 30 s, then 200/s: every request answered
   (201 or 503) within 1 s, accepted p99, none lost, seconds until p99 < 150 ms again;
 - CPU-ms per accepted submission of each process (intake, workqueue, PostgreSQL,
@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import os
@@ -239,8 +240,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="benchmarks/case_flow.py", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="seconds per phase (smoke test)")
     parser.add_argument("--output", type=Path, default=Path(".bench/case_flow.json"))
+    parser.add_argument(
+        "--sustained-rate",
+        type=float,
+        help="submissions/s the sustained phase offers (default 330): a run can show no "
+        "more than it offers, so probe a ceiling above it with this",
+    )
     args = parser.parse_args(argv)
     plan = Plan.quick_plan() if args.quick else Plan()
+    if args.sustained_rate:
+        plan = dataclasses.replace(plan, sustained_rate=args.sustained_rate)
     _quiet_logs()
     work = Path(tempfile.mkdtemp(prefix="careflow-case-flow-"))
     phase(f"starting PostgreSQL and the broker (service logs in {work})")
