@@ -11,45 +11,14 @@ import pytest
 
 from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.registry import PLATFORM_PROBES
-from careflow.shared.messaging import consumer as consumer_module
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.messaging.errors import PermanentError, RetryLater
 from careflow.testing.probe_service import probe, probe_record
 from careflow.testing.settings import quick_consumer
 
+from .fakes import ClaimingUow
 
-class _Session:
-    async def execute(self, _stmt: Any, params: dict[str, Any]) -> Any:
-        ids = params["event_ids"]
-
-        class Claimed:
-            @staticmethod
-            def scalars() -> list[str]:
-                return ids
-
-        return Claimed()
-
-
-class _Uow:
-    def __init__(self) -> None:
-        self.session = _Session()
-
-    async def __aenter__(self) -> _Uow:
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        return None
-
-    async def commit(self) -> None:
-        return None
-
-
-@pytest.fixture(autouse=True)
-def _no_driver_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def none(*_args: Any, **_kwargs: Any) -> None:
-        return None
-
-    monkeypatch.setattr(consumer_module, "driver_connection", none)
+pytestmark = pytest.mark.usefixtures("no_driver_connection")
 
 
 def _consumer(failures: list[Exception], calls: list[int]) -> tuple[EventConsumer[Any], list[str]]:
@@ -58,7 +27,7 @@ def _consumer(failures: list[Exception], calls: list[int]) -> tuple[EventConsume
     consumer: EventConsumer[Any] = EventConsumer(
         PLATFORM_PROBES,
         group="attempts-test",
-        uow_factory=_Uow,
+        uow_factory=ClaimingUow,
         producer=None,  # type: ignore[arg-type]
         settings=settings,
         max_attempts=4,

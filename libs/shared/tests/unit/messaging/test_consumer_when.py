@@ -10,64 +10,21 @@ import pytest
 
 from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.registry import PLATFORM_PROBES
-from careflow.shared.messaging import consumer as consumer_module
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.testing.probe_service import probe, probe_record
 from careflow.testing.settings import quick_consumer
 
+from .fakes import ClaimingUow
 
-@pytest.fixture(autouse=True)
-def _no_driver_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fake session has no asyncpg connection under it: the claim takes the
-    SQLAlchemy path, as it does for any session whose driver is not asyncpg."""
-
-    async def none(*_args: Any, **_kwargs: Any) -> None:
-        return None
-
-    monkeypatch.setattr(consumer_module, "driver_connection", none)
-
-
-class _Claimed:
-    def __init__(self, ids: list[str]) -> None:
-        self._ids = ids
-
-    def first(self) -> tuple[str] | None:
-        return (self._ids[0],) if self._ids else None
-
-    def scalars(self) -> list[str]:
-        return self._ids
-
-
-class _Session:
-    async def execute(self, _stmt: Any, params: dict[str, Any]) -> _Claimed:
-        return _Claimed(params.get("event_ids") or [params["event_id"]])
-
-
-class _Uow:
-    """Counts the transactions the consumer opens (each one claims the inbox)."""
-
-    opened = 0
-
-    def __init__(self) -> None:
-        self.session = _Session()
-
-    async def __aenter__(self) -> _Uow:
-        type(self).opened += 1
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        return None
-
-    async def commit(self) -> None:
-        return None
+pytestmark = pytest.mark.usefixtures("no_driver_connection")
 
 
 def _consumer(handled: list[int]) -> EventConsumer[Any]:
-    _Uow.opened = 0
+    ClaimingUow.opened = 0
     consumer: EventConsumer[Any] = EventConsumer(
         PLATFORM_PROBES,
         group="when-test",
-        uow_factory=_Uow,
+        uow_factory=ClaimingUow,
         producer=None,  # type: ignore[arg-type]
         settings=quick_consumer(),
     )
@@ -83,9 +40,9 @@ async def test_a_declined_event_is_ignored_without_a_transaction() -> None:
     handled: list[int] = []
     consumer = _consumer(handled)
     assert await consumer.process(probe_record(probe(uuid.uuid4(), 1))) == "ignored"
-    assert (handled, _Uow.opened) == ([], 0)
+    assert (handled, ClaimingUow.opened) == ([], 0)
     assert await consumer.process(probe_record(probe(uuid.uuid4(), 2))) == "processed"
-    assert (handled, _Uow.opened) == ([2], 1)
+    assert (handled, ClaimingUow.opened) == ([2], 1)
 
 
 async def test_a_batch_applies_only_the_accepted_events_in_one_transaction() -> None:
@@ -95,7 +52,7 @@ async def test_a_batch_applies_only_the_accepted_events_in_one_transaction() -> 
     records = [probe_record(probe(pid, n), offset=n) for n in range(5)]
     outcomes = await consumer.process_batch(records)
     assert outcomes == ["processed", "ignored", "processed", "ignored", "processed"]
-    assert (handled, _Uow.opened) == ([0, 2, 4], 1)
+    assert (handled, ClaimingUow.opened) == ([0, 2, 4], 1)
 
 
 async def test_a_batch_of_declined_events_opens_no_transaction() -> None:
@@ -104,4 +61,4 @@ async def test_a_batch_of_declined_events_opens_no_transaction() -> None:
     pid = uuid.uuid4()
     records = [probe_record(probe(pid, n), offset=n) for n in (1, 3)]
     assert await consumer.process_batch(records) == ["ignored", "ignored"]
-    assert (handled, _Uow.opened) == ([], 0)
+    assert (handled, ClaimingUow.opened) == ([], 0)
