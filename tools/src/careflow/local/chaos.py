@@ -165,6 +165,8 @@ class Suite:
         """Reads what the services hold and what reached the sinks into `seen`."""
         seen = self.seen
         seen.intake_cases = {r[0] for r in await self._rows("intake", "SELECT id::text FROM cases")}
+        goals = await self._rows("intake", "SELECT id::text, case_id::text FROM goals")
+        seen.stored_goals = {r[0]: r[1] for r in goals}
         seen.queue_items = {
             r[0] for r in await self._rows("workqueue", "SELECT case_id::text FROM queue_items")
         }
@@ -183,8 +185,10 @@ class Suite:
         ):
             seen.notifications[case_id] = n
         if "messaging" in self.databases:
-            messages = await self._rows("messaging", "SELECT id::text FROM case_messages")
-            seen.stored_messages = {r[0] for r in messages}
+            messages = await self._rows(
+                "messaging", "SELECT id::text, case_id::text FROM case_messages"
+            )
+            seen.stored_messages = {r[0]: r[1] for r in messages}
         seen.deliveries = {
             d: (n, ch, st)
             for d, n, ch, st in await self._rows(

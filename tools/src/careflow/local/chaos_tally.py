@@ -19,7 +19,10 @@ class Observed:
     accepted_takes: set[str] = field(default_factory=set)
     accepted_goals: dict[str, str] = field(default_factory=dict)  # goal id -> case id
     accepted_messages: dict[str, str] = field(default_factory=dict)  # message id -> case id
-    stored_messages: set[str] = field(default_factory=set)  # case messages messaging holds
+    # What the services hold, answered 2xx or not (a request can commit and its answer be
+    # lost with the process that was sending it): id -> case id.
+    stored_goals: dict[str, str] = field(default_factory=dict)  # goals intake holds
+    stored_messages: dict[str, str] = field(default_factory=dict)  # messaging's messages
     intake_cases: set[str] = field(default_factory=set)
     queue_items: set[str] = field(default_factory=set)
     #: (event type, case id) -> rows in workqueue's outbox: one per effect applied
@@ -53,11 +56,15 @@ def tally(seen: Observed) -> list[Row]:
     lost_items = len(seen.accepted_cases - seen.queue_items)
     doubled_adds = _doubled(seen.queue_events, "careflow.queue_item.added.v1")
     doubled_takes = _doubled(seen.queue_events, "careflow.queue_item.taken.v1")
-    # Each goal and each professional's message notifies the resident once.
+    # Each goal and each professional's message notifies the resident once: those the
+    # client was told of are owed; those stored without an answer may be notified too.
     expected = Counter(seen.accepted_goals.values()) + Counter(seen.accepted_messages.values())
+    allowed = Counter({**seen.accepted_goals, **seen.stored_goals}.values()) + Counter(
+        {**seen.accepted_messages, **seen.stored_messages}.values()
+    )
     lost_notifications = sum(max(0, n - seen.notifications[c]) for c, n in expected.items())
-    doubled_notifications = sum(max(0, seen.notifications[c] - n) for c, n in expected.items())
-    lost_messages = len(set(seen.accepted_messages) - seen.stored_messages)
+    doubled_notifications = sum(max(0, seen.notifications[c] - n) for c, n in allowed.items())
+    lost_messages = len(seen.accepted_messages.keys() - seen.stored_messages.keys())
 
     emails = {d: n for d, (n, ch, _) in seen.deliveries.items() if ch == "email"}
     texts = {d: n for d, (n, ch, _) in seen.deliveries.items() if ch == "sms"}

@@ -15,6 +15,7 @@ def _healthy() -> Observed:
     seen.accepted_cases = {"c1", "c2"}
     seen.accepted_takes = {"c1", "c2"}
     seen.accepted_goals = {"g1": "c1"}
+    seen.stored_goals = {"g1": "c1"}
     seen.intake_cases = {"c1", "c2", "c3"}  # c3: created, but its answer was lost: not counted
     seen.queue_items = {"c1", "c2", "c3"}
     seen.queue_events = Counter({(ADDED, "c1"): 1, (ADDED, "c2"): 1, (TAKEN, "c1"): 1})
@@ -86,7 +87,7 @@ def test_an_accepted_case_message_missing_from_messaging_is_lost_and_owes_a_noti
     assert (_row(seen, "case messages").lost, _row(seen, "case messages").met) == (1, False)
     # the goal's notification is there, the message's is not
     assert (_row(seen, "notifications").lost, _row(seen, "notifications").met) == (1, False)
-    seen.stored_messages = {"m1"}
+    seen.stored_messages = {"m1": "c1"}
     seen.notifications["c1"] = 2
     assert all(row.met for row in tally(seen))
 
@@ -94,4 +95,16 @@ def test_an_accepted_case_message_missing_from_messaging_is_lost_and_owes_a_noti
 def test_more_notifications_than_goals_and_messages_are_doubled():
     seen = _healthy()
     seen.notifications["c1"] = 2
+    assert (_row(seen, "notifications").doubled, _row(seen, "notifications").met) == (1, False)
+
+
+def test_a_goal_or_message_stored_without_an_answer_may_be_notified_not_doubled():
+    """A professional's request committed, and the process died before answering it:
+    the client saw no 2xx, yet the resident's notification for it is no double."""
+    seen = _healthy()
+    seen.stored_goals["g2"] = "c1"  # answer lost with the service
+    seen.stored_messages = {"m9": "c2"}  # answer lost with the service
+    seen.notifications.update({"c1": 1, "c2": 1})  # c1: 2 now, c2: 1
+    assert all(row.met for row in tally(seen))
+    seen.notifications["c2"] += 1  # two for the one stored message
     assert (_row(seen, "notifications").doubled, _row(seen, "notifications").met) == (1, False)
