@@ -75,6 +75,15 @@ def overload_summary(submissions: Sequence[Submission], burst_s: float) -> dict[
         for s in submissions
         if s.status not in (201, 503) or s.answered is None or s.answered - s.due > ANSWER_BUDGET_S
     )
+    # Where an answer's time went beyond the budget: waiting in the load generator for a
+    # free connection (intake holding all of them), or at intake once sent.
+    late = [
+        s
+        for s in submissions
+        if s.answered is not None and s.answered - s.due > ANSWER_BUDGET_S and s.sent is not None
+    ]
+    late_at_intake = sum(1 for s in late if s.answered - s.sent > ANSWER_BUDGET_S)  # type: ignore[operator]
+    waits = [s.sent - s.due for s in submissions if s.sent is not None]
     burst_accepted = [s for s in burst if s.status == 201 and s.case_id]
     lost = sum(1 for s in accepted if s.visible is None)
     in_burst = [s.visible - s.due for s in burst_accepted if s.visible is not None]
@@ -99,6 +108,10 @@ def overload_summary(submissions: Sequence[Submission], burst_s: float) -> dict[
         "accepted_in_burst": len(burst_accepted),
         "refused_503": refused,
         "not_answered_within_budget": unanswered,
+        "late_answers_over_budget_at_intake": late_at_intake,
+        "late_answers_over_budget_waiting_to_send": len(late) - late_at_intake,
+        "failed_or_not_sent": sum(1 for s in submissions if s.answered is None),
+        "waited_for_a_connection_ms": latency_summary(waits, 0),
         "never_visible": lost,
         "burst_accepted_p99_ms": burst_summary["p99_ms"],
         "burst_accepted_max_ms": burst_summary["max_ms"],
@@ -295,6 +308,15 @@ def details(results: dict[str, Any]) -> list[str]:
             f"{overload['refused_503']:,} refused with 503; accepted max "
             f"{_ms(overload['burst_accepted_max_ms'])} ms"
         )
+        if (waited := overload.get("waited_for_a_connection_ms")) is not None:
+            lines.append(
+                "overload answers over 1 s: "
+                f"{overload['late_answers_over_budget_at_intake']:,} slow at intake once sent, "
+                f"{overload['late_answers_over_budget_waiting_to_send']:,} late from waiting in "
+                f"the load generator for a free connection (wait p50/p99 "
+                f"{_ms(waited['p50_ms'])}/{_ms(waited['p99_ms'])} ms), "
+                f"{overload['failed_or_not_sent']:,} failed or never sent"
+            )
     for name in ("latency", "sustained"):
         stages = results[name].get("stages")
         if stages:

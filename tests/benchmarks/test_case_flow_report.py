@@ -166,15 +166,30 @@ def test_the_overload_burst_is_offered_then_the_normal_rate_right_after_it():
 def test_overload_counts_late_answers_and_lost_submissions_and_times_the_recovery():
     burst = [_answered(i / 10, 201 if i % 2 else 503, 0.05) for i in range(20)]  # 2 s
     late = Submission(0.05, 201, "late", visible=3.0, answered=1.6)  # answered after 1.55 s
+    late.sent = 0.5  # 0.45 s waiting for a connection, then 1.1 s at intake
     lost = Submission(0.07, 201, "lost", visible=None, answered=0.1)
     # After the burst: slow until 2.5 s, fast from then on (0.5 s windows).
     after = [_answered(2.0 + i / 10, 201, 0.3 if i < 5 else 0.02) for i in range(20)]
     result = report.overload_summary([*burst, late, lost, *after], burst_s=2.0)
     assert result["not_answered_within_budget"] == 1
+    assert result["late_answers_over_budget_at_intake"] == 1
+    assert result["late_answers_over_budget_waiting_to_send"] == 0
     assert result["never_visible"] == 1
     assert result["refused_503"] == 10
     assert math.isinf(result["burst_accepted_p99_ms"])  # the lost one is infinitely late
     assert result["recovered_after_s"] == pytest.approx(0.5)
+
+
+def test_an_answer_late_only_from_waiting_for_a_connection_is_told_apart():
+    waited = Submission(0.0, 201, "waited", visible=2.0, answered=1.5)
+    waited.sent = 1.2  # intake answered within 0.3 s of getting it
+    quick = Submission(0.1, 503, None, answered=0.2)
+    quick.sent = 0.1
+    result = report.overload_summary([waited, quick], burst_s=1.0)
+    assert result["not_answered_within_budget"] == 1
+    assert result["late_answers_over_budget_at_intake"] == 0
+    assert result["late_answers_over_budget_waiting_to_send"] == 1
+    assert result["waited_for_a_connection_ms"]["max_ms"] == pytest.approx(1200.0)
 
 
 def test_an_after_burst_window_where_everything_is_refused_has_not_recovered():
