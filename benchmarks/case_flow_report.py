@@ -83,6 +83,12 @@ def overload_summary(submissions: Sequence[Submission], burst_s: float) -> dict[
         if s.answered is not None and s.answered - s.due > ANSWER_BUDGET_S and s.sent is not None
     ]
     late_at_intake = sum(1 for s in late if s.answered - s.sent > ANSWER_BUDGET_S)  # type: ignore[operator]
+    # Late answers per second of the run (by due time): spread over the burst they point at
+    # queueing, a few seconds of them at a stall.
+    late_by_second: dict[int, int] = {}
+    for s in late:
+        second = int(s.due - t0)
+        late_by_second[second] = late_by_second.get(second, 0) + 1
     waits = [s.sent - s.due for s in submissions if s.sent is not None]
     burst_accepted = [s for s in burst if s.status == 201 and s.case_id]
     lost = sum(1 for s in accepted if s.visible is None)
@@ -112,6 +118,7 @@ def overload_summary(submissions: Sequence[Submission], burst_s: float) -> dict[
         "late_answers_over_budget_waiting_to_send": len(late) - late_at_intake,
         "failed_or_not_sent": sum(1 for s in submissions if s.answered is None),
         "waited_for_a_connection_ms": latency_summary(waits, 0),
+        "late_answers_by_second": dict(sorted(late_by_second.items())),
         "never_visible": lost,
         "burst_accepted_p99_ms": burst_summary["p99_ms"],
         "burst_accepted_max_ms": burst_summary["max_ms"],
@@ -316,6 +323,11 @@ def details(results: dict[str, Any]) -> list[str]:
                 f"the load generator for a free connection (wait p50/p99 "
                 f"{_ms(waited['p50_ms'])}/{_ms(waited['p99_ms'])} ms), "
                 f"{overload['failed_or_not_sent']:,} failed or never sent"
+            )
+        if by_second := overload.get("late_answers_by_second"):
+            lines.append(
+                "overload answers over 1 s by second of the run (due time): "
+                + ", ".join(f"{second}s {count}" for second, count in by_second.items())
             )
     for name in ("latency", "sustained"):
         stages = results[name].get("stages")

@@ -190,6 +190,7 @@ def test_an_answer_late_only_from_waiting_for_a_connection_is_told_apart():
     assert result["late_answers_over_budget_at_intake"] == 0
     assert result["late_answers_over_budget_waiting_to_send"] == 1
     assert result["waited_for_a_connection_ms"]["max_ms"] == pytest.approx(1200.0)
+    assert result["late_answers_by_second"] == {0: 1}
 
 
 def test_an_after_burst_window_where_everything_is_refused_has_not_recovered():
