@@ -10,7 +10,8 @@ does) and drives POST /forms at fixed offered rates (open loop):
 
 - latency: submission -> item visible in workqueue's database, p50/p99 at 200/s;
 - sustained: items visible per second, offered 330/s (`--sustained-rate`) for 60 s, and its errors;
-- overload: 3x the sustained run's rate for 30 s, then 200/s: every request answered
+- overload: 3x the sustained run's rate for 30 s (over 600 connections opened before
+  it; `--cold-connections`: opened by its first requests), then 200/s: every request answered
   (201 or 503) within 1 s, accepted p99, none lost, seconds until p99 < 150 ms again;
 - CPU-ms per accepted submission of each process (intake, workqueue, PostgreSQL,
   Tansu, the machine) and the trace sampling ratio the services ran with;
@@ -185,15 +186,26 @@ async def measure(
             f"{plan.latency_rate:.0f}/s for {plan.after_overload_seconds:.0f} s"
         )
         # More connections than intake admits and queues: a refusal must come from intake
-        # (503), not from requests waiting here for a free connection.
+        # (503), not from requests waiting here for a free connection. Opened before the
+        # burst: intake's clients are the gateway's keep-alive pool (services/gateway), and a
+        # storm of new client connections lands on the gateway, not on intake. With
+        # --cold-connections the burst's first requests open them: 396-425 answers then
+        # took over 1 s, all of them in the burst's first second (2026-12-04).
         burst = Load(
-            address, tokens, seen, usage, connections=OVERLOAD_CONNECTIONS, timeout=REQUEST_TIMEOUT
+            address,
+            tokens,
+            seen,
+            usage,
+            connections=OVERLOAD_CONNECTIONS,
+            timeout=REQUEST_TIMEOUT,
+            open_first=not plan.cold_connections,
         )
         offsets = overload_offsets(
             burst_rate, plan.overload_seconds, plan.latency_rate, plan.after_overload_seconds
         )
         run, submitted = await burst.run(burst_rate, 0, plan.visible_within, offsets=offsets)
         results["overload"] = run | overload_summary(submitted, plan.overload_seconds)
+        results["overload"]["connections_opened_first"] = not plan.cold_connections
         results["overload"]["settled_after_s"] = await usage.settle(within=300)
     finally:
         usage_task.cancel()
@@ -246,10 +258,18 @@ def main(argv: list[str] | None = None) -> int:
         help="submissions/s the sustained phase offers (default 330): a run can show no "
         "more than it offers, so probe a ceiling above it with this",
     )
+    parser.add_argument(
+        "--cold-connections",
+        action="store_true",
+        help="the overload phase opens its connections with its first requests (a storm of "
+        "new connections at intake) instead of before the burst",
+    )
     args = parser.parse_args(argv)
     plan = Plan.quick_plan() if args.quick else Plan()
     if args.sustained_rate:
         plan = dataclasses.replace(plan, sustained_rate=args.sustained_rate)
+    if args.cold_connections:
+        plan = dataclasses.replace(plan, cold_connections=True)
     _quiet_logs()
     work = Path(tempfile.mkdtemp(prefix="careflow-case-flow-"))
     phase(f"starting PostgreSQL and the broker (service logs in {work})")

@@ -30,6 +30,12 @@ class KeepAliveConnection:
         self._writer: asyncio.StreamWriter | None = None
         self._last_used = 0.0
 
+    async def connect(self) -> None:
+        """Opens the connection now, not with the first request."""
+        self.close()
+        self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+        self._last_used = time.monotonic()
+
     async def post_json(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
         """(status, body); HttpError (named for the cause) if no answer came in time."""
         try:

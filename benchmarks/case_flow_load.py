@@ -175,9 +175,12 @@ class Load:
         *,
         connections: int,
         timeout: float,
+        open_first: bool = False,
     ) -> None:
         self._address, self._tokens, self._seen, self._usage = address, tokens, seen, usage
         self._connections, self._timeout = connections, timeout
+        # Every connection opened before the first submission is due, instead of by it.
+        self._open_first = open_first
         self._next = 0
 
     async def _submit(self, connection: KeepAliveConnection, submission: Submission) -> None:
@@ -205,6 +208,12 @@ class Load:
     ) -> tuple[dict[str, Any], list[Submission]]:
         """`offsets` (s from the start) replace the even schedule of `rate` for `seconds`
         (the overload phase: a burst, then the normal rate right after it)."""
+        conns = [
+            KeepAliveConnection(*self._address, timeout=self._timeout)
+            for _ in range(self._connections)
+        ]
+        if self._open_first:
+            await asyncio.gather(*(conn.connect() for conn in conns))
         start = time.monotonic() + 0.05
         if offsets is None:
             offsets = schedule(rate, seconds)
@@ -220,8 +229,7 @@ class Load:
             for _ in range(self._connections):
                 due.put_nowait(None)
 
-        async def connection() -> None:
-            conn = KeepAliveConnection(*self._address, timeout=self._timeout)
+        async def connection(conn: KeepAliveConnection) -> None:
             try:
                 while (submission := await due.get()) is not None:
                     if time.monotonic() > give_up_at:
@@ -232,7 +240,7 @@ class Load:
                 conn.close()
 
         cpu0, used0 = time.process_time(), self._usage.all_cpu_seconds()
-        await asyncio.gather(release(), *(connection() for _ in range(self._connections)))
+        await asyncio.gather(release(), *(connection(conn) for conn in conns))
         await self._seen.drained(visible_within)
         wall = time.monotonic() - start
         result = summarise(submissions, rate, seconds)

@@ -42,6 +42,9 @@ class Plan:
     visible_within: float = 60.0  # after the last send; later counts as never visible
     overload_seconds: float = 30.0
     after_overload_seconds: float = 15.0  # at latency_rate, right after the burst
+    # The overload phase's connections opened by its first requests (a storm of new
+    # connections at intake) instead of before the burst (see benchmarks/case_flow.py).
+    cold_connections: bool = False
     quick: bool = False
 
     @classmethod
@@ -313,7 +316,12 @@ def details(results: dict[str, Any]) -> list[str]:
             f"rate, then {overload['observed_after_s']:.0f} s at the latency rate), "
             f"{overload['accepted_in_burst']:,} accepted in the burst, "
             f"{overload['refused_503']:,} refused with 503; accepted max "
-            f"{_ms(overload['burst_accepted_max_ms'])} ms"
+            f"{_ms(overload['burst_accepted_max_ms'])} ms; its "
+            + (
+                "connections opened before the burst"
+                if overload.get("connections_opened_first", False)
+                else "connections opened by the burst's first requests"
+            )
         )
         if (waited := overload.get("waited_for_a_connection_ms")) is not None:
             lines.append(
