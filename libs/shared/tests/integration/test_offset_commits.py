@@ -66,8 +66,7 @@ class BatchCount:
 async def runtime_factory(probe_db: str, kafka) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
     started: list[ServiceRuntime] = []
 
-    async def start(commit_interval_ms: int) -> tuple[ServiceRuntime, str]:
-        group = f"commits-{uuid.uuid4().hex[:8]}"
+    async def start(commit_interval_ms: int, group: str) -> ServiceRuntime:
         settings = settings_for(probe_db, kafka.bootstrap_servers)
         settings = settings.model_copy(
             update={"consumer": quick_consumer(commit_interval_ms=commit_interval_ms)}
@@ -75,7 +74,7 @@ async def runtime_factory(probe_db: str, kafka) -> AsyncIterator[Any]:  # type: 
         runtime = probe_runtime(settings, group=group)
         await runtime.start()
         started.append(runtime)
-        return runtime, group
+        return runtime
 
     yield start
     for runtime in started:
@@ -92,10 +91,9 @@ async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int | No
         await reader.stop()
 
 
-async def emit_in_rounds(runtime: ServiceRuntime, rounds: int) -> None:
-    """Events of eight keys (so of several partitions), committed in separate
-    transactions: the consumer gets them in several fetches and batches."""
-    probe_ids = [uuid.uuid4() for _ in range(8)]
+async def emit_in_rounds(runtime: ServiceRuntime, probe_ids: list[uuid.UUID], rounds: int) -> None:
+    """Events of many keys (so of many partitions), committed in separate transactions:
+    the consumer gets them in several fetches and batches."""
     for sequence in range(rounds):
         await emit(runtime, [probe(probe_id, sequence) for probe_id in probe_ids])
         for probe_id in probe_ids:
@@ -120,11 +118,12 @@ async def applied_offsets(subscription: Subscription) -> dict[TopicPartition, in
 async def test_applied_batches_wait_for_the_committer_and_a_stop_commits_them_in_one_request(
     runtime_factory: Any, kafka: Any
 ) -> None:
-    runtime, group = await runtime_factory(NEVER_WITHIN_THE_TEST_MS)
+    group = f"commits-{uuid.uuid4().hex[:8]}"
+    runtime = await runtime_factory(NEVER_WITHIN_THE_TEST_MS, group)
     subscription = runtime.subscriptions[0]
     spy, count = CommitSpy(subscription), BatchCount(runtime)
 
-    await emit_in_rounds(runtime, rounds=4)
+    await emit_in_rounds(runtime, [uuid.uuid4() for _ in range(8)], rounds=4)
 
     assert count.batches >= 4
     assert spy.calls == []  # each batch committed on its own before
@@ -138,11 +137,12 @@ async def test_applied_batches_wait_for_the_committer_and_a_stop_commits_them_in
 async def test_the_committer_sends_the_applied_offsets_within_its_interval(
     runtime_factory: Any, kafka: Any
 ) -> None:
-    runtime, group = await runtime_factory(200)
+    group = f"commits-{uuid.uuid4().hex[:8]}"
+    runtime = await runtime_factory(200, group)
     subscription = runtime.subscriptions[0]
     spy = CommitSpy(subscription)
 
-    await emit_in_rounds(runtime, rounds=3)
+    await emit_in_rounds(runtime, [uuid.uuid4() for _ in range(8)], rounds=3)
     applied = await applied_offsets(subscription)
 
     async def caught_up() -> bool:
@@ -157,9 +157,10 @@ async def test_the_committer_sends_the_applied_offsets_within_its_interval(
 async def test_a_member_giving_up_partitions_commits_what_it_applied_first(
     runtime_factory: Any, kafka: Any
 ) -> None:
-    runtime, group = await runtime_factory(NEVER_WITHIN_THE_TEST_MS)
+    group = f"commits-{uuid.uuid4().hex[:8]}"
+    runtime = await runtime_factory(NEVER_WITHIN_THE_TEST_MS, group)
     subscription = runtime.subscriptions[0]
-    await emit_in_rounds(runtime, rounds=2)
+    await emit_in_rounds(runtime, [uuid.uuid4() for _ in range(8)], rounds=2)
     applied = await applied_offsets(subscription)
 
     # A second member joins: the group rebalances and the first gives up its partitions
