@@ -187,13 +187,6 @@ class ConsumerSettings(BaseModel):
     # also holds a joining member for about half of it, which bounds start-up.
     session_timeout_ms: int = Field(default=10_000, ge=1_000)
     heartbeat_interval_ms: int = Field(default=3_000, ge=100)
-    # How long an applied batch's offset may wait to be committed, so that one
-    # OffsetCommit request carries every partition's progress of that span instead of
-    # one request per batch, awaited before the partition's next batch (aiokafka encodes
-    # each in Python: a tenth of a consumer's CPU at 500 events/s). What a crash leaves
-    # uncommitted is read again and dropped by the inbox; a rebalance and a stop commit
-    # at once. 0 = as soon as the committer gets to it.
-    commit_interval_ms: int = Field(default=1_000, ge=0, le=60_000)
 
     def quiet(self) -> ConsumerSettings:
         """These settings for a consumer of a quiet topic (quiet_fetch_max_wait_ms)."""

@@ -3,11 +3,9 @@
 The member fetches; each partition's records queue for a worker task of their
 own, which hands them, up to `batch_max_records` at a time, to
 `EventConsumer.process_batch` (one transaction for the lot when it can; at most
-`max_workers` partitions at a time). A batch's offset is committed only after
-that returned, by one committer per member that sends every partition's progress
-in one request at most every `commit_interval_ms`, and at once when partitions
-are revoked or the member stops. One worker per partition keeps per-partition
-order, and a partition that is retrying holds back only itself; it is paused once it has
+`max_workers` partitions at a time) and commits the partition's offset only
+after that returned. One worker per partition keeps per-partition order, and a
+partition that is retrying holds back only itself; it is paused once it has
 2 x `batch_max_records` waiting, so its queue stays bounded. Records keep being
 fetched while a batch is applied, so the next batch is ready when it ends.
 
@@ -44,9 +42,6 @@ log = logging.getLogger(__name__)
 # batch (and commit) before cancelling them; a cancelled batch rolls back and is
 # re-read by the partition's next owner, whose inbox drops what was applied.
 REVOKE_GRACE_SECONDS = 10.0
-# How long a stopping member, or one giving up partitions, waits for its last commit;
-# what it could not commit is re-read by the next owner and dropped by its inbox.
-LEAVING_COMMIT_SECONDS = 5.0
 
 
 class Subscription:
@@ -67,15 +62,8 @@ class Subscription:
         # slow or retrying partition holds a bounded number in memory.
         self._high_water = 2 * consumer.settings.batch_max_records
         # Per partition, the offset of the next record to apply: what the lag gauge
-        # measures from (the committed offset trails it by up to commit_interval_ms).
+        # measures from (the committed offset trails it only by a commit).
         self._next_to_apply: dict[TopicPartition, int] = {}
-        # Per partition, the offset after the last applied batch, until committed.
-        self._applied: dict[TopicPartition, int] = {}
-        self._commit_due = asyncio.Event()
-        # One commit at a time: two in flight could land out of order and move a
-        # partition's committed offset back.
-        self._committing = asyncio.Lock()
-        self._committer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Returns once the member joined the group and owns its partitions."""
@@ -100,9 +88,6 @@ class Subscription:
         self._fetcher = asyncio.create_task(
             self._fetch(member), name=f"consume-{self.consumer.topic.name}"
         )
-        self._committer = asyncio.create_task(
-            self._commit_periodically(member), name=f"commit-{self.consumer.topic.name}"
-        )
 
     async def stop(self) -> None:
         CONSUMER_METRICS.forget_lag(self)
@@ -111,16 +96,9 @@ class Subscription:
             self._fetcher = None
         for task in list(self._workers.values()):
             await cancel_and_wait(task)
-        if self._committer is not None:
-            await cancel_and_wait(self._committer)
-            self._committer = None
-        if self._member is not None:
-            # What was applied is committed before leaving: the next owner reads on from there.
-            await self._commit_applied(self._member)
         self._workers.clear()
         self._pending.clear()
         self._next_to_apply.clear()
-        self._applied.clear()
         if self._member is not None:
             try:
                 await self._member.stop()
@@ -210,8 +188,8 @@ class Subscription:
                         member.seek(tp, batch[0].offset)
                     await asyncio.sleep(settings.retry_max_seconds)
                     break
-                self._next_to_apply[tp] = self._applied[tp] = batch[-1].offset + 1
-                self._commit_due.set()
+                self._next_to_apply[tp] = batch[-1].offset + 1
+                await self._commit(member, tp, batch[-1].offset + 1)
                 if len(pending) < self._high_water and tp in member.paused():
                     member.resume(tp)
         finally:
@@ -227,67 +205,20 @@ class Subscription:
             _done, late = await asyncio.wait(tasks, timeout=REVOKE_GRACE_SECONDS)
             for task in late:
                 await cancel_and_wait(task)
-        if self._member is not None:
-            # Committed while still the owner, so the next owner reads on from there.
-            await self._commit_applied(self._member, revoked)
         for tp in revoked:
             # The next owner reads from the last commit; nothing stays buffered here.
             self._pending.pop(tp, None)
             self._next_to_apply.pop(tp, None)
-            self._applied.pop(tp, None)
-
-    async def _commit_periodically(self, member: AIOKafkaConsumer) -> None:
-        interval = self.consumer.settings.commit_interval_ms / 1000
-        while True:
-            await self._commit_due.wait()
-            await asyncio.sleep(interval)
-            # Cleared before the offsets are taken: a batch applied from here on sets it
-            # again and is committed in the next round.
-            self._commit_due.clear()
-            await self._commit_applied(member, within=self._broker.request_timeout_ms / 1000)
-
-    async def _commit_applied(
-        self,
-        member: AIOKafkaConsumer,
-        only: set[TopicPartition] | None = None,
-        *,
-        within: float = LEAVING_COMMIT_SECONDS,
-    ) -> None:
-        """Commits the applied offsets (of `only`'s partitions, else all) in one request."""
-        async with self._committing:
-            offsets = {
-                tp: offset for tp, offset in self._applied.items() if only is None or tp in only
-            }
-            if not offsets:
-                return
-            for tp, offset in offsets.items():
-                if self._applied.get(tp) == offset:  # a later batch's offset stays queued
-                    del self._applied[tp]
-            committed = False
-            try:
-                committed = await self._commit(member, offsets, within)
-            finally:  # failed, or cancelled by a stop: the stop's own commit takes them
-                if not committed:
-                    for tp, offset in offsets.items():
-                        self._applied.setdefault(tp, offset)
-                    self._commit_due.set()
 
     @staticmethod
-    async def _commit(
-        member: AIOKafkaConsumer, offsets: dict[TopicPartition, int], within: float
-    ) -> bool:
+    async def _commit(member: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
         try:
-            # Bounded: with the broker away a commit waits for its coordinator, and a
-            # stop or a rebalance waiting on it would wait as long.
-            async with asyncio.timeout(within):
-                await member.commit(offsets)
-            return True
-        except (CommitFailedError, IllegalStateError, KafkaError, TimeoutError) as exc:
+            await member.commit({tp: offset})
+        except (CommitFailedError, IllegalStateError, KafkaError) as exc:
             # The partition moved to another member during a rebalance, or the
             # broker is away: the partition is re-read from the last commit
             # and the inbox drops what was already applied.
             log.warning("offset commit skipped (%s)", type(exc).__name__)
-            return False
 
 
 class _FinishRevoked(ConsumerRebalanceListener):  # type: ignore[misc]
