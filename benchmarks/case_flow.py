@@ -189,7 +189,7 @@ async def measure(
         # (503), not from requests waiting here for a free connection. Opened before the
         # burst: intake's clients are the gateway's keep-alive pool (services/gateway), and a
         # storm of new client connections lands on the gateway, not on intake. With
-        # --cold-connections the burst's first requests open them: 396-425 answers then
+        # --cold-connections the burst's first requests open them: 384-425 answers then
         # took over 1 s, all of them in the burst's first second (2026-12-04).
         burst = Load(
             address,

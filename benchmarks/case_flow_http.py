@@ -47,8 +47,7 @@ class KeepAliveConnection:
 
     async def _exchange(self, path: str, body: bytes, token: str) -> tuple[int, bytes]:
         if self._writer is None or time.monotonic() - self._last_used > IDLE_SECONDS:
-            self.close()
-            self._reader, self._writer = await asyncio.open_connection(self._host, self._port)
+            await self.connect()
         assert self._reader is not None
         self._writer.write(
             f"POST {path} HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n"
