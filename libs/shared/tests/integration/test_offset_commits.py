@@ -1,0 +1,188 @@
+"""A consumer's offset commits stay off the batches' path and never outlive the member.
+
+A partition worker marks its applied offset and goes on with the next batch; one
+request at a time carries every partition's newest offset. A member giving up its
+partitions commits what it applied first; a stopping member commits nothing more
+(its broker may have restarted without its state, see `subscription.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
+
+from careflow.contracts.registry import PLATFORM_PROBES
+from careflow.shared.messaging.subscription import Subscription
+from careflow.shared.service.runtime import ServiceRuntime
+from careflow.testing.probe_service import (
+    effects_of,
+    emit,
+    probe,
+    probe_runtime,
+    settings_for,
+    wait_until,
+)
+from careflow.testing.settings import quick_consumer
+
+TOPIC = PLATFORM_PROBES.name
+PARTITIONS = [TopicPartition(TOPIC, p) for p in range(PLATFORM_PROBES.partitions)]
+
+
+class GatedCommits:
+    """Holds every OffsetCommit the subscription's member sends until `open()`."""
+
+    def __init__(self, subscription: Subscription) -> None:
+        member = subscription._member
+        assert member is not None
+        self.sent: list[dict[TopicPartition, int]] = []
+        self._gate = asyncio.Event()
+        commit = member.commit
+
+        async def gated(offsets: dict[TopicPartition, int]) -> Any:
+            self.sent.append(dict(offsets))
+            await self._gate.wait()
+            return await commit(offsets)
+
+        member.commit = gated  # type: ignore[method-assign]
+
+    def open(self) -> None:
+        self._gate.set()
+
+
+class BatchCount:
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        self.batches = 0
+        consumer = runtime.consumer  # type: ignore[attr-defined]
+        process_batch = consumer.process_batch
+
+        async def counted(records: list[Any]) -> list[str]:
+            self.batches += 1
+            return await process_batch(records)  # type: ignore[no-any-return]
+
+        consumer.process_batch = counted
+
+
+@pytest.fixture
+async def runtime_factory(probe_db: str, kafka) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
+    started: list[ServiceRuntime] = []
+
+    async def start(group: str) -> ServiceRuntime:
+        settings = settings_for(probe_db, kafka.bootstrap_servers)
+        settings = settings.model_copy(update={"consumer": quick_consumer()})
+        runtime = probe_runtime(settings, group=group)
+        await runtime.start()
+        started.append(runtime)
+        return runtime
+
+    yield start
+    for runtime in started:
+        if runtime.subscriptions:
+            await runtime.stop()
+
+
+async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int | None]:
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        return {tp: await reader.committed(tp) for tp in PARTITIONS}
+    finally:
+        await reader.stop()
+
+
+async def emit_in_rounds(runtime: ServiceRuntime, probe_ids: list[uuid.UUID], rounds: int) -> None:
+    """Events of many keys (so of many partitions), committed in separate transactions:
+    the consumer gets them in several fetches and batches."""
+    for sequence in range(rounds):
+        await emit(runtime, [probe(probe_id, sequence) for probe_id in probe_ids])
+        for probe_id in probe_ids:
+            await wait_until(lambda p=probe_id, s=sequence: _applied(runtime, p, s + 1))
+
+
+async def _applied(runtime: ServiceRuntime, probe_id: uuid.UUID, count: int) -> bool:
+    return len(await effects_of(runtime, probe_id)) >= count
+
+
+async def applied_offsets(subscription: Subscription) -> dict[TopicPartition, int]:
+    """The offsets applied once nothing fetched waits (the topic holds earlier tests'
+    events too, which this new group reads from the start)."""
+
+    def settled() -> bool:
+        return not subscription._workers and all(lag == 0 for *_, lag in subscription.lag())
+
+    await wait_until(settled, within=30)
+    return dict(subscription._next_to_apply)
+
+
+async def test_batches_go_on_while_a_commit_is_in_flight_and_one_request_carries_them_after(
+    runtime_factory: Any, kafka: Any
+) -> None:
+    group = f"commits-{uuid.uuid4().hex[:8]}"
+    runtime = await runtime_factory(group)
+    subscription = runtime.subscriptions[0]
+    gate, count = GatedCommits(subscription), BatchCount(runtime)
+    before = count.batches
+
+    # With every commit held, a worker that waited for its commit would stall here.
+    await emit_in_rounds(runtime, [uuid.uuid4() for _ in range(8)], rounds=4)
+    applied = await applied_offsets(subscription)
+    assert count.batches - before >= 4
+    assert len(gate.sent) == 1  # the first commit, still held; the rest wait behind it
+
+    gate.open()
+
+    async def caught_up() -> bool:
+        positions = await committed(kafka.bootstrap_servers, group)
+        return all(positions[tp] == offset for tp, offset in applied.items())
+
+    await wait_until(caught_up, within=20)
+    assert len(gate.sent) == 2  # everything applied meanwhile went in one request
+    assert gate.sent[1] == {tp: offset for tp, offset in applied.items() if tp in gate.sent[1]}
+
+
+async def test_a_stopping_member_commits_nothing_more(runtime_factory: Any, kafka: Any) -> None:
+    group = f"commits-{uuid.uuid4().hex[:8]}"
+    runtime = await runtime_factory(group)
+    subscription = runtime.subscriptions[0]
+    GatedCommits(subscription)  # never opened: every commit is still in flight at stop
+
+    await emit_in_rounds(runtime, [uuid.uuid4() for _ in range(8)], rounds=2)
+    applied = await applied_offsets(subscription)
+    assert applied
+    await runtime.stop()
+
+    positions = await committed(kafka.bootstrap_servers, group)
+    assert all(positions[tp] is None for tp in applied)
+
+
+async def test_a_member_giving_up_partitions_commits_what_it_applied_first(
+    runtime_factory: Any, kafka: Any
+) -> None:
+    group = f"commits-{uuid.uuid4().hex[:8]}"
+    runtime = await runtime_factory(group)
+    subscription = runtime.subscriptions[0]
+    await emit_in_rounds(runtime, [uuid.uuid4() for _ in range(8)], rounds=2)
+    applied = await applied_offsets(subscription)
+
+    # A second member joins: the group rebalances and the first gives up its partitions
+    # (aiokafka revokes all of them before the new assignment).
+    newcomer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers,
+        group_id=group,
+        enable_auto_commit=False,
+        session_timeout_ms=3_000,
+        heartbeat_interval_ms=1_000,
+    )
+    newcomer.subscribe([TOPIC])
+    await newcomer.start()
+    try:
+        await wait_until(lambda: bool(newcomer.assignment()), within=30)
+        positions = {tp: await newcomer.committed(tp) for tp in PARTITIONS}
+    finally:
+        await newcomer.stop()
+    assert {tp: positions[tp] for tp in applied} == applied
