@@ -103,7 +103,7 @@ def _by_metric(results: dict) -> dict:
 
 
 def test_every_target_is_judged_on_its_own_figure():
-    rows = _by_metric(_results(visible_per_s=320.0, p99_ms=180.0, errors=0, rss=120.0))
+    rows = _by_metric(_results(visible_per_s=320.0, p99_ms=140.0, errors=0, rss=120.0))
     assert rows["submissions visible/s"].result == MET
     assert rows["errors in that run"].result == MET
     assert rows["submission->visible p99 @200/s"].result == MET
@@ -118,6 +118,7 @@ def test_slow_lossy_or_heavy_runs_are_not_met():
     assert rows["submissions visible/s"].result == NOT_MET
     assert rows["errors in that run"].result == NOT_MET
     assert rows["submission->visible p99 @200/s"].result == NOT_MET  # < 250, not <=
+    assert rows["that rate's share of the raw consume rate"].result == NOT_MET  # 290 / 6,000
     assert rows["intake RSS"].result == NOT_MET
     assert rows["workqueue RSS"].result == MET
 
@@ -237,3 +238,39 @@ def test_the_overload_targets_show_beside_the_raw_baseline_when_the_phase_ran():
     assert table["accepted submission->visible p99"].raw is not None
     assert table["accepted never visible"].met is True
     assert table["s after the burst until the p99 from then on < 150 ms"].met is True
+
+
+def test_issue_15_judges_the_sustained_rate_against_the_raw_consume_rate_of_the_run():
+    results = _results(visible_per_s=1250.0, p99_ms=149.0, errors=0, rss=100.0)
+    rows = _by_metric(results)
+    assert rows["that rate's share of the raw consume rate"].careflow == 1250.0 / 6000.0
+    assert rows["that rate's share of the raw consume rate"].result == MET
+    assert rows["that rate"].result == MET  # raw 6,000 >= 3,000: the 450/s floor applies
+    assert rows["submission->visible p99 @200/s"].result == MET  # < 150
+
+    results["raw"]["consume_events_per_s"] = 2_999.0
+    rows = _by_metric(results)
+    assert rows["that rate"].result == NOT_MEASURED  # a slow hour's baseline: not judged
+    results["sustained"]["visible_per_s"] = 440.0
+    results["raw"]["consume_events_per_s"] = 3_000.0
+    assert _by_metric(results)["that rate"].result == NOT_MET
+    assert _by_metric(results)["submission->visible p99 @200/s"].target.value == 150
+
+
+@pytest.mark.parametrize(
+    ("raw", "offer"),
+    [
+        (None, 330.0),  # no baseline: the plan's rate
+        (1_000.0, 330.0),  # 0.2x = 200: the plan's 330 is more
+        (2_733.0, 602.0),  # 0.2x = 546.6, x1.1
+        (3_000.0, 660.0),  # 0.2x = 600 > 450
+        (3_100.0, 682.0),
+    ],
+)
+def test_the_sustained_phase_offers_what_the_targets_need_on_the_runs_baseline(raw, offer):
+    assert report.Plan().sustained_offer(raw) == offer
+
+
+def test_a_fixed_sustained_rate_is_offered_whatever_the_baseline():
+    plan = report.Plan(sustained_rate=250.0, sustained_rate_fixed=True)
+    assert plan.sustained_offer(6_000.0) == 250.0
