@@ -47,6 +47,7 @@ from careflow.local.dev_token import resident_token
 from careflow.local.ports import free_port
 from careflow.local.supervisor import ServiceProcess, service_env, stop_services
 from careflow.shared.auth.signing import JWKS_FILE, generate_keypair
+from careflow.shared.db.engine import asyncpg_dsn
 from careflow.testing.servers import (
     BrokerForTests,
     PostgresForTests,
@@ -63,6 +64,8 @@ from case_flow_report import (
     rows,
     stage_breakdown,
 )
+from pg_maintenance import Maintenance
+from pg_maintenance import lines as maintenance_lines
 
 RESIDENTS = 300  # distinct residents: one resident's row lock would serialise their forms
 CONNECTIONS = 200  # keep-alive connections to intake: at most this many requests in flight
@@ -151,6 +154,8 @@ async def measure(
         results["raw"], results["raw_error"] = None, f"{type(exc).__name__}: {exc}"
     phase("starting intake and workqueue, each its own process")
     services, urls = await start_services(postgres, bootstrap, work)
+    maintenance = Maintenance(asyncpg_dsn(urls["intake"]))
+    await maintenance.start()
     intake = next(s for s in services if s.name == "intake")
     usage = ServiceUsage(
         {s.name: s.process.pid for s in services},  # type: ignore[union-attr]
@@ -176,6 +181,7 @@ async def measure(
         }
         for name, (rate, seconds) in runs.items():
             phase(f"{name}: {rate:.0f}/s offered for {seconds:.0f} s")
+            maintenance.mark(f"the {name} run")
             results[name], submitted = await load.run(rate, seconds, plan.visible_within)
             results[name]["stages"] = stage_breakdown(submitted, await stamps(urls, submitted))
             results[name]["settled_after_s"] = await usage.settle(within=300)
@@ -206,12 +212,17 @@ async def measure(
         offsets = overload_offsets(
             burst_rate, plan.overload_seconds, plan.latency_rate, plan.after_overload_seconds
         )
+        maintenance.mark("the burst")
+        maintenance.mark("the after-burst phase", time.monotonic() + plan.overload_seconds)
         run, submitted = await burst.run(burst_rate, 0, plan.visible_within, offsets=offsets)
+        maintenance.mark("the wait for the last submissions")
         results["overload"] = run | overload_summary(submitted, plan.overload_seconds)
         results["overload"]["connections_opened_first"] = not plan.cold_connections
         results["overload"]["settled_after_s"] = await usage.settle(within=300)
     finally:
         usage_task.cancel()
+        await maintenance.stop()
+        results["autovacuum"] = maintenance.summary()
         await seen.stop()
         phase("stopping the services")
         await asyncio.to_thread(stop_services, services)
@@ -290,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(render_table(table))
     print()
-    for line in details(results):
+    for line in details(results) + maintenance_lines(results.get("autovacuum") or {}):
         print(f"  {line}")
     elapsed = time.monotonic() - _STARTED
     print(f"  {summary(table)}; total run {elapsed:.0f} s{' (--quick)' if plan.quick else ''}")
