@@ -1,14 +1,19 @@
-"""A consumer's offset commits stay off the batches' path and never outlive the member.
+"""A consumer's offset commits stay off the batches' path, wait for the topic keeper's
+word, and never outlive the member.
 
-A partition worker marks its applied offset and goes on with the next batch; one
-request at a time carries every partition's newest offset. A member giving up its
-partitions commits what it applied first; a stopping member commits nothing more
-(its broker may have restarted without its state, see `subscription.py`).
+A partition worker marks its applied offset and goes on; an offset goes out once a topic
+check that began after it found the broker whole (`TopicKeeper.commit_horizon`), in one
+request with every other partition's; one applied before a sign of broker trouble never
+does. A member giving up its partitions commits what may be committed first; a stopping
+member commits nothing more (see `subscription.py`). The tests set the keeper's horizon
+themselves, so that nothing depends on when its checks run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -55,6 +60,28 @@ class GatedCommits:
         self._gate.set()
 
 
+class Horizon:
+    """Stands in for the keeper's `commit_horizon`: the test says what is vouched for."""
+
+    def __init__(self, runtime: ServiceRuntime, vouched: float, disturbed: float) -> None:
+        self.vouched, self.disturbed = vouched, disturbed
+        runtime.keeper.commit_horizon = lambda: (self.vouched, self.disturbed)  # type: ignore[method-assign]
+
+
+class CommitSpy:
+    def __init__(self, subscription: Subscription) -> None:
+        member = subscription._member
+        assert member is not None
+        self.calls: list[dict[TopicPartition, int]] = []
+        commit = member.commit
+
+        async def spy(offsets: dict[TopicPartition, int]) -> Any:
+            self.calls.append(dict(offsets))
+            return await commit(offsets)
+
+        member.commit = spy  # type: ignore[method-assign]
+
+
 class BatchCount:
     def __init__(self, runtime: ServiceRuntime) -> None:
         self.batches = 0
@@ -95,10 +122,13 @@ async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int | No
         await reader.stop()
 
 
-async def emit_in_rounds(runtime: ServiceRuntime, probe_ids: list[uuid.UUID], rounds: int) -> None:
+async def emit_in_rounds(
+    runtime: ServiceRuntime, probe_ids: list[uuid.UUID], rounds: int, first: int = 0
+) -> None:
     """Events of many keys (so of many partitions), committed in separate transactions:
-    the consumer gets them in several fetches and batches."""
-    for sequence in range(rounds):
+    the consumer gets them in several fetches and batches. `first`: the keys' sequence
+    number to start from (rounds already emitted for them)."""
+    for sequence in range(first, first + rounds):
         await emit(runtime, [probe(probe_id, sequence) for probe_id in probe_ids])
         for probe_id in probe_ids:
             await wait_until(lambda p=probe_id, s=sequence: _applied(runtime, p, s + 1))
@@ -119,20 +149,79 @@ async def applied_offsets(subscription: Subscription) -> dict[TopicPartition, in
     return dict(subscription._next_to_apply)
 
 
+async def test_applied_offsets_wait_for_the_keepers_word_then_go_out_in_one_request(
+    runtime_factory: Any, kafka: Any
+) -> None:
+    group = f"commits-{uuid.uuid4().hex[:8]}"
+    runtime = await runtime_factory(group)
+    horizon = Horizon(runtime, vouched=-math.inf, disturbed=-math.inf)
+    subscription = runtime.subscriptions[0]
+    spy, count = CommitSpy(subscription), BatchCount(runtime)
+
+    await emit_in_rounds(runtime, [uuid.uuid4() for _ in range(8)], rounds=3)
+    applied = await applied_offsets(subscription)
+    await asyncio.sleep(1.5)  # three release rounds: nothing is vouched for yet
+    assert count.batches >= 3
+    assert spy.calls == []
+
+    horizon.vouched = time.monotonic()  # a check that began now found the broker whole
+
+    async def caught_up() -> bool:
+        positions = await committed(kafka.bootstrap_servers, group)
+        return all(positions[tp] == offset for tp, offset in applied.items())
+
+    await wait_until(caught_up, within=20)
+    assert spy.calls == [applied]
+
+
+async def test_offsets_applied_before_a_sign_of_broker_trouble_are_never_committed(
+    runtime_factory: Any, kafka: Any
+) -> None:
+    group = f"commits-{uuid.uuid4().hex[:8]}"
+    runtime = await runtime_factory(group)
+    horizon = Horizon(runtime, vouched=-math.inf, disturbed=-math.inf)
+    subscription = runtime.subscriptions[0]
+    spy = CommitSpy(subscription)
+    probe_ids = [uuid.uuid4() for _ in range(8)]
+
+    await emit_in_rounds(runtime, probe_ids, rounds=1)
+    before = await applied_offsets(subscription)
+    # A failed fetch or check: the broker may have restarted without its state.
+    horizon.disturbed = horizon.vouched = time.monotonic()
+    await asyncio.sleep(1.5)
+    assert spy.calls == []
+
+    await emit_in_rounds(runtime, probe_ids, rounds=1, first=1)  # the same partitions
+    after = await applied_offsets(subscription)
+    moved = {tp: offset for tp, offset in after.items() if offset != before.get(tp)}
+    assert moved
+    horizon.vouched = time.monotonic()
+    await wait_until(lambda: bool(spy.calls), within=20)
+    await asyncio.sleep(1.0)  # any further request would have gone out by now
+    assert spy.calls == [moved]  # partitions that did not move since stay uncommitted
+    positions = await committed(kafka.bootstrap_servers, group)
+    assert {tp: positions[tp] for tp in moved} == moved
+    assert all(positions[tp] is None for tp in before if tp not in moved)
+
+
 async def test_batches_go_on_while_a_commit_is_in_flight_and_one_request_carries_them_after(
     runtime_factory: Any, kafka: Any
 ) -> None:
     group = f"commits-{uuid.uuid4().hex[:8]}"
     runtime = await runtime_factory(group)
+    Horizon(runtime, vouched=math.inf, disturbed=-math.inf)  # everything vouched for
     subscription = runtime.subscriptions[0]
     gate, count = GatedCommits(subscription), BatchCount(runtime)
-    before = count.batches
+    probe_ids = [uuid.uuid4() for _ in range(8)]
 
-    # With every commit held, a worker that waited for its commit would stall here.
-    await emit_in_rounds(runtime, [uuid.uuid4() for _ in range(8)], rounds=4)
+    await emit_in_rounds(runtime, probe_ids, rounds=1)
+    await wait_until(lambda: len(gate.sent) == 1)  # held from here on
+    before = count.batches
+    # With that commit held, a worker that waited for its commit would stall here.
+    await emit_in_rounds(runtime, probe_ids, rounds=3, first=1)
     applied = await applied_offsets(subscription)
-    assert count.batches - before >= 4
-    assert len(gate.sent) == 1  # the first commit, still held; the rest wait behind it
+    assert count.batches - before >= 3
+    assert len(gate.sent) == 1  # the rest wait behind it
 
     gate.open()
 
@@ -141,13 +230,14 @@ async def test_batches_go_on_while_a_commit_is_in_flight_and_one_request_carries
         return all(positions[tp] == offset for tp, offset in applied.items())
 
     await wait_until(caught_up, within=20)
-    assert len(gate.sent) == 2  # everything applied meanwhile went in one request
+    assert len(gate.sent) == 2  # everything released meanwhile went in one request
     assert gate.sent[1] == {tp: offset for tp, offset in applied.items() if tp in gate.sent[1]}
 
 
 async def test_a_stopping_member_commits_nothing_more(runtime_factory: Any, kafka: Any) -> None:
     group = f"commits-{uuid.uuid4().hex[:8]}"
     runtime = await runtime_factory(group)
+    Horizon(runtime, vouched=math.inf, disturbed=-math.inf)
     subscription = runtime.subscriptions[0]
     GatedCommits(subscription)  # never opened: every commit is still in flight at stop
 
@@ -165,6 +255,7 @@ async def test_a_member_giving_up_partitions_commits_what_it_applied_first(
 ) -> None:
     group = f"commits-{uuid.uuid4().hex[:8]}"
     runtime = await runtime_factory(group)
+    Horizon(runtime, vouched=math.inf, disturbed=-math.inf)
     subscription = runtime.subscriptions[0]
     await emit_in_rounds(runtime, [uuid.uuid4() for _ in range(8)], rounds=2)
     applied = await applied_offsets(subscription)

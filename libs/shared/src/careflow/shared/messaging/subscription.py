@@ -9,16 +9,20 @@ partition that is retrying holds back only itself; it is paused once it has
 2 x `batch_max_records` waiting, so its queue stays bounded. Records keep being
 fetched while a batch is applied, so the next batch is ready when it ends.
 
-Offsets go out through `_Commits`: one OffsetCommit request in flight per
-member, carrying every partition's newest applied offset, sent as soon as the
-previous one returned. A worker does not wait for it (a commit per batch, awaited
-by the partition's next batch, was 6-7 % of a consumer's CPU at 500 events/s and a
-round trip on every batch's path). Offsets are never held back on a timer and
-never committed at a stop: a commit that reaches a broker after it restarted
-without its state becomes the fresh members' starting point in re-created
-topics, and they skip as many events (a committer that held offsets for a second
-lost queue items and notifications in the chaos run). Only a commit right behind
-its batch carries that risk, as the per-batch commit always did.
+Offsets go out through `_Commits`, off the batches' path: a worker marks what it
+applied and goes on (a commit per batch, awaited by the partition's next batch,
+was 6-7 % of a consumer's CPU at 500 events/s and a round trip on every batch's
+path). With the runtime's topic keeper as the gate, an applied offset waits until a
+topic check that began after it found the broker whole (`TopicKeeper.
+commit_horizon`, every 2 s), then goes out with every other partition's in one
+request; an offset applied before anything suggested the broker failed is never
+committed. Why: a commit that reaches a broker after it restarted without its
+state becomes the fresh members' starting point in the re-created topics, and
+they skip as many events. A committer that held offsets for a second without
+that gate lost queue items and notifications in the chaos run. What is not
+committed (a stop, a rebalance before the next check) is read again by the next
+owner, and the inbox drops it. Without a gate, offsets go out at once, one
+request in flight.
 
 Why one member and not one per partition: every member that joins makes the
 group rebalance, and aiokafka's `start()` waits for that; members joining one
@@ -32,8 +36,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
@@ -53,15 +58,33 @@ log = logging.getLogger(__name__)
 # batch (and commit) before cancelling them; a cancelled batch rolls back and is
 # re-read by the partition's next owner, whose inbox drops what was applied.
 REVOKE_GRACE_SECONDS = 10.0
+# How often a member looks for applied offsets its gate now vouches for.
+RELEASE_SECONDS = 0.5
+# Applied offsets of one partition closer together than this share one entry.
+ENTRY_SECONDS = 0.1
+
+
+class CommitGate(Protocol):
+    """What offset commits wait for (careflow.shared.messaging.topics.TopicKeeper)."""
+
+    def commit_horizon(self) -> tuple[float, float]: ...
+
+    def note_disturbance(self) -> None: ...
 
 
 class Subscription:
     """Runs `consumer`'s group member and partition workers until stopped."""
 
     def __init__(
-        self, consumer: EventConsumer[Any], broker: BrokerSettings, *, client_id: str
+        self,
+        consumer: EventConsumer[Any],
+        broker: BrokerSettings,
+        *,
+        client_id: str,
+        gate: CommitGate | None = None,
     ) -> None:
         self.consumer = consumer
+        self._gate = gate
         self._broker = broker
         self._client_id = client_id
         self._member: AIOKafkaConsumer | None = None
@@ -96,7 +119,7 @@ class Subscription:
         member.subscribe([self.consumer.topic.name], listener=_FinishRevoked(self))
         await member.start()
         self._member = member
-        self._commits = _Commits(member)
+        self._commits = _Commits(member, self._gate)
         CONSUMER_METRICS.watch_lag(self)
         self._fetcher = asyncio.create_task(
             self._fetch(member), name=f"consume-{self.consumer.topic.name}"
@@ -163,17 +186,22 @@ class Subscription:
 
     async def _fetch(self, member: AIOKafkaConsumer) -> None:
         settings = self.consumer.settings
+        commits = self._commits
+        assert commits is not None  # set in start(), before the fetcher exists
         while True:
             try:
                 fetched = await member.getmany(timeout_ms=1000)
             except KafkaError as exc:
                 log.warning("fetch failed, retrying: %s", type(exc).__name__)
+                if self._gate is not None:
+                    self._gate.note_disturbance()  # nothing applied so far is committed
                 await asyncio.sleep(settings.retry_initial_seconds)
                 continue
             # No await from here on: a worker's seek cannot slip in between.
             for tp, records in fetched.items():
                 if records:
                     self._next_to_apply.setdefault(tp, records[0].offset)
+                    commits.fetched(tp, records[-1].offset)
                 pending = self._pending.setdefault(tp, deque())
                 pending.extend(records)
                 if len(pending) >= self._high_water:
@@ -204,6 +232,7 @@ class Subscription:
                     # what was fetched after it and read the partition again.
                     log.error("batch failed on %s[%d]: %s", tp.topic, tp.partition, repr(exc))
                     pending.clear()
+                    commits.forget(tp)
                     if tp in member.assignment():
                         member.pause(tp)
                         member.seek(tp, batch[0].offset)
@@ -236,23 +265,87 @@ class Subscription:
                 await self._commits.abandon()
         for tp in revoked:
             # The next owner reads from the last commit; nothing stays buffered here.
+            if self._commits is not None:
+                self._commits.forget(tp)
             self._pending.pop(tp, None)
             self._next_to_apply.pop(tp, None)
 
 
 class _Commits:
     """A member's offset commits: one request in flight, each carrying the newest
-    applied offset of every partition that moved since the last one."""
+    committable offset of every partition that moved since the last one."""
 
-    def __init__(self, member: AIOKafkaConsumer) -> None:
+    def __init__(self, member: AIOKafkaConsumer, gate: CommitGate | None) -> None:
         self._member = member
+        self._gate = gate
+        # Per partition, (last offset, fetched at) of each fetch not yet applied in full.
+        self._fetches: dict[TopicPartition, deque[tuple[int, float]]] = {}
+        # Per partition, (first fetched at, last fetched at, offset) of applied records
+        # not yet vouched for, oldest first; records fetched within ENTRY_SECONDS of an
+        # entry's first share it. Fetch times, not apply times: a record fetched before
+        # a broker restart and applied after it carries a position in the old topic.
+        self._held: dict[TopicPartition, deque[tuple[float, float, int]]] = {}
         self._due: dict[TopicPartition, int] = {}
         self._sender: asyncio.Task[None] | None = None
+        self._releaser = (
+            asyncio.create_task(self._release_now_and_then(), name="commit-release")
+            if gate is not None
+            else None
+        )
+
+    def fetched(self, tp: TopicPartition, last_offset: int) -> None:
+        if self._gate is not None:
+            self._fetches.setdefault(tp, deque()).append((last_offset, time.monotonic()))
+
+    def forget(self, tp: TopicPartition) -> None:
+        """The partition's fetched records were dropped (re-read, or the partition left)."""
+        self._fetches.pop(tp, None)
 
     def applied(self, tp: TopicPartition, offset: int) -> None:
-        self._due[tp] = offset
+        """Records up to `offset` (the next one to apply) were applied."""
+        if self._gate is None:
+            self._due[tp] = offset
+            self._send_soon()
+            return
+        last = offset - 1
+        fetches = self._fetches.get(tp) or deque()
+        while fetches and fetches[0][0] < last:
+            fetches.popleft()
+        # Not found only if forgotten meanwhile: then as late as can be.
+        fetched_at = fetches[0][1] if fetches else time.monotonic()
+        if fetches and fetches[0][0] == last:
+            fetches.popleft()
+        held = self._held.setdefault(tp, deque())
+        if held and fetched_at - held[-1][0] < ENTRY_SECONDS:
+            held[-1] = (held[-1][0], max(held[-1][1], fetched_at), offset)
+        else:
+            held.append((fetched_at, fetched_at, offset))
+
+    def release(self) -> None:
+        """Moves what the gate vouches for to the next request; drops what it never will."""
+        if self._gate is None:
+            return
+        vouched, disturbed = self._gate.commit_horizon()
+        for tp, held in self._held.items():
+            # An entry is as old as its latest fetch: vouched for only after that one.
+            while held and held[0][1] <= disturbed:
+                held.popleft()
+            newest = None
+            while held and held[0][1] < vouched:
+                newest = held.popleft()[2]
+            if newest is not None:
+                self._due[tp] = newest
+        if self._due:
+            self._send_soon()
+
+    async def _release_now_and_then(self) -> None:
+        while True:
+            await asyncio.sleep(RELEASE_SECONDS)
+            self.release()
+
+    def _send_soon(self) -> None:
         if self._sender is None or self._sender.done():
-            self._sender = asyncio.create_task(self._send(), name=f"commit-{tp.topic}")
+            self._sender = asyncio.create_task(self._send(), name="commit-offsets")
 
     async def _send(self) -> None:
         while self._due:
@@ -267,21 +360,25 @@ class _Commits:
                 # The partitions moved to another member during a rebalance, or the
                 # broker is away: they are re-read from the last commit and the
                 # inbox drops what was already applied. Neither retried nor followed
-                # by what was applied meanwhile: those could reach a broker that
+                # by what was released meanwhile: those could reach a broker that
                 # came back without its state.
                 log.warning("offset commit skipped (%s)", type(exc).__name__)
                 self._due.clear()
 
     async def flush(self) -> None:
-        """Waits until everything applied so far was sent (the caller bounds it)."""
+        """Sends what the gate vouches for now and waits for it (the caller bounds it)."""
+        self.release()
         if self._sender is not None:
             await asyncio.shield(self._sender)
 
     async def abandon(self) -> None:
+        self._fetches.clear()
+        self._held.clear()
         self._due.clear()
-        if self._sender is not None:
-            await cancel_and_wait(self._sender)
-            self._sender = None
+        for task in (self._releaser, self._sender):
+            if task is not None:
+                await cancel_and_wait(task)
+        self._releaser = self._sender = None
 
 
 class _FinishRevoked(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 
@@ -94,6 +96,8 @@ class TopicKeeper:
     the broker had acknowledged and not yet delivered. Recovering after a mere
     network blip costs a re-publication of a few seconds of events (inboxes drop
     them) and a group rejoin; missing a lost broker costs events.
+
+    Consumers' offset commits go by `commit_horizon` (see `subscription.py`).
     """
 
     def __init__(
@@ -116,28 +120,52 @@ class TopicKeeper:
         self._contact_lost = False
         self._wake = asyncio.Event()
         self._last_complete = datetime.now(UTC)
+        # Monotonic: when the latest check that found the broker whole began, and the
+        # latest moment anything suggested the broker failed or lost its state.
+        self._clean_check_began = -math.inf
+        self._disturbed_at = -math.inf
         self.ready = asyncio.Event()
         self.ready.set()
 
     async def _before_create(self, _missing: list[str]) -> None:
+        self._disturbed()
         self.ready.clear()
         self._recovering = True
         if self._on_missing is not None:
             await self._on_missing()
 
+    def _disturbed(self) -> None:
+        self._disturbed_at = time.monotonic()
+
+    def note_disturbance(self) -> None:
+        """A client saw an error that may mean a broker restart (a failed fetch): no
+        offset applied until now is committed; nothing else changes."""
+        self._disturbed()
+
     def report_failure(self) -> None:
         """A client saw the broker fail: recheck now and hold publishing until then."""
+        self._disturbed()
         self._contact_lost = True
         self.ready.clear()
         self._wake.set()
 
+    def commit_horizon(self) -> tuple[float, float]:
+        """(vouched, disturbed), monotonic seconds. A consumer's offset applied before
+        `vouched` may be committed: a check that began after it found the topics in place
+        and nothing amiss. One applied at or before `disturbed` never may: the broker may
+        have restarted without its state since, and a commit landing there would be the
+        fresh members' starting point in the re-created topics, skipping events."""
+        return self._clean_check_began, self._disturbed_at
+
     async def run(self) -> None:
         while True:
             checked_at = datetime.now(UTC)
+            began = time.monotonic()
             try:
                 created = await ensure_topics(
                     self._settings, self._specs, before_create=self._before_create
                 )
+                clean = not (created or self._contact_lost or self._recovering)
                 if self._contact_lost and not created and not self._recovering:
                     log.warning("broker reachable again; recovering as if it lost its state")
                     await self._before_create([])
@@ -148,14 +176,18 @@ class TopicKeeper:
                 self._recovering = False
                 self._contact_lost = False
                 self._last_complete = checked_at
+                if clean and began > self._disturbed_at:
+                    self._clean_check_began = began
                 self.ready.set()
             except (KafkaError, OSError) as exc:
+                self._disturbed()
                 self._contact_lost = True
                 self.ready.clear()
                 log.warning("broker unreachable for topic check: %s", type(exc).__name__)
             except Exception as exc:
                 # Recovery failed half-way (the database away while re-publishing, say):
                 # the consumers may be stopped, so it is tried again at the next check.
+                self._disturbed()
                 self.ready.clear()
                 log.error("broker recovery failed, retrying: %s", type(exc).__name__)
             self._wake.clear()

@@ -136,7 +136,12 @@ class ServiceRuntime:
         if not hasattr(self, "consumers"):
             self.consumers = list(self.consumer_factory(self) if self.consumer_factory else ())
         self.subscriptions = [
-            Subscription(consumer, self.settings.broker, client_id=f"{self.name}-consumer")
+            Subscription(
+                consumer,
+                self.settings.broker,
+                client_id=f"{self.name}-consumer",
+                gate=self.keeper,
+            )
             for consumer in self.consumers
         ]
         # Each consumer is its own group: they join side by side, not one after another.
