@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
+from careflow.local.tansu import TansuBroker
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.testing.probe_service import prepare_database, probe_runtime, settings_for
 
@@ -22,3 +23,12 @@ async def running(probe_db: str, kafka) -> AsyncIterator[ServiceRuntime]:  # typ
     await runtime.start()
     yield runtime
     await runtime.stop()
+
+
+@pytest.fixture
+def own_broker() -> Iterator[TansuBroker]:
+    """A broker of the test's own: stopping it must not disturb other tests."""
+    broker = TansuBroker()
+    broker.start()
+    yield broker
+    broker.stop()

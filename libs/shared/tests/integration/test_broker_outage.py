@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 
-import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text
 
@@ -24,15 +22,6 @@ from careflow.testing.probe_service import (
     settings_for,
     wait_until,
 )
-
-
-@pytest.fixture
-def own_broker() -> Iterator[TansuBroker]:
-    """A broker of this test's own: stopping it must not disturb other tests."""
-    broker = TansuBroker()
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 async def _topics(bootstrap: str) -> set[str]:

@@ -1,8 +1,8 @@
 """The topic keeper's word on offset commits (`TopicKeeper.commit_horizon`).
 
-Offsets applied before a check that found the broker whole may be committed; none applied
-before a failed check, a report of failure or a recovery ever may. Against a broker of the
-test's own, stopped and started again without its state (memory storage).
+Offsets of records fetched before a check that found the broker whole may be committed;
+none fetched before a failed check, a report of failure or a recovery ever may. Against a
+broker of the test's own, stopped and started again without its state (memory storage).
 """
 
 from __future__ import annotations
@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from careflow.contracts.registry import PLATFORM_PROBES
 from careflow.local.tansu import TansuBroker
@@ -20,15 +17,6 @@ from careflow.shared.messaging.topics import TopicKeeper
 from careflow.shared.settings import BrokerSettings
 from careflow.shared.tasks import cancel_and_wait
 from careflow.testing.probe_service import wait_until
-
-
-@pytest.fixture
-def own_broker() -> Iterator[TansuBroker]:
-    """A broker of this test's own: stopping it must not disturb other tests."""
-    broker = TansuBroker()
-    broker.start()
-    yield broker
-    broker.stop()
 
 
 async def test_a_clean_check_vouches_for_what_came_before_it_and_trouble_voids_it(

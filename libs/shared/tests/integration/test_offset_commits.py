@@ -16,6 +16,7 @@ import math
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -95,17 +96,29 @@ class BatchCount:
         consumer.process_batch = counted
 
 
+@dataclass
+class Member:
+    runtime: ServiceRuntime
+    subscription: Subscription
+    horizon: Horizon
+    group: str
+
+
 @pytest.fixture
-async def runtime_factory(probe_db: str, kafka) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
+async def member_factory(probe_db: str, kafka) -> AsyncIterator[Any]:  # type: ignore[no-untyped-def]
+    """A probe service in a group of its own; the keeper's horizon as the test sets it
+    (by default everything vouched for: offsets go out at the next release)."""
     started: list[ServiceRuntime] = []
 
-    async def start(group: str) -> ServiceRuntime:
+    async def start(vouched: float = math.inf, disturbed: float = -math.inf) -> Member:
+        group = f"commits-{uuid.uuid4().hex[:8]}"
         settings = settings_for(probe_db, kafka.bootstrap_servers)
         settings = settings.model_copy(update={"consumer": quick_consumer()})
         runtime = probe_runtime(settings, group=group)
         await runtime.start()
         started.append(runtime)
-        return runtime
+        horizon = Horizon(runtime, vouched, disturbed)
+        return Member(runtime, runtime.subscriptions[0], horizon, group)
 
     yield start
     for runtime in started:
@@ -120,6 +133,12 @@ async def committed(bootstrap: str, group: str) -> dict[TopicPartition, int | No
         return {tp: await reader.committed(tp) for tp in PARTITIONS}
     finally:
         await reader.stop()
+
+
+async def caught_up(bootstrap: str, group: str, applied: dict[TopicPartition, int]) -> bool:
+    """Whether the group's committed offsets are the applied ones."""
+    positions = await committed(bootstrap, group)
+    return all(positions[tp] == offset for tp, offset in applied.items())
 
 
 async def emit_in_rounds(
@@ -150,12 +169,10 @@ async def applied_offsets(subscription: Subscription) -> dict[TopicPartition, in
 
 
 async def test_applied_offsets_wait_for_the_keepers_word_then_go_out_in_one_request(
-    runtime_factory: Any, kafka: Any
+    member_factory: Any, kafka: Any
 ) -> None:
-    group = f"commits-{uuid.uuid4().hex[:8]}"
-    runtime = await runtime_factory(group)
-    horizon = Horizon(runtime, vouched=-math.inf, disturbed=-math.inf)
-    subscription = runtime.subscriptions[0]
+    member = await member_factory(vouched=-math.inf)
+    runtime, subscription, horizon = member.runtime, member.subscription, member.horizon
     spy, count = CommitSpy(subscription), BatchCount(runtime)
 
     await emit_in_rounds(runtime, [uuid.uuid4() for _ in range(8)], rounds=3)
@@ -166,21 +183,15 @@ async def test_applied_offsets_wait_for_the_keepers_word_then_go_out_in_one_requ
 
     horizon.vouched = time.monotonic()  # a check that began now found the broker whole
 
-    async def caught_up() -> bool:
-        positions = await committed(kafka.bootstrap_servers, group)
-        return all(positions[tp] == offset for tp, offset in applied.items())
-
-    await wait_until(caught_up, within=20)
+    await wait_until(lambda: caught_up(kafka.bootstrap_servers, member.group, applied), within=20)
     assert spy.calls == [applied]
 
 
 async def test_offsets_applied_before_a_sign_of_broker_trouble_are_never_committed(
-    runtime_factory: Any, kafka: Any
+    member_factory: Any, kafka: Any
 ) -> None:
-    group = f"commits-{uuid.uuid4().hex[:8]}"
-    runtime = await runtime_factory(group)
-    horizon = Horizon(runtime, vouched=-math.inf, disturbed=-math.inf)
-    subscription = runtime.subscriptions[0]
+    member = await member_factory(vouched=-math.inf)
+    runtime, subscription, horizon = member.runtime, member.subscription, member.horizon
     spy = CommitSpy(subscription)
     probe_ids = [uuid.uuid4() for _ in range(8)]
 
@@ -199,18 +210,16 @@ async def test_offsets_applied_before_a_sign_of_broker_trouble_are_never_committ
     await wait_until(lambda: bool(spy.calls), within=20)
     await asyncio.sleep(1.0)  # any further request would have gone out by now
     assert spy.calls == [moved]  # partitions that did not move since stay uncommitted
-    positions = await committed(kafka.bootstrap_servers, group)
+    positions = await committed(kafka.bootstrap_servers, member.group)
     assert {tp: positions[tp] for tp in moved} == moved
     assert all(positions[tp] is None for tp in before if tp not in moved)
 
 
 async def test_batches_go_on_while_a_commit_is_in_flight_and_one_request_carries_them_after(
-    runtime_factory: Any, kafka: Any
+    member_factory: Any, kafka: Any
 ) -> None:
-    group = f"commits-{uuid.uuid4().hex[:8]}"
-    runtime = await runtime_factory(group)
-    Horizon(runtime, vouched=math.inf, disturbed=-math.inf)  # everything vouched for
-    subscription = runtime.subscriptions[0]
+    member = await member_factory()
+    runtime, subscription = member.runtime, member.subscription
     gate, count = GatedCommits(subscription), BatchCount(runtime)
     probe_ids = [uuid.uuid4() for _ in range(8)]
 
@@ -225,20 +234,14 @@ async def test_batches_go_on_while_a_commit_is_in_flight_and_one_request_carries
 
     gate.open()
 
-    async def caught_up() -> bool:
-        positions = await committed(kafka.bootstrap_servers, group)
-        return all(positions[tp] == offset for tp, offset in applied.items())
-
-    await wait_until(caught_up, within=20)
+    await wait_until(lambda: caught_up(kafka.bootstrap_servers, member.group, applied), within=20)
     assert len(gate.sent) == 2  # everything released meanwhile went in one request
     assert gate.sent[1] == {tp: offset for tp, offset in applied.items() if tp in gate.sent[1]}
 
 
-async def test_a_stopping_member_commits_nothing_more(runtime_factory: Any, kafka: Any) -> None:
-    group = f"commits-{uuid.uuid4().hex[:8]}"
-    runtime = await runtime_factory(group)
-    Horizon(runtime, vouched=math.inf, disturbed=-math.inf)
-    subscription = runtime.subscriptions[0]
+async def test_a_stopping_member_commits_nothing_more(member_factory: Any, kafka: Any) -> None:
+    member = await member_factory()
+    runtime, subscription = member.runtime, member.subscription
     GatedCommits(subscription)  # never opened: every commit is still in flight at stop
 
     await emit_in_rounds(runtime, [uuid.uuid4() for _ in range(8)], rounds=2)
@@ -246,17 +249,15 @@ async def test_a_stopping_member_commits_nothing_more(runtime_factory: Any, kafk
     assert applied
     await runtime.stop()
 
-    positions = await committed(kafka.bootstrap_servers, group)
+    positions = await committed(kafka.bootstrap_servers, member.group)
     assert all(positions[tp] is None for tp in applied)
 
 
 async def test_a_member_giving_up_partitions_commits_what_it_applied_first(
-    runtime_factory: Any, kafka: Any
+    member_factory: Any, kafka: Any
 ) -> None:
-    group = f"commits-{uuid.uuid4().hex[:8]}"
-    runtime = await runtime_factory(group)
-    Horizon(runtime, vouched=math.inf, disturbed=-math.inf)
-    subscription = runtime.subscriptions[0]
+    member = await member_factory()
+    runtime, subscription, group = member.runtime, member.subscription, member.group
     await emit_in_rounds(runtime, [uuid.uuid4() for _ in range(8)], rounds=2)
     applied = await applied_offsets(subscription)
 
