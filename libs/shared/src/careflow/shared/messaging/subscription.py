@@ -10,18 +10,18 @@ partition that is retrying holds back only itself; it is paused once it has
 fetched while a batch is applied, so the next batch is ready when it ends.
 
 Offsets go out through `_Commits`, off the batches' path: a worker marks what it
-applied and goes on (a commit per batch, awaited by the partition's next batch,
-was 6-7 % of a consumer's CPU at 500 events/s and a round trip on every batch's
-path). With the runtime's topic keeper as the gate, an applied offset waits until a
-topic check that began after it found the broker whole (`TopicKeeper.
-commit_horizon`, every 2 s), then goes out with every other partition's in one
-request; an offset applied before anything suggested the broker failed is never
-committed. Why: a commit that reaches a broker after it restarted without its
-state becomes the fresh members' starting point in the re-created topics, and
-they skip as many events. A committer that held offsets for a second without
-that gate lost queue items and notifications in the chaos run. What is not
-committed (a stop, a rebalance before the next check) is read again by the next
-owner, and the inbox drops it. Without a gate, offsets go out at once, one
+applied and goes on (a commit per batch, awaited by the partition's next batch, was
+6-7 % of a consumer's CPU at 500 events/s and a round trip on every batch's path).
+With the runtime's topic keeper as the gate, an applied offset waits until a topic
+check that began after its records were fetched found the broker whole
+(`TopicKeeper.commit_horizon`, every 2 s), then goes out with every other
+partition's in one request; the offset of a record fetched before anything suggested
+the broker failed is never committed. Why: a commit that reaches a broker after it
+restarted without its state becomes the fresh members' starting point in the
+re-created topics, and they skip as many events. A committer that held offsets for a
+second without that gate lost queue items and notifications in the chaos run. What
+is not committed (a stop, a rebalance before the next check) is read again by the
+next owner, and the inbox drops it. Without a gate, offsets go out at once, one
 request in flight.
 
 Why one member and not one per partition: every member that joins makes the

@@ -128,33 +128,31 @@ class TopicKeeper:
         self.ready.set()
 
     async def _before_create(self, _missing: list[str]) -> None:
-        self._disturbed()
+        self.note_disturbance()
         self.ready.clear()
         self._recovering = True
         if self._on_missing is not None:
             await self._on_missing()
 
-    def _disturbed(self) -> None:
-        self._disturbed_at = time.monotonic()
-
     def note_disturbance(self) -> None:
-        """A client saw an error that may mean a broker restart (a failed fetch): no
-        offset applied until now is committed; nothing else changes."""
-        self._disturbed()
+        """Something may mean a broker restart (a failed fetch or check, a recovery): no
+        offset of a record fetched until now is committed; nothing else changes."""
+        self._disturbed_at = time.monotonic()
 
     def report_failure(self) -> None:
         """A client saw the broker fail: recheck now and hold publishing until then."""
-        self._disturbed()
+        self.note_disturbance()
         self._contact_lost = True
         self.ready.clear()
         self._wake.set()
 
     def commit_horizon(self) -> tuple[float, float]:
-        """(vouched, disturbed), monotonic seconds. A consumer's offset applied before
-        `vouched` may be committed: a check that began after it found the topics in place
-        and nothing amiss. One applied at or before `disturbed` never may: the broker may
-        have restarted without its state since, and a commit landing there would be the
-        fresh members' starting point in the re-created topics, skipping events."""
+        """(vouched, disturbed), monotonic seconds. The offset of a record a consumer
+        fetched before `vouched` may be committed: a check that began after the fetch
+        found the topics in place and nothing amiss. One fetched at or before `disturbed`
+        never may: the broker may have restarted without its state since, and a commit
+        landing there would be the fresh members' starting point in the re-created
+        topics, skipping events."""
         return self._clean_check_began, self._disturbed_at
 
     async def run(self) -> None:
@@ -180,14 +178,14 @@ class TopicKeeper:
                     self._clean_check_began = began
                 self.ready.set()
             except (KafkaError, OSError) as exc:
-                self._disturbed()
+                self.note_disturbance()
                 self._contact_lost = True
                 self.ready.clear()
                 log.warning("broker unreachable for topic check: %s", type(exc).__name__)
             except Exception as exc:
                 # Recovery failed half-way (the database away while re-publishing, say):
                 # the consumers may be stopped, so it is tried again at the next check.
-                self._disturbed()
+                self.note_disturbance()
                 self.ready.clear()
                 log.error("broker recovery failed, retrying: %s", type(exc).__name__)
             self._wake.clear()
