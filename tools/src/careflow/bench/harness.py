@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Coroutine, Sized
@@ -223,7 +222,7 @@ def run_on_servers(
     broker_log_dir: Path | None = None,
 ) -> _T:
     """Starts PostgreSQL and the broker (or uses DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS),
-    runs `measure` on them, then stops both and removes an embedded database's files."""
+    runs `measure` on them, then stops both (an embedded database's files go with it)."""
     postgres = start_postgres()
     try:
         broker = start_broker(broker_log_dir)
@@ -233,5 +232,3 @@ def run_on_servers(
             broker.stop()
     finally:
         postgres.stop()
-        if postgres.embedded is not None:
-            shutil.rmtree(postgres.embedded.data_dir.parent, ignore_errors=True)

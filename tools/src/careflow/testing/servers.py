@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -84,8 +85,12 @@ class PostgresForTests:
         return ServiceDatabase(owner_url, service_url)
 
     def stop(self) -> None:
+        """Stops an embedded server and removes its files: a full test run leaves about
+        3 GB of databases and WAL in the temporary directory, and runs left behind filled
+        the disk a later CI run on the same machine needed."""
         if self.embedded is not None:
             self.embedded.stop()
+            shutil.rmtree(self.embedded.data_dir.parent, ignore_errors=True)
 
 
 def _use_containers() -> bool:
