@@ -8,6 +8,7 @@ import asyncpg
 from sqlalchemy.exc import DBAPIError
 
 from careflow.shared.db.engine import asyncpg_dsn
+from careflow.shared.db.outage import is_database_outage
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.testing.probe_service import effects_of, emit, probe, wait_until
 
@@ -33,15 +34,17 @@ async def test_after_the_database_dropped_every_connection_work_resumes(
 
     assert await _drop_connections(probe_db) > 0
     # Without a pre-ping the first use of a dropped pooled connection fails (an HTTP
-    # request would answer 503, nothing acknowledged); SQLAlchemy then discards the
-    # whole pool, so the retry gets a fresh connection: a second failure fails this test.
-    invalidated: list[bool] = []
+    # request would answer 503, nothing acknowledged); the whole pool is then discarded,
+    # so the retry gets a fresh connection: a second failure fails this test. The first
+    # statement may be SQLAlchemy's or one on the driver (careflow.shared.db.driver).
+    failed: list[BaseException] = []
     try:
         await emit(running, [probe(later, 0)])
-    except DBAPIError as exc:
-        invalidated.append(exc.connection_invalidated)
+    except Exception as exc:
+        failed.append(exc)
         await emit(running, [probe(later, 0)])
-    assert all(invalidated)
+    assert all(is_database_outage(exc) for exc in failed), failed
+    assert all(exc.connection_invalidated for exc in failed if isinstance(exc, DBAPIError))
     # The relay (its LISTEN connection dropped too) and the consumer carry on by themselves.
     await wait_until(lambda: effects_of(running, later), within=30)
     assert [(s, a) for s, a, _ in await effects_of(running, later)] == [(0, 1)]

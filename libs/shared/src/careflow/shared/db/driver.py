@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from careflow.shared.db.outage import is_database_outage
 
 #: session.info key: (the session's transaction, its driver connection), so a use case's
 #: later statements skip the look-up (session.connection() and the pool's raw connection
@@ -65,6 +68,40 @@ async def driver_connection(
         return None
     session.info[_CACHED] = (session.sync_session.get_transaction(), raw)
     return raw
+
+
+async def statement_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection for one statement: in the session's open transaction if one
+    is, else outside any, where the statement commits on its own (no BEGIN and COMMIT
+    round trips). A plain read there sees what a read in a READ COMMITTED transaction
+    would: each statement takes its own snapshot either way."""
+    if (driver := await driver_connection(session)) is not None:
+        return driver
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    if not isinstance(raw, asyncpg.Connection):
+        raise TypeError("the platform's engines run on asyncpg")
+    return raw
+
+
+@contextlib.asynccontextmanager
+async def outside_sqlalchemy(session: AsyncSession) -> AsyncIterator[None]:
+    """Around statements on the driver that may be a checked-out connection's first: a
+    dropped connection (a database restart) raises asyncpg's error, which SQLAlchemy never
+    sees. It is dealt with as SQLAlchemy deals with a disconnect it sees: the connection is
+    discarded and so is every pooled connection as old as it, so the next use of the pool
+    connects afresh instead of failing once per dead pooled connection."""
+    try:
+        yield
+    except BaseException as error:
+        if is_database_outage(error):
+            with contextlib.suppress(Exception):  # the outage is the error to report
+                connection = await session.connection()
+                pooled = await connection.get_raw_connection()
+                # SQLAlchemy's own steps on a disconnect (Connection._handle_dbapi_exception).
+                connection.sync_engine.pool._invalidate(pooled, error, _checkin=False)
+                await connection.invalidate(error)
+        raise
 
 
 def json_value(value: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from careflow.contracts.topics import TopicRegistry
+from careflow.shared.db.write_batch import WriteBatch, write
 from careflow.shared.outbox.writer import Outbox
 
 
@@ -20,10 +21,17 @@ class SqlUnitOfWork:
 
     Leaving the block without `commit()` rolls back — state and events together,
     so an event of a rolled-back transaction is never published.
+
+    A repository may leave its writes in `writes` instead of sending them: they go at
+    the commit, with the outbox rows, as one statement (careflow.shared.db.write_batch).
+    A use case that only reads plainly and then writes that way costs no BEGIN and no
+    COMMIT round trip: its reads run outside a transaction and the one statement
+    commits on its own.
     """
 
     session: AsyncSession
     outbox: Outbox
+    writes: WriteBatch
 
     def __init__(
         self,
@@ -40,6 +48,7 @@ class SqlUnitOfWork:
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
+        self.writes = WriteBatch()
         self.outbox = Outbox(
             self.session, source=self._source, topics=self._topics, shards=self._shards
         )
@@ -57,8 +66,10 @@ class SqlUnitOfWork:
             await self.session.close()
 
     async def commit(self) -> None:
-        await self.outbox.flush()
+        self.outbox.move_to(self.writes)
+        await write(self.session, self.writes)
         await self.session.commit()
 
     async def rollback(self) -> None:
+        self.writes.take()
         await self.session.rollback()

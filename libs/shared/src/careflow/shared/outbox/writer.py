@@ -8,13 +8,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from opentelemetry import propagate
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.topics import TopicRegistry
 from careflow.shared.db.driver import driver_connection, json_param
-from careflow.shared.outbox.tables import outbox
+from careflow.shared.db.write_batch import WriteBatch, write
 
 _COLUMNS = (
     "event_id",
@@ -29,13 +28,13 @@ _COLUMNS = (
     "occurred_at",
 )
 _JSON = frozenset({"payload", "headers"})
-#: Up to this many rows go in one multi-row INSERT (one statement per row count, each
-#: prepared once per connection); more go through executemany.
+#: The row counts whose INSERT text is kept (each is prepared once per connection).
 _ONE_STATEMENT_ROWS = 8
 
 
 @lru_cache(maxsize=_ONE_STATEMENT_ROWS)
 def _insert(rows: int) -> str:
+    # More rows than the cache holds are rare (a pass over many cases): built each time.
     width = len(_COLUMNS)
     values = ", ".join(
         "(" + ", ".join(f"${r * width + c}" for c in range(1, width + 1)) + ")" for r in range(rows)
@@ -94,23 +93,23 @@ class Outbox:
     def pending(self) -> int:
         return len(self._pending)
 
-    async def flush(self) -> None:
+    def move_to(self, batch: WriteBatch) -> None:
+        """Hands the queued rows to the unit of work's batch, one multi-row INSERT."""
         if not self._pending:
             return
         rows, self._pending = self._pending, []
         # Every accepted submission and every consumed event that changes something
-        # writes here: on the driver connection when the transaction is already open
-        # (careflow.shared.db.driver), one prepared statement. A use case's few events go
-        # in one multi-row statement: asyncpg's executemany cost about four single
-        # statements' CPU for two rows (messaging's message and notification request).
-        if (driver := await driver_connection(self._session)) is not None:
-            values = [
-                [row[name] if name not in _JSON else json_param(row[name]) for name in _COLUMNS]
-                for row in rows
-            ]
-            if len(values) <= _ONE_STATEMENT_ROWS:
-                await driver.execute(_insert(len(values)), *(v for row in values for v in row))
-            else:
-                await driver.executemany(_insert(1), values)
-            return
-        await self._session.execute(insert(outbox), rows)
+        # writes here. A use case's few events go in one statement: asyncpg's executemany
+        # cost about four single statements' CPU for two rows (messaging's message and
+        # notification request), and with the batch the rows ride on the commit's one
+        # round trip.
+        values = [json_param(r[n]) if n in _JSON else r[n] for r in rows for n in _COLUMNS]
+        batch.add(_insert(len(rows)), *values)
+
+    async def flush(self) -> None:
+        """Writes the queued rows now, inside the transaction (begun if need be)."""
+        batch = WriteBatch()
+        self.move_to(batch)
+        if len(batch) and await driver_connection(self._session, begin=True) is None:
+            raise TypeError("the platform's engines run on asyncpg")
+        await write(self._session, batch)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,8 +20,14 @@ from careflow.intake.domain.residents import Resident
 from careflow.intake.domain.sections import Closing, ClosingProposal, Coaching, Goal, Task
 from careflow.shared.audit import AuditQuery, AuditRecordOut
 from careflow.shared.audit.sql import keyset_page, organisation_records
-from careflow.shared.db.driver import driver_connection, json_param
+from careflow.shared.db.driver import (
+    driver_connection,
+    json_param,
+    outside_sqlalchemy,
+    statement_connection,
+)
 from careflow.shared.db.upsert import upsert, upsert_driver_sql
+from careflow.shared.db.write_batch import WriteBatch, write_before_reading
 
 #: The name audit records carry, so merged pages tell the services apart.
 SERVICE = "intake"
@@ -70,15 +77,23 @@ _RESIDENT_FIELDS = [
 
 
 _JSON_CASE_COLUMNS = frozenset(c.name for c in t.cases.c if isinstance(c.type, JSONB))
-_INSERT_CASE_EVENT = "INSERT INTO case_events (case_id, kind, actor, at) VALUES ($1, $2, $3, $4)"
+
+
+@functools.cache
+def _insert_case_events(count: int) -> str:
+    row = "(" + ", ".join(f"${{{c}}}" for c in range(4)) + ")"
+    rows = ", ".join(row.format(*(4 * n + c for c in range(1, 5))) for n in range(count))
+    return f"INSERT INTO case_events (case_id, kind, actor, at) VALUES {rows}"  # noqa: S608
 
 
 class CaseRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, writes: WriteBatch) -> None:
         self.session = session
+        self.writes = writes
 
     async def get(self, case_id: UUID, *, lock: bool = False) -> Case | None:
         """The case with its sections; `lock` holds the row until the transaction ends."""
+        await write_before_reading(self.session, self.writes)
         query = select(t.cases).where(t.cases.c.id == case_id)
         if lock:
             query = query.with_for_update()
@@ -108,7 +123,8 @@ class CaseRepository:
         return case
 
     async def save(self, case: Case, events: Sequence[DomainEvent]) -> None:
-        """Writes the case, its sections and the timeline entries of `events`."""
+        """Writes the case, its sections and the timeline entries of `events` at the
+        commit, in its one statement (careflow.shared.db.write_batch)."""
         row = {name: getattr(case, name) for name in _CASE_FIELDS}
         closing = case.closing
         row |= {
@@ -120,35 +136,22 @@ class CaseRepository:
             "closing_statement": closing.statement if closing else None,
             "closes_at": case.closes_at,
         }
-        driver = await driver_connection(self.session)
-        if driver is not None:
-            # Every submission writes this 29-column row: prepared once per connection.
-            columns = tuple(row)
-            values = [json_param(row[c]) if c in _JSON_CASE_COLUMNS else row[c] for c in columns]
-            await driver.execute(upsert_driver_sql(t.cases, columns), *values)
-        else:
-            await upsert(self.session, t.cases, [row])
+        columns = tuple(row)
+        values = [json_param(row[c]) if c in _JSON_CASE_COLUMNS else row[c] for c in columns]
+        self.writes.add(upsert_driver_sql(t.cases, columns), *values)
         for attribute, table, _cls in _SECTIONS:
-            items = getattr(case, attribute)
-            await upsert(self.session, table, [vars(item) | {"case_id": case.id} for item in items])
-        if events and driver is not None:
-            entries = [(case.id, type(e).__name__, e.actor, e.at) for e in events]
-            if len(entries) == 1:
-                # A submission's one entry: asyncpg's executemany costs several single
-                # statements' CPU (its pipelined batch), the plain execute one.
-                await driver.execute(_INSERT_CASE_EVENT, *entries[0])
-            else:
-                await driver.executemany(_INSERT_CASE_EVENT, entries)
-        elif events:
-            await self.session.execute(
-                t.case_events.insert(),
-                [
-                    {"case_id": case.id, "kind": type(e).__name__, "actor": e.actor, "at": e.at}
-                    for e in events
-                ],
+            for item in getattr(case, attribute):
+                section = vars(item) | {"case_id": case.id}
+                names = tuple(section)
+                self.writes.add(upsert_driver_sql(table, names), *(section[n] for n in names))
+        if events:
+            self.writes.add(
+                _insert_case_events(len(events)),
+                *(v for e in events for v in (case.id, type(e).__name__, e.actor, e.at)),
             )
 
     async def latest_events(self, case_id: UUID, limit: int = 3) -> list[dict[str, Any]]:
+        await write_before_reading(self.session, self.writes)
         rows = await self.session.execute(
             select(t.case_events.c.kind, t.case_events.c.actor, t.case_events.c.at)
             .where(t.case_events.c.case_id == case_id)
@@ -162,6 +165,7 @@ class CaseRepository:
     ) -> tuple[list[dict[str, Any]], int]:
         """The `limit` newest other open, shared cases of the resident in the organisation,
         and how many there are in all."""
+        await write_before_reading(self.session, self.writes)
         c = t.cases.c
         rows = await self.session.execute(
             # The window count is taken before LIMIT: all matching cases, in one query.
@@ -182,6 +186,7 @@ class CaseRepository:
         self, resident_ids: Sequence[UUID], *, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of the residents' identified cases, newest first, and how many in all."""
+        await write_before_reading(self.session, self.writes)
         c = t.cases.c
         mine = (c.resident_id.in_(list(resident_ids)), c.identification == "identified")
         rows = await self.session.execute(
@@ -209,6 +214,7 @@ class CaseRepository:
 
     async def due_for_closing(self, now: datetime, limit: int) -> list[UUID]:
         """Locks cases whose objection window has passed; rows other closers hold are skipped."""
+        await write_before_reading(self.session, self.writes)
         rows = await self.session.execute(
             select(t.cases.c.id)
             .where(t.cases.c.closes_at <= now, t.cases.c.closed_at.is_(None))
@@ -252,13 +258,9 @@ class BookingRepository:
 
 
 # On the driver connection (careflow.shared.db.driver): every identified submission with
-# a phone number locks its resident first.
-_SELECT_RESIDENT_FOR_UPDATE = (
-    f"SELECT {', '.join(_RESIDENT_FIELDS)} FROM residents WHERE id = $1 FOR UPDATE"  # noqa: S608
-)
-# Built once: every identified submission reads its resident.
-_GET_RESIDENT = select(t.residents).where(t.residents.c.id == bindparam("id"))
-_GET_RESIDENT_FOR_UPDATE = _GET_RESIDENT.with_for_update()
+# a phone number reads its resident, and locks it where the number changes.
+_SELECT_RESIDENT = f"SELECT {', '.join(_RESIDENT_FIELDS)} FROM residents WHERE id = $1"  # noqa: S608
+_SELECT_RESIDENT_FOR_UPDATE = _SELECT_RESIDENT + " FOR UPDATE"
 
 
 class ResidentRepository:
@@ -266,13 +268,18 @@ class ResidentRepository:
         self.session = session
 
     async def get(self, resident_id: UUID, *, lock: bool = False) -> Resident | None:
-        # A submission's first statement: it begins the transaction on the driver.
-        if lock and (driver := await driver_connection(self.session, begin=True)) is not None:
+        """The resident; `lock` begins the transaction and holds the row until it ends, a
+        plain read runs in the open transaction or, before one, on its own."""
+        if lock:
+            driver = await driver_connection(self.session, begin=True)
+            if driver is None:
+                raise TypeError("the platform's engines run on asyncpg")
             record = await driver.fetchrow(_SELECT_RESIDENT_FOR_UPDATE, resident_id)
-            return None if record is None else Resident(**{k: record[k] for k in _RESIDENT_FIELDS})
-        query = _GET_RESIDENT_FOR_UPDATE if lock else _GET_RESIDENT
-        row = (await self.session.execute(query, {"id": resident_id})).mappings().first()
-        return None if row is None else Resident(**{k: row[k] for k in _RESIDENT_FIELDS})
+        else:
+            async with outside_sqlalchemy(self.session):
+                driver = await statement_connection(self.session)
+                record = await driver.fetchrow(_SELECT_RESIDENT, resident_id)
+        return None if record is None else Resident(**{k: record[k] for k in _RESIDENT_FIELDS})
 
     async def save(self, resident: Resident) -> None:
         await upsert(

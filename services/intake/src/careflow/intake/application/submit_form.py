@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +13,7 @@ from careflow.intake.application.actors import ResidentActor
 from careflow.intake.application.case_changes import save_case
 from careflow.intake.application.context import Intake
 from careflow.intake.application.outgoing import resident_events
+from careflow.intake.application.ports import UnitOfWork
 from careflow.intake.application.publishing import publish
 from careflow.intake.domain.case import Case
 from careflow.intake.domain.forms import FormSubmission, Submitter, admit, check_answers
@@ -49,13 +51,7 @@ async def submit_form(
         URGENCY_OVERRULED.add(1, {"urgency_rules": admission.urgency_rules or ""})
     async with intake.uow() as uow:
         if admission.phone is not None and admission.identification == "identified":
-            known = await uow.residents.get(admission.contact_id, lock=True)
-            resident = known or Resident(admission.contact_id, communication_language=form.language)
-            resident.note_phone(admission.phone, now)
-            changes = resident.pull_events()
-            if known is None or changes:  # the same number again changes nothing
-                await uow.residents.save(resident)
-            publish(uow, resident_events(resident, changes))
+            await _note_phone(uow, admission.contact_id, admission.phone, form.language, now)
         # No release_parked: the case id was drawn just now, so nothing can be
         # parked for it (create_case and the sweeper cover the other arrivals).
         await save_case(uow, case)
@@ -68,3 +64,24 @@ async def submit_form(
         case.urgency,
         case.urgency_rules,
     )
+
+
+async def _note_phone(
+    uow: UnitOfWork, resident_id: UUID, phone: str, language: str, now: datetime
+) -> None:
+    # Most forms bring the number already on file, which changes nothing: read plainly,
+    # the case then goes in the commit's one statement with no transaction around it.
+    # Only a change locks the row (and begins the transaction), and is decided again on
+    # what the lock shows.
+    seen = await uow.residents.get(resident_id)
+    if seen is not None:
+        seen.note_phone(phone, now)
+        if not seen.pull_events():
+            return
+    known = await uow.residents.get(resident_id, lock=True)
+    resident = known or Resident(resident_id, communication_language=language)
+    resident.note_phone(phone, now)
+    changes = resident.pull_events()
+    if known is None or changes:  # the same number again changes nothing
+        await uow.residents.save(resident)
+    publish(uow, resident_events(resident, changes))

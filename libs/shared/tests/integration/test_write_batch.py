@@ -1,0 +1,93 @@
+"""A unit of work's writes as one statement: atomic alone, or inside the open transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from careflow.shared.db.driver import statement_connection
+from careflow.shared.db.write_batch import MAX_PARTS, WriteBatch, write
+
+metadata = MetaData()
+Table("parents", metadata, Column("id", Integer, primary_key=True))
+Table(
+    "children",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("parent_id", Integer, ForeignKey("parents.id"), nullable=False),
+)
+
+PARENT = "INSERT INTO parents (id) VALUES ($1)"
+CHILD = "INSERT INTO children (id, parent_id) VALUES ($1, $2)"
+
+
+@pytest.fixture
+async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(fresh_database)
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+async def _rows(engine: AsyncEngine) -> tuple[list[int], list[int]]:
+    async with engine.connect() as connection:
+        parents = (await connection.execute(text("SELECT id FROM parents ORDER BY id"))).scalars()
+        parent_ids = list(parents)
+        children = (await connection.execute(text("SELECT id FROM children ORDER BY id"))).scalars()
+        return parent_ids, list(children)
+
+
+async def test_before_any_transaction_the_writes_commit_as_one_statement(engine):
+    sent: list[str] = []
+    async with async_sessionmaker(engine)() as session:
+        raw = await statement_connection(session)
+        raw.add_query_logger(lambda record: sent.append(record.query))
+        batch = WriteBatch()
+        batch.add(CHILD, 10, 1)  # the parent it references comes in a later part
+        batch.add(PARENT, 1)
+        await write(session, batch)
+        assert await _rows(engine) == ([1], [10])  # committed before the session's commit
+        await session.commit()
+    assert len(sent) == 1
+    assert not any(query.strip().upper() in ("BEGIN", "COMMIT") for query in sent)
+
+
+async def test_one_failing_part_leaves_nothing_of_the_others(engine):
+    sessions = async_sessionmaker(engine)
+    for parts in (2, MAX_PARTS + 4):  # one statement; one statement each in a transaction
+        batch = WriteBatch()
+        for n in range(1, parts):
+            batch.add(PARENT, 100 * parts + n)
+        batch.add(CHILD, 1, 999)  # no such parent
+        async with sessions() as session:
+            with pytest.raises(asyncpg.ForeignKeyViolationError):
+                await write(session, batch)
+    assert await _rows(engine) == ([], [])
+
+
+async def test_many_parts_commit_with_the_session(engine):
+    batch = WriteBatch()
+    for n in range(1, MAX_PARTS + 3):
+        batch.add(PARENT, n)
+    async with async_sessionmaker(engine)() as session:
+        await write(session, batch)
+        assert await _rows(engine) == ([], [])  # still in the transaction they began
+        await session.commit()
+    assert await _rows(engine) == (list(range(1, MAX_PARTS + 3)), [])
+
+
+async def test_in_an_open_transaction_the_writes_roll_back_with_it(engine):
+    async with async_sessionmaker(engine)() as session:
+        await session.execute(text("SELECT 1"))  # the session's transaction has begun
+        batch = WriteBatch()
+        batch.add(PARENT, 5)
+        batch.add(CHILD, 50, 5)
+        await write(session, batch)
+        assert await _rows(engine) == ([], [])
+        await session.rollback()
+    assert await _rows(engine) == ([], [])

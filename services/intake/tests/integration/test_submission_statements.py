@@ -1,0 +1,104 @@
+"""What a submission sends to PostgreSQL: the common case is one read and one write."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event
+
+from careflow.intake.application.case_changes import save_case
+from careflow.intake.domain.case import Case
+
+from .conftest import Api, resident, symptom_form
+
+
+@contextmanager
+def statements_by_connection(api: Api) -> Iterator[dict[int, list[str]]]:
+    """Every statement the service's pooled connections send meanwhile, per connection."""
+    sent: dict[int, list[str]] = {}
+    logged: set[int] = set()
+
+    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        raw = dbapi_connection.driver_connection
+        if id(raw) not in logged:
+            logged.add(id(raw))
+            raw.add_query_logger(lambda r, key=id(raw): sent.setdefault(key, []).append(r.query))
+
+    engine = api.app.state.container.runtime.engine.sync_engine
+    event.listen(engine, "checkout", on_checkout)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+
+
+def _of_the_request(sent: dict[int, list[str]]) -> list[str]:
+    # The relay shares the pool: the request's connection is the one that read the resident.
+    [statements] = [s for s in sent.values() if any("FROM residents" in q for q in s)]
+    return statements
+
+
+async def test_a_repeat_submission_reads_its_resident_and_writes_all_in_one_statement(
+    api: Api,
+) -> None:
+    me = resident(f"res-{uuid.uuid4()}")
+    assert (await api.call("POST", "/forms", me, symptom_form())).status_code == 201
+    with statements_by_connection(api) as sent:
+        response = await api.call("POST", "/forms", me, symptom_form())
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
+    assert response.status_code == 201, response.text
+    read, written = _of_the_request(sent)
+    assert "FOR UPDATE" not in read
+    assert all(f"INSERT INTO {table}" in written for table in ("cases", "case_events", "outbox"))
+    case_id = response.json()["case_id"]
+    assert await api.rows("SELECT kind FROM case_events WHERE case_id = :c", c=case_id) == [
+        ("CaseOpened",)
+    ]
+    [(event_type,)] = await api.rows("SELECT event_type FROM outbox WHERE key = :k", k=case_id)
+    assert event_type == "careflow.case.submitted.v1"
+
+
+async def test_a_new_phone_number_is_noted_under_the_residents_lock(api: Api) -> None:
+    me = resident(f"res-{uuid.uuid4()}")
+    assert (await api.call("POST", "/forms", me, symptom_form())).status_code == 201
+    with statements_by_connection(api) as sent:
+        response = await api.call("POST", "/forms", me, symptom_form(phone="+358409990000"))
+        await asyncio.sleep(0)
+    assert response.status_code == 201, response.text
+    statements = _of_the_request(sent)
+    assert any("FROM residents" in q and "FOR UPDATE" in q for q in statements)
+    assert (await api.call("GET", "/me/contact", me)).json()["phone"] == "+358409990000"
+    updates = await api.rows(
+        "SELECT count(*) FROM outbox WHERE event_type = :t",
+        t="careflow.resident.contact_updated.v1",
+    )
+    assert updates == [(2,)]  # the first number, then the new one
+
+
+async def test_a_unit_of_works_later_reads_see_the_cases_it_saved(api: Api) -> None:
+    """A consumed batch applies several events in one unit of work: the second event's
+    read of a case must see what the first one saved, still uncommitted."""
+    case = Case.create_for_resident(
+        resident_id=uuid.uuid4(),
+        kind="health_examination",
+        language="fi",
+        professional_id="nurse-1",
+        organisation_id="org-1",
+        unit_id=None,
+        group_id=None,
+        now=datetime.now(UTC),
+    )
+    async with api.app.state.container.uow() as uow:
+        await save_case(uow, case)
+        seen = await uow.cases.get(case.id, lock=True)
+        assert seen is not None
+        assert [e["kind"] for e in await uow.cases.latest_events(case.id)] == ["CaseCreated"]
+        assert await api.rows("SELECT id FROM cases WHERE id = :c", c=case.id) == []
+        # Left without commit: the writes sent for the read roll back with the rest.
+    assert await api.rows("SELECT id FROM cases WHERE id = :c", c=case.id) == []
+    assert await api.rows("SELECT id FROM outbox WHERE key = :k", k=str(case.id)) == []
