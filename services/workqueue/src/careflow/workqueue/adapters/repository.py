@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.shared.audit import AuditQuery, AuditRecordOut
 from careflow.shared.audit.sql import keyset_page, organisation_records
 from careflow.shared.db.driver import driver_connection, json_param, json_value
+from careflow.shared.db.write_batch import WriteBatch, write_before_reading
 from careflow.workqueue.adapters.tables import (
     audit_records,
     parked_events,
@@ -71,8 +72,6 @@ _NAME_OF_RESIDENT = resident_names.c.resident_id == _C.resident_id
 # (values(), where()) cost about a quarter of workqueue's CPU per event under load.
 _GET_ITEM = select(queue_items).where(_C.case_id == bindparam("case_id"))
 _GET_ITEM_FOR_UPDATE = _GET_ITEM.with_for_update()
-_ADD_ITEM = insert(queue_items)
-_UPDATE_ITEM = update(queue_items).where(_C.case_id == bindparam("key"))
 _TAKE_PARKED = (
     delete(parked_events)
     .where(parked_events.c.case_id == bindparam("case_id"))
@@ -91,6 +90,13 @@ _INSERT_ITEM = (
     f"VALUES ({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))})"
 )
 _DELETE_PARKED = "DELETE FROM parked_events WHERE case_id = $1 RETURNING id, event_type, payload"
+#: Every consumed follow-up and every command changes one item: $1 is its key.
+_UPDATE_ORDER = ["case_id", *(name for name in _COLUMNS if name != "case_id")]
+_UPDATE_ITEM_SQL = (
+    "UPDATE queue_items SET "  # noqa: S608 (the table's own column names)
+    + ", ".join(f"{name} = ${n}" for n, name in enumerate(_UPDATE_ORDER[1:], 2))
+    + " WHERE case_id = $1"
+)
 
 
 def _from_record(record: Any) -> QueueItem:
@@ -101,13 +107,19 @@ def _from_record(record: Any) -> QueueItem:
 
 
 class SqlItemRepository:
-    """Queue items and the events parked for cases not known yet."""
+    """Queue items and the events parked for cases not known yet.
 
-    def __init__(self, session: AsyncSession) -> None:
+    An item's insert or update waits in the unit of work's batch and goes with the
+    outbox rows at the commit, in one statement (careflow.shared.db.write_batch); a read
+    sends waiting writes first, so the second event of a consumed batch sees the first."""
+
+    def __init__(self, session: AsyncSession, writes: WriteBatch) -> None:
         self.session = session
+        self.writes = writes
 
     async def get(self, case_id: UUID, *, for_update: bool = False) -> QueueItem | None:
         """One item; `for_update` locks its row so concurrent commands serialise."""
+        await write_before_reading(self.session, self.writes)
         if for_update and (driver := await driver_connection(self.session)) is not None:
             record = await driver.fetchrow(_SELECT_ITEM_FOR_UPDATE, case_id)
             return None if record is None else _from_record(record)
@@ -117,19 +129,17 @@ class SqlItemRepository:
 
     async def add(self, item: QueueItem) -> None:
         row = _to_row(item)
-        if (driver := await driver_connection(self.session)) is not None:
-            row["urgency_history"] = json_param(row["urgency_history"])
-            await driver.execute(_INSERT_ITEM, *(row[name] for name in _COLUMNS))
-            return
-        await self.session.execute(_ADD_ITEM, row)
+        row["urgency_history"] = json_param(row["urgency_history"])
+        self.writes.add(_INSERT_ITEM, *(row[name] for name in _COLUMNS))
 
     async def update(self, item: QueueItem) -> None:
         row = _to_row(item)
-        del row["case_id"]  # the key, not a value to set
-        await self.session.execute(_UPDATE_ITEM, {**row, "key": item.case_id})
+        row["urgency_history"] = json_param(row["urgency_history"])
+        self.writes.add(_UPDATE_ITEM_SQL, *(row[name] for name in _UPDATE_ORDER))
 
     async def list(self, query: QueueQuery, now: datetime) -> tuple[list[QueueItem], int]:
         """One page of a view and the number of items in the whole view (QueueQuery.matches)."""
+        await write_before_reading(self.session, self.writes)
         latest, earliest = query.submitted_bounds(now)
         conditions = [
             _C.organisation_id == query.organisation_id,
@@ -190,6 +200,7 @@ class SqlItemRepository:
 
     async def take_parked(self, case_id: UUID) -> list[tuple[str, dict[str, Any]]]:
         """Removes and returns (event_type, payload) parked for the case, oldest first."""
+        await write_before_reading(self.session, self.writes)
         if (driver := await driver_connection(self.session)) is not None:
             records = await driver.fetch(_DELETE_PARKED, case_id)
             return [
@@ -202,6 +213,7 @@ class SqlItemRepository:
     async def purge_closed(self, closed_no_later_than: datetime, *, limit: int) -> int:
         """Deletes up to `limit` ended items closed no later than the cutoff
         (domain.retention.expired); rows another replica is purging are skipped."""
+        await write_before_reading(self.session, self.writes)
         doomed = (
             select(_C.case_id)
             .where(
@@ -220,6 +232,7 @@ class SqlItemRepository:
     async def count_overdue(self, now: datetime) -> dict[tuple[str, str], int]:
         """Free items past their due time, per (organisation, urgency class)
         (QueueItem.overdue); a class without a target is never due."""
+        await write_before_reading(self.session, self.writes)
         rows = await self.session.execute(
             select(_C.organisation_id, _C.urgency, func.count())
             .where(_C.status == Status.FREE.value, _C.response_due_at < now)
@@ -232,6 +245,7 @@ class SqlItemRepository:
     ) -> dict[tuple[str, str], tuple[int, float | None]]:
         """Per (organisation, urgency class or "none"): free items and the seconds until
         the earliest of them is due (negative: it is late; None: the class has no target)."""
+        await write_before_reading(self.session, self.writes)
         urgency = func.coalesce(_C.urgency, "none")
         rows = await self.session.execute(
             select(_C.organisation_id, urgency, func.count(), func.min(_C.response_due_at))
@@ -244,6 +258,7 @@ class SqlItemRepository:
         }
 
     async def count_parked(self) -> int:
+        await write_before_reading(self.session, self.writes)
         return int(await self.session.scalar(select(func.count()).select_from(parked_events)) or 0)
 
 

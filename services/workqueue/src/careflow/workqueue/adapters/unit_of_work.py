@@ -21,7 +21,7 @@ class WorkqueueUnitOfWork(SqlUnitOfWork):
 
     async def __aenter__(self) -> Self:
         await super().__aenter__()
-        self.items = SqlItemRepository(self.session)
+        self.items = SqlItemRepository(self.session, self.writes)
         self.audit = SqlAuditLog(self.session)
         self.names = SqlResidentNames(self.session)
         return self
