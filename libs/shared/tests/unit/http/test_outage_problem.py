@@ -73,6 +73,9 @@ def test_outages_are_told_from_bugs():
     assert is_database_outage(_wrapped(pg.AdminShutdownError("terminating")))
     assert is_database_outage(_wrapped(RuntimeError("x"), invalidated=True))
     assert is_database_outage(ConnectionRefusedError())
+    # Raised bare on the driver path, by a pooled connection the server ended.
+    assert is_database_outage(pg.InterfaceError("connection is closed"))
+    assert not is_database_outage(pg.InterfaceError("another operation is in progress"))
     assert not is_database_outage(_wrapped(pg.UniqueViolationError("duplicate key")))
     assert not is_database_outage(FileNotFoundError())
     assert not is_database_outage(ValueError())

@@ -48,4 +48,9 @@ def is_database_outage(error: BaseException) -> bool:
             return True
         if isinstance(link, _OUTAGE_TYPES):
             return True
+        # A pooled connection the server ended while it sat idle: asyncpg noticed and
+        # closed it, and says so at its next use (SQLAlchemy's asyncpg dialect takes this
+        # message for a disconnect too). Other interface errors are the client's misuse.
+        if isinstance(link, pg.InterfaceError) and "connection is closed" in str(link):
+            return True
     return False
