@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -12,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from careflow.shared.db.driver import statement_connection
 from careflow.shared.db.write_batch import MAX_PARTS, WriteBatch, write
-from careflow.shared.db.write_group import group_of
 
 metadata = MetaData()
 Table("parents", metadata, Column("id", Integer, primary_key=True))
@@ -93,37 +91,3 @@ async def test_in_an_open_transaction_the_writes_roll_back_with_it(engine):
         assert await _rows(engine) == ([], [])
         await session.rollback()
     assert await _rows(engine) == ([], [])
-
-
-async def _commit_alone(sessions, parts) -> None:  # type: ignore[no-untyped-def]
-    async with sessions() as session:
-        batch = WriteBatch()
-        for sql, *args in parts:
-            batch.add(sql, *args)
-        await write(session, batch)
-        await session.commit()
-
-
-async def test_concurrent_commits_go_together_and_each_commits(engine):
-    sessions = async_sessionmaker(engine)
-    group = group_of(sessions())
-    before = group.statements
-    await asyncio.gather(*(_commit_alone(sessions, [(PARENT, n)]) for n in range(1, 21)))
-    assert await _rows(engine) == (list(range(1, 21)), [])
-    # The first goes at once; the others queued meanwhile follow in one statement.
-    assert group.statements - before < 20
-
-
-async def test_a_unit_of_work_that_breaks_a_rule_fails_alone_in_its_group(engine):
-    sessions = async_sessionmaker(engine)
-    units = [[(PARENT, n), (CHILD, 10 * n, n)] for n in range(1, 9)]
-    units[3] = [(CHILD, 999, 12345)]  # no such parent
-    results = await asyncio.gather(
-        *(_commit_alone(sessions, parts) for parts in units), return_exceptions=True
-    )
-    assert [type(r) for r in results if r is not None] == [asyncpg.ForeignKeyViolationError]
-    assert results[3] is not None
-    assert await _rows(engine) == (
-        [n for n in range(1, 9) if n != 4],
-        [10 * n for n in range(1, 9) if n != 4],
-    )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from careflow.shared.db.composed_statement import one_statement
-from careflow.shared.db.write_batch import WriteBatch
-from careflow.shared.db.write_group import MAX_PARAMETERS, MAX_UNITS, _chunks, _Queued
+from careflow.shared.db.write_batch import WriteBatch, one_statement
 
 
 def test_one_part_is_sent_as_it_is() -> None:
@@ -39,13 +37,3 @@ def test_ten_or_more_parameters_are_renumbered_whole() -> None:
 def test_a_part_whose_parameters_do_not_fit_its_values_is_refused() -> None:
     with pytest.raises(ValueError, match="part 1"):
         one_statement([("DELETE FROM t WHERE id = $1", (1,)), ("DELETE FROM u WHERE x = $2", (2,))])
-
-
-async def test_a_group_is_cut_where_its_statement_would_hold_too_many_units_or_values() -> None:
-    def unit(values: int) -> _Queued:
-        return _Queued([("INSERT ...", (0,) * values)])
-
-    many = [unit(1) for _ in range(MAX_UNITS + 1)]
-    assert [len(c) for c in _chunks(many)] == [MAX_UNITS, 1]
-    wide = [unit(MAX_PARAMETERS // 2), unit(MAX_PARAMETERS // 2), unit(1)]
-    assert [len(c) for c in _chunks(wide)] == [2, 1]

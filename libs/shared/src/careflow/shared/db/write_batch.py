@@ -18,14 +18,16 @@ numbered from 1 within the part; no `$` may appear in it otherwise.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from careflow.shared.db.composed_statement import one_statement
-from careflow.shared.db.driver import driver_connection, outside_sqlalchemy
-from careflow.shared.db.write_group import group_of
+from careflow.shared.db.driver import driver_connection, outside_sqlalchemy, statement_connection
+
+_PARAMETER = re.compile(r"\$(\d+)")
 
 #: Parts beyond this go one statement each, in a transaction: the composed texts of a
 #: pass over many rows (the 72-hour closer's fifty cases) would each be prepared once
@@ -56,16 +58,10 @@ async def write(session: AsyncSession, batch: WriteBatch) -> None:
     parts = batch.take()
     if not parts:
         return
-    if len(parts) <= MAX_PARTS and await driver_connection(session) is None:
-        # No transaction: the statement may go together with other units of work's.
-        await group_of(session).send(session, parts)
-        return
     async with outside_sqlalchemy(session):
         if len(parts) <= MAX_PARTS:
-            connection = await driver_connection(session)
-            assert connection is not None  # checked above; nothing ran since
-            sql, args = one_statement(parts)
-            await connection.execute(sql, *args)
+            connection = await statement_connection(session)
+            await connection.execute(*_flat(one_statement(parts)))
             return
         connection = await driver_connection(session, begin=True)
         if connection is None:
@@ -81,3 +77,32 @@ async def write_before_reading(session: AsyncSession, batch: WriteBatch) -> None
     if len(batch) and await driver_connection(session, begin=True) is None:
         raise TypeError("the platform's engines run on asyncpg")
     await write(session, batch)
+
+
+def _flat(statement: tuple[str, list[Any]]) -> list[Any]:
+    return [statement[0], *statement[1]]
+
+
+def one_statement(parts: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
+    """The parts as one statement with its arguments (a single part stays as it is)."""
+    if len(parts) == 1:
+        sql, args = parts[0]
+        return sql, list(args)
+    texts = tuple(sql for sql, _ in parts)
+    counts = tuple(len(args) for _, args in parts)
+    return _compose(texts, counts), [value for _, args in parts for value in args]
+
+
+@lru_cache(maxsize=256)
+def _compose(texts: tuple[str, ...], counts: tuple[int, ...]) -> str:
+    queries = []
+    offset = 0
+    for number, (sql, count) in enumerate(zip(texts, counts, strict=True)):
+        used = {int(n) for n in _PARAMETER.findall(sql)}
+        if used != set(range(1, count + 1)):
+            raise ValueError(f"part {number} uses parameters {sorted(used)} for {count} values")
+        renumbered = _PARAMETER.sub(lambda m, o=offset: f"${int(m.group(1)) + o}", sql)
+        queries.append(f"w{number} AS ({renumbered})")
+        offset += count
+    # The parts run whether or not the final SELECT reads them.
+    return "WITH " + ", ".join(queries) + " SELECT 1"
