@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
-import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, select, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from careflow.shared.db.driver import driver_connection, json_param, json_value
 
@@ -20,15 +18,6 @@ notes = Table(
     Column("id", Integer, primary_key=True),
     Column("body", JSONB, nullable=False),
 )
-
-
-@pytest.fixture
-async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(fresh_database)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    yield engine
-    await engine.dispose()
 
 
 async def test_no_driver_connection_before_the_transaction_has_begun(engine):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
 import pytest
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from careflow.shared.db.driver import statement_connection
 from careflow.shared.db.write_batch import MAX_PARTS, WriteBatch, write
@@ -23,15 +21,6 @@ Table(
 
 PARENT = "INSERT INTO parents (id) VALUES ($1)"
 CHILD = "INSERT INTO children (id, parent_id) VALUES ($1, $2)"
-
-
-@pytest.fixture
-async def engine(fresh_database: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(fresh_database)
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
-    yield engine
-    await engine.dispose()
 
 
 async def _rows(engine: AsyncEngine) -> tuple[list[int], list[int]]:
