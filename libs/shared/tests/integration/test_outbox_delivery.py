@@ -76,3 +76,17 @@ async def test_events_written_on_the_driver_connection_arrive_once_and_in_order(
         assert [(seq, applied) for seq, applied, _ in effects] == [(n, 1) for n in range(count)]
         by_arrival = [seq for seq, _, arrival in sorted(effects, key=lambda e: e[2])]
         assert by_arrival == list(range(count))
+
+
+async def test_more_events_than_one_statement_takes_are_all_queued(running: ServiceRuntime):
+    probe_id = uuid.uuid4()
+    events = 3_500  # ten values each: one INSERT of them all would pass 32,767
+    async with running.uow() as uow:
+        for n in range(events):
+            uow.outbox.add(probe(probe_id, n))
+        await uow.commit()
+    async with running.sessions() as session:
+        rows = await session.execute(
+            text("SELECT count(*) FROM outbox WHERE key = :k"), {"k": str(probe_id)}
+        )
+        assert rows.scalar_one() == events

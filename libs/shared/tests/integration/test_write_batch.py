@@ -80,3 +80,17 @@ async def test_in_an_open_transaction_the_writes_roll_back_with_it(engine):
         assert await _rows(engine) == ([], [])
         await session.rollback()
     assert await _rows(engine) == ([], [])
+
+
+async def test_parts_with_more_values_than_one_statement_takes_still_commit_together(engine):
+    rows = 12_000  # three parts of these: 36,000 values, past PostgreSQL's 32,767
+    values = ", ".join(f"(${n})" for n in range(1, rows + 1))
+    many = f"INSERT INTO parents (id) VALUES {values}"  # noqa: S608 (placeholders only)
+    batch = WriteBatch()
+    for part in range(3):
+        batch.add(many, *range(part * rows + 1, (part + 1) * rows + 1))
+    async with async_sessionmaker(engine)() as session:
+        await write(session, batch)
+        await session.commit()
+    parents, _ = await _rows(engine)
+    assert len(parents) == 3 * rows

@@ -31,8 +31,11 @@ _PARAMETER = re.compile(r"\$(\d+)")
 
 #: Parts beyond this go one statement each, in a transaction: the composed texts of a
 #: pass over many rows (the 72-hour closer's fifty cases) would each be prepared once
-#: and seldom used again, and a statement's parameters are capped at 32,767.
+#: and seldom used again.
 MAX_PARTS = 16
+#: And so do parts whose values would pass this: PostgreSQL takes at most 32,767 in one
+#: statement. A part's own writer keeps each part below it (the outbox cuts its rows).
+MAX_PARAMETERS = 30_000
 
 
 class WriteBatch:
@@ -59,9 +62,10 @@ async def write(session: AsyncSession, batch: WriteBatch) -> None:
     if not parts:
         return
     async with outside_sqlalchemy(session):
-        if len(parts) <= MAX_PARTS:
+        if len(parts) <= MAX_PARTS and sum(len(args) for _, args in parts) <= MAX_PARAMETERS:
             connection = await statement_connection(session)
-            await connection.execute(*_flat(one_statement(parts)))
+            sql, args = one_statement(parts)
+            await connection.execute(sql, *args)
             return
         connection = await driver_connection(session, begin=True)
         if connection is None:
@@ -77,10 +81,6 @@ async def write_before_reading(session: AsyncSession, batch: WriteBatch) -> None
     if len(batch) and await driver_connection(session, begin=True) is None:
         raise TypeError("the platform's engines run on asyncpg")
     await write(session, batch)
-
-
-def _flat(statement: tuple[str, list[Any]]) -> list[Any]:
-    return [statement[0], *statement[1]]
 
 
 def one_statement(parts: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:

@@ -30,6 +30,9 @@ _COLUMNS = (
 _JSON = frozenset({"payload", "headers"})
 #: The row counts whose INSERT text is kept (each is prepared once per connection).
 _ONE_STATEMENT_ROWS = 8
+#: Rows per INSERT at most: a consumed batch of thousands of events would otherwise pass
+#: PostgreSQL's 32,767 values in one statement (careflow.shared.db.write_batch).
+_ROWS_PER_PART = 1_000
 
 
 @lru_cache(maxsize=_ONE_STATEMENT_ROWS)
@@ -103,8 +106,10 @@ class Outbox:
         # cost about four single statements' CPU for two rows (messaging's message and
         # notification request), and with the batch the rows ride on the commit's one
         # round trip.
-        values = [json_param(r[n]) if n in _JSON else r[n] for r in rows for n in _COLUMNS]
-        batch.add(_insert(len(rows)), *values)
+        for start in range(0, len(rows), _ROWS_PER_PART):
+            part = rows[start : start + _ROWS_PER_PART]
+            values = [json_param(r[n]) if n in _JSON else r[n] for r in part for n in _COLUMNS]
+            batch.add(_insert(len(part)), *values)
 
     async def flush(self) -> None:
         """Writes the queued rows now, inside the transaction (begun if need be)."""
