@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from careflow.shared.db.driver import value_rows
 from careflow.shared.db.write_batch import WriteBatch, one_statement
 
 
@@ -37,3 +38,8 @@ def test_ten_or_more_parameters_are_renumbered_whole() -> None:
 def test_a_part_whose_parameters_do_not_fit_its_values_is_refused() -> None:
     with pytest.raises(ValueError, match="part 1"):
         one_statement([("DELETE FROM t WHERE id = $1", (1,)), ("DELETE FROM u WHERE x = $2", (2,))])
+
+
+def test_value_rows_number_the_flattened_values_row_by_row() -> None:
+    assert value_rows(2, 3) == "($1, $2, $3), ($4, $5, $6)"
+    assert value_rows(1, 1) == "($1)"

@@ -70,6 +70,14 @@ async def driver_connection(
     return raw
 
 
+async def transaction_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The session's asyncpg connection inside its transaction, begun here if need be."""
+    driver = await driver_connection(session, begin=True)
+    if driver is None:
+        raise TypeError("the platform's engines run on asyncpg")
+    return driver
+
+
 async def statement_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection for one statement: in the session's open transaction if one
     is, else outside any, where the statement commits on its own (no BEGIN and COMMIT
@@ -102,6 +110,15 @@ async def outside_sqlalchemy(session: AsyncSession) -> AsyncIterator[None]:
                 connection.sync_engine.pool._invalidate(pooled, error, _checkin=False)
                 await connection.invalidate(error)
         raise
+
+
+def value_rows(rows: int, width: int) -> str:
+    """VALUES rows of asyncpg's positional parameters: `(2, 3)` is "($1, $2, $3), ($4, $5,
+    $6)", row by row, as a multi-row INSERT on the driver takes its flattened values."""
+    return ", ".join(
+        "(" + ", ".join(f"${row * width + column}" for column in range(1, width + 1)) + ")"
+        for row in range(rows)
+    )
 
 
 def json_value(value: Any) -> Any:

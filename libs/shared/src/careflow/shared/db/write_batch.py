@@ -25,7 +25,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from careflow.shared.db.driver import driver_connection, outside_sqlalchemy, statement_connection
+from careflow.shared.db.driver import (
+    outside_sqlalchemy,
+    statement_connection,
+    transaction_connection,
+)
 
 _PARAMETER = re.compile(r"\$(\d+)")
 
@@ -67,19 +71,17 @@ async def write(session: AsyncSession, batch: WriteBatch) -> None:
             sql, args = one_statement(parts)
             await connection.execute(sql, *args)
             return
-        connection = await driver_connection(session, begin=True)
-        if connection is None:
-            raise TypeError("the platform's engines run on asyncpg")
+        connection = await transaction_connection(session)
         for sql, args in parts:
             await connection.execute(sql, *args)
 
 
-async def write_before_reading(session: AsyncSession, batch: WriteBatch) -> None:
-    """Sends the batch's writes ahead of a read that may look at their rows (a consumed
-    batch's second event on the same case): in the transaction, begun here if need be,
-    so they still commit or roll back with the rest."""
-    if len(batch) and await driver_connection(session, begin=True) is None:
-        raise TypeError("the platform's engines run on asyncpg")
+async def write_in_transaction(session: AsyncSession, batch: WriteBatch) -> None:
+    """Sends the batch's writes now, in the transaction (begun here if need be), so they
+    still commit or roll back with the rest: ahead of a read that may look at their rows
+    (a consumed batch's second event on the same case), or an explicit flush."""
+    if len(batch):
+        await transaction_connection(session)
     await write(session, batch)
 
 

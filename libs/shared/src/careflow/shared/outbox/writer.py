@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.contracts.base import ContractEvent
 from careflow.contracts.topics import TopicRegistry
-from careflow.shared.db.driver import driver_connection, json_param
-from careflow.shared.db.write_batch import WriteBatch, write
+from careflow.shared.db.driver import json_param, value_rows
+from careflow.shared.db.write_batch import WriteBatch, write_in_transaction
 
 _COLUMNS = (
     "event_id",
@@ -38,10 +38,7 @@ _ROWS_PER_PART = 1_000
 @lru_cache(maxsize=_ONE_STATEMENT_ROWS)
 def _insert(rows: int) -> str:
     # More rows than the cache holds are rare (a pass over many cases): built each time.
-    width = len(_COLUMNS)
-    values = ", ".join(
-        "(" + ", ".join(f"${r * width + c}" for c in range(1, width + 1)) + ")" for r in range(rows)
-    )
+    values = value_rows(rows, len(_COLUMNS))
     return f"INSERT INTO outbox ({', '.join(_COLUMNS)}) VALUES {values}"  # noqa: S608 (fixed names only)
 
 
@@ -115,6 +112,4 @@ class Outbox:
         """Writes the queued rows now, inside the transaction (begun if need be)."""
         batch = WriteBatch()
         self.move_to(batch)
-        if len(batch) and await driver_connection(self._session, begin=True) is None:
-            raise TypeError("the platform's engines run on asyncpg")
-        await write(self._session, batch)
+        await write_in_transaction(self._session, batch)

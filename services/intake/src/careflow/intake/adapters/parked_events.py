@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.intake.adapters.tables import cases, parked_events
 from careflow.intake.domain.parking import ParkedEvent
-from careflow.shared.db.write_batch import WriteBatch, write_before_reading
+from careflow.shared.db.write_batch import WriteBatch, write_in_transaction
 from careflow.shared.outbox.tables import inbox
 
 _P = parked_events.c
@@ -47,7 +47,7 @@ class ParkedEventRepository:
 
     async def cases_now_known(self, limit: int) -> list[UUID]:
         """Cases that arrived after (or while) events about them were parked."""
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         known = exists().where(cases.c.id == _P.case_id)
         rows = await self.session.execute(
             select(_P.case_id).where(known).group_by(_P.case_id).limit(limit)
@@ -57,7 +57,7 @@ class ParkedEventRepository:
     async def expired(self, cutoff: datetime, limit: int) -> list[ParkedEvent]:
         """Locks events parked at or before `cutoff` whose case is still unknown; rows
         another replica's sweeper holds are skipped."""
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         known = exists().where(cases.c.id == _P.case_id)
         rows = await self.session.execute(
             select(parked_events)

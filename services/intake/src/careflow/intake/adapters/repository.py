@@ -21,13 +21,14 @@ from careflow.intake.domain.sections import Closing, ClosingProposal, Coaching, 
 from careflow.shared.audit import AuditQuery, AuditRecordOut
 from careflow.shared.audit.sql import keyset_page, organisation_records
 from careflow.shared.db.driver import (
-    driver_connection,
     json_param,
     outside_sqlalchemy,
     statement_connection,
+    transaction_connection,
+    value_rows,
 )
 from careflow.shared.db.upsert import upsert, upsert_driver_sql
-from careflow.shared.db.write_batch import WriteBatch, write_before_reading
+from careflow.shared.db.write_batch import WriteBatch, write_in_transaction
 
 #: The name audit records carry, so merged pages tell the services apart.
 SERVICE = "intake"
@@ -81,8 +82,7 @@ _JSON_CASE_COLUMNS = frozenset(c.name for c in t.cases.c if isinstance(c.type, J
 
 @functools.cache
 def _insert_case_events(count: int) -> str:
-    row = "(" + ", ".join(f"${{{c}}}" for c in range(4)) + ")"
-    rows = ", ".join(row.format(*(4 * n + c for c in range(1, 5))) for n in range(count))
+    rows = value_rows(count, 4)
     return f"INSERT INTO case_events (case_id, kind, actor, at) VALUES {rows}"  # noqa: S608
 
 
@@ -93,7 +93,7 @@ class CaseRepository:
 
     async def get(self, case_id: UUID, *, lock: bool = False) -> Case | None:
         """The case with its sections; `lock` holds the row until the transaction ends."""
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         query = select(t.cases).where(t.cases.c.id == case_id)
         if lock:
             query = query.with_for_update()
@@ -151,7 +151,7 @@ class CaseRepository:
             )
 
     async def latest_events(self, case_id: UUID, limit: int = 3) -> list[dict[str, Any]]:
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         rows = await self.session.execute(
             select(t.case_events.c.kind, t.case_events.c.actor, t.case_events.c.at)
             .where(t.case_events.c.case_id == case_id)
@@ -165,7 +165,7 @@ class CaseRepository:
     ) -> tuple[list[dict[str, Any]], int]:
         """The `limit` newest other open, shared cases of the resident in the organisation,
         and how many there are in all."""
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         c = t.cases.c
         rows = await self.session.execute(
             # The window count is taken before LIMIT: all matching cases, in one query.
@@ -186,7 +186,7 @@ class CaseRepository:
         self, resident_ids: Sequence[UUID], *, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of the residents' identified cases, newest first, and how many in all."""
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         c = t.cases.c
         mine = (c.resident_id.in_(list(resident_ids)), c.identification == "identified")
         rows = await self.session.execute(
@@ -214,7 +214,7 @@ class CaseRepository:
 
     async def due_for_closing(self, now: datetime, limit: int) -> list[UUID]:
         """Locks cases whose objection window has passed; rows other closers hold are skipped."""
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         rows = await self.session.execute(
             select(t.cases.c.id)
             .where(t.cases.c.closes_at <= now, t.cases.c.closed_at.is_(None))
@@ -271,9 +271,7 @@ class ResidentRepository:
         """The resident; `lock` begins the transaction and holds the row until it ends, a
         plain read runs in the open transaction or, before one, on its own."""
         if lock:
-            driver = await driver_connection(self.session, begin=True)
-            if driver is None:
-                raise TypeError("the platform's engines run on asyncpg")
+            driver = await transaction_connection(self.session)
             record = await driver.fetchrow(_SELECT_RESIDENT_FOR_UPDATE, resident_id)
         else:
             async with outside_sqlalchemy(self.session):

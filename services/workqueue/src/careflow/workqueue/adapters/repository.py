@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.shared.audit import AuditQuery, AuditRecordOut
 from careflow.shared.audit.sql import keyset_page, organisation_records
-from careflow.shared.db.driver import driver_connection, json_param, json_value
-from careflow.shared.db.write_batch import WriteBatch, write_before_reading
+from careflow.shared.db.driver import driver_connection, json_param, json_value, value_rows
+from careflow.shared.db.write_batch import WriteBatch, write_in_transaction
 from careflow.workqueue.adapters.tables import (
     audit_records,
     parked_events,
@@ -87,7 +87,7 @@ _SELECT_ITEM_FOR_UPDATE = (
 )
 _INSERT_ITEM = (
     f"INSERT INTO queue_items ({', '.join(_COLUMNS)}) "  # noqa: S608
-    f"VALUES ({', '.join(f'${i}' for i in range(1, len(_COLUMNS) + 1))})"
+    f"VALUES {value_rows(1, len(_COLUMNS))}"
 )
 _DELETE_PARKED = "DELETE FROM parked_events WHERE case_id = $1 RETURNING id, event_type, payload"
 #: Every consumed follow-up and every command changes one item: $1 is its key.
@@ -119,7 +119,7 @@ class SqlItemRepository:
 
     async def get(self, case_id: UUID, *, for_update: bool = False) -> QueueItem | None:
         """One item; `for_update` locks its row so concurrent commands serialise."""
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         if for_update and (driver := await driver_connection(self.session)) is not None:
             record = await driver.fetchrow(_SELECT_ITEM_FOR_UPDATE, case_id)
             return None if record is None else _from_record(record)
@@ -139,7 +139,7 @@ class SqlItemRepository:
 
     async def list(self, query: QueueQuery, now: datetime) -> tuple[list[QueueItem], int]:
         """One page of a view and the number of items in the whole view (QueueQuery.matches)."""
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         latest, earliest = query.submitted_bounds(now)
         conditions = [
             _C.organisation_id == query.organisation_id,
@@ -200,7 +200,7 @@ class SqlItemRepository:
 
     async def take_parked(self, case_id: UUID) -> list[tuple[str, dict[str, Any]]]:
         """Removes and returns (event_type, payload) parked for the case, oldest first."""
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         if (driver := await driver_connection(self.session)) is not None:
             records = await driver.fetch(_DELETE_PARKED, case_id)
             return [
@@ -213,7 +213,7 @@ class SqlItemRepository:
     async def purge_closed(self, closed_no_later_than: datetime, *, limit: int) -> int:
         """Deletes up to `limit` ended items closed no later than the cutoff
         (domain.retention.expired); rows another replica is purging are skipped."""
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         doomed = (
             select(_C.case_id)
             .where(
@@ -232,7 +232,7 @@ class SqlItemRepository:
     async def count_overdue(self, now: datetime) -> dict[tuple[str, str], int]:
         """Free items past their due time, per (organisation, urgency class)
         (QueueItem.overdue); a class without a target is never due."""
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         rows = await self.session.execute(
             select(_C.organisation_id, _C.urgency, func.count())
             .where(_C.status == Status.FREE.value, _C.response_due_at < now)
@@ -245,7 +245,7 @@ class SqlItemRepository:
     ) -> dict[tuple[str, str], tuple[int, float | None]]:
         """Per (organisation, urgency class or "none"): free items and the seconds until
         the earliest of them is due (negative: it is late; None: the class has no target)."""
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         urgency = func.coalesce(_C.urgency, "none")
         rows = await self.session.execute(
             select(_C.organisation_id, urgency, func.count(), func.min(_C.response_due_at))
@@ -258,7 +258,7 @@ class SqlItemRepository:
         }
 
     async def count_parked(self) -> int:
-        await write_before_reading(self.session, self.writes)
+        await write_in_transaction(self.session, self.writes)
         return int(await self.session.scalar(select(func.count()).select_from(parked_events)) or 0)
 
 
