@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 from pathlib import Path
 
 import asyncpg
+import pytest
+from alembic import command
 from sqlalchemy.engine import make_url
 
 from careflow.shared.db.migrate import alembic_config, upgrade_async
@@ -19,7 +22,34 @@ def _dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def test_upgrade_creates_outbox_inbox_and_notify_trigger(fresh_database: str):
+WAKE_MIGRATION = '''"""as every service's migration after its platform tables"""
+from careflow.shared.outbox.wake_migration import downgrade, upgrade
+
+revision = "0002"
+down_revision = "0001"
+'''
+
+
+@pytest.fixture
+def with_wake_migration(tmp_path: Path) -> Path:
+    location = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, location, ignore=shutil.ignore_patterns("__pycache__"))
+    (location / "versions" / "0002_wake.py").write_text(WAKE_MIGRATION, encoding="utf-8")
+    return location
+
+
+async def _outbox_triggers(url: str) -> list[str]:
+    conn = await asyncpg.connect(_dsn(url))
+    try:
+        rows = await conn.fetch(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'outbox'::regclass AND NOT tgisinternal"
+        )
+        return [r["tgname"] for r in rows]
+    finally:
+        await conn.close()
+
+
+async def test_upgrade_creates_outbox_and_inbox(fresh_database: str):
     await upgrade_async(MIGRATIONS, fresh_database)
     conn = await asyncpg.connect(_dsn(fresh_database))
     try:
@@ -28,21 +58,33 @@ async def test_upgrade_creates_outbox_inbox_and_notify_trigger(fresh_database: s
             for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")
         }
         assert {"outbox", "inbox", "alembic_version"} <= tables
-        notified: asyncio.Queue[str] = asyncio.Queue()
-        await conn.add_listener(NOTIFY_CHANNEL, lambda *args: notified.put_nowait(args[2]))
-        writer = await asyncpg.connect(_dsn(fresh_database))
-        try:
-            await writer.execute(
-                "INSERT INTO outbox (event_id, topic, key, shard, event_type, source, payload,"
-                " occurred_at) VALUES (gen_random_uuid(), 't', 'k', 0, 'x', 's', '{}', now())"
-            )
-        finally:
-            await writer.close()
-        # A hang guard, not a speed check: PostgreSQL on a loaded CI machine may take
-        # seconds to commit; a missing trigger never notifies at all.
-        assert await asyncio.wait_for(notified.get(), 30) == NOTIFY_CHANNEL
     finally:
         await conn.close()
+
+
+async def test_the_wake_migration_drops_the_notify_trigger_and_its_downgrade_restores_it(
+    fresh_database: str, with_wake_migration: Path
+):
+    await upgrade_async(with_wake_migration, fresh_database, "0001")
+    assert await _outbox_triggers(fresh_database) == ["outbox_notify"]
+    await upgrade_async(with_wake_migration, fresh_database)
+    # A notifying commit waits for every other one on the server (relay docstring).
+    assert await _outbox_triggers(fresh_database) == []
+    conn = await asyncpg.connect(_dsn(fresh_database))
+    try:
+        notified: asyncio.Queue[str] = asyncio.Queue()
+        await conn.add_listener(NOTIFY_CHANNEL, lambda *args: notified.put_nowait(args[2]))
+        await conn.execute(
+            "INSERT INTO outbox (event_id, topic, key, shard, event_type, source, payload,"
+            " occurred_at) VALUES (gen_random_uuid(), 't', 'k', 0, 'x', 's', '{}', now())"
+        )
+        await asyncio.sleep(0.5)
+        assert notified.empty()
+    finally:
+        await conn.close()
+    config = alembic_config(with_wake_migration, fresh_database)
+    await asyncio.to_thread(command.downgrade, config, "0001")
+    assert await _outbox_triggers(fresh_database) == ["outbox_notify"]
 
 
 async def test_concurrent_upgrades_of_replicas_all_succeed(fresh_database: str):

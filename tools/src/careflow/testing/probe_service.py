@@ -19,7 +19,7 @@ from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.registry import PLATFORM_PROBES
 from careflow.shared.db.metadata import new_metadata
 from careflow.shared.messaging.consumer import EventConsumer
-from careflow.shared.outbox.platform_migration import create_platform_tables
+from careflow.shared.outbox.platform_migration import create_current_platform_tables
 from careflow.shared.outbox.unit_of_work import SqlUnitOfWork
 from careflow.shared.service.runtime import ServiceRuntime
 from careflow.shared.settings import (
@@ -44,7 +44,7 @@ effects = Table(
 async def prepare_database(url: str) -> None:
     engine = create_async_engine(url, hide_parameters=True)
     async with engine.begin() as conn:
-        await conn.run_sync(create_platform_tables)
+        await conn.run_sync(create_current_platform_tables)
         await conn.run_sync(test_metadata.create_all)
         await conn.execute(text("CREATE SEQUENCE arrival_seq"))
     await engine.dispose()
@@ -70,7 +70,7 @@ def settings_for(db_url: str, bootstrap: str, **relay: object) -> ServiceSetting
         service_name="probe",
         database=DatabaseSettings(url=db_url, migrate_on_start=False),
         broker=BrokerSettings(bootstrap_servers=bootstrap, idempotent_producer=False),
-        relay=RelaySettings(idle_poll_seconds=0.5, retry_max_seconds=1.0, **relay),  # type: ignore[arg-type]
+        relay=RelaySettings(**{"idle_poll_seconds": 0.5, "retry_max_seconds": 1.0} | relay),  # type: ignore[arg-type]
         consumer=quick_consumer(),
     )
 

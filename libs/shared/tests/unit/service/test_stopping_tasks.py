@@ -26,7 +26,7 @@ async def test_a_task_that_swallows_one_cancellation_is_still_stopped():
     assert task.cancelled()
 
 
-async def test_cancelling_the_relays_idle_wait_as_a_notify_arrives_ends_it():
+async def test_cancelling_the_relays_idle_wait_as_a_wake_up_arrives_ends_it():
     relay = OutboxRelay(
         None,  # type: ignore[arg-type]  # _idle touches neither engine nor producer
         None,  # type: ignore[arg-type]
@@ -41,7 +41,7 @@ async def test_cancelling_the_relays_idle_wait_as_a_notify_arrives_ends_it():
     task = asyncio.create_task(idle_forever())
     for _ in range(3):
         await asyncio.sleep(0)
-    relay._wake.set()  # the NOTIFY wake-up and the stop land in the same loop step
+    relay.wake()  # a commit's wake-up and the stop land in the same loop step
     task.cancel()
     done, _ = await asyncio.wait({task}, timeout=2)
     assert done == {task}
@@ -49,12 +49,9 @@ async def test_cancelling_the_relays_idle_wait_as_a_notify_arrives_ends_it():
 
 
 class _ScriptedRelay(OutboxRelay):
-    """The relay's loop with the database and listener replaced by a script."""
+    """The relay's loop with the database replaced by a script."""
 
     passes = 0
-
-    async def _listen(self) -> None:
-        await asyncio.Event().wait()
 
     async def _maybe_report_lag(self) -> None:
         return None
@@ -62,11 +59,37 @@ class _ScriptedRelay(OutboxRelay):
     async def drain_once(self) -> int:
         self.passes += 1
         if self.passes == 1:
-            self._wake.set()  # a commit's NOTIFY lands while the first pass runs
+            self.wake()  # a commit of this process lands while the first pass runs
         return 0
 
 
-async def test_a_notify_during_a_pass_brings_another_pass_without_waiting_for_the_poll():
+class _SharedShardsRelay(_ScriptedRelay):
+    """Another replica's pass holds some shards during this relay's first pass."""
+
+    async def drain_once(self) -> int:
+        self.passes += 1
+        self._shards_missed = self.passes == 1
+        return 0
+
+
+async def test_a_pass_that_missed_shards_held_elsewhere_is_followed_by_another_soon():
+    relay = _SharedShardsRelay(
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        RelaySettings(idle_poll_seconds=30, pass_interval_seconds=0.01),
+        service="test",
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.3)
+        # Its rows there may be this process's last commit: no 30 s idle wait first.
+        # Then one pass that got every shard, and idling.
+        assert relay.passes == 2
+    finally:
+        await cancel_and_wait(task)
+
+
+async def test_a_wake_up_during_a_pass_brings_another_pass_without_waiting_for_the_poll():
     relay = _ScriptedRelay(
         None,  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]
@@ -76,6 +99,6 @@ async def test_a_notify_during_a_pass_brings_another_pass_without_waiting_for_th
     task = asyncio.create_task(relay.run())
     try:
         await asyncio.sleep(0.2)
-        assert relay.passes >= 2  # not one pass, then 30 s of idling past the NOTIFY
+        assert relay.passes >= 2  # not one pass, then 30 s of idling past the wake-up
     finally:
         await cancel_and_wait(task)

@@ -7,8 +7,19 @@ never publish events of one key concurrently and per-key order holds.
 
 Delivery is at-least-once: a crash after publishing and before the
 `published_at` update publishes those rows again; consumers' inboxes drop the
-duplicates. Wake-ups come from LISTEN/NOTIFY (sent on commit by a trigger),
-with a slow fallback poll that also covers a lost listener connection.
+duplicates.
+
+Wake-ups come from this process's own commits (`wake`, called by the unit of work
+after a commit that wrote events), with a slow fallback poll. They used to come from a
+NOTIFY sent on commit by a trigger on the outbox, but PostgreSQL serialises the commits
+of notifying transactions, WAL flush included, under one cluster-wide lock: INSERT
+commits fell from 20,900 to 5,200/s with the trigger (pgbench, 16 clients, same
+server), and each NOTIFY cost the server about 0.08 ms more and the listener a wake-up
+(README, issue 15). Every writer of a service's outbox is its own process's unit of
+work, and every service process runs its relay. Another replica's pass may hold some
+shards while this one's claims: a pass that did not get every shard is followed by
+another after `pass_interval_seconds`, not by the idle wait, so a row this process
+committed into a shard held elsewhere waits no longer than before.
 """
 
 from __future__ import annotations
@@ -26,10 +37,7 @@ from opentelemetry import trace
 from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from careflow.shared.db.engine import asyncpg_dsn
-from careflow.shared.db.listening import listen_forever
 from careflow.shared.outbox.publishing import publish_in_order
-from careflow.shared.outbox.tables import NOTIFY_CHANNEL
 from careflow.shared.settings import RelaySettings
 from careflow.shared.telemetry.metrics import OUTBOX_METRICS
 
@@ -44,11 +52,7 @@ CLAIM_SQL = text(
     SELECT id, event_id, topic, key, event_type, source, subject, payload::text AS payload,
            headers, occurred_at
     FROM outbox
-    WHERE published_at IS NULL
-      AND shard IN (
-        SELECT s FROM generate_series(0, :shards - 1) AS s
-        WHERE pg_try_advisory_xact_lock(:ns, s)
-      )
+    WHERE published_at IS NULL AND shard = ANY(:held)
     ORDER BY id
     LIMIT :batch
     FOR UPDATE SKIP LOCKED
@@ -62,8 +66,13 @@ CLAIM_SQL = text(
 # platform p99 at 500/s 551 ms in a full bench run). An index scan marks the dead entries
 # it passes, and later passes skip them: 0.4 ms and 215 buffers there. No sequential scan
 # either, which would read every published row still in the table on each pass.
-PLAIN_INDEX_SCANS_SQL = text(
-    "SELECT set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true)"
+# The shards no other pass holds are locked in the same statement, and returned: a pass
+# that did not get them all knows to pass again soon (module docstring).
+HOLD_SHARDS_SQL = text(
+    "SELECT set_config('enable_bitmapscan', 'off', true), "
+    "set_config('enable_seqscan', 'off', true), "
+    "ARRAY(SELECT s FROM generate_series(0, :shards - 1) AS s "
+    "WHERE pg_try_advisory_xact_lock(:ns, s)) AS held"
 )
 MARK_SQL = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:ids)")
 LAG_SQL = text(
@@ -71,6 +80,10 @@ LAG_SQL = text(
     "FROM outbox WHERE published_at IS NULL"
 )
 PURGE_SQL = text("DELETE FROM outbox WHERE published_at < now() - make_interval(secs => :secs)")
+
+
+# The least wait before passing again over shards another pass held (pacing may be 0).
+_HELD_RETRY_SECONDS = 0.005
 
 
 class BrokerHealth(Protocol):
@@ -105,61 +118,60 @@ class OutboxRelay:
         self._passing = asyncio.Lock()
         self._last_lag_check = 0.0
         self._pass_started = 0.0
+        # Whether the last claim found shards held by another replica's pass.
+        self._shards_missed = False
         self.published = 0
+
+    def wake(self) -> None:
+        """A commit of this process wrote events: a pass starts (paced) if none runs."""
+        self._wake.set()
 
     async def run(self) -> None:
         """Publish until cancelled; survives broker and database outages."""
-        listener = asyncio.create_task(self._listen(), name="outbox-listen")
         delay = self._settings.retry_initial_seconds
-        try:
-            while True:
-                # Cleared before the pass, not after it: a NOTIFY for a commit the pass
-                # did not see must leave the flag set, or that event waits for the poll.
-                self._wake.clear()
-                try:
-                    async with self._passing:
-                        # Checked inside the lock: once `quiesce` has returned, no pass
-                        # starts until the broker is ready again.
-                        if (
-                            self._broker_health is not None
-                            and not self._broker_health.ready.is_set()
-                        ):
-                            count = -1
-                        else:
-                            self._pass_started = time.monotonic()
-                            count = await self.drain_once()
-                    if count < 0:
-                        await self._broker_health.ready.wait()  # type: ignore[union-attr]
-                        continue
-                    delay = self._settings.retry_initial_seconds
-                except Exception as exc:
-                    # Broker or database outages heal; anything else is a bug that
-                    # the lag metric and this log make visible while rows stay queued.
-                    OUTBOX_METRICS.publish_failures.add(1, {"service": self._service})
-                    log.warning(
-                        "outbox publish failed, retrying in %.1fs: %s", delay, type(exc).__name__
-                    )
-                    if isinstance(exc, KafkaError) and self._broker_health is not None:
-                        self._broker_health.report_failure()
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, self._settings.retry_max_seconds)
-                    if self._broker_health is not None:
-                        # Publishing into a broker that lost its topics would let it
-                        # auto-create them with the wrong partition count.
-                        await self._broker_health.ready.wait()
+        while True:
+            # Cleared before the pass, not after it: a wake-up for a commit the pass
+            # did not see must leave the flag set, or that event waits for the poll.
+            self._wake.clear()
+            try:
+                async with self._passing:
+                    # Checked inside the lock: once `quiesce` has returned, no pass
+                    # starts until the broker is ready again.
+                    if self._broker_health is not None and not self._broker_health.ready.is_set():
+                        count = -1
+                    else:
+                        self._pass_started = time.monotonic()
+                        count = await self.drain_once()
+                if count < 0:
+                    await self._broker_health.ready.wait()  # type: ignore[union-attr]
                     continue
-                try:
-                    await self._maybe_report_lag()
-                except Exception as exc:
-                    # A gauge missed is no reason to stop publishing (a PostgreSQL
-                    # restart once killed the relay here, its rows left unpublished).
-                    log.warning("outbox lag check failed: %s", type(exc).__name__)
-                if count < self._settings.batch_size:
-                    await self._idle()
-        finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+                delay = self._settings.retry_initial_seconds
+            except Exception as exc:
+                # Broker or database outages heal; anything else is a bug that
+                # the lag metric and this log make visible while rows stay queued.
+                OUTBOX_METRICS.publish_failures.add(1, {"service": self._service})
+                log.warning(
+                    "outbox publish failed, retrying in %.1fs: %s", delay, type(exc).__name__
+                )
+                if isinstance(exc, KafkaError) and self._broker_health is not None:
+                    self._broker_health.report_failure()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._settings.retry_max_seconds)
+                if self._broker_health is not None:
+                    # Publishing into a broker that lost its topics would let it
+                    # auto-create them with the wrong partition count.
+                    await self._broker_health.ready.wait()
+                continue
+            try:
+                await self._maybe_report_lag()
+            except Exception as exc:
+                # A gauge missed is no reason to stop publishing (a PostgreSQL
+                # restart once killed the relay here, its rows left unpublished).
+                log.warning("outbox lag check failed: %s", type(exc).__name__)
+            if self._shards_missed:
+                await asyncio.sleep(max(self._settings.pass_interval_seconds, _HELD_RETRY_SECONDS))
+            elif count < self._settings.batch_size:
+                await self._idle()
 
     async def quiesce(self) -> None:
         """Returns once no pass is publishing; with the broker marked not ready, none
@@ -194,20 +206,21 @@ class OutboxRelay:
     async def claim(self, conn: AsyncConnection) -> Sequence[Row[Any]]:
         """Locks and returns the oldest unpublished rows of the shards no other pass
         holds, in `conn`'s transaction (which holds the locks until it ends)."""
-        await conn.execute(PLAIN_INDEX_SCANS_SQL)
-        claimed = await conn.execute(
-            CLAIM_SQL,
-            {
-                "shards": self._settings.shards,
-                "ns": LOCK_NAMESPACE,
-                "batch": self._settings.batch_size,
-            },
+        shards = self._settings.shards
+        held = (
+            (await conn.execute(HOLD_SHARDS_SQL, {"shards": shards, "ns": LOCK_NAMESPACE}))
+            .one()
+            .held
         )
+        self._shards_missed = len(held) < shards
+        if not held:
+            return []
+        claimed = await conn.execute(CLAIM_SQL, {"held": held, "batch": self._settings.batch_size})
         return claimed.all()
 
     async def _idle(self) -> None:
         # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation
-        # that races a NOTIFY wake-up, and the runtime's stop() then waits forever.
+        # that races a wake-up, and the runtime's stop() then waits forever.
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._settings.idle_poll_seconds):
                 await self._wake.wait()
@@ -216,17 +229,6 @@ class OutboxRelay:
             pause = self._pass_started + self._settings.pass_interval_seconds - time.monotonic()
             if pause > 0:
                 await asyncio.sleep(pause)
-
-    async def _listen(self) -> None:
-        """Keeps a LISTEN connection open; reconnects after it drops."""
-        await listen_forever(
-            asyncpg_dsn(self._engine.url),
-            NOTIFY_CHANNEL,
-            lambda _payload: self._wake.set(),
-            on_listening=self._wake.set,  # rows may have arrived while not listening
-            retry_seconds=self._settings.idle_poll_seconds,
-            name="outbox listener",
-        )
 
     async def _maybe_report_lag(self) -> None:
         now = time.monotonic()

@@ -6,6 +6,7 @@ It lives in the outbox layer, not in `db`, because it writes the outbox: `db`
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -27,6 +28,9 @@ class SqlUnitOfWork:
     A use case that only reads plainly and then writes that way costs no BEGIN and no
     COMMIT round trip: its reads run outside a transaction and the one statement
     commits on its own.
+
+    `events_committed` is called after a commit that wrote events: the process's relay
+    wakes on it (careflow.shared.outbox.relay).
     """
 
     session: AsyncSession
@@ -40,11 +44,13 @@ class SqlUnitOfWork:
         source: str,
         topics: TopicRegistry,
         shards: int = 16,
+        events_committed: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
         self._source = source
         self._topics = topics
         self._shards = shards
+        self._events_committed = events_committed
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -69,7 +75,11 @@ class SqlUnitOfWork:
         self.outbox.move_to(self.writes)
         await write(self.session, self.writes)
         await self.session.commit()
+        if self.outbox.written and self._events_committed is not None:
+            self.outbox.written = 0
+            self._events_committed()
 
     async def rollback(self) -> None:
         self.writes.take()
+        self.outbox.written = 0
         await self.session.rollback()

@@ -63,6 +63,8 @@ class Outbox:
         self._topics = topics
         self._shards = shards
         self._pending: list[dict[str, object]] = []
+        #: Rows handed to a write batch since the transaction began (or the last commit).
+        self.written = 0
 
     def add(self, event: ContractEvent, *, occurred_at: datetime | None = None) -> str:
         """Queue one event; returns its CloudEvents id."""
@@ -98,6 +100,7 @@ class Outbox:
         if not self._pending:
             return
         rows, self._pending = self._pending, []
+        self.written += len(rows)
         # Every accepted submission and every consumed event that changes something
         # writes here. A use case's few events go in one statement: asyncpg's executemany
         # cost about four single statements' CPU for two rows (messaging's message and

@@ -84,8 +84,19 @@ class ServiceRuntime:
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(
-            self.sessions, source=self.source, topics=self.topics, shards=self.settings.relay.shards
+            self.sessions,
+            source=self.source,
+            topics=self.topics,
+            shards=self.settings.relay.shards,
+            events_committed=self._events_committed,
         )
+
+    def _events_committed(self) -> None:
+        # The relay wakes on this process's commits (careflow.shared.outbox.relay); it
+        # exists once the runtime has started.
+        relay: OutboxRelay | None = self.__dict__.get("relay")
+        if relay is not None:
+            relay.wake()
 
     @property
     def source(self) -> str:
