@@ -66,7 +66,10 @@ async def test_the_claim_skips_a_withdrawn_request_and_its_history_says_why(star
                     )
                 )
             uow = NotificationUnitOfWork(
-                async_sessionmaker(engine, expire_on_commit=False), source="t", topics=TOPICS
+                async_sessionmaker(engine, expire_on_commit=False),
+                source="t",
+                topics=TOPICS,
+                events_committed=None,  # writes no events
             )
             async with uow:
                 claimed = await uow.deliveries.claim_due(
@@ -95,7 +98,9 @@ async def test_a_withdrawal_racing_a_send_in_flight_waits_and_leaves_it_sent(sta
         engine = create_async_engine(service.db_url)
         sessions = async_sessionmaker(engine, expire_on_commit=False)
         try:
-            sender = NotificationUnitOfWork(sessions, source="t", topics=TOPICS)
+            sender = NotificationUnitOfWork(
+                sessions, source="t", topics=TOPICS, events_committed=None
+            )
             async with sender:
                 (claimed,) = [
                     d

@@ -40,10 +40,7 @@ class Container:
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def uow(self) -> ComplaintsUnitOfWork:
-        rt = self.runtime
-        return ComplaintsUnitOfWork(
-            rt.sessions, source=rt.source, topics=rt.topics, shards=self.settings.relay.shards
-        )
+        return self.runtime.unit_of_work(ComplaintsUnitOfWork)
 
 
 def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Container:

@@ -43,10 +43,7 @@ class Container:
     closer: ProposalCloser
 
     def uow(self) -> IntakeUnitOfWork:
-        rt = self.runtime
-        return IntakeUnitOfWork(
-            rt.sessions, source=rt.source, topics=rt.topics, shards=self.settings.relay.shards
-        )
+        return self.runtime.unit_of_work(IntakeUnitOfWork)
 
     def parked_event_sweeper(self, runtime: ServiceRuntime) -> ParkedEventSweeper:
         """Built once the runtime runs: the producer that sends the dead letters exists then."""

@@ -57,20 +57,10 @@ def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Con
 
     def uow() -> MessagingUnitOfWork:
         # The runtime's sessions exist once it has started; the factory reads them then.
-        return MessagingUnitOfWork(
-            runtime.sessions,
-            source=runtime.source,
-            topics=runtime.topics,
-            shards=settings.relay.shards,
-        )
+        return runtime.unit_of_work(MessagingUnitOfWork)
 
     def chat_uow() -> ChatUnitOfWork:
-        return ChatUnitOfWork(
-            runtime.sessions,
-            source=runtime.source,
-            topics=runtime.topics,
-            shards=settings.relay.shards,
-        )
+        return runtime.unit_of_work(ChatUnitOfWork)
 
     limits = settings.send_limits
     deliveries = ChatDeliveries(

@@ -49,10 +49,7 @@ class Container:
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def uow(self) -> NotificationUnitOfWork:
-        rt = self.runtime
-        return NotificationUnitOfWork(
-            rt.sessions, source=rt.source, topics=rt.topics, shards=self.settings.relay.shards
-        )
+        return self.runtime.unit_of_work(NotificationUnitOfWork)
 
 
 def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Container:

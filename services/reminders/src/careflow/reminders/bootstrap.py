@@ -32,10 +32,7 @@ class Container:
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def uow(self) -> RemindersUnitOfWork:
-        rt = self.runtime
-        return RemindersUnitOfWork(
-            rt.sessions, source=rt.source, topics=rt.topics, shards=self.settings.relay.shards
-        )
+        return self.runtime.unit_of_work(RemindersUnitOfWork)
 
 
 def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Container:

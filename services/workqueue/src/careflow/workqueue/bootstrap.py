@@ -35,10 +35,7 @@ class Container:
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def uow(self) -> WorkqueueUnitOfWork:
-        rt = self.runtime
-        return WorkqueueUnitOfWork(
-            rt.sessions, source=rt.source, topics=rt.topics, shards=self.settings.relay.shards
-        )
+        return self.runtime.unit_of_work(WorkqueueUnitOfWork)
 
 
 def build(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Container:

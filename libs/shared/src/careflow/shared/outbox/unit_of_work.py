@@ -30,7 +30,9 @@ class SqlUnitOfWork:
     commits on its own.
 
     `events_committed` is called after a commit that wrote events: the process's relay
-    wakes on it (careflow.shared.outbox.relay).
+    wakes on it (careflow.shared.outbox.relay). It has no default: a unit of work built
+    without it would leave its events to the relay's 2 s poll (the runtime's
+    `unit_of_work` passes it; None only where no relay runs).
     """
 
     session: AsyncSession
@@ -43,8 +45,8 @@ class SqlUnitOfWork:
         *,
         source: str,
         topics: TopicRegistry,
+        events_committed: Callable[[], None] | None,
         shards: int = 16,
-        events_committed: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
         self._source = source

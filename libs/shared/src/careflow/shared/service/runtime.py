@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
@@ -40,6 +41,7 @@ REPUBLISH_TAIL_SQL = text(
     "(SELECT max(published_at) FROM outbox) - make_interval(secs => :window)"
 )
 
+UoW = TypeVar("UoW", bound=SqlUnitOfWork)
 ConsumerFactory = Callable[["ServiceRuntime"], Iterable[EventConsumer[SqlUnitOfWork]]]
 #: A service's own long-running loop (e.g. a scheduler), started after the relay.
 BackgroundTask = Callable[["ServiceRuntime"], Coroutine[object, object, None]]
@@ -83,7 +85,12 @@ class ServiceRuntime:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(
+        return self.unit_of_work(SqlUnitOfWork)
+
+    def unit_of_work(self, kind: type[UoW]) -> UoW:
+        """A unit of work of the platform's kind or a service's subclass of it, on this
+        process's sessions, its commits waking this process's relay."""
+        return kind(
             self.sessions,
             source=self.source,
             topics=self.topics,
