@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sys
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from sqlalchemy.engine import make_url
 from careflow.shared.db.migrate import alembic_config, upgrade_async
 from careflow.shared.outbox.tables import NOTIFY_CHANNEL
 
-MIGRATIONS = Path(__file__).parent / "sample_migrations"
+from .sample_history import MIGRATIONS, sample_history_with
 
 
 def _dsn(url: str) -> str:
@@ -32,10 +31,7 @@ down_revision = "0001"
 
 @pytest.fixture
 def with_wake_migration(tmp_path: Path) -> Path:
-    location = tmp_path / "migrations"
-    shutil.copytree(MIGRATIONS, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0002_wake.py").write_text(WAKE_MIGRATION, encoding="utf-8")
-    return location
+    return sample_history_with(tmp_path, "0002_wake.py", WAKE_MIGRATION)
 
 
 async def _outbox_triggers(url: str) -> list[str]:

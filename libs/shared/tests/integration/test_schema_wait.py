@@ -4,7 +4,6 @@ at its build's head: never migrated and behind both wait; a newer revision does 
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -16,7 +15,8 @@ from careflow.shared.db.schema_wait import wait_for_schema
 from careflow.testing.privileges import READ, granted, refused
 from careflow.testing.servers import ServiceDatabase
 
-MIGRATIONS = Path(__file__).parent / "sample_migrations"
+from .sample_history import MIGRATIONS, sample_history_with
+
 POLL = 0.05
 
 SECOND = '''"""a later migration of the same service"""
@@ -39,10 +39,7 @@ def downgrade() -> None:
 @pytest.fixture
 def two_revisions(tmp_path: Path) -> Path:
     """The sample history with a second revision on top: a build newer than 0001."""
-    location = tmp_path / "migrations"
-    shutil.copytree(MIGRATIONS, location, ignore=shutil.ignore_patterns("__pycache__"))
-    (location / "versions" / "0002_later.py").write_text(SECOND, encoding="utf-8")
-    return location
+    return sample_history_with(tmp_path, "0002_later.py", SECOND)
 
 
 @pytest.fixture

@@ -72,33 +72,28 @@ class _SharedShardsRelay(_ScriptedRelay):
         return 0
 
 
-async def test_a_pass_that_missed_shards_held_elsewhere_is_followed_by_another_soon():
-    relay = _SharedShardsRelay(
+async def _passes_in(kind: type[_ScriptedRelay], seconds: float, interval: float) -> int:
+    """How many passes a scripted relay's loop makes in `seconds`; its poll is 30 s away."""
+    relay = kind(
         None,  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]
-        RelaySettings(idle_poll_seconds=30, pass_interval_seconds=0.01),
+        RelaySettings(idle_poll_seconds=30, pass_interval_seconds=interval),
         service="test",
     )
     task = asyncio.create_task(relay.run())
     try:
-        await asyncio.sleep(0.3)
-        # Its rows there may be this process's last commit: no 30 s idle wait first.
-        # Then one pass that got every shard, and idling.
-        assert relay.passes == 2
+        await asyncio.sleep(seconds)
+        return relay.passes
     finally:
         await cancel_and_wait(task)
+
+
+async def test_a_pass_that_missed_shards_held_elsewhere_is_followed_by_another_soon():
+    # Its rows there may be this process's last commit: no 30 s idle wait first.
+    # Then one pass that got every shard, and idling.
+    assert await _passes_in(_SharedShardsRelay, 0.3, interval=0.01) == 2
 
 
 async def test_a_wake_up_during_a_pass_brings_another_pass_without_waiting_for_the_poll():
-    relay = _ScriptedRelay(
-        None,  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
-        RelaySettings(idle_poll_seconds=30, pass_interval_seconds=0),
-        service="test",
-    )
-    task = asyncio.create_task(relay.run())
-    try:
-        await asyncio.sleep(0.2)
-        assert relay.passes >= 2  # not one pass, then 30 s of idling past the wake-up
-    finally:
-        await cancel_and_wait(task)
+    # Not one pass, then 30 s of idling past the wake-up.
+    assert await _passes_in(_ScriptedRelay, 0.2, interval=0) >= 2
