@@ -79,11 +79,8 @@ async def test_a_closer_that_dies_mid_way_leaves_the_case_to_the_next_one(api: A
     reached = asyncio.Event()
 
     def crashing_uow() -> IntakeUnitOfWork:
-        uow = _CrashBeforeCommit(
-            intake.uow()._sessions,  # same database, as another replica would use
-            source="/careflow/intake",
-            topics=intake.uow()._topics,
-        )
+        # Same database, as another replica would use.
+        uow = api.app.state.container.runtime.unit_of_work(_CrashBeforeCommit)
         uow.reached = reached
         return uow
 
