@@ -72,12 +72,23 @@ class _SharedShardsRelay(_ScriptedRelay):
         return 0
 
 
-async def _passes_in(kind: type[_ScriptedRelay], seconds: float, interval: float) -> int:
+class _FullBatchBesideHeldShardsRelay(_ScriptedRelay):
+    """The first pass fills its batch while another replica's pass holds some shards."""
+
+    async def drain_once(self) -> int:
+        self.passes += 1
+        self._shards_missed = self.passes == 1
+        return 1 if self.passes == 1 else 0
+
+
+async def _passes_in(
+    kind: type[_ScriptedRelay], seconds: float, interval: float, batch_size: int = 500
+) -> int:
     """How many passes a scripted relay's loop makes in `seconds`; its poll is 30 s away."""
     relay = kind(
         None,  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]
-        RelaySettings(idle_poll_seconds=30, pass_interval_seconds=interval),
+        RelaySettings(idle_poll_seconds=30, pass_interval_seconds=interval, batch_size=batch_size),
         service="test",
     )
     task = asyncio.create_task(relay.run())
@@ -92,6 +103,11 @@ async def test_a_pass_that_missed_shards_held_elsewhere_is_followed_by_another_s
     # Its rows there may be this process's last commit: no 30 s idle wait first.
     # Then one pass that got every shard, and idling.
     assert await _passes_in(_SharedShardsRelay, 0.3, interval=0.01) == 2
+
+
+async def test_a_full_batch_is_followed_by_the_next_pass_at_once_even_beside_held_shards():
+    # More rows may be waiting: not the missed shards' pause (here 1 s) first.
+    assert await _passes_in(_FullBatchBesideHeldShardsRelay, 0.3, interval=1, batch_size=1) == 2
 
 
 async def test_a_wake_up_during_a_pass_brings_another_pass_without_waiting_for_the_poll():

@@ -168,9 +168,11 @@ class OutboxRelay:
                 # A gauge missed is no reason to stop publishing (a PostgreSQL
                 # restart once killed the relay here, its rows left unpublished).
                 log.warning("outbox lag check failed: %s", type(exc).__name__)
+            if count >= self._settings.batch_size:
+                continue  # more may be waiting: the next pass at once
             if self._shards_missed:
                 await asyncio.sleep(max(self._settings.pass_interval_seconds, _HELD_RETRY_SECONDS))
-            elif count < self._settings.batch_size:
+            else:
                 await self._idle()
 
     async def quiesce(self) -> None:

@@ -77,8 +77,8 @@ class SqlUnitOfWork:
         self.outbox.move_to(self.writes)
         await write(self.session, self.writes)
         await self.session.commit()
-        if self.outbox.written and self._events_committed is not None:
-            self.outbox.written = 0
+        written, self.outbox.written = self.outbox.written, 0
+        if written and self._events_committed is not None:
             self._events_committed()
 
     async def rollback(self) -> None:
