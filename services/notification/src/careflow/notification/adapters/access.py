@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.notification.adapters.history import history_page
@@ -15,18 +15,17 @@ from careflow.notification.domain.addressing import CaseAddress
 from careflow.notification.domain.history import HistoryCursor, NotificationRecord
 from careflow.shared.audit import AuditQuery, AuditRecordOut
 from careflow.shared.audit.sql import keyset_page, organisation_records
+from careflow.shared.db.driver import transaction_connection
 from careflow.shared.db.upsert import upsert
 
 #: The name audit records carry, so merged pages tell the services apart.
 SERVICE = "notification"
 
-# Built once: looked up for every notification about a case.
-_ADDRESS = select(
-    resident_cases.c.case_id,
-    resident_cases.c.resident_id,
-    resident_cases.c.anonymous,
-    resident_cases.c.guardian_id,
-).where(resident_cases.c.case_id == bindparam("case_id"))
+# Looked up for every notification about a case: on the driver connection, as the
+# rest of a notification's statements (adapters.repository).
+_ADDRESS = (
+    "SELECT case_id, resident_id, anonymous, guardian_id FROM resident_cases WHERE case_id = $1"
+)
 
 
 class SqlResidentCases:
@@ -56,8 +55,9 @@ class SqlResidentCases:
 
     async def address(self, case_id: UUID) -> CaseAddress | None:
         """Whom the case's notifications reach; None while its opening is not known here."""
-        row = (await self._session.execute(_ADDRESS, {"case_id": case_id})).first()
-        return None if row is None else CaseAddress(**row._mapping)
+        driver = await transaction_connection(self._session)
+        row = await driver.fetchrow(_ADDRESS, case_id)
+        return None if row is None else CaseAddress(**row)
 
     async def has_history_in(self, resident_id: UUID, organisation_id: str) -> bool:
         """A case of the resident's own there, or one a guardian submitted for their child

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,7 +14,6 @@ from careflow.notification.adapters.history import history_page
 from careflow.notification.adapters.tables import (
     deliveries,
     delivery_steps,
-    notification_withdrawals,
     notifications,
     resident_contacts,
 )
@@ -27,13 +25,44 @@ from careflow.notification.domain.history import (
     NotificationRecord,
 )
 from careflow.notification.domain.notification import DECIDED, PARKED, NotificationRequest
+from careflow.shared.db.driver import (
+    json_param,
+    outside_sqlalchemy,
+    statement_connection,
+    transaction_connection,
+)
 from careflow.shared.db.upsert import upsert
 
 _CONTACT_FIELDS = [f.name for f in dataclasses.fields(ResidentContact)]
 _DELIVERY_FIELDS = [f.name for f in dataclasses.fields(Delivery) if f.name != "history"]
 #: What sending changes on a delivery (the rest is fixed when it is queued).
 _OUTCOME_FIELDS = ["status", "reason", "attempts", "next_attempt_at", "sent_at", "provider_ref"]
-# Built once: executed with one parameter set per delivery (asyncpg executemany).
+
+# The statements every notification and every send runs are on the driver connection
+# (careflow.shared.db.driver), with asyncpg's positional parameters: through the
+# session, SQLAlchemy's execution path (compiled-cache look-up, execution context,
+# events, result processing) was most of the service's CPU per notification (py-spy at
+# 220 notifications/s), and the email handover gate waits on the outcome's statement.
+# The rest (the API's reads, parking, contact updates) stays on the session.
+_CONTACT_COLUMNS = ", ".join(_CONTACT_FIELDS)
+_DELIVERY_COLUMNS = ", ".join(f"d.{name}" for name in _DELIVERY_FIELDS)
+_GET_CONTACT_SHARED = (
+    f"SELECT {_CONTACT_COLUMNS} FROM resident_contacts WHERE resident_id = $1 FOR SHARE"  # noqa: S608 (fixed names only)
+)
+_GET_CONTACTS = (
+    f"SELECT {_CONTACT_COLUMNS} FROM resident_contacts "  # noqa: S608 (fixed names only)
+    "WHERE resident_id = ANY($1)"
+)
+# Due rows of one channel, oldest first, none of a withdrawn notification; the status
+# list is literal so the planner matches ix_deliveries_due's predicate.
+_CLAIM_DUE = (
+    f"SELECT {_DELIVERY_COLUMNS} FROM deliveries d "  # noqa: S608 (fixed names only)
+    "WHERE d.channel = $1 AND d.status IN ('queued', 'retrying') AND d.next_attempt_at <= $2 "
+    "AND NOT EXISTS (SELECT 1 FROM notification_withdrawals w "
+    "WHERE w.notification_id = d.notification_id) "
+    "ORDER BY d.next_attempt_at LIMIT $3 FOR UPDATE OF d SKIP LOCKED"
+)
+_LEASE = "UPDATE deliveries SET next_attempt_at = $1 WHERE delivery_id = ANY($2)"
 # One delivery's outcome and its steps in one statement, run in autocommit: its own
 # transaction, one round trip (BEGIN, SET LOCAL, UPDATE, INSERT and COMMIT were five,
 # each waited for in turn under the email handover gate, application.send). Its commit
@@ -41,16 +70,14 @@ _OUTCOME_FIELDS = ["status", "reason", "attempts", "next_attempt_at", "sent_at",
 # is SET LOCAL, read at this statement's commit; the WAL is written within
 # wal_writer_delay): only a crash of PostgreSQL itself can lose it. The `quick` CTE is
 # joined, as PostgreSQL runs a plain SELECT in WITH only when it is referenced.
-_SAVE_ALONE = text(
+_SAVE_ALONE = (
     "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)), "
-    "saved AS (UPDATE deliveries SET status = :status, reason = :reason, "
-    "attempts = :attempts, next_attempt_at = :next_attempt_at, sent_at = :sent_at, "
-    "provider_ref = :provider_ref, updated_at = :updated_at "
-    "WHERE delivery_id = :delivery_id RETURNING delivery_id) "
+    "saved AS (UPDATE deliveries SET status = $2, reason = $3, attempts = $4, "
+    "next_attempt_at = $5, sent_at = $6, provider_ref = $7, updated_at = $8 "
+    "WHERE delivery_id = $1 RETURNING delivery_id) "
     "INSERT INTO delivery_steps (delivery_id, status, code, attempt, at) "
     "SELECT saved.delivery_id, s.status, s.code, s.attempt, s.at FROM saved, quick, "
-    "unnest(CAST(:step_status AS varchar[]), CAST(:step_code AS varchar[]), "
-    "CAST(:step_attempt AS integer[]), CAST(:step_at AS timestamptz[])) "
+    "unnest($9::varchar[], $10::varchar[], $11::integer[], $12::timestamptz[]) "
     "WITH ORDINALITY AS s(status, code, attempt, at, n) ORDER BY s.n"
 )
 _SAVE_OUTCOME = (
@@ -60,28 +87,34 @@ _SAVE_OUTCOME = (
 )
 
 
-# Plain SQL on purpose: SQLAlchemy does not cache compiled ON CONFLICT inserts, and
-# these run for every notification (as the platform's inbox claim does).
-_ADD_NOTIFICATION = text(
-    "INSERT INTO notifications (notification_id, resident_id, purpose, channels, link, case_id, "
-    "deadline, not_before, status, source, received_at, organisation_id) "
-    "VALUES (:notification_id, :resident_id, :purpose, CAST(:channels AS jsonb), :link, "
-    ":case_id, :deadline, :not_before, :status, :source, :received_at, :organisation_id) "
+_NOTIFICATION_COLUMNS = (
+    "notification_id",
+    "resident_id",
+    "purpose",
+    "channels",
+    "link",
+    "case_id",
+    "deadline",
+    "not_before",
+    "status",
+    "source",
+    "received_at",
+    "organisation_id",
+)
+_ADD_NOTIFICATION = (
+    f"INSERT INTO notifications ({', '.join(_NOTIFICATION_COLUMNS)}) "  # noqa: S608 (fixed names only)
+    "VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11, $12) "
     "ON CONFLICT (notification_id) DO NOTHING RETURNING notification_id"
 )
 # The delivery and its first step together; nothing when the delivery exists already.
-_ADD_DELIVERY = text(
-    "WITH added AS ("
-    "INSERT INTO deliveries (delivery_id, notification_id, channel, created_at, resident_id, "
-    "recipient, subject, body, status, reason, attempts, next_attempt_at, sent_at, "
-    "provider_ref, updated_at) "
-    "VALUES (:delivery_id, :notification_id, :channel, :created_at, :resident_id, "
-    ":recipient, :subject, :body, :status, :reason, :attempts, :next_attempt_at, :sent_at, "
-    ":provider_ref, :updated_at) "
+_ADD_DELIVERY = (
+    f"WITH added AS (INSERT INTO deliveries ({', '.join(_DELIVERY_FIELDS)}, updated_at) "  # noqa: S608 (fixed names only)
+    f"VALUES ({', '.join(f'${n}' for n in range(1, len(_DELIVERY_FIELDS) + 2))}) "
     "ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id) "
     "INSERT INTO delivery_steps (delivery_id, status, code, attempt, at) "
-    "SELECT delivery_id, CAST(:step_status AS varchar), CAST(:step_code AS varchar), "
-    "CAST(:step_attempt AS integer), CAST(:step_at AS timestamptz) FROM added"
+    f"SELECT delivery_id, ${len(_DELIVERY_FIELDS) + 2}::varchar, "
+    f"${len(_DELIVERY_FIELDS) + 3}::varchar, ${len(_DELIVERY_FIELDS) + 4}::integer, "
+    f"${len(_DELIVERY_FIELDS) + 5}::timestamptz FROM added"
 )
 
 
@@ -94,28 +127,6 @@ _GET_CONTACT = {
     (True, True): _contact.with_for_update(),
     (False, True): _contact.with_for_update(read=True),
 }
-_GET_CONTACTS = select(resident_contacts).where(
-    resident_contacts.c.resident_id.in_(bindparam("ids", expanding=True))
-)
-_CLAIM_DUE = (
-    select(deliveries)
-    .where(
-        deliveries.c.channel == bindparam("channel"),
-        deliveries.c.status.in_(OPEN),
-        deliveries.c.next_attempt_at <= bindparam("now"),
-        ~select(notification_withdrawals.c.notification_id)
-        .where(notification_withdrawals.c.notification_id == deliveries.c.notification_id)
-        .exists(),
-    )
-    .order_by(deliveries.c.next_attempt_at)
-    .limit(bindparam("limit"))
-    .with_for_update(skip_locked=True)
-)
-_LEASE = (
-    update(deliveries)
-    .where(deliveries.c.delivery_id.in_(bindparam("ids", expanding=True)))
-    .values(next_attempt_at=bindparam("until"))
-)
 _NEXT_DUE_AT = select(func.min(deliveries.c.next_attempt_at)).where(
     deliveries.c.channel == bindparam("channel"), deliveries.c.status.in_(OPEN)
 )
@@ -138,9 +149,7 @@ _SUPPRESS_OPEN = text(
     "SELECT delivery_id, 'suppressed', CAST(:reason AS varchar), attempts, "
     "CAST(:at AS timestamptz) FROM changed"
 )
-_WITHDRAWN = select(notification_withdrawals.c.notification_id).where(
-    notification_withdrawals.c.notification_id == bindparam("id")
-)
+_WITHDRAWN = "SELECT 1 FROM notification_withdrawals WHERE notification_id = $1"
 
 
 class SqlWithdrawals:
@@ -166,9 +175,8 @@ class SqlWithdrawals:
         )
 
     async def withdrawn(self, notification_id: UUID) -> bool:
-        return (
-            await self._session.execute(_WITHDRAWN, {"id": notification_id})
-        ).first() is not None
+        driver = await transaction_connection(self._session)
+        return await driver.fetchval(_WITHDRAWN, notification_id) is not None
 
 
 class SqlContacts:
@@ -185,8 +193,9 @@ class SqlContacts:
     async def get_many(self, resident_ids: set[UUID]) -> dict[UUID, ResidentContact]:
         if not resident_ids:
             return {}
-        rows = await self._session.execute(_GET_CONTACTS, {"ids": list(resident_ids)})
-        return {row.resident_id: ResidentContact(**row._mapping) for row in rows}
+        driver = await transaction_connection(self._session)
+        rows = await driver.fetch(_GET_CONTACTS, list(resident_ids))
+        return {row["resident_id"]: ResidentContact(**row) for row in rows}
 
     async def lock_new(self, resident_id: UUID, *, share: bool = False) -> ResidentContact:
         """The resident's row, created empty if missing, locked for this transaction.
@@ -196,9 +205,10 @@ class SqlContacts:
         deadlocks between consumers that only read the row.
         """
         if share:  # the row nearly always exists: one statement instead of two
-            contact = await self.get(resident_id, share=True)
-            if contact is not None:
-                return contact
+            driver = await transaction_connection(self._session)
+            row = await driver.fetchrow(_GET_CONTACT_SHARED, resident_id)
+            if row is not None:
+                return ResidentContact(**row)
         empty = ResidentContact(resident_id)
         await upsert(
             self._session,
@@ -227,10 +237,13 @@ class SqlNotifications:
         """Records the request once; False when this notification_id was seen before."""
         values = _shallow(request) | {
             "status": status,
-            "channels": json.dumps(list(request.channels)),
+            "channels": json_param(list(request.channels)),
         }
-        result = await self._session.execute(_ADD_NOTIFICATION, values)
-        return result.first() is not None
+        driver = await transaction_connection(self._session)
+        added = await driver.fetchval(
+            _ADD_NOTIFICATION, *(values[name] for name in _NOTIFICATION_COLUMNS)
+        )
+        return added is not None
 
     async def parked(self, resident_id: UUID) -> list[NotificationRequest]:
         stmt = (
@@ -281,19 +294,24 @@ class SqlDeliveries:
         rows = []
         for delivery in queued:
             (step,) = delivery.history  # a new delivery has exactly its first step
-            values = _values(delivery, _DELIVERY_FIELDS) | {"updated_at": delivery.created_at}
-            rows.append(values | {f"step_{k}": v for k, v in _shallow(step).items()})
-        await self._session.execute(_ADD_DELIVERY, rows)
+            rows.append(
+                (
+                    *(getattr(delivery, name) for name in _DELIVERY_FIELDS),
+                    delivery.created_at,
+                    step.status,
+                    step.code,
+                    step.attempt,
+                    step.at,
+                )
+            )
+        driver = await transaction_connection(self._session)
+        await driver.executemany(_ADD_DELIVERY, rows)
 
     async def claim_due(self, channel: str, now: datetime, limit: int = 1) -> list[Delivery]:
         """Up to `limit` due deliveries of `channel`, oldest first, locked; others skip them."""
-        rows = await self._session.execute(
-            _CLAIM_DUE, {"channel": channel, "now": now, "limit": limit}
-        )
-        return [
-            Delivery(**{k: v for k, v in row._mapping.items() if k in _DELIVERY_FIELDS})
-            for row in rows
-        ]
+        driver = await transaction_connection(self._session)
+        rows = await driver.fetch(_CLAIM_DUE, channel, now, limit)
+        return [Delivery(**row) for row in rows]
 
     async def next_due_at(self, channel: str) -> datetime | None:
         """When the next open delivery of `channel` falls due (it may be now or past)."""
@@ -303,9 +321,8 @@ class SqlDeliveries:
     async def lease(self, claimed: list[Delivery], until: datetime) -> None:
         if not claimed:
             return
-        await self._session.execute(
-            _LEASE, {"until": until, "ids": [d.delivery_id for d in claimed]}
-        )
+        driver = await transaction_connection(self._session)
+        await driver.execute(_LEASE, until, [d.delivery_id for d in claimed])
 
     async def save_outcomes(
         self, sent: list[Delivery], now: datetime, *, alone: bool = False
@@ -336,20 +353,20 @@ class SqlDeliveries:
             await self._session.execute(delivery_steps.insert(), steps)
 
     async def _save_alone(self, delivery: Delivery, now: datetime) -> None:
-        # Autocommit from the session's first statement: no BEGIN, no COMMIT round trip.
-        await self._session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        # The session's first statement, outside any transaction (no BEGIN, no COMMIT
+        # round trip): it commits on its own.
         steps = delivery.history
-        await self._session.execute(
-            _SAVE_ALONE,
-            _values(delivery, ["delivery_id", *_OUTCOME_FIELDS])
-            | {
-                "updated_at": now,
-                "step_status": [step.status for step in steps],
-                "step_code": [step.code for step in steps],
-                "step_attempt": [step.attempt for step in steps],
-                "step_at": [step.at for step in steps],
-            },
-        )
+        async with outside_sqlalchemy(self._session):
+            driver = await statement_connection(self._session)
+            await driver.execute(
+                _SAVE_ALONE,
+                *(getattr(delivery, name) for name in ["delivery_id", *_OUTCOME_FIELDS]),
+                now,
+                [step.status for step in steps],
+                [step.code for step in steps],
+                [step.attempt for step in steps],
+                [step.at for step in steps],
+            )
 
     async def of_notifications(self, ids: list[UUID]) -> list[DeliveryRecord]:
         if not ids:
