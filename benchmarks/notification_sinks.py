@@ -53,11 +53,15 @@ class Mailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         at = time.time()
-        message = _parser.parsebytes(envelope.original_content or b"")
-        body = message.get_body(("plain",))
-        text = body.get_content() if body is not None else ""
-        _note("email", str(message["Message-ID"]), text, at)
+        asyncio.get_running_loop().call_soon(_read_mail, envelope.original_content or b"", at)
         return "250 OK"
+
+
+def _read_mail(content: bytes, at: float) -> None:
+    message = _parser.parsebytes(content)
+    body = message.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
+    _note("email", str(message["Message-ID"]), text, at)
 
 
 async def sms_provider(scope: dict[str, Any], receive: Any, send: Any) -> None:
