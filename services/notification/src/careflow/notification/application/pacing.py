@@ -27,6 +27,8 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable
 
+from careflow.notification.application.handover_line import HandoverLine
+
 # How much longer than the window a permit rests (see the module's docstring).
 REST_MARGIN = 0.02
 
@@ -44,9 +46,9 @@ class Pacer:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
         self._sends = asyncio.Semaphore(concurrency)
-        #: Held from a message's handover until its outcome commits, for a provider that
+        #: Runs a message's handover and the commit of its outcome, for a provider that
         #: does not drop repeats (application.send): one such message in doubt at a time.
-        self.handovers = asyncio.Lock()
+        self.handovers = HandoverLine()
         self._clock = clock
         self.limited = per_second > 0
         # Whole messages per second: 20/s = 20 permits per 1 s; 2.5/s is rounded down to

@@ -21,16 +21,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from careflow.notification.application.context import Notifier
+from careflow.notification.application.handover_line import HandoverLine
 from careflow.notification.application.pacing import Pacer
-from careflow.notification.application.ports import ChannelSender, OutgoingMessage, UnitOfWork
+from careflow.notification.application.ports import (
+    ChannelSender,
+    Handover,
+    OutgoingMessage,
+    UnitOfWork,
+)
 from careflow.notification.domain.consent import address_of, suppression_reason
 from careflow.notification.domain.contacts import ResidentContact
 from careflow.notification.domain.delivery import DETAILS_PENDING, Delivery
@@ -75,12 +81,12 @@ async def send_due(
         await uow.deliveries.save_outcomes(settled, now)
         await uow.deliveries.lease([d for d, _ in outgoing], now + lease)
         await uow.commit()
-    gate = _handover_gate(sender, pacer)  # one per pass at least: shared by its sends
+    line = _handover_line(sender, pacer)  # one per pass at least: shared by its sends
     async with asyncio.TaskGroup() as sends:
         for delivery, to in outgoing:
             sends.create_task(
                 _send_and_record(
-                    delivery, to, sender, notifier, pacer, gate, uow_factory, now + lease
+                    delivery, to, sender, notifier, pacer, line, uow_factory, now + lease
                 )
             )
     for delivery in claimed:
@@ -134,7 +140,7 @@ async def _send_and_record(
     sender: ChannelSender,
     notifier: Notifier,
     pacer: Pacer | None,
-    gate: AbstractAsyncContextManager,
+    line: HandoverLine | None,
     uow_factory: Callable[[], UnitOfWork],
     lease_ends: datetime,
 ) -> None:
@@ -142,21 +148,21 @@ async def _send_and_record(
     async with pacer.slot() if pacer is not None else contextlib.nullcontext():
         with notifier.telemetry.attempt(delivery) as attempt:
             result, code = await _attempt(
-                delivery, message, sender, notifier, gate, uow_factory, lease_ends
+                delivery, message, sender, notifier, line, uow_factory, lease_ends
             )
             attempt.finish(result, delivery.status, code)
     if result != "sent":  # a failed attempt: nothing reached the provider to repeat
         await _record(delivery, notifier, uow_factory, lease_ends)
 
 
-def _handover_gate(sender: ChannelSender, pacer: Pacer | None) -> AbstractAsyncContextManager:
-    """Where the provider keeps a repeat out (SMS), handovers run side by side. Where it
-    does not (SMTP), one message at a time may be handed over and not yet recorded: a
-    crash then repeats at most that one, where concurrent sends finishing together
-    before a SIGKILL were all sent again (chaos: 9 emails doubled by one crash)."""
+def _handover_line(sender: ChannelSender, pacer: Pacer | None) -> HandoverLine | None:
+    """Where the provider keeps a repeat out (SMS), handovers run side by side (None).
+    Where it does not (SMTP), one message at a time may be handed over and not yet
+    recorded: a crash then repeats at most that one, where concurrent sends finishing
+    together before a SIGKILL were all sent again (chaos: 9 emails doubled by one crash)."""
     if sender.drops_repeats:
-        return contextlib.nullcontext()
-    return pacer.handovers if pacer is not None else asyncio.Lock()
+        return None
+    return pacer.handovers if pacer is not None else HandoverLine()
 
 
 async def _attempt(
@@ -164,23 +170,19 @@ async def _attempt(
     message: OutgoingMessage,
     sender: ChannelSender,
     notifier: Notifier,
-    gate: AbstractAsyncContextManager,
+    line: HandoverLine | None,
     uow_factory: Callable[[], UnitOfWork],
     lease_ends: datetime,
 ) -> tuple[str, str | None]:
-    """One attempt; a delivered message's outcome is recorded before the gate opens."""
+    """One attempt; on a line, a delivered message's outcome is recorded before the next
+    handover starts."""
     try:
         handover = await sender.prepare(message)
-        completed = False
-        try:
-            async with gate:
-                reference = await handover.complete()
-                completed = True
-                delivery.mark_sent(notifier.clock(), reference)
-                await _record(delivery, notifier, uow_factory, lease_ends)
-        finally:
-            if not completed:
-                handover.abandon()
+        step = functools.partial(_hand_over, handover, delivery, notifier, uow_factory, lease_ends)
+        if line is None:
+            await step()
+        else:
+            await line.run(step, on_skip=handover.abandon)
     except TransientSendError as exc:
         delivery.retry_later(exc.code, notifier.clock(), notifier.retry)
         return "transient_error", exc.code
@@ -197,6 +199,25 @@ async def _attempt(
     return "sent", None
 
 
+async def _hand_over(
+    handover: Handover,
+    delivery: Delivery,
+    notifier: Notifier,
+    uow_factory: Callable[[], UnitOfWork],
+    lease_ends: datetime,
+) -> None:
+    """The step after which the provider may hold the message, then its outcome."""
+    completed = False
+    try:
+        reference = await handover.complete()
+        completed = True
+    finally:
+        if not completed:
+            handover.abandon()
+    delivery.mark_sent(notifier.clock(), reference)
+    await _record(delivery, notifier, uow_factory, lease_ends)
+
+
 async def _record(
     delivery: Delivery,
     notifier: Notifier,
@@ -205,7 +226,7 @@ async def _record(
 ) -> None:
     """Commits one outcome, trying again until shortly before the lease ends (a
     PostgreSQL restart takes seconds; giving up after a few quick tries sent every email
-    handed over meanwhile twice). Held under the handover gate, so no other email goes
+    handed over meanwhile twice). On the handover line, so no other email goes
     out while the database is away. Beyond the lease it is left to the lease (the
     message is then sent again). Never raises but for cancellation.
 
