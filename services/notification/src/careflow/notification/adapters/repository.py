@@ -70,7 +70,7 @@ _LEASE = "UPDATE deliveries SET next_attempt_at = $1 WHERE delivery_id = ANY($2)
 # is SET LOCAL, read at this statement's commit; the WAL is written within
 # wal_writer_delay): only a crash of PostgreSQL itself can lose it. The `quick` CTE is
 # joined, as PostgreSQL runs a plain SELECT in WITH only when it is referenced.
-_SAVE_ALONE = (
+SAVE_ALONE = (
     "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true)), "
     "saved AS (UPDATE deliveries SET status = $2, reason = $3, attempts = $4, "
     "next_attempt_at = $5, sent_at = $6, provider_ref = $7, updated_at = $8 "
@@ -80,6 +80,21 @@ _SAVE_ALONE = (
     "unnest($9::varchar[], $10::varchar[], $11::integer[], $12::timestamptz[]) "
     "WITH ORDINALITY AS s(status, code, attempt, at, n) ORDER BY s.n"
 )
+
+
+def outcome_values(delivery: Delivery, now: datetime) -> tuple[Any, ...]:
+    """SAVE_ALONE's parameters: the delivery's outcome and the steps taken since its claim."""
+    steps = delivery.history
+    return (
+        *(getattr(delivery, name) for name in ["delivery_id", *_OUTCOME_FIELDS]),
+        now,
+        [step.status for step in steps],
+        [step.code for step in steps],
+        [step.attempt for step in steps],
+        [step.at for step in steps],
+    )
+
+
 _SAVE_OUTCOME = (
     update(deliveries)
     .where(deliveries.c.delivery_id == bindparam("b_delivery_id"))
@@ -355,18 +370,9 @@ class SqlDeliveries:
     async def _save_alone(self, delivery: Delivery, now: datetime) -> None:
         # The session's first statement, outside any transaction (no BEGIN, no COMMIT
         # round trip): it commits on its own.
-        steps = delivery.history
         async with outside_sqlalchemy(self._session):
             driver = await statement_connection(self._session)
-            await driver.execute(
-                _SAVE_ALONE,
-                *(getattr(delivery, name) for name in ["delivery_id", *_OUTCOME_FIELDS]),
-                now,
-                [step.status for step in steps],
-                [step.code for step in steps],
-                [step.attempt for step in steps],
-                [step.at for step in steps],
-            )
+            await driver.execute(SAVE_ALONE, *outcome_values(delivery, now))
 
     async def of_notifications(self, ids: list[UUID]) -> list[DeliveryRecord]:
         if not ids:

@@ -134,6 +134,15 @@ class DeliveryStore(Protocol):
         """Each delivery's steps in the order they happened."""
 
 
+class OutcomeLog(Protocol):
+    """Records one delivery's outcome at once, as `DeliveryStore.save_outcomes(alone=True)`
+    does, on a connection of its own: the email handover line waits on it, one at a time,
+    and skips a unit of work's session and pool round for each email."""
+
+    async def record(self, delivery: Delivery, now: datetime) -> None: ...
+    async def close(self) -> None: ...
+
+
 class ResidentCases(Protocol):
     """Which organisation each resident's case belongs to, and what its professionals see."""
 

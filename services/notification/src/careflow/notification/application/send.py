@@ -24,6 +24,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
@@ -34,6 +35,7 @@ from careflow.notification.application.pacing import Pacer
 from careflow.notification.application.ports import (
     ChannelSender,
     Handover,
+    OutcomeLog,
     OutgoingMessage,
     UnitOfWork,
 )
@@ -61,8 +63,10 @@ async def send_due(
     limit: int = 1,
     pacer: Pacer | None = None,
     lease: timedelta = DEFAULT_LEASE,
+    outcomes: OutcomeLog | None = None,
 ) -> list[str]:
-    """Sends up to `limit` due deliveries; returns their new statuses ([] when none was due)."""
+    """Sends up to `limit` due deliveries; returns their new statuses ([] when none was due).
+    `outcomes`: where the handover line records what it sent (else a unit of work each)."""
     async with uow_factory() as uow:
         now = notifier.clock()
         claimed = await uow.deliveries.claim_due(channel, now, limit)
@@ -82,13 +86,10 @@ async def send_due(
         await uow.deliveries.lease([d for d, _ in outgoing], now + lease)
         await uow.commit()
     line = _handover_line(sender, pacer)  # one per pass at least: shared by its sends
+    shared = _Pass(sender, notifier, pacer, line, uow_factory, now + lease, outcomes)
     async with asyncio.TaskGroup() as sends:
         for delivery, to in outgoing:
-            sends.create_task(
-                _send_and_record(
-                    delivery, to, sender, notifier, pacer, line, uow_factory, now + lease
-                )
-            )
+            sends.create_task(_send_and_record(delivery, to, shared))
     for delivery in claimed:
         notifier.telemetry.count(channel, delivery.status)
         # Ids and codes only: never an address or a text. "sent" is the usual outcome
@@ -134,25 +135,29 @@ def _recipient(
     return address
 
 
-async def _send_and_record(
-    delivery: Delivery,
-    to: str,
-    sender: ChannelSender,
-    notifier: Notifier,
-    pacer: Pacer | None,
-    line: HandoverLine | None,
-    uow_factory: Callable[[], UnitOfWork],
-    lease_ends: datetime,
-) -> None:
+@dataclass(frozen=True)
+class _Pass:
+    """What the sends of one pass share."""
+
+    sender: ChannelSender
+    notifier: Notifier
+    pacer: Pacer | None
+    #: Where handovers wait for each other's outcomes (None: they run side by side).
+    line: HandoverLine | None
+    uow_factory: Callable[[], UnitOfWork]
+    lease_ends: datetime
+    #: The line's outcomes go here when given, else through a unit of work each.
+    outcomes: OutcomeLog | None
+
+
+async def _send_and_record(delivery: Delivery, to: str, p: _Pass) -> None:
     message = OutgoingMessage(delivery.delivery_id, to, delivery.subject, delivery.body)
-    async with pacer.slot() if pacer is not None else contextlib.nullcontext():
-        with notifier.telemetry.attempt(delivery) as attempt:
-            result, code = await _attempt(
-                delivery, message, sender, notifier, line, uow_factory, lease_ends
-            )
+    async with p.pacer.slot() if p.pacer is not None else contextlib.nullcontext():
+        with p.notifier.telemetry.attempt(delivery) as attempt:
+            result, code = await _attempt(delivery, message, p)
             attempt.finish(result, delivery.status, code)
     if result != "sent":  # a failed attempt: nothing reached the provider to repeat
-        await _record(delivery, notifier, uow_factory, lease_ends)
+        await _record(delivery, p, on_line=False)
 
 
 def _handover_line(sender: ChannelSender, pacer: Pacer | None) -> HandoverLine | None:
@@ -166,46 +171,34 @@ def _handover_line(sender: ChannelSender, pacer: Pacer | None) -> HandoverLine |
 
 
 async def _attempt(
-    delivery: Delivery,
-    message: OutgoingMessage,
-    sender: ChannelSender,
-    notifier: Notifier,
-    line: HandoverLine | None,
-    uow_factory: Callable[[], UnitOfWork],
-    lease_ends: datetime,
+    delivery: Delivery, message: OutgoingMessage, p: _Pass
 ) -> tuple[str, str | None]:
     """One attempt; on a line, a delivered message's outcome is recorded before the next
     handover starts."""
     try:
-        handover = await sender.prepare(message)
-        step = functools.partial(_hand_over, handover, delivery, notifier, uow_factory, lease_ends)
-        if line is None:
+        handover = await p.sender.prepare(message)
+        step = functools.partial(_hand_over, handover, delivery, p)
+        if p.line is None:
             await step()
         else:
-            await line.run(step, on_skip=handover.abandon)
+            await p.line.run(step, on_skip=handover.abandon)
     except TransientSendError as exc:
-        delivery.retry_later(exc.code, notifier.clock(), notifier.retry)
+        delivery.retry_later(exc.code, p.notifier.clock(), p.notifier.retry)
         return "transient_error", exc.code
     except PermanentSendError as exc:
-        delivery.fail(exc.code, notifier.clock())
+        delivery.fail(exc.code, p.notifier.clock())
         return "permanent_error", exc.code
     except Exception as exc:
         # A bug in a channel adapter: this message only, retried like an outage;
         # the messages sent alongside it keep their outcomes.
         code = f"send_error:{type(exc).__name__}"
         log.error("%s send of delivery %s failed: %s", delivery.channel, delivery.delivery_id, code)
-        delivery.retry_later(code, notifier.clock(), notifier.retry)
+        delivery.retry_later(code, p.notifier.clock(), p.notifier.retry)
         return "transient_error", code
     return "sent", None
 
 
-async def _hand_over(
-    handover: Handover,
-    delivery: Delivery,
-    notifier: Notifier,
-    uow_factory: Callable[[], UnitOfWork],
-    lease_ends: datetime,
-) -> None:
+async def _hand_over(handover: Handover, delivery: Delivery, p: _Pass) -> None:
     """The step after which the provider may hold the message, then its outcome."""
     completed = False
     try:
@@ -214,16 +207,11 @@ async def _hand_over(
     finally:
         if not completed:
             handover.abandon()
-    delivery.mark_sent(notifier.clock(), reference)
-    await _record(delivery, notifier, uow_factory, lease_ends)
+    delivery.mark_sent(p.notifier.clock(), reference)
+    await _record(delivery, p, on_line=p.line is not None)
 
 
-async def _record(
-    delivery: Delivery,
-    notifier: Notifier,
-    uow_factory: Callable[[], UnitOfWork],
-    lease_ends: datetime,
-) -> None:
+async def _record(delivery: Delivery, p: _Pass, *, on_line: bool) -> None:
     """Commits one outcome, trying again until shortly before the lease ends (a
     PostgreSQL restart takes seconds; giving up after a few quick tries sent every email
     handed over meanwhile twice). On the handover line, so no other email goes
@@ -235,7 +223,8 @@ async def _record(
     PostgreSQL has acknowledged; a crash of PostgreSQL may lose the last fraction of a
     second of outcomes, whose messages are then sent again when their lease ends, never
     lost (the claim's lease commits durably)."""
-    budget = (lease_ends - notifier.clock()).total_seconds() - LEASE_MARGIN.total_seconds()
+    notifier, outcomes = p.notifier, p.outcomes if on_line else None
+    budget = (p.lease_ends - notifier.clock()).total_seconds() - LEASE_MARGIN.total_seconds()
     try:
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(Exception),
@@ -244,9 +233,12 @@ async def _record(
             reraise=True,
         ):
             with attempt:
-                async with uow_factory() as uow:
-                    await uow.deliveries.save_outcomes([delivery], notifier.clock(), alone=True)
-                    await uow.commit()
+                if outcomes is not None:
+                    await outcomes.record(delivery, notifier.clock())
+                else:
+                    async with p.uow_factory() as uow:
+                        await uow.deliveries.save_outcomes([delivery], notifier.clock(), alone=True)
+                        await uow.commit()
     except Exception as exc:
         log.error(
             "outcome of delivery %s not recorded (%s); it is sent again when its lease ends",

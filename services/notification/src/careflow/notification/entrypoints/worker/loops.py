@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from careflow.notification.adapters.outcome_log import DriverOutcomeLog
 from careflow.notification.adapters.wakeup import Wakeup, listen
 from careflow.notification.application.pacing import Pacer
 from careflow.notification.bootstrap import Container
@@ -26,8 +27,11 @@ def background(container: Container) -> list[BackgroundTask]:
     async def delivery_listener(runtime: ServiceRuntime) -> None:
         await listen(asyncpg_dsn(runtime.engine.url), wakeup, retry_seconds=s.idle_poll_seconds)
 
-    async def email_sender(_runtime: ServiceRuntime) -> None:
+    async def email_sender(runtime: ServiceRuntime) -> None:
         pacer = Pacer(per_second=s.email_per_second, concurrency=s.email_concurrency)
+        # SMTP drops no repeat: its handovers run on a line, whose outcomes go one at a
+        # time over a connection of their own (adapters.outcome_log).
+        outcomes = DriverOutcomeLog(asyncpg_dsn(runtime.engine.url))
         try:
             await channel_loop(
                 EMAIL,
@@ -40,9 +44,11 @@ def background(container: Container) -> list[BackgroundTask]:
                 batch_size=s.batch_size,
                 idle_poll_seconds=s.idle_poll_seconds,
                 lease=timedelta(seconds=s.lease_seconds),
+                outcomes=outcomes,
             )
         finally:
             await channels.email.close()
+            await outcomes.close()
 
     async def sms_sender(_runtime: ServiceRuntime) -> None:
         pacer = Pacer(per_second=s.sms_per_second, concurrency=s.sms_concurrency)

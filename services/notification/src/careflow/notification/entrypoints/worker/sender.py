@@ -20,7 +20,7 @@ from careflow.notification.adapters.wakeup import Wakeup
 from careflow.notification.application.context import Notifier
 from careflow.notification.application.notify import expire_parked
 from careflow.notification.application.pacing import Pacer
-from careflow.notification.application.ports import ChannelSender, UnitOfWork
+from careflow.notification.application.ports import ChannelSender, OutcomeLog, UnitOfWork
 from careflow.notification.application.send import DEFAULT_LEASE, send_due
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,10 @@ async def channel_loop(
     batch_size: int,
     idle_poll_seconds: float,
     lease: timedelta = DEFAULT_LEASE,
+    outcomes: OutcomeLog | None = None,
 ) -> None:
-    """Sends due deliveries as fast as the channel's pacing allows, until cancelled."""
+    """Sends due deliveries as fast as the channel's pacing allows, until cancelled.
+    `outcomes`: where the channel's handover line records what it sent (application.send)."""
 
     async def work() -> None:
         while True:
@@ -53,6 +55,7 @@ async def channel_loop(
                     limit=batch_size,
                     pacer=pacer,
                     lease=lease,
+                    outcomes=outcomes,
                 )
             except Exception as exc:  # the database is down, say: wait and try again
                 log.warning("%s sender failed: %s; retrying", channel, type(exc).__name__)
