@@ -6,7 +6,7 @@ from typing import Any
 
 from notification_load import CHANNELS
 
-from careflow.bench.report import Row, Target, format_target, format_value
+from careflow.bench.report import Row, Target, render_table
 
 
 class AtMost(Target):
@@ -18,15 +18,25 @@ class AtMost(Target):
         return measured <= self.value
 
 
+#: Issue 15's targets (the README's earlier ones were >= 300/s and < 500 ms).
+THROUGHPUT_TARGET = Target(">=", 400)
+LATENCY_TARGET = Target("<", 300)
+
+
 def table_rows(results: dict[str, Any], latency_rate: float) -> list[Row]:
     lat, thr, tight = results["latency"], results["throughput"], results["tight"]
+    raw = results.get("raw") or {}
+    raw_run = (raw.get("latency") or [{}])[0]
     rate = f"{latency_rate:g}/s"
+    # The raw column: the same run's bare FastStream consumer (events/s from a backlog;
+    # publish -> consume p99 at the latency rate), so a slow hour shows as one.
     rows = [
         Row(
             f"notifications/s, backlog of {thr['events']:,} (each email + SMS)",
-            "notif/s",
+            "/s",  # the raw column's are events/s
             thr["notifications_per_s"],
-            target=Target(">=", 300),
+            raw=raw.get("consume_events_per_s"),
+            target=THROUGHPUT_TARGET,
         ),
         Row("  email messages/s, same backlog", "msg/s", thr["messages_per_s"]["email"]),
         Row("  SMS messages/s, same backlog", "msg/s", thr["messages_per_s"]["sms"]),
@@ -40,7 +50,8 @@ def table_rows(results: dict[str, Any], latency_rate: float) -> list[Row]:
             f"event->delivered p99 @{rate} (both channels)",
             "ms",
             lat["p99_ms"],
-            target=Target("<", 500),
+            raw=raw_run.get("p99_ms"),
+            target=LATENCY_TARGET,
         ),
         Row(f"  email p99 @{rate}", "ms", lat["channels"]["email"]["p99_ms"]),
         Row(f"  SMS p99 @{rate}", "ms", lat["channels"]["sms"]["p99_ms"]),
@@ -70,28 +81,8 @@ def table_rows(results: dict[str, Any], latency_rate: float) -> list[Row]:
     return rows
 
 
-HEADERS = ("metric", "measured", "target", "result")
-
-
 def render(rows: list[Row]) -> str:
-    body = [
-        (
-            r.metric,
-            format_value(r.careflow, r.unit, r.decimals),
-            format_target(r.target, r.unit),
-            r.result,
-        )
-        for r in rows
-    ]
-    widths = [max(len(line[i]) for line in [HEADERS, *body]) for i in range(len(HEADERS))]
-
-    def line(values: tuple[str, ...]) -> str:
-        return " | ".join(
-            v.ljust(w) if i in (0, 3) else v.rjust(w)
-            for i, (v, w) in enumerate(zip(values, widths, strict=True))
-        ).rstrip()
-
-    return "\n".join([line(HEADERS), "-+-".join("-" * w for w in widths), *map(line, body)])
+    return render_table(rows)
 
 
 def details(results: dict[str, Any]) -> list[str]:
@@ -119,6 +110,10 @@ def details(results: dict[str, Any]) -> list[str]:
             f"tight limits: {count} {channel} messages at {tight['messages_per_s'][channel]:.1f}/s "
             f"first to last (a {limit:g}/s limit allows at most {limit:g} in any 1-s window)"
         )
+    lines.append(
+        "raw column: this run's bare FastStream consumer on the same broker (events/s "
+        "from a backlog; publish -> consume p99 at the latency rate)"
+    )
     for name in ("latency", "throughput", "tight"):
         windows = results[name]["windows"]
         lines.append(

@@ -24,7 +24,10 @@ event (broker acknowledged) -> delivered (the later of the two receipts); (4) th
 a backlog published at once, notifications/s from the first delivery to the last;
 (5) rate limits: the service restarted with tight per-channel limits and a backlog. In
 every phase the busiest 1-s window (sliding) at each provider is compared with the
-channel's limit. The table says which targets are met; nothing is tuned to pass.
+channel's limit; (6) the raw FastStream baseline on the same broker (the platform
+bench's: a bare consumer's rate and publish -> consume p99 at the latency rate), printed
+beside the service's figures. The table says which targets are met (issue 15's: >= 400
+notifications/s, p99 < 300 ms at 200/s); nothing is tuned to pass.
 """
 
 from __future__ import annotations
@@ -60,8 +63,10 @@ from notification_report import details, render, table_rows
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from careflow.bench.baseline import raw_faststream
 from careflow.bench.harness import Send, latency_run, run_on_servers, wait_for
 from careflow.bench.logs import quiet_logs
+from careflow.bench.plan import Plan as PlatformPlan
 from careflow.bench.report import (
     latency_summary,
     pair_latencies,
@@ -95,8 +100,11 @@ class Plan:
     latency_seconds: float = 30.0
     warmup_seconds: float = 3.0
     backlog: int = 6_000
-    email_limit: float = 400.0
-    sms_limit: float = 400.0
+    # Above issue 15's 400/s: a limit at the target caps the measured rate below it (a
+    # permit rests 2 % longer than its window: 392/s at most under a 400/s limit). The
+    # busiest-window rows still check that the limits hold.
+    email_limit: float = 1000.0
+    sms_limit: float = 1000.0
     tight_email_limit: float = 50.0
     tight_sms_limit: float = 30.0
     #: The tight-limit backlog keeps the slower channel busy this long.
@@ -353,7 +361,22 @@ async def measure(postgres: PostgresForTests, broker: BrokerForTests, plan: Plan
         await publisher.stop()
         await providers.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+    _phase("raw FastStream baseline (the platform bench's, on this broker)")
+    results["raw"] = await raw_baseline(postgres, bootstrap, plan)
     return results
+
+
+async def raw_baseline(postgres: PostgresForTests, bootstrap: str, plan: Plan) -> dict[str, Any]:
+    """The platform bench's raw FastStream figures on this broker, at the latency rate:
+    what this hour's machine gives a bare consumer, beside what the service did."""
+    seconds = 2.0 if plan.quick else 20.0
+    platform_plan = PlatformPlan(
+        backlog=2_000 if plan.quick else 20_000,
+        latency_runs=((plan.latency_rate, seconds),),
+        warmup_seconds=0.3 if plan.quick else 1.0,
+        quick=plan.quick,
+    )
+    return await raw_faststream(await postgres.create_database("raw"), bootstrap, platform_plan)
 
 
 def _cpu_meter(
