@@ -136,3 +136,26 @@ async def test_a_cancelled_step_cancels_its_caller_and_skips_the_rest():
         await second
     assert steps.started == [0]
     assert steps.skipped == [1]
+
+
+async def test_finishing_lets_the_step_under_way_end_then_stops_the_line():
+    line, steps = HandoverLine(), Steps()
+    caller = asyncio.create_task(line.run(steps.step(0, waits=True), steps.skip(0)))
+    await asyncio.sleep(0.01)
+    caller.cancel()  # shutdown: the caller goes, its handover is under way
+    finishing = asyncio.create_task(line.finish(grace=5))
+    await asyncio.sleep(0.01)
+    assert not finishing.done()
+    steps.release[0].set()
+    await finishing
+    assert steps.running == 0
+    assert steps.started == [0]
+
+
+async def test_finishing_stops_a_step_that_outlasts_the_timeout():
+    line, steps = HandoverLine(), Steps()
+    caller = asyncio.create_task(line.run(steps.step(0, waits=True), steps.skip(0)))
+    await asyncio.sleep(0.01)
+    caller.cancel()
+    await line.finish(grace=0.05)
+    assert steps.running == 0  # cancelled, not left running

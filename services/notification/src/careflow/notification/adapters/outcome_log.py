@@ -18,6 +18,10 @@ import asyncpg
 from careflow.notification.adapters.repository import SAVE_ALONE, outcome_values
 from careflow.notification.domain.delivery import Delivery
 
+#: A server that does not answer fails the record in this time, not asyncpg's 60 s: the
+#: caller retries within the delivery's lease, and the line waits meanwhile.
+CONNECT_TIMEOUT_SECONDS = 10.0
+
 
 class DriverOutcomeLog:
     def __init__(self, dsn: str, *, application_name: str = "careflow-notification") -> None:
@@ -29,7 +33,9 @@ class DriverOutcomeLog:
         connection = self._connection
         if connection is None or connection.is_closed():
             connection = self._connection = await asyncpg.connect(
-                self._dsn, server_settings={"application_name": self._application_name}
+                self._dsn,
+                timeout=CONNECT_TIMEOUT_SECONDS,
+                server_settings={"application_name": self._application_name},
             )
         try:
             await connection.execute(SAVE_ALONE, *outcome_values(delivery, now))

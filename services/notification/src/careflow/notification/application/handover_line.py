@@ -37,6 +37,17 @@ class HandoverLine:
             self._runner = loop.create_task(self._drain(), name="handover line")
         await turn
 
+    async def finish(self, grace: float) -> None:
+        """At shutdown, once no caller is left: waits up to `grace` seconds for the step under
+        way (a message handed over, its outcome being recorded), then stops the line."""
+        runner = self._runner
+        if runner is None or runner.done():
+            return
+        await asyncio.wait({runner}, timeout=grace)
+        if not runner.done():
+            runner.cancel()
+            await asyncio.wait({runner})
+
     async def _drain(self) -> None:
         while self._queue:
             step, on_skip, turn = self._queue.popleft()

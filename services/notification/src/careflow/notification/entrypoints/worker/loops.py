@@ -14,6 +14,9 @@ from careflow.notification.entrypoints.worker.sender import channel_loop, parkin
 from careflow.shared.db.engine import asyncpg_dsn
 from careflow.shared.service.runtime import BackgroundTask, ServiceRuntime
 
+#: How long stopping waits for the email handover under way to record its outcome.
+LINE_FINISH_SECONDS = 5.0
+
 
 def background(container: Container) -> list[BackgroundTask]:
     """The loops the settings switch on; each runs until the runtime stops."""
@@ -47,6 +50,9 @@ def background(container: Container) -> list[BackgroundTask]:
                 outcomes=outcomes,
             )
         finally:
+            # The handover under way, if any, records its outcome before the connection
+            # closes (else its email would go again when its lease ends).
+            await pacer.handovers.finish(grace=LINE_FINISH_SECONDS)
             await channels.email.close()
             await outcomes.close()
 
