@@ -91,13 +91,15 @@ async def test_an_outcome_saved_alone_is_committed_with_its_steps_in_order(
     assert_sent_with_its_steps(*await stored(engine, claimed.delivery_id))
 
 
-async def test_the_line_s_outcome_log_commits_on_its_own_connection_and_reconnects(
+async def test_the_outcome_log_commits_on_its_own_connection_and_reconnects(
     engine: AsyncEngine, service_database: ServiceDatabase
 ) -> None:
-    """The handover line's outcomes: the same statement on one connection; a connection
-    the server dropped fails that record (the caller retries) and the next one reconnects."""
+    """The senders' outcomes: the same statement on the log's own pool; a connection the
+    server dropped fails at most that record (the caller retries) and is replaced."""
     first, second = await sent_after_a_retry(engine, 2)
-    log = DriverOutcomeLog(asyncpg_dsn(service_database.service_url), application_name="t-log")
+    log = DriverOutcomeLog(
+        asyncpg_dsn(service_database.service_url), connections=1, application_name="t-log"
+    )
     try:
         await log.record(first, NOW)
         async with engine.connect() as conn:

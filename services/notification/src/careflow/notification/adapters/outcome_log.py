@@ -1,15 +1,18 @@
-"""The email handover line's outcomes, on one asyncpg connection of their own.
+"""The senders' outcomes, on a small asyncpg pool of their own.
 
-The line records one outcome at a time (application.send), so one connection serves
-it; a unit of work per email added a session, a pool check-out and check-in and the
-session's commit around the one statement, all inside the line's turn. The statement
-is the repository's (SAVE_ALONE: the outcome and its steps, committed on its own
-without waiting for the disk). Any error closes the connection; the caller's retry
-opens a new one, so a PostgreSQL restart costs the retries it costs the pool.
+Each outcome commits alone as soon as its provider answered (application.send): one
+statement, the repository's (SAVE_ALONE: the outcome and its steps, committed on its
+own without waiting for the disk). Through a unit of work each added a session, the
+SQLAlchemy pool's check-out and check-in and the session's commit around it, about a
+tenth of the service's CPU at 400 notifications/s (two outcomes each), and for email
+all of it inside the handover line's turn. The pool hands back a connection without a
+reset query (the statement leaves no session state behind), drops one that failed,
+and opens connections as they are needed, up to `connections`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import datetime
 
@@ -23,30 +26,41 @@ from careflow.notification.domain.delivery import Delivery
 CONNECT_TIMEOUT_SECONDS = 10.0
 
 
+async def _no_reset(_connection: asyncpg.Connection) -> None:
+    """Autocommitted single statements: nothing to undo before the next use."""
+
+
 class DriverOutcomeLog:
-    def __init__(self, dsn: str, *, application_name: str = "careflow-notification") -> None:
+    def __init__(
+        self, dsn: str, *, connections: int, application_name: str = "careflow-notification"
+    ) -> None:
         self._dsn = dsn
+        self._connections = connections
         self._application_name = application_name
-        self._connection: asyncpg.Connection | None = None
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
 
     async def record(self, delivery: Delivery, now: datetime) -> None:
-        connection = self._connection
-        if connection is None or connection.is_closed():
-            connection = self._connection = await asyncpg.connect(
-                self._dsn,
-                timeout=CONNECT_TIMEOUT_SECONDS,
-                server_settings={"application_name": self._application_name},
-            )
-        try:
-            await connection.execute(SAVE_ALONE, *outcome_values(delivery, now))
-        except BaseException:
-            # Its state is unknown (a half-read answer, a dropped socket): never reused.
-            self._connection = None
-            connection.terminate()
-            raise
+        pool = self._pool or await self._open()
+        await pool.execute(SAVE_ALONE, *outcome_values(delivery, now))
+
+    async def _open(self) -> asyncpg.Pool:
+        async with self._opening:
+            if self._pool is None:
+                # No connection at first: an unreachable server fails the first record
+                # (retried by its caller), not the sender's start.
+                self._pool = await asyncpg.create_pool(
+                    self._dsn,
+                    min_size=0,
+                    max_size=self._connections,
+                    reset=_no_reset,
+                    timeout=CONNECT_TIMEOUT_SECONDS,
+                    server_settings={"application_name": self._application_name},
+                )
+            return self._pool
 
     async def close(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
             with contextlib.suppress(Exception):
-                await connection.close(timeout=2)
+                await asyncio.wait_for(pool.close(), timeout=2)

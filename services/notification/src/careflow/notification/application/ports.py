@@ -136,8 +136,8 @@ class DeliveryStore(Protocol):
 
 class OutcomeLog(Protocol):
     """Records one delivery's outcome at once, as `DeliveryStore.save_outcomes(alone=True)`
-    does, on a connection of its own: the email handover line waits on it, one at a time,
-    and skips a unit of work's session and pool round for each email."""
+    does, on connections of its own: no unit of work's session and pool round for each
+    message (the email handover line waits on it, one message at a time)."""
 
     async def record(self, delivery: Delivery, now: datetime) -> None: ...
     async def close(self) -> None: ...

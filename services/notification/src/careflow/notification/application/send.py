@@ -66,7 +66,7 @@ async def send_due(
     outcomes: OutcomeLog | None = None,
 ) -> list[str]:
     """Sends up to `limit` due deliveries; returns their new statuses ([] when none was due).
-    `outcomes`: where the handover line records what it sent (else a unit of work each)."""
+    `outcomes`: where each outcome is recorded (else through a unit of work each)."""
     async with uow_factory() as uow:
         now = notifier.clock()
         claimed = await uow.deliveries.claim_due(channel, now, limit)
@@ -146,7 +146,7 @@ class _Pass:
     line: HandoverLine | None
     uow_factory: Callable[[], UnitOfWork]
     lease_ends: datetime
-    #: The line's outcomes go here when given, else through a unit of work each.
+    #: Outcomes go here when given, else through a unit of work each.
     outcomes: OutcomeLog | None
 
 
@@ -157,7 +157,7 @@ async def _send_and_record(delivery: Delivery, to: str, p: _Pass) -> None:
             result, code = await _attempt(delivery, message, p)
             attempt.finish(result, delivery.status, code)
     if result != "sent":  # a failed attempt: nothing reached the provider to repeat
-        await _record(delivery, p, on_line=False)
+        await _record(delivery, p)
 
 
 def _handover_line(sender: ChannelSender, pacer: Pacer | None) -> HandoverLine | None:
@@ -208,10 +208,10 @@ async def _hand_over(handover: Handover, delivery: Delivery, p: _Pass) -> None:
         if not completed:
             handover.abandon()
     delivery.mark_sent(p.notifier.clock(), reference)
-    await _record(delivery, p, on_line=p.line is not None)
+    await _record(delivery, p)
 
 
-async def _record(delivery: Delivery, p: _Pass, *, on_line: bool) -> None:
+async def _record(delivery: Delivery, p: _Pass) -> None:
     """Commits one outcome, trying again until shortly before the lease ends (a
     PostgreSQL restart takes seconds; giving up after a few quick tries sent every email
     handed over meanwhile twice). On the handover line, so no other email goes
@@ -223,7 +223,7 @@ async def _record(delivery: Delivery, p: _Pass, *, on_line: bool) -> None:
     PostgreSQL has acknowledged; a crash of PostgreSQL may lose the last fraction of a
     second of outcomes, whose messages are then sent again when their lease ends, never
     lost (the claim's lease commits durably)."""
-    notifier, outcomes = p.notifier, p.outcomes if on_line else None
+    notifier, outcomes = p.notifier, p.outcomes
     budget = (p.lease_ends - notifier.clock()).total_seconds() - LEASE_MARGIN.total_seconds()
     try:
         async for attempt in AsyncRetrying(

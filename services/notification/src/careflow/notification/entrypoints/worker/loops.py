@@ -33,8 +33,8 @@ def background(container: Container) -> list[BackgroundTask]:
     async def email_sender(runtime: ServiceRuntime) -> None:
         pacer = Pacer(per_second=s.email_per_second, concurrency=s.email_concurrency)
         # SMTP drops no repeat: its handovers run on a line, whose outcomes go one at a
-        # time over a connection of their own (adapters.outcome_log).
-        outcomes = DriverOutcomeLog(asyncpg_dsn(runtime.engine.url))
+        # time (a second connection for the failed attempts' outcomes beside it).
+        outcomes = DriverOutcomeLog(asyncpg_dsn(runtime.engine.url), connections=2)
         try:
             await channel_loop(
                 EMAIL,
@@ -56,8 +56,12 @@ def background(container: Container) -> list[BackgroundTask]:
             await channels.email.close()
             await outcomes.close()
 
-    async def sms_sender(_runtime: ServiceRuntime) -> None:
+    async def sms_sender(runtime: ServiceRuntime) -> None:
         pacer = Pacer(per_second=s.sms_per_second, concurrency=s.sms_concurrency)
+        # Outcomes side by side, each a single short statement: a few connections.
+        outcomes = DriverOutcomeLog(
+            asyncpg_dsn(runtime.engine.url), connections=max(1, s.sms_concurrency // 4)
+        )
         try:
             await channel_loop(
                 SMS,
@@ -70,9 +74,11 @@ def background(container: Container) -> list[BackgroundTask]:
                 batch_size=s.batch_size,
                 idle_poll_seconds=s.idle_poll_seconds,
                 lease=timedelta(seconds=s.lease_seconds),
+                outcomes=outcomes,
             )
         finally:
             await channels.sms.close()
+            await outcomes.close()
 
     async def parking_sweeper(_runtime: ServiceRuntime) -> None:
         await parking_loop(container.uow, notifier, every=s.park_check_seconds)

@@ -41,7 +41,7 @@ async def channel_loop(
     outcomes: OutcomeLog | None = None,
 ) -> None:
     """Sends due deliveries as fast as the channel's pacing allows, until cancelled.
-    `outcomes`: where the channel's handover line records what it sent (application.send)."""
+    `outcomes`: where each outcome is recorded (application.send)."""
 
     async def work() -> None:
         while True:
