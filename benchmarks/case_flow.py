@@ -80,17 +80,10 @@ def phase(text: str) -> None:
 
 async def raw_baseline(postgres: PostgresForTests, bootstrap: str, plan: Plan) -> dict[str, Any]:
     """The platform bench's raw FastStream figures on this broker, at the latency rate."""
-    from careflow.bench.baseline import raw_faststream
-    from careflow.bench.plan import Plan as PlatformPlan
+    from careflow.bench.baseline import raw_beside
 
-    seconds = 2.0 if plan.quick else 20.0
-    platform_plan = PlatformPlan(
-        backlog=2_000 if plan.quick else 20_000,
-        latency_runs=((plan.latency_rate, seconds),),
-        warmup_seconds=0.3 if plan.quick else 1.0,
-        quick=plan.quick,
-    )
-    return await raw_faststream(await postgres.create_database("raw"), bootstrap, platform_plan)
+    url = await postgres.create_database("raw")
+    return await raw_beside(url, bootstrap, rate=plan.latency_rate, seconds=20.0, quick=plan.quick)
 
 
 def trace_sampling() -> dict[str, float]:

@@ -90,16 +90,10 @@ def phase(text: str) -> None:
 
 async def raw_baseline(postgres: PostgresForTests, bootstrap: str, plan: Plan) -> dict[str, Any]:
     """The platform bench's raw FastStream figures on this broker (its backlog rate)."""
-    from careflow.bench.baseline import raw_faststream
-    from careflow.bench.plan import Plan as PlatformPlan
+    from careflow.bench.baseline import raw_beside
 
-    platform_plan = PlatformPlan(
-        backlog=2_000 if plan.quick else 20_000,
-        latency_runs=((200.0, 2.0 if plan.quick else 10.0),),
-        warmup_seconds=0.3 if plan.quick else 1.0,
-        quick=plan.quick,
-    )
-    return await raw_faststream(await postgres.create_database("raw"), bootstrap, platform_plan)
+    url = await postgres.create_database("raw")
+    return await raw_beside(url, bootstrap, rate=200.0, seconds=10.0, quick=plan.quick)
 
 
 class Requests:

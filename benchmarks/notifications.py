@@ -63,10 +63,9 @@ from notification_report import details, render, table_rows
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from careflow.bench.baseline import raw_faststream
+from careflow.bench.baseline import raw_beside
 from careflow.bench.harness import Send, latency_run, run_on_servers, wait_for
 from careflow.bench.logs import quiet_logs
-from careflow.bench.plan import Plan as PlatformPlan
 from careflow.bench.report import (
     latency_summary,
     pair_latencies,
@@ -369,14 +368,8 @@ async def measure(postgres: PostgresForTests, broker: BrokerForTests, plan: Plan
 async def raw_baseline(postgres: PostgresForTests, bootstrap: str, plan: Plan) -> dict[str, Any]:
     """The platform bench's raw FastStream figures on this broker, at the latency rate:
     what this hour's machine gives a bare consumer, beside what the service did."""
-    seconds = 2.0 if plan.quick else 20.0
-    platform_plan = PlatformPlan(
-        backlog=2_000 if plan.quick else 20_000,
-        latency_runs=((plan.latency_rate, seconds),),
-        warmup_seconds=0.3 if plan.quick else 1.0,
-        quick=plan.quick,
-    )
-    return await raw_faststream(await postgres.create_database("raw"), bootstrap, platform_plan)
+    url = await postgres.create_database("raw")
+    return await raw_beside(url, bootstrap, rate=plan.latency_rate, seconds=20.0, quick=plan.quick)
 
 
 def _cpu_meter(

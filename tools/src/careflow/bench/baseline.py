@@ -83,6 +83,21 @@ async def _publish_backlog(publisher: KafkaBroker, count: int) -> float:
     return time.monotonic() - started
 
 
+async def raw_beside(
+    url: str, bootstrap: str, *, rate: float, seconds: float, quick: bool
+) -> dict[str, Any]:
+    """The raw figures a service's bench prints beside its own, from the same run: a bare
+    FastStream consumer's rate through a backlog and its publish -> consume latency at
+    `rate` for `seconds` (`quick`: a smaller backlog, 2 s)."""
+    plan = Plan(
+        backlog=2_000 if quick else 20_000,
+        latency_runs=((rate, 2.0 if quick else seconds),),
+        warmup_seconds=0.3 if quick else 1.0,
+        quick=quick,
+    )
+    return await raw_faststream(url, bootstrap, plan)
+
+
 async def raw_faststream(url: str, bootstrap: str, plan: Plan) -> dict[str, Any]:
     await create_raw_topic(bootstrap)
     publisher = _broker(bootstrap, "bench-raw-publisher")
