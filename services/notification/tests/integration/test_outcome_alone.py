@@ -95,7 +95,7 @@ async def test_the_outcome_log_commits_on_its_own_connection_and_reconnects(
     engine: AsyncEngine, service_database: ServiceDatabase
 ) -> None:
     """The senders' outcomes: the same statement on the log's own pool; a connection the
-    server dropped fails at most that record (the caller retries) and is replaced."""
+    server dropped fails at most one record (the caller retries) and is replaced."""
     first, second = await sent_after_a_retry(engine, 2)
     log = DriverOutcomeLog(
         asyncpg_dsn(service_database.service_url), connections=1, application_name="t-log"
@@ -112,10 +112,17 @@ async def test_the_outcome_log_commits_on_its_own_connection_and_reconnects(
                 )
             ).scalar_one()
         assert killed == 1
-        # asyncpg's error varies with when it sees the server's goodbye.
-        with pytest.raises(Exception):  # noqa: B017, PT011
-            await log.record(second, NOW)
-        await log.record(second, NOW)
+        # Whether the pool sees the server's goodbye before the next record or only
+        # during it depends on timing: that record may fail, once, as the sender's retry
+        # expects; the one after it runs on a new connection.
+        failures = 0
+        while True:
+            try:
+                await log.record(second, NOW)
+                break
+            except Exception:
+                failures += 1
+                assert failures == 1
     finally:
         await log.close()
     assert_sent_with_its_steps(*await stored(engine, first.delivery_id))
