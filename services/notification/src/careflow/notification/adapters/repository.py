@@ -42,8 +42,9 @@ _OUTCOME_FIELDS = ["status", "reason", "attempts", "next_attempt_at", "sent_at",
 # (careflow.shared.db.driver), with asyncpg's positional parameters: through the
 # session, SQLAlchemy's execution path (compiled-cache look-up, execution context,
 # events, result processing) was most of the service's CPU per notification (py-spy at
-# 220 notifications/s), and the email handover gate waits on the outcome's statement.
-# The rest (the API's reads, parking, contact updates) stays on the session.
+# 220 notifications/s). The senders record outcomes with SAVE_ALONE on pools of their
+# own (adapters.outcome_log); the rest (the API's reads, parking, contact updates)
+# stays on the session.
 _CONTACT_COLUMNS = ", ".join(_CONTACT_FIELDS)
 _DELIVERY_COLUMNS = ", ".join(f"d.{name}" for name in _DELIVERY_FIELDS)
 _GET_CONTACT_SHARED = (
@@ -65,7 +66,7 @@ _CLAIM_DUE = (
 _LEASE = "UPDATE deliveries SET next_attempt_at = $1 WHERE delivery_id = ANY($2)"
 # One delivery's outcome and its steps in one statement, run in autocommit: its own
 # transaction, one round trip (BEGIN, SET LOCAL, UPDATE, INSERT and COMMIT were five,
-# each waited for in turn under the email handover gate, application.send). Its commit
+# each waited for in turn on the email handover line, application.send). Its commit
 # returns once PostgreSQL has it, before its WAL reaches the disk (set_config(..., true)
 # is SET LOCAL, read at this statement's commit; the WAL is written within
 # wal_writer_delay): only a crash of PostgreSQL itself can lose it. The `quick` CTE is

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from careflow.notification.adapters.email import SmtpEmailSender
 from careflow.notification.adapters.outcome_log import DriverOutcomeLog
+from careflow.notification.adapters.sms import FileSmsSink, HttpSmsSender
 from careflow.notification.adapters.wakeup import Wakeup, listen
 from careflow.notification.application.pacing import Pacer
 from careflow.notification.bootstrap import Container
@@ -30,16 +32,19 @@ def background(container: Container) -> list[BackgroundTask]:
     async def delivery_listener(runtime: ServiceRuntime) -> None:
         await listen(asyncpg_dsn(runtime.engine.url), wakeup, retry_seconds=s.idle_poll_seconds)
 
-    async def email_sender(runtime: ServiceRuntime) -> None:
-        pacer = Pacer(per_second=s.email_per_second, concurrency=s.email_concurrency)
-        # SMTP drops no repeat: its handovers run on a line, whose outcomes go one at a
-        # time (a second connection for the failed attempts' outcomes beside it).
-        outcomes = DriverOutcomeLog(asyncpg_dsn(runtime.engine.url), connections=2)
+    async def send(
+        runtime: ServiceRuntime,
+        channel: str,
+        sender: SmtpEmailSender | HttpSmsSender | FileSmsSink,
+        pacer: Pacer,
+        connections: int,
+    ) -> None:
+        outcomes = DriverOutcomeLog(asyncpg_dsn(runtime.engine.url), connections=connections)
         try:
             await channel_loop(
-                EMAIL,
+                channel,
                 container.uow,
-                channels.email,
+                sender,
                 notifier,
                 pacer=pacer,
                 wakeup=wakeup,
@@ -50,35 +55,22 @@ def background(container: Container) -> list[BackgroundTask]:
                 outcomes=outcomes,
             )
         finally:
-            # The handover under way, if any, records its outcome before the connection
-            # closes (else its email would go again when its lease ends).
+            # An email handed over, if any, records its outcome before the connections
+            # close (else it would go again when its lease ends); SMS has no line.
             await pacer.handovers.finish(grace=LINE_FINISH_SECONDS)
-            await channels.email.close()
+            await sender.close()
             await outcomes.close()
 
+    async def email_sender(runtime: ServiceRuntime) -> None:
+        # SMTP drops no repeat: its handovers run on a line, whose outcomes go one at a
+        # time (a second connection for the failed attempts' outcomes beside it).
+        pacer = Pacer(per_second=s.email_per_second, concurrency=s.email_concurrency)
+        await send(runtime, EMAIL, channels.email, pacer, connections=2)
+
     async def sms_sender(runtime: ServiceRuntime) -> None:
-        pacer = Pacer(per_second=s.sms_per_second, concurrency=s.sms_concurrency)
         # Outcomes side by side, each a single short statement: a few connections.
-        outcomes = DriverOutcomeLog(
-            asyncpg_dsn(runtime.engine.url), connections=max(1, s.sms_concurrency // 4)
-        )
-        try:
-            await channel_loop(
-                SMS,
-                container.uow,
-                channels.sms,
-                notifier,
-                pacer=pacer,
-                wakeup=wakeup,
-                workers=s.workers,
-                batch_size=s.batch_size,
-                idle_poll_seconds=s.idle_poll_seconds,
-                lease=timedelta(seconds=s.lease_seconds),
-                outcomes=outcomes,
-            )
-        finally:
-            await channels.sms.close()
-            await outcomes.close()
+        pacer = Pacer(per_second=s.sms_per_second, concurrency=s.sms_concurrency)
+        await send(runtime, SMS, channels.sms, pacer, connections=max(1, s.sms_concurrency // 4))
 
     async def parking_sweeper(_runtime: ServiceRuntime) -> None:
         await parking_loop(container.uow, notifier, every=s.park_check_seconds)
