@@ -1,15 +1,23 @@
-"""driver_connection(): hot-path statements on asyncpg, inside the session's own transaction."""
+"""driver_connection(): hot-path statements on asyncpg, inside the session's own transaction;
+driver_transaction(): a loop's statements in a transaction of asyncpg's own."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 
+import asyncpg
+import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from careflow.shared.db.driver import driver_connection, json_param, json_value
+from careflow.shared.db.driver import (
+    driver_connection,
+    driver_transaction,
+    json_param,
+    json_value,
+)
 
 metadata = MetaData()
 notes = Table(
@@ -104,3 +112,73 @@ async def test_a_begin_cancelled_half_way_leaves_no_transaction_behind(engine):
     async with create_async_engine(engine.url).connect() as other:
         ids = (await other.execute(select(notes.c.id).where(notes.c.id >= 100))).scalars().all()
     assert sorted(ids) == list(range(100, 112))
+
+
+async def _ids_at_least(engine, first: int) -> list[int]:  # type: ignore[no-untyped-def]
+    async with create_async_engine(engine.url).connect() as other:
+        found = await other.execute(select(notes.c.id).where(notes.c.id >= first))
+        return sorted(found.scalars().all())
+
+
+async def test_a_driver_transaction_commits_at_its_end_and_rolls_back_on_an_error(engine):
+    async with driver_transaction(engine) as conn:
+        await conn.execute("INSERT INTO notes (id, body) VALUES (200, '{}')")
+        kept = conn
+
+    async def write_then_fail() -> None:
+        async with driver_transaction(engine) as conn:
+            await conn.execute("INSERT INTO notes (id, body) VALUES (201, '{}')")
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        await write_then_fail()
+    assert await _ids_at_least(engine, 200) == [200]
+    # A clean rollback keeps the connection: the pool hands the same one out again.
+    async with driver_transaction(engine) as conn:
+        assert conn is kept
+        await conn.execute("INSERT INTO notes (id, body) VALUES (202, '{}')")
+    assert await _ids_at_least(engine, 200) == [200, 202]
+
+
+async def test_a_driver_transaction_cancelled_half_way_leaves_no_transaction_behind(engine):
+    sessions = async_sessionmaker(engine)
+    for steps in range(16):
+
+        async def write(note: int) -> None:
+            async with driver_transaction(engine) as conn:
+                await conn.execute("INSERT INTO notes (id, body) VALUES ($1, '{}')", note)
+                await conn.execute("SELECT pg_sleep(0.01)")
+
+        task = asyncio.create_task(write(1000 + steps))
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        # Whatever connection the pool hands out next commits what it writes, a session's
+        # transaction included (a stale asyncpg transaction would make it a savepoint).
+        async with sessions() as session:
+            driver = await driver_connection(session, begin=True)
+            assert driver is not None
+            await driver.execute("INSERT INTO notes (id, body) VALUES ($1, '{}')", 300 + steps)
+            await session.commit()
+    found = await _ids_at_least(engine, 300)
+    assert [i for i in found if i < 1000] == list(range(300, 316))
+
+
+async def test_a_driver_transaction_on_a_dropped_connection_discards_it(engine):
+    async with driver_transaction(engine) as conn:
+        pid = conn.get_server_pid()
+    async with create_async_engine(engine.url).connect() as admin:
+        await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        await admin.commit()
+    await asyncio.sleep(0.2)
+    # The pooled connection is dead: that pass fails as a database outage would...
+    with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)):
+        async with driver_transaction(engine) as conn:
+            await conn.execute("INSERT INTO notes (id, body) VALUES (400, '{}')")
+    # ... and the next one gets a fresh connection instead of the dead one again.
+    async with driver_transaction(engine) as conn:
+        assert conn.get_server_pid() != pid
+        await conn.execute("INSERT INTO notes (id, body) VALUES (401, '{}')")
+    assert await _ids_at_least(engine, 400) == [401]

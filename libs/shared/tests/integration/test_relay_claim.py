@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from careflow.shared.db.driver import driver_transaction
 from careflow.shared.outbox.relay import OutboxRelay
 from careflow.shared.settings import RelaySettings
 
@@ -47,12 +48,13 @@ async def test_a_pass_does_not_read_the_rows_published_before_it(probe_db: str):
             await conn.execute(text(_ROWS.format(published="NULL", count=PENDING)))
         blocks = []
         for _ in range(2):  # the first pass may pay once for the dead entries; no later one
-            async with engine.begin() as conn:
+            async with driver_transaction(engine) as conn:
                 claimed = await relay.claim(conn)
-                read = await conn.execute(
-                    text("SELECT pg_stat_get_xact_blocks_fetched('outbox'::regclass)")
+                blocks.append(
+                    await conn.fetchval(
+                        "SELECT pg_stat_get_xact_blocks_fetched('outbox'::regclass)"
+                    )
                 )
-                blocks.append(read.scalar_one())
             assert len(claimed) == PENDING
         # A pass that fetches the published rows' tuples through their dead index entries
         # (a bitmap scan) reads some 6,500 blocks here, every time; one that marks the

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from careflow.shared.db.outage import is_database_outage
 
@@ -110,6 +110,49 @@ async def outside_sqlalchemy(session: AsyncSession) -> AsyncIterator[None]:
                 connection.sync_engine.pool._invalidate(pooled, error, _checkin=False)
                 await connection.invalidate(error)
         raise
+
+
+@contextlib.asynccontextmanager
+async def driver_transaction(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection's asyncpg connection in a transaction of asyncpg's own, for a
+    loop whose statements need no session (the outbox relay's pass): committed when the
+    block ends, rolled back when it raises.
+
+    SQLAlchemy never sees these statements, so it cannot tell a dropped connection either.
+    A connection the block leaves unusable - the database gone, a transaction still open
+    after a cancelled statement or a failed rollback - is discarded, with every pooled
+    connection as old as it when the database went away, as SQLAlchemy does with a
+    disconnect it sees; a clean rollback leaves the connection in the pool."""
+    async with engine.connect() as connection:
+        pooled = await connection.get_raw_connection()
+        raw = pooled.driver_connection
+        if not isinstance(raw, asyncpg.Connection):
+            raise TypeError("the platform's engines run on asyncpg")
+        try:
+            async with raw.transaction():
+                yield raw
+        except BaseException as error:
+            outage = is_database_outage(error)
+            if outage or _unusable(raw, error):
+                raw.terminate()
+                with contextlib.suppress(Exception):  # the error is the one to report
+                    if outage:
+                        connection.sync_engine.pool._invalidate(pooled, error, _checkin=False)
+                    await connection.invalidate(error)
+            raise
+
+
+def _unusable(raw: asyncpg.Connection, error: BaseException) -> bool:
+    # A cancellation may have cut a statement (or the BEGIN) half way; asyncpg then still
+    # counts a transaction as begun (`_top_xact`), and the next transaction on the
+    # connection, SQLAlchemy's included, would become a savepoint whose commit commits
+    # nothing.
+    return (
+        not isinstance(error, Exception)
+        or raw.is_closed()
+        or raw.is_in_transaction()
+        or raw._top_xact is not None
+    )
 
 
 def value_rows(rows: int, width: int) -> str:

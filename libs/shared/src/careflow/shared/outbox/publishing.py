@@ -14,14 +14,15 @@ landing behind a later one of the same key.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from opentelemetry import propagate, trace
 from opentelemetry.trace import SpanKind
-from sqlalchemy import Row
 
 from careflow.contracts.envelope import Envelope
 
@@ -30,18 +31,40 @@ tracer = trace.get_tracer("careflow.outbox.relay")
 # The producer's own partitioner: a key lands where any other producer puts it.
 _partitioner = DefaultPartitioner()
 
-Published = tuple[list[Row[Any]], BaseException | None]
-_Batch = tuple[Any, list[Row[Any]]]  # an aiokafka BatchBuilder and the rows in it
+
+class OutboxRow(NamedTuple):
+    """A claimed outbox row, as a pass publishes and marks it."""
+
+    id: int
+    event_id: str
+    topic: str
+    key: str
+    event_type: str
+    source: str
+    subject: str | None
+    payload: str  # JSON text, sent as it is
+    headers: Mapping[str, str]  # the writer's trace context
+    occurred_at: datetime
+
+    @classmethod
+    def of(cls, record: Sequence[Any]) -> OutboxRow:
+        """From the claim's columns, headers as JSON text (the engines' codec for jsonb)."""
+        *head, headers, occurred_at = record
+        return cls(*head, json.loads(headers) if headers else {}, occurred_at)
 
 
-async def publish_in_order(producer: AIOKafkaProducer, rows: Sequence[Row[Any]]) -> Published:
+Published = tuple[list[OutboxRow], BaseException | None]
+_Batch = tuple[Any, list[OutboxRow]]  # an aiokafka BatchBuilder and the rows in it
+
+
+async def publish_in_order(producer: AIOKafkaProducer, rows: Sequence[OutboxRow]) -> Published:
     """Publishes `rows`; returns those acknowledged and the first failure.
 
     Only acknowledged rows may be marked published; a partition's rows after
     its first failed batch are not sent at all.
     """
     partitions: dict[str, list[int]] = {}
-    by_partition: dict[tuple[str, int], list[Row[Any]]] = {}
+    by_partition: dict[tuple[str, int], list[OutboxRow]] = {}
     for row in rows:
         if row.topic not in partitions:
             partitions[row.topic] = sorted(await producer.partitions_for(row.topic))
@@ -63,7 +86,7 @@ async def publish_in_order(producer: AIOKafkaProducer, rows: Sequence[Row[Any]])
 async def _publish_partition(
     producer: AIOKafkaProducer, topic: str, partition: int, batches: list[_Batch]
 ) -> Published:
-    acked: list[Row[Any]] = []
+    acked: list[OutboxRow] = []
     for batch, members in batches:
         try:
             delivered = await producer.send_batch(batch, topic, partition=partition)
@@ -74,7 +97,7 @@ async def _publish_partition(
     return acked, None
 
 
-def _batches(producer: AIOKafkaProducer, rows: list[Row[Any]]) -> list[_Batch]:
+def _batches(producer: AIOKafkaProducer, rows: list[OutboxRow]) -> list[_Batch]:
     """Fills record batches in id order; a batch takes rows until it is full."""
     batches: list[_Batch] = []
     batch, members = producer.create_batch(), []
@@ -93,7 +116,7 @@ def _batches(producer: AIOKafkaProducer, rows: list[Row[Any]]) -> list[_Batch]:
     return batches
 
 
-def _record(row: Row[Any]) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+def _record(row: OutboxRow) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     """The row as a Kafka record; its publish span parents the consumer's trace."""
     with tracer.start_as_current_span(
         f"{row.topic} publish",

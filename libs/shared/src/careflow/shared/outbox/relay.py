@@ -29,15 +29,17 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
+import asyncpg
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from opentelemetry import trace
-from sqlalchemy import Row, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from careflow.shared.outbox.publishing import publish_in_order
+from careflow.shared.db.driver import driver_transaction
+from careflow.shared.outbox.publishing import OutboxRow, publish_in_order
 from careflow.shared.settings import RelaySettings
 from careflow.shared.telemetry.metrics import OUTBOX_METRICS
 
@@ -47,17 +49,15 @@ tracer = trace.get_tracer("careflow.outbox.relay")
 # Advisory-lock namespace of the relay's shard locks (any constant unique to us).
 LOCK_NAMESPACE = 0x0CF0
 
-CLAIM_SQL = text(
-    """
-    SELECT id, event_id, topic, key, event_type, source, subject, payload::text AS payload,
-           headers, occurred_at
+CLAIM_SQL = """
+    SELECT id, event_id::text, topic, key, event_type, source, subject, payload::text,
+           headers::text, occurred_at
     FROM outbox
-    WHERE published_at IS NULL AND shard = ANY(:held)
+    WHERE published_at IS NULL AND shard = ANY($1::smallint[])
     ORDER BY id
-    LIMIT :batch
+    LIMIT $2
     FOR UPDATE SKIP LOCKED
-    """
-)
+"""
 # Plain index scans for the claim, in the claim's transaction only (one statement, one
 # round trip). A published row's entry stays in the pending index until VACUUM; a bitmap
 # scan, which the planner picks for the few rows it expects, fetches every such row's heap
@@ -68,13 +68,13 @@ CLAIM_SQL = text(
 # either, which would read every published row still in the table on each pass.
 # The shards no other pass holds are locked in the same statement, and returned: a pass
 # that did not get them all knows to pass again soon (module docstring).
-HOLD_SHARDS_SQL = text(
+HOLD_SHARDS_SQL = (
     "SELECT set_config('enable_bitmapscan', 'off', true), "
     "set_config('enable_seqscan', 'off', true), "
-    "ARRAY(SELECT s FROM generate_series(0, :shards - 1) AS s "
-    "WHERE pg_try_advisory_xact_lock(:ns, s)) AS held"
+    "ARRAY(SELECT s::smallint FROM generate_series(0, $1::int - 1) AS s "
+    "WHERE pg_try_advisory_xact_lock($2::int, s)) AS held"
 )
-MARK_SQL = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:ids)")
+MARK_SQL = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
 LAG_SQL = text(
     "SELECT count(*), extract(epoch FROM now() - min(created_at)) "
     "FROM outbox WHERE published_at IS NULL"
@@ -94,7 +94,7 @@ class BrokerHealth(Protocol):
 
 # Hook for fault-injection tests: runs after Kafka acknowledged a batch and
 # before the rows are marked published (where a crash causes redelivery).
-AfterPublish = Callable[[Sequence[Row[Any]]], Awaitable[None]]
+AfterPublish = Callable[[Sequence[OutboxRow]], Awaitable[None]]
 
 
 class OutboxRelay:
@@ -190,7 +190,10 @@ class OutboxRelay:
         When a batch fails, the acknowledged rows are marked and the error is raised;
         the rest stay unpublished for the next pass, in order.
         """
-        async with self._engine.begin() as conn:
+        # On the driver connection: through SQLAlchemy a pass's begin, shard locks, claim,
+        # mark and commit were about half of its CPU, and every service process passes
+        # up to 40 times a second under load.
+        async with driver_transaction(self._engine) as conn:
             rows = await self.claim(conn)
             if not rows:
                 return 0
@@ -198,27 +201,23 @@ class OutboxRelay:
             if sent and self._after_publish is not None:
                 await self._after_publish(sent)
             if sent:
-                await conn.execute(MARK_SQL, {"ids": [row.id for row in sent]})
+                await conn.execute(MARK_SQL, [row.id for row in sent])
         self.published += len(sent)
         OUTBOX_METRICS.published.add(len(sent), {"service": self._service})
         if failure is not None:
             raise failure
         return len(sent)
 
-    async def claim(self, conn: AsyncConnection) -> Sequence[Row[Any]]:
+    async def claim(self, conn: asyncpg.Connection) -> list[OutboxRow]:
         """Locks and returns the oldest unpublished rows of the shards no other pass
         holds, in `conn`'s transaction (which holds the locks until it ends)."""
         shards = self._settings.shards
-        held = (
-            (await conn.execute(HOLD_SHARDS_SQL, {"shards": shards, "ns": LOCK_NAMESPACE}))
-            .one()
-            .held
-        )
+        held = (await conn.fetchrow(HOLD_SHARDS_SQL, shards, LOCK_NAMESPACE))["held"]
         self._shards_missed = len(held) < shards
         if not held:
             return []
-        claimed = await conn.execute(CLAIM_SQL, {"held": held, "batch": self._settings.batch_size})
-        return claimed.all()
+        claimed = await conn.fetch(CLAIM_SQL, held, self._settings.batch_size)
+        return [OutboxRow.of(row) for row in claimed]
 
     async def _idle(self) -> None:
         # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation
