@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, Integer, MetaData, Table, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from careflow.shared.db.driver import statement_connection
-from careflow.shared.db.write_batch import MAX_PARTS, WriteBatch, write
+from careflow.shared.db.write_batch import MAX_PARTS, ExpectationFailed, WriteBatch, write
 
 metadata = MetaData()
 Table("parents", metadata, Column("id", Integer, primary_key=True))
@@ -94,3 +94,46 @@ async def test_parts_with_more_values_than_one_statement_takes_still_commit_toge
         await session.commit()
     parents, _ = await _rows(engine)
     assert len(parents) == 3 * rows
+
+
+# An expectation on rows the batch does not write: a parent of that id exists.
+PARENT_EXISTS = "EXISTS (SELECT 1 FROM parents WHERE id = $1)"
+
+
+async def test_writes_whose_expectation_holds_are_written_in_the_one_statement(engine):
+    sessions = async_sessionmaker(engine)
+    async with sessions() as session:
+        batch = WriteBatch()
+        batch.add(PARENT, 1)
+        await write(session, batch)
+    sent: list[str] = []
+    async with sessions() as session:
+        raw = await statement_connection(session)
+        raw.add_query_logger(lambda record: sent.append(record.query))
+        batch = WriteBatch()
+        batch.add(CHILD, 10, 1)
+        batch.expect(PARENT_EXISTS, 1)
+        await write(session, batch)
+        assert await _rows(engine) == ([1], [10])  # committed on its own
+        await session.commit()
+    [statement] = sent
+    assert "FROM parents WHERE id" in statement
+
+
+async def test_writes_whose_expectation_fails_write_nothing(engine):
+    sessions = async_sessionmaker(engine)
+    # One statement alone, one inside a transaction, and one statement each in a
+    # transaction (too many parts for one): each refused whole.
+    for parts, begun in ((2, False), (2, True), (MAX_PARTS + 4, False)):
+        batch = WriteBatch()
+        for n in range(1, parts + 1):
+            batch.add(PARENT, 100 * parts + n)
+        batch.expect(PARENT_EXISTS, 7)  # no parent 7
+        batch.expect("$1 > 0", 1)  # a second one, which holds: both must
+        async with sessions() as session:
+            if begun:
+                await session.execute(text("SELECT 1"))
+            with pytest.raises(ExpectationFailed):
+                await write(session, batch)
+            await session.rollback()
+    assert await _rows(engine) == ([], [])

@@ -15,6 +15,7 @@ from typing import Any
 from careflow.contracts.base import ContractEvent
 from careflow.intake.application.actors import ProfessionalActor, ResidentActor
 from careflow.intake.application.context import Intake
+from careflow.intake.application.ports import ExpectationFailed
 from careflow.intake.application.submit_form import submit_form
 from careflow.intake.domain.bookings import Booking
 from careflow.intake.domain.case import Case
@@ -84,6 +85,10 @@ class FakeCases:
 class FakeResidents:
     def __init__(self, state: State) -> None:
         self.state = state
+        self.expected: list[tuple[uuid.UUID, str]] = []
+
+    def expect_phone(self, resident_id, phone):  # type: ignore[no-untyped-def]
+        self.expected.append((resident_id, phone))
 
     async def get(self, resident_id, *, lock=False):  # type: ignore[no-untyped-def]
         return copy.deepcopy(self.state.residents.get(resident_id))
@@ -220,6 +225,11 @@ class FakeUoW:
         return None
 
     async def commit(self) -> None:
+        # Checked against the committed state, as the commit's statement would be.
+        for resident_id, phone in self.residents.expected:
+            on_file = self.db.state.residents.get(resident_id)
+            if on_file is None or on_file.phone != phone:
+                raise ExpectationFailed
         self.db.state = copy.deepcopy(self.work)
         self.db.commits += 1
 

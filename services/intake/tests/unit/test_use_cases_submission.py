@@ -54,6 +54,23 @@ async def test_the_phone_given_with_a_form_becomes_the_residents_number() -> Non
     assert db.events.count(r.ResidentContactDetailsChanged.event_type) == 1
 
 
+async def test_a_changed_number_is_noted_with_the_case_which_is_stored_once() -> None:
+    db, who = FakeDatabase(), me()
+    first = await submit_form(intake_on(db), who, symptom_form(phone="+358409999999"), None)
+    commits = db.commits
+    # The number on file: the case alone, and the check of the number, in one commit.
+    same = await submit_form(intake_on(db), who, symptom_form(phone="+358409999999"), None)
+    assert db.commits == commits + 1
+    # A new number: the case's first commit is refused whole and writes nothing; the
+    # second notes the number with the case.
+    changed = await submit_form(intake_on(db), who, symptom_form(phone="+358401111111"), None)
+    assert db.commits == commits + 2
+    assert db.state.residents[who.resident_id].phone == "+358401111111"
+    assert set(db.state.cases) == {first.case_id, same.case_id, changed.case_id}
+    assert db.events.count(c.CaseSubmitted.event_type) == 3
+    assert db.events.count(r.ResidentContactDetailsChanged.event_type) == 2
+
+
 async def test_a_private_record_is_stored_and_never_announced() -> None:
     db = FakeDatabase()
     result = await submit_form(intake_on(db), me(), symptom_form(for_myself=True), None)

@@ -9,11 +9,20 @@ they cost one. PostgreSQL runs every part of such a statement to completion, in
 one snapshot, and checks foreign keys at its end, so a child row may sit beside
 the parent it references; outside a transaction the statement is atomic on its own.
 
-Two limits of that form, which the callers keep: no part sees another part's
-rows (a write that must read what an earlier one wrote does not belong here), and
-no row may be changed by two parts (an ON CONFLICT DO UPDATE refuses to). Each
+Three limits of that form, which the callers keep: no part sees another part's
+rows (a write that must read what an earlier one wrote does not belong here), no
+row may be changed by two parts (an ON CONFLICT DO UPDATE refuses to), and no part
+of a batch with expectations divides (a division by zero is how a failed
+expectation fails the statement). Each
 part is a fixed SQL text with asyncpg's positional parameters ($1, $2, ...),
 numbered from 1 within the part; no `$` may appear in it otherwise.
+
+A batch may also carry expectations: conditions on rows it does not write (a form's
+resident still has the number the form brings), checked in the same statement. When
+one does not hold nothing is written and `write` raises `ExpectationFailed`; the
+caller then takes its slower path (a read under a lock, decided again). The check is
+the one a plain read before the writes would make, with one round trip fewer and no
+gap between reading and writing.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.shared.db.driver import (
@@ -42,14 +52,24 @@ MAX_PARTS = 16
 MAX_PARAMETERS = 30_000
 
 
+class ExpectationFailed(Exception):
+    """An expectation of the batch did not hold: nothing of it was written."""
+
+
 class WriteBatch:
     """Writes in the order they were added; `take()` hands them over and empties it."""
 
     def __init__(self) -> None:
         self._parts: list[tuple[str, Sequence[Any]]] = []
+        self._expected: list[tuple[str, Sequence[Any]]] = []
 
     def add(self, sql: str, *args: Any) -> None:
         self._parts.append((sql, args))
+
+    def expect(self, condition: str, *args: Any) -> None:
+        """The writes take effect only if `condition` (a boolean SQL expression, with
+        parameters numbered as a part's are) is true when they are sent."""
+        self._expected.append((condition, args))
 
     def __len__(self) -> int:
         return len(self._parts)
@@ -58,20 +78,38 @@ class WriteBatch:
         parts, self._parts = self._parts, []
         return parts
 
+    def take_expected(self) -> list[tuple[str, Sequence[Any]]]:
+        expected, self._expected = self._expected, []
+        return expected
+
 
 async def write(session: AsyncSession, batch: WriteBatch) -> None:
     """Sends the batch's writes: in the session's transaction if one is open, else as one
-    statement that commits on its own. Either way all of them or none take effect."""
+    statement that commits on its own. Either way all of them or none take effect, and
+    none if an expectation does not hold (`ExpectationFailed`; inside a transaction the
+    caller rolls it back)."""
+    expected = batch.take_expected()
     parts = batch.take()
     if not parts:
+        if expected:
+            raise ValueError("expectations without writes")
         return
     async with outside_sqlalchemy(session):
         if len(parts) <= MAX_PARTS and sum(len(args) for _, args in parts) <= MAX_PARAMETERS:
             connection = await statement_connection(session)
-            sql, args = one_statement(parts)
-            await connection.execute(sql, *args)
+            sql, args = one_statement(parts, expected)
+            try:
+                await connection.execute(sql, *args)
+            except asyncpg.DivisionByZeroError:
+                if expected:  # the parts divide nothing: the check refused (_compose)
+                    raise ExpectationFailed from None
+                raise
             return
         connection = await transaction_connection(session)
+        if expected:
+            condition, args = _conjunction(expected)
+            if not await connection.fetchval(f"SELECT coalesce(({condition}), false)", *args):
+                raise ExpectationFailed
         for sql, args in parts:
             await connection.execute(sql, *args)
 
@@ -85,18 +123,40 @@ async def write_in_transaction(session: AsyncSession, batch: WriteBatch) -> None
     await write(session, batch)
 
 
-def one_statement(parts: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
+def one_statement(
+    parts: Sequence[tuple[str, Sequence[Any]]],
+    expected: Sequence[tuple[str, Sequence[Any]]] = (),
+) -> tuple[str, list[Any]]:
     """The parts as one statement with its arguments (a single part stays as it is)."""
-    if len(parts) == 1:
+    if len(parts) == 1 and not expected:
         sql, args = parts[0]
         return sql, list(args)
     texts = tuple(sql for sql, _ in parts)
     counts = tuple(len(args) for _, args in parts)
-    return _compose(texts, counts), [value for _, args in parts for value in args]
+    values = [value for _, args in parts for value in args]
+    if not expected:
+        return _compose(texts, counts), values
+    condition, args = _conjunction(expected)
+    return _compose(texts, counts, (condition, len(args))), [*values, *args]
+
+
+def _conjunction(expected: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
+    """The expectations as one condition, their parameters renumbered in order."""
+    conditions = []
+    values: list[Any] = []
+    for condition, args in expected:
+        offset = len(values)
+        conditions.append(
+            "(" + _PARAMETER.sub(lambda m, o=offset: f"${int(m.group(1)) + o}", condition) + ")"
+        )
+        values += args
+    return " AND ".join(conditions), values
 
 
 @lru_cache(maxsize=256)
-def _compose(texts: tuple[str, ...], counts: tuple[int, ...]) -> str:
+def _compose(
+    texts: tuple[str, ...], counts: tuple[int, ...], check: tuple[str, int] | None = None
+) -> str:
     queries = []
     offset = 0
     for number, (sql, count) in enumerate(zip(texts, counts, strict=True)):
@@ -106,5 +166,15 @@ def _compose(texts: tuple[str, ...], counts: tuple[int, ...]) -> str:
         renumbered = _PARAMETER.sub(lambda m, o=offset: f"${int(m.group(1)) + o}", sql)
         queries.append(f"w{number} AS ({renumbered})")
         offset += count
-    # The parts run whether or not the final SELECT reads them.
-    return "WITH " + ", ".join(queries) + " SELECT 1"
+    if check is None:
+        # The parts run whether or not the final SELECT reads them.
+        return "WITH " + ", ".join(queries) + " SELECT 1"
+    condition, count = check
+    if {int(n) for n in _PARAMETER.findall(condition)} != set(range(1, count + 1)):
+        raise ValueError(f"the expectations use other parameters than their {count} values")
+    renumbered = _PARAMETER.sub(lambda m, o=offset: f"${int(m.group(1)) + o}", condition)
+    # Plain SQL has no RAISE: a false (or unknown) condition divides by zero, which fails
+    # the statement and so every part of it. Not `1/0`: the planner folds constants, and
+    # would fail every statement at planning, whatever the condition.
+    check_query = f"expected AS (SELECT 1 / coalesce(({renumbered})::int, 0) AS met)"
+    return f"WITH {', '.join([*queries, check_query])} SELECT met FROM expected"  # noqa: S608 (the repositories' fixed texts)

@@ -263,9 +263,15 @@ _SELECT_RESIDENT = f"SELECT {', '.join(_RESIDENT_FIELDS)} FROM residents WHERE i
 _SELECT_RESIDENT_FOR_UPDATE = _SELECT_RESIDENT + " FOR UPDATE"
 
 
+# The number the form brings is the one on file: the form changes nothing about the
+# resident (Resident.note_phone compares the same way, as text).
+_PHONE_ON_FILE = "EXISTS (SELECT 1 FROM residents WHERE id = $1 AND phone = $2)"
+
+
 class ResidentRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, writes: WriteBatch) -> None:
         self.session = session
+        self.writes = writes
 
     async def get(self, resident_id: UUID, *, lock: bool = False) -> Resident | None:
         """The resident; `lock` begins the transaction and holds the row until it ends, a
@@ -283,6 +289,11 @@ class ResidentRepository:
         await upsert(
             self.session, t.residents, [{k: getattr(resident, k) for k in _RESIDENT_FIELDS}]
         )
+
+    def expect_phone(self, resident_id: UUID, phone: str) -> None:
+        """The commit writes nothing unless `phone` is this resident's number on file then
+        (it raises ExpectationFailed): checked in the commit's own statement."""
+        self.writes.expect(_PHONE_ON_FILE, resident_id, phone)
 
 
 class AuditLog:

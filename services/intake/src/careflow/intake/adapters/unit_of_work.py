@@ -24,7 +24,7 @@ class IntakeUnitOfWork(SqlUnitOfWork):
     async def __aenter__(self) -> Self:
         await super().__aenter__()
         self.cases = CaseRepository(self.session, self.writes)
-        self.residents = ResidentRepository(self.session)
+        self.residents = ResidentRepository(self.session, self.writes)
         self.audit = AuditLog(self.session)
         self.bookings = BookingRepository(self.session)
         self.parked = ParkedEventRepository(self.session, self.writes)

@@ -14,8 +14,11 @@ from careflow.intake.domain.events import DomainEvent
 from careflow.intake.domain.parking import ParkedEvent
 from careflow.intake.domain.residents import Resident
 from careflow.shared.audit import AuditQuery, AuditRecordOut
+from careflow.shared.db.write_batch import ExpectationFailed
 
 Clock = Callable[[], datetime]
+
+__all__ = ["ExpectationFailed"]  # what a commit raises when an expectation did not hold
 
 
 class CaseStore(Protocol):
@@ -36,6 +39,9 @@ class CaseStore(Protocol):
 class ResidentStore(Protocol):
     async def get(self, resident_id: UUID, *, lock: bool = False) -> Resident | None: ...
     async def save(self, resident: Resident) -> None: ...
+    def expect_phone(self, resident_id: UUID, phone: str) -> None:
+        """The commit writes nothing, and raises ExpectationFailed, unless `phone` is the
+        resident's number on file when it is sent."""
 
 
 class BookingStore(Protocol):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,12 +11,12 @@ from uuid import UUID
 from opentelemetry import metrics
 
 from careflow.intake.application.actors import ResidentActor
-from careflow.intake.application.case_changes import save_case
 from careflow.intake.application.context import Intake
-from careflow.intake.application.outgoing import resident_events
-from careflow.intake.application.ports import UnitOfWork
+from careflow.intake.application.outgoing import case_events, resident_events
+from careflow.intake.application.ports import ExpectationFailed, UnitOfWork
 from careflow.intake.application.publishing import publish
 from careflow.intake.domain.case import Case
+from careflow.intake.domain.events import DomainEvent
 from careflow.intake.domain.forms import FormSubmission, Submitter, admit, check_answers
 from careflow.intake.domain.residents import Resident
 
@@ -49,13 +50,19 @@ async def submit_form(
     if admission.claimed_urgency_overruled:
         # The rule-set version only: the class or the answers would be health data.
         URGENCY_OVERRULED.add(1, {"urgency_rules": admission.urgency_rules or ""})
-    async with intake.uow() as uow:
-        if admission.phone is not None and admission.identification == "identified":
-            await _note_phone(uow, admission.contact_id, admission.phone, form.language, now)
-        # No release_parked: the case id was drawn just now, so nothing can be
-        # parked for it (create_case and the sweeper cover the other arrivals).
-        await save_case(uow, case)
-        await uow.commit()
+    events = case.pull_events()
+    phone = admission.phone if admission.identification == "identified" else None
+    if phone is None:
+        async with intake.uow() as uow:
+            await _save(uow, case, events)
+            await uow.commit()
+    elif not await _saved_if_number_on_file(intake, admission.contact_id, phone, case, events):
+        # A new number, none on file, or no resident yet: noted under the resident's lock,
+        # decided again on what the lock shows, with the case.
+        async with intake.uow() as uow:
+            await _note_phone(uow, admission.contact_id, phone, form.language, now)
+            await _save(uow, case, events)
+            await uow.commit()
     return Submitted(
         case.id,
         case.private,
@@ -66,18 +73,34 @@ async def submit_form(
     )
 
 
+async def _saved_if_number_on_file(
+    intake: Intake, resident_id: UUID, phone: str, case: Case, events: Sequence[DomainEvent]
+) -> bool:
+    """Saves the case unless the resident's number on file is not `phone` (then nothing).
+
+    Most forms bring the number already on file, which changes nothing: the case goes in
+    the commit's one statement, which checks that, with no read before it and no
+    transaction around it."""
+    try:
+        async with intake.uow() as uow:
+            uow.residents.expect_phone(resident_id, phone)
+            await _save(uow, case, events)
+            await uow.commit()
+    except ExpectationFailed:
+        return False
+    return True
+
+
+async def _save(uow: UnitOfWork, case: Case, events: Sequence[DomainEvent]) -> None:
+    # No release_parked: the case id was drawn just now, so nothing can be parked for
+    # it (create_case and the sweeper cover the other arrivals).
+    await uow.cases.save(case, events)
+    publish(uow, case_events(case, events))
+
+
 async def _note_phone(
     uow: UnitOfWork, resident_id: UUID, phone: str, language: str, now: datetime
 ) -> None:
-    # Most forms bring the number already on file, which changes nothing: read plainly,
-    # the case then goes in the commit's one statement with no transaction around it.
-    # Only a change locks the row (and begins the transaction), and is decided again on
-    # what the lock shows.
-    seen = await uow.residents.get(resident_id)
-    if seen is not None:
-        seen.note_phone(phone, now)
-        if not seen.pull_events():
-            return
     known = await uow.residents.get(resident_id, lock=True)
     resident = known or Resident(resident_id, communication_language=language)
     resident.note_phone(phone, now)
