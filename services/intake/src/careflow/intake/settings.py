@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
-from careflow.shared.settings import ServiceSettings, service_config
+from careflow.shared.settings import AdmissionLimits, ServiceSettings, service_config
 
 _DEV_KEY = "local-development-only-resident-id-key"
 
@@ -50,6 +50,12 @@ class Settings(ServiceSettings):
     )
     closer: CloserSettings = CloserSettings()
     parking: ParkingSettings = ParkingSettings()
+    #: 16 submissions at once, not the platform's 32: once a form took one statement,
+    #: intake's loop finished more per second and its relay, on the same busy loop, fell
+    #: behind, so 3x overload's accepted submission -> visible p99 reached 1,067 ms with
+    #: 32; 801 and 898 ms with 24, 608 and 617 ms with 16, at the same sustained rate
+    #: (596-625/s; README, issue 15's ninth round).
+    admission: AdmissionLimits = AdmissionLimits(max_in_flight=16)
     #: Kafka consumer group of intake's subscribers (one per service, shared by replicas).
     consumer_group: str = "intake"
     #: Off only for processes that serve HTTP alone (and in API-only tests).
