@@ -438,7 +438,7 @@ def details(results: dict[str, Any]) -> list[str]:
     else:
         lines.append(f"raw FastStream baseline not measured: {results.get('raw_error', '?')}")
     lines.append(
-        "latency = item visible in workqueue's database (seen by a LISTEN-woken poll) minus the "
+        "latency = item visible in workqueue's database (seen by a poll every 20 ms) minus the "
         "moment the POST /forms was due; everything (PostgreSQL, Tansu, both services, the load "
         "generator) on this one machine."
     )
