@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
+from typing import Any
 
 import asyncpg
 import pytest
@@ -92,23 +94,33 @@ async def test_a_later_transaction_gets_its_own_connection_not_the_cached_one(en
         assert (await session.execute(select(notes.c.id).where(notes.c.id == 4))).all() == [(4,)]
 
 
+async def _cancelled_after(steps: int, work: Coroutine[Any, Any, object]) -> None:
+    """Runs `work` for `steps` passes of the loop, then cancels it."""
+    task = asyncio.create_task(work)
+    for _ in range(steps):
+        await asyncio.sleep(0)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _session_commits_note(engine, note: int) -> None:  # type: ignore[no-untyped-def]
+    # Whatever connection the pool hands out next must commit what it writes (a stale
+    # asyncpg transaction would make the session's a savepoint, its commit a release).
+    async with async_sessionmaker(engine)() as session:
+        driver = await driver_connection(session, begin=True)
+        assert driver is not None
+        await driver.execute("INSERT INTO notes (id, body) VALUES ($1, '{}')", note)
+        await session.commit()
+
+
 async def test_a_begin_cancelled_half_way_leaves_no_transaction_behind(engine):
     # A socket's read task is cancelled at any await, its first statement's BEGIN too.
     sessions = async_sessionmaker(engine)
     for steps in range(12):
         async with sessions() as session:
-            task = asyncio.create_task(driver_connection(session, begin=True))
-            for _ in range(steps):
-                await asyncio.sleep(0)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        # Whatever connection the pool hands out next commits what it writes.
-        async with sessions() as session:
-            driver = await driver_connection(session, begin=True)
-            assert driver is not None
-            await driver.execute("INSERT INTO notes (id, body) VALUES ($1, '{}')", 100 + steps)
-            await session.commit()
+            await _cancelled_after(steps, driver_connection(session, begin=True))
+        await _session_commits_note(engine, 100 + steps)
     async with create_async_engine(engine.url).connect() as other:
         ids = (await other.execute(select(notes.c.id).where(notes.c.id >= 100))).scalars().all()
     assert sorted(ids) == list(range(100, 112))
@@ -141,27 +153,14 @@ async def test_a_driver_transaction_commits_at_its_end_and_rolls_back_on_an_erro
 
 
 async def test_a_driver_transaction_cancelled_half_way_leaves_no_transaction_behind(engine):
-    sessions = async_sessionmaker(engine)
+    async def write(note: int) -> None:
+        async with driver_transaction(engine) as conn:
+            await conn.execute("INSERT INTO notes (id, body) VALUES ($1, '{}')", note)
+            await conn.execute("SELECT pg_sleep(0.01)")
+
     for steps in range(16):
-
-        async def write(note: int) -> None:
-            async with driver_transaction(engine) as conn:
-                await conn.execute("INSERT INTO notes (id, body) VALUES ($1, '{}')", note)
-                await conn.execute("SELECT pg_sleep(0.01)")
-
-        task = asyncio.create_task(write(1000 + steps))
-        for _ in range(steps):
-            await asyncio.sleep(0)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        # Whatever connection the pool hands out next commits what it writes, a session's
-        # transaction included (a stale asyncpg transaction would make it a savepoint).
-        async with sessions() as session:
-            driver = await driver_connection(session, begin=True)
-            assert driver is not None
-            await driver.execute("INSERT INTO notes (id, body) VALUES ($1, '{}')", 300 + steps)
-            await session.commit()
+        await _cancelled_after(steps, write(1000 + steps))
+        await _session_commits_note(engine, 300 + steps)
     found = await _ids_at_least(engine, 300)
     assert [i for i in found if i < 1000] == list(range(300, 316))
 

@@ -13,9 +13,9 @@ Three limits of that form, which the callers keep: no part sees another part's
 rows (a write that must read what an earlier one wrote does not belong here), no
 row may be changed by two parts (an ON CONFLICT DO UPDATE refuses to), and no part
 of a batch with expectations divides (a division by zero is how a failed
-expectation fails the statement). Each
-part is a fixed SQL text with asyncpg's positional parameters ($1, $2, ...),
-numbered from 1 within the part; no `$` may appear in it otherwise.
+expectation fails the statement). Each part is a fixed SQL text with asyncpg's
+positional parameters ($1, $2, ...), numbered from 1 within the part; no `$` may
+appear in it otherwise.
 
 A batch may also carry expectations: conditions on rows it does not write (a form's
 resident still has the number the form brings), checked in the same statement. When
