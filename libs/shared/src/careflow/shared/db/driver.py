@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from careflow.shared.db.outage import is_database_outage
 
@@ -105,11 +105,18 @@ async def outside_sqlalchemy(session: AsyncSession) -> AsyncIterator[None]:
         if is_database_outage(error):
             with contextlib.suppress(Exception):  # the outage is the error to report
                 connection = await session.connection()
-                pooled = await connection.get_raw_connection()
-                # SQLAlchemy's own steps on a disconnect (Connection._handle_dbapi_exception).
-                connection.sync_engine.pool._invalidate(pooled, error, _checkin=False)
-                await connection.invalidate(error)
+                await _discard(connection, await connection.get_raw_connection(), error)
         raise
+
+
+async def _discard(
+    connection: AsyncConnection, pooled: Any, error: BaseException, *, pool: bool = True
+) -> None:
+    """SQLAlchemy's own steps on a disconnect (Connection._handle_dbapi_exception): the
+    connection, and with `pool` every pooled connection as old as it, are discarded."""
+    if pool:
+        connection.sync_engine.pool._invalidate(pooled, error, _checkin=False)
+    await connection.invalidate(error)
 
 
 @contextlib.asynccontextmanager
@@ -136,9 +143,7 @@ async def driver_transaction(engine: AsyncEngine) -> AsyncIterator[asyncpg.Conne
             if outage or _unusable(raw, error):
                 raw.terminate()
                 with contextlib.suppress(Exception):  # the error is the one to report
-                    if outage:
-                        connection.sync_engine.pool._invalidate(pooled, error, _checkin=False)
-                    await connection.invalidate(error)
+                    await _discard(connection, pooled, error, pool=outage)
             raise
 
 

@@ -146,11 +146,14 @@ def _conjunction(expected: Sequence[tuple[str, Sequence[Any]]]) -> tuple[str, li
     values: list[Any] = []
     for condition, args in expected:
         offset = len(values)
-        conditions.append(
-            "(" + _PARAMETER.sub(lambda m, o=offset: f"${int(m.group(1)) + o}", condition) + ")"
-        )
+        conditions.append("(" + _renumbered(condition, offset) + ")")
         values += args
     return " AND ".join(conditions), values
+
+
+def _renumbered(sql: str, offset: int) -> str:
+    """`sql` with its parameters $1, $2, ... moved up by `offset`."""
+    return _PARAMETER.sub(lambda m: f"${int(m.group(1)) + offset}", sql)
 
 
 @lru_cache(maxsize=256)
@@ -163,7 +166,7 @@ def _compose(
         used = {int(n) for n in _PARAMETER.findall(sql)}
         if used != set(range(1, count + 1)):
             raise ValueError(f"part {number} uses parameters {sorted(used)} for {count} values")
-        renumbered = _PARAMETER.sub(lambda m, o=offset: f"${int(m.group(1)) + o}", sql)
+        renumbered = _renumbered(sql, offset)
         queries.append(f"w{number} AS ({renumbered})")
         offset += count
     if check is None:
@@ -172,7 +175,7 @@ def _compose(
     condition, count = check
     if {int(n) for n in _PARAMETER.findall(condition)} != set(range(1, count + 1)):
         raise ValueError(f"the expectations use other parameters than their {count} values")
-    renumbered = _PARAMETER.sub(lambda m, o=offset: f"${int(m.group(1)) + o}", condition)
+    renumbered = _renumbered(condition, offset)
     # Plain SQL has no RAISE: a false (or unknown) condition divides by zero, which fails
     # the statement and so every part of it. Not `1/0`: the planner folds constants, and
     # would fail every statement at planning, whatever the condition.
