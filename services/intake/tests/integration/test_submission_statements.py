@@ -4,43 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import event
 
 from careflow.intake.application.case_changes import save_case
 from careflow.intake.domain.case import Case
+from careflow.testing.statements import Sent, statements_by_connection
 
 from .conftest import Api, resident, symptom_form
 
 
-@contextmanager
-def statements_by_connection(api: Api) -> Iterator[dict[int, list[str]]]:
-    """Every statement the service's pooled connections send meanwhile, per connection."""
-    sent: dict[int, list[str]] = {}
-    logged: set[int] = set()
-
-    def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        raw = dbapi_connection.driver_connection
-        if id(raw) not in logged:
-            logged.add(id(raw))
-            raw.add_query_logger(lambda r, key=id(raw): sent.setdefault(key, []).append(r.query))
-
-    engine = api.app.state.container.runtime.engine.sync_engine
-    event.listen(engine, "checkout", on_checkout)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "checkout", on_checkout)
-
-
-def _of_the_request(sent: dict[int, list[str]]) -> list[str]:
+def _of_the_request(sent: dict[int, Sent]) -> list[str]:
     # The relay shares the pool: the request's statements are those that read the
     # resident, and what their connections sent with them.
-    return [q for s in sent.values() if any("FROM residents" in q for q in s) for q in s]
+    return [q for s in sent.values() if any("FROM residents" in q for q, _ in s) for q, _ in s]
 
 
 async def test_a_repeat_submission_checks_its_resident_and_writes_all_in_one_statement(
@@ -48,7 +24,7 @@ async def test_a_repeat_submission_checks_its_resident_and_writes_all_in_one_sta
 ) -> None:
     me = resident(f"res-{uuid.uuid4()}")
     assert (await api.call("POST", "/forms", me, symptom_form())).status_code == 201
-    with statements_by_connection(api) as sent:
+    with statements_by_connection(api.app.state.container.runtime.engine) as sent:
         response = await api.call("POST", "/forms", me, symptom_form())
         await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
     assert response.status_code == 201, response.text
@@ -67,7 +43,7 @@ async def test_a_repeat_submission_checks_its_resident_and_writes_all_in_one_sta
 async def test_a_new_phone_number_is_noted_under_the_residents_lock(api: Api) -> None:
     me = resident(f"res-{uuid.uuid4()}")
     assert (await api.call("POST", "/forms", me, symptom_form())).status_code == 201
-    with statements_by_connection(api) as sent:
+    with statements_by_connection(api.app.state.container.runtime.engine) as sent:
         response = await api.call("POST", "/forms", me, symptom_form(phone="+358409990000"))
         await asyncio.sleep(0)
     assert response.status_code == 201, response.text

@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from careflow.contracts.cases import CaseClosed, ClosingProposed
 from careflow.testing.probe_service import wait_until
+from careflow.workqueue.adapters.tables import parked_events
 
 from .conftest import submitted
 
@@ -83,6 +86,9 @@ async def test_an_event_for_an_unknown_case_is_kept_and_applied_when_the_case_ar
 
     rows = await service.items_of(event.case_id)
     assert rows[0].resident_proposed_closing is True
+    # Applied, so no longer kept: removed with the item's insert.
+    parked = select(parked_events).where(parked_events.c.case_id == event.case_id)
+    assert await service.sql(parked) == []
 
 
 async def test_a_never_taken_case_closed_by_accepting_a_proposal_is_in_the_closed_queue(service):

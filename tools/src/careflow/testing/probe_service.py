@@ -65,6 +65,22 @@ async def record_effect(event: ProbeEmitted, _envelope: Envelope, uow: SqlUnitOf
     )
 
 
+# The same effect as a write of the unit of work's batch (positional parameters): it
+# goes at the commit, in its one statement (careflow.shared.db.write_batch).
+RECORD_EFFECT_WRITE = (
+    "INSERT INTO probe_effects (probe_id, sequence, applied, arrival) "
+    "VALUES ($1, $2, 1, nextval('arrival_seq')) "
+    "ON CONFLICT (probe_id, sequence) DO UPDATE SET applied = probe_effects.applied + 1"
+)
+
+
+async def record_effect_at_commit(
+    event: ProbeEmitted, _envelope: Envelope, uow: SqlUnitOfWork
+) -> None:
+    """`record_effect`, queued for the commit: the handler itself sends nothing."""
+    uow.writes.add(RECORD_EFFECT_WRITE, str(event.probe_id), event.sequence)
+
+
 def settings_for(db_url: str, bootstrap: str, **relay: object) -> ServiceSettings:
     return ServiceSettings(
         service_name="probe",
@@ -80,6 +96,7 @@ def probe_runtime(
     *,
     group: str | None = None,
     handler: Callable[..., object] = record_effect,
+    claim_at_commit: bool = False,
 ) -> ServiceRuntime:
     group_id = group or f"probe-{uuid.uuid4().hex[:8]}"
 
@@ -90,6 +107,7 @@ def probe_runtime(
             uow_factory=runtime.uow,
             producer=runtime.producer,
             settings=settings.consumer,
+            claim_at_commit=claim_at_commit,
         )
         consumer.on(ProbeEmitted)(handler)  # type: ignore[arg-type]
         runtime.consumer = consumer  # type: ignore[attr-defined]

@@ -7,13 +7,20 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.shared.audit import AuditQuery, AuditRecordOut
 from careflow.shared.audit.sql import keyset_page, organisation_records
-from careflow.shared.db.driver import driver_connection, json_param, json_value, value_rows
+from careflow.shared.db.driver import (
+    json_param,
+    json_value,
+    outside_sqlalchemy,
+    statement_connection,
+    transaction_connection,
+    value_rows,
+)
 from careflow.shared.db.write_batch import WriteBatch, write_in_transaction
 from careflow.workqueue.adapters.tables import (
     audit_records,
@@ -68,28 +75,19 @@ def _from_row(row: Any) -> QueueItem:
 
 _NAME_OF_RESIDENT = resident_names.c.resident_id == _C.resident_id
 
-# Built once: every consumed case event runs these, and building a statement per call
-# (values(), where()) cost about a quarter of workqueue's CPU per event under load.
-_GET_ITEM = select(queue_items).where(_C.case_id == bindparam("case_id"))
-_GET_ITEM_FOR_UPDATE = _GET_ITEM.with_for_update()
-_TAKE_PARKED = (
-    delete(parked_events)
-    .where(parked_events.c.case_id == bindparam("case_id"))
-    .returning(parked_events.c.id, parked_events.c.event_type, parked_events.c.payload)
-)
-
-
-# The created path's statements on the driver connection (careflow.shared.db.driver):
-# every consumed CaseSubmitted runs all three.
+# The consumed events' statements, on the driver connection (careflow.shared.db.driver):
+# every CaseSubmitted reads its item and parked events plainly, then writes at the commit.
 _COLUMNS = [c.name for c in queue_items.c]
 _SELECT_ITEM_FOR_UPDATE = (
     f"SELECT {', '.join(_COLUMNS)} FROM queue_items WHERE case_id = $1 FOR UPDATE"  # noqa: S608
 )
+_SELECT_ITEM = f"SELECT {', '.join(_COLUMNS)} FROM queue_items WHERE case_id = $1"  # noqa: S608
 _INSERT_ITEM = (
     f"INSERT INTO queue_items ({', '.join(_COLUMNS)}) "  # noqa: S608
     f"VALUES {value_rows(1, len(_COLUMNS))}"
 )
-_DELETE_PARKED = "DELETE FROM parked_events WHERE case_id = $1 RETURNING id, event_type, payload"
+_SELECT_PARKED = "SELECT id, event_type, payload FROM parked_events WHERE case_id = $1 ORDER BY id"
+_DELETE_PARKED = "DELETE FROM parked_events WHERE id = ANY($1::int[])"
 #: Every consumed follow-up and every command changes one item: $1 is its key.
 _UPDATE_ORDER = ["case_id", *(name for name in _COLUMNS if name != "case_id")]
 _UPDATE_ITEM_SQL = (
@@ -110,36 +108,55 @@ class SqlItemRepository:
     """Queue items and the events parked for cases not known yet.
 
     An item's insert or update waits in the unit of work's batch and goes with the
-    outbox rows at the commit, in one statement (careflow.shared.db.write_batch); a read
-    sends waiting writes first, so the second event of a consumed batch sees the first."""
+    outbox rows at the commit, in one statement (careflow.shared.db.write_batch). A read
+    of a case whose writes wait sends them first, so the second event of a consumed batch
+    on that case sees the first; a read of another case leaves them waiting (a batch of
+    new cases then reads each plainly and writes them all in one statement)."""
 
     def __init__(self, session: AsyncSession, writes: WriteBatch) -> None:
         self.session = session
         self.writes = writes
+        #: The cases whose writes wait in `writes`.
+        self._waiting: set[UUID] = set()
+
+    async def _send_writes_of(self, case_id: UUID) -> None:
+        if case_id in self._waiting:
+            await self._send_writes()
+
+    async def _send_writes(self) -> None:
+        await write_in_transaction(self.session, self.writes)
+        self._waiting.clear()
 
     async def get(self, case_id: UUID, *, for_update: bool = False) -> QueueItem | None:
-        """One item; `for_update` locks its row so concurrent commands serialise."""
-        await write_in_transaction(self.session, self.writes)
-        if for_update and (driver := await driver_connection(self.session)) is not None:
+        """One item; `for_update` begins the transaction and locks the row until it ends,
+        so concurrent commands serialise. A plain read runs in the open transaction or,
+        before one, on its own: a use case that then only queues writes sends no BEGIN
+        and no COMMIT (careflow.shared.outbox.unit_of_work)."""
+        await self._send_writes_of(case_id)
+        if for_update:
+            driver = await transaction_connection(self.session)
             record = await driver.fetchrow(_SELECT_ITEM_FOR_UPDATE, case_id)
-            return None if record is None else _from_record(record)
-        stmt = _GET_ITEM_FOR_UPDATE if for_update else _GET_ITEM
-        row = (await self.session.execute(stmt, {"case_id": case_id})).first()
-        return _from_row(row) if row else None
+        else:
+            async with outside_sqlalchemy(self.session):
+                driver = await statement_connection(self.session)
+                record = await driver.fetchrow(_SELECT_ITEM, case_id)
+        return None if record is None else _from_record(record)
 
     async def add(self, item: QueueItem) -> None:
         row = _to_row(item)
         row["urgency_history"] = json_param(row["urgency_history"])
         self.writes.add(_INSERT_ITEM, *(row[name] for name in _COLUMNS))
+        self._waiting.add(item.case_id)
 
     async def update(self, item: QueueItem) -> None:
         row = _to_row(item)
         row["urgency_history"] = json_param(row["urgency_history"])
         self.writes.add(_UPDATE_ITEM_SQL, *(row[name] for name in _UPDATE_ORDER))
+        self._waiting.add(item.case_id)
 
     async def list(self, query: QueueQuery, now: datetime) -> tuple[list[QueueItem], int]:
         """One page of a view and the number of items in the whole view (QueueQuery.matches)."""
-        await write_in_transaction(self.session, self.writes)
+        await self._send_writes()
         latest, earliest = query.submitted_bounds(now)
         conditions = [
             _C.organisation_id == query.organisation_id,
@@ -199,21 +216,22 @@ class SqlItemRepository:
         )
 
     async def take_parked(self, case_id: UUID) -> list[tuple[str, dict[str, Any]]]:
-        """Removes and returns (event_type, payload) parked for the case, oldest first."""
-        await write_in_transaction(self.session, self.writes)
-        if (driver := await driver_connection(self.session)) is not None:
-            records = await driver.fetch(_DELETE_PARKED, case_id)
-            return [
-                (r["event_type"], json_value(r["payload"]))
-                for r in sorted(records, key=lambda r: r["id"])
-            ]
-        rows = (await self.session.execute(_TAKE_PARKED, {"case_id": case_id})).all()
-        return [(r.event_type, r.payload) for r in sorted(rows, key=lambda r: r.id)]
+        """Returns (event_type, payload) parked for the case, oldest first; they are
+        removed with the commit (a write of the batch, by id: one parked after this read
+        stays for the next)."""
+        await self._send_writes_of(case_id)
+        async with outside_sqlalchemy(self.session):
+            driver = await statement_connection(self.session)
+            records = await driver.fetch(_SELECT_PARKED, case_id)
+        if records:
+            self.writes.add(_DELETE_PARKED, [r["id"] for r in records])
+            self._waiting.add(case_id)
+        return [(r["event_type"], json_value(r["payload"])) for r in records]
 
     async def purge_closed(self, closed_no_later_than: datetime, *, limit: int) -> int:
         """Deletes up to `limit` ended items closed no later than the cutoff
         (domain.retention.expired); rows another replica is purging are skipped."""
-        await write_in_transaction(self.session, self.writes)
+        await self._send_writes()
         doomed = (
             select(_C.case_id)
             .where(
@@ -232,7 +250,7 @@ class SqlItemRepository:
     async def count_overdue(self, now: datetime) -> dict[tuple[str, str], int]:
         """Free items past their due time, per (organisation, urgency class)
         (QueueItem.overdue); a class without a target is never due."""
-        await write_in_transaction(self.session, self.writes)
+        await self._send_writes()
         rows = await self.session.execute(
             select(_C.organisation_id, _C.urgency, func.count())
             .where(_C.status == Status.FREE.value, _C.response_due_at < now)
@@ -245,7 +263,7 @@ class SqlItemRepository:
     ) -> dict[tuple[str, str], tuple[int, float | None]]:
         """Per (organisation, urgency class or "none"): free items and the seconds until
         the earliest of them is due (negative: it is late; None: the class has no target)."""
-        await write_in_transaction(self.session, self.writes)
+        await self._send_writes()
         urgency = func.coalesce(_C.urgency, "none")
         rows = await self.session.execute(
             select(_C.organisation_id, urgency, func.count(), func.min(_C.response_due_at))
@@ -258,7 +276,7 @@ class SqlItemRepository:
         }
 
     async def count_parked(self) -> int:
-        await write_in_transaction(self.session, self.writes)
+        await self._send_writes()
         return int(await self.session.scalar(select(func.count()).select_from(parked_events)) or 0)
 
 

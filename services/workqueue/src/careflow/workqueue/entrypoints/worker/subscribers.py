@@ -82,6 +82,7 @@ def case_events_consumer(
         uow_factory=uow_factory,
         producer=producer,  # type: ignore[arg-type]
         settings=settings,
+        claim_at_commit=True,  # the reactions' only effects are their writes
     )
 
     async def created(
@@ -115,6 +116,7 @@ def resident_names_consumer(
         uow_factory=uow_factory,
         producer=producer,  # type: ignore[arg-type]
         settings=settings,
+        claim_at_commit=True,  # the reactions' only effects are their writes
     )
 
     @consumer.on(ResidentNameChanged)
@@ -141,6 +143,7 @@ def booking_events_consumer(
         uow_factory=uow_factory,
         producer=producer,  # type: ignore[arg-type]
         settings=settings,
+        claim_at_commit=True,  # the reactions' only effects are their writes
     )
 
     @consumer.on(BookingCancelled)
@@ -168,6 +171,7 @@ def message_events_consumer(
         uow_factory=uow_factory,
         producer=producer,  # type: ignore[arg-type]
         settings=settings,
+        claim_at_commit=True,  # the reactions' only effects are their writes
     )
 
     async def changed(

@@ -1,0 +1,32 @@
+"""What a consumed case event sends to PostgreSQL: a new case is two reads and one write."""
+
+from __future__ import annotations
+
+import asyncio
+
+from careflow.testing.statements import around, statements_by_connection
+
+from .conftest import Service, submitted
+
+
+async def test_a_submitted_case_is_read_plainly_and_written_with_its_claim_in_one_statement(
+    service: Service,
+) -> None:
+    event = submitted(service.org)
+    with statements_by_connection(service.container.runtime.engine) as sent:
+        [event_id] = await service.publish(event)
+        await service.wait_for_item(event.case_id)
+        await asyncio.sleep(0)  # asyncpg calls its query loggers soon, not at once
+    statements, at = around(sent, "INSERT INTO inbox", event_id)
+    written = statements[at]
+    assert all(f"INSERT INTO {t}" in written for t in ("inbox", "queue_items", "outbox"))
+    # Before it, on the same connection: the item's read and the parked events' read,
+    # neither locking nor begun; after it no COMMIT: the statement commits on its own.
+    item_read, parked_read = statements[at - 2 : at]
+    assert "FROM queue_items" in item_read
+    assert "FOR UPDATE" not in item_read
+    assert "FROM parked_events" in parked_read
+    if at > 2:
+        assert not statements[at - 3].strip().upper().startswith("BEGIN"), statements
+    if at + 1 < len(statements):
+        assert not statements[at + 1].strip().upper().startswith("COMMIT"), statements
