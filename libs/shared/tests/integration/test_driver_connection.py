@@ -1,5 +1,5 @@
 """driver_connection(): hot-path statements on asyncpg, inside the session's own transaction;
-driver_transaction(): a loop's statements in a transaction of asyncpg's own."""
+driver_transaction(): a loop's statements in a transaction of their own."""
 
 from __future__ import annotations
 
@@ -152,11 +152,32 @@ async def test_a_driver_transaction_commits_at_its_end_and_rolls_back_on_an_erro
     assert await _ids_at_least(engine, 200) == [200, 202]
 
 
-async def test_a_driver_transaction_cancelled_half_way_leaves_no_transaction_behind(engine):
+async def test_a_driver_transaction_may_begin_with_settings_and_commit_with_its_last_statement(
+    engine,
+):
+    async with driver_transaction(engine, begin="BEGIN; SET LOCAL enable_seqscan = off") as conn:
+        assert await conn.fetchval("SHOW enable_seqscan") == "off"
+        await conn.execute("INSERT INTO notes (id, body) VALUES (500, '{}'); COMMIT")
+        assert not conn.is_in_transaction()
+        kept = conn
+    assert await _ids_at_least(engine, 500) == [500]
+    # The settings were the transaction's: the next one on the same connection has none.
+    async with driver_transaction(engine) as conn:
+        assert conn is kept
+        assert await conn.fetchval("SHOW enable_seqscan") == "on"
+
+
+@pytest.mark.parametrize("ends_itself", [False, True])
+async def test_a_driver_transaction_cancelled_half_way_leaves_no_transaction_behind(
+    engine, ends_itself: bool
+):
+    begin = "BEGIN; SET LOCAL enable_seqscan = off" if ends_itself else "BEGIN"
+    end = "SELECT pg_sleep(0.01); COMMIT" if ends_itself else "SELECT pg_sleep(0.01)"
+
     async def write(note: int) -> None:
-        async with driver_transaction(engine) as conn:
+        async with driver_transaction(engine, begin=begin) as conn:
             await conn.execute("INSERT INTO notes (id, body) VALUES ($1, '{}')", note)
-            await conn.execute("SELECT pg_sleep(0.01)")
+            await conn.execute(end)
 
     for steps in range(16):
         await _cancelled_after(steps, write(1000 + steps))

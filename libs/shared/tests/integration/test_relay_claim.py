@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from careflow.shared.db.driver import driver_transaction
-from careflow.shared.outbox.relay import OutboxRelay
+from careflow.shared.outbox.relay import BEGIN_CLAIMING, OutboxRelay
 from careflow.shared.settings import RelaySettings
 
 PUBLISHED, PENDING = 20_000, 10
@@ -48,7 +48,7 @@ async def test_a_pass_does_not_read_the_rows_published_before_it(probe_db: str):
             await conn.execute(text(_ROWS.format(published="NULL", count=PENDING)))
         blocks = []
         for _ in range(2):  # the first pass may pay once for the dead entries; no later one
-            async with driver_transaction(engine) as conn:
+            async with driver_transaction(engine, begin=BEGIN_CLAIMING) as conn:
                 claimed = await relay.claim(conn)
                 blocks.append(
                     await conn.fetchval(

@@ -120,10 +120,17 @@ async def _discard(
 
 
 @contextlib.asynccontextmanager
-async def driver_transaction(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled connection's asyncpg connection in a transaction of asyncpg's own, for a
-    loop whose statements need no session (the outbox relay's pass): committed when the
-    block ends, rolled back when it raises.
+async def driver_transaction(
+    engine: AsyncEngine, *, begin: str = "BEGIN"
+) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection's asyncpg connection in a transaction, for a loop whose
+    statements need no session (the outbox relay's pass): committed when the block ends,
+    rolled back when it raises.
+
+    `begin` is sent as it is, in one round trip: "BEGIN" with the settings the
+    transaction takes (`BEGIN; SET LOCAL ...`). The block may end the transaction itself
+    with its last statement (`UPDATE ...; COMMIT`, on the simple protocol), which saves
+    the COMMIT's round trip; a transaction still open when the block ends is committed.
 
     SQLAlchemy never sees these statements, so it cannot tell a dropped connection either.
     A connection the block leaves unusable - the database gone, a transaction still open
@@ -136,10 +143,15 @@ async def driver_transaction(engine: AsyncEngine) -> AsyncIterator[asyncpg.Conne
         if not isinstance(raw, asyncpg.Connection):
             raise TypeError("the platform's engines run on asyncpg")
         try:
-            async with raw.transaction():
-                yield raw
+            await raw.execute(begin)
+            yield raw
+            if raw.is_in_transaction():
+                await raw.execute("COMMIT")
         except BaseException as error:
             outage = is_database_outage(error)
+            if not outage and isinstance(error, Exception) and raw.is_in_transaction():
+                with contextlib.suppress(Exception):  # then unusable: discarded below
+                    await raw.execute("ROLLBACK")
             if outage or _unusable(raw, error):
                 raw.terminate()
                 with contextlib.suppress(Exception):  # the error is the one to report
@@ -148,10 +160,10 @@ async def driver_transaction(engine: AsyncEngine) -> AsyncIterator[asyncpg.Conne
 
 
 def _unusable(raw: asyncpg.Connection, error: BaseException) -> bool:
-    # A cancellation may have cut a statement (or the BEGIN) half way; asyncpg then still
-    # counts a transaction as begun (`_top_xact`), and the next transaction on the
-    # connection, SQLAlchemy's included, would become a savepoint whose commit commits
-    # nothing.
+    # A cancellation may have cut a statement (or the BEGIN) half way: the server may be
+    # in the transaction yet, or asyncpg still count one as begun (`_top_xact`), and the
+    # next transaction on the connection, SQLAlchemy's included, would become a savepoint
+    # whose commit commits nothing.
     return (
         not isinstance(error, Exception)
         or raw.is_closed()

@@ -49,32 +49,41 @@ tracer = trace.get_tracer("careflow.outbox.relay")
 # Advisory-lock namespace of the relay's shard locks (any constant unique to us).
 LOCK_NAMESPACE = 0x0CF0
 
+# Plain index scans for the claim, in the pass's transaction only. A published row's
+# entry stays in the pending index until VACUUM; a bitmap scan, which the planner picks
+# for the few rows it expects, fetches every such row's heap tuple on each pass and never
+# marks the entry dead, so a pass's claim grew with all that was published since the
+# last vacuum (5 ms and 10,000 buffers with 30,000 rows published; platform p99 at 500/s
+# 551 ms in a full bench run). An index scan marks the dead entries it passes, and later
+# passes skip them: 0.4 ms and 215 buffers there. No sequential scan either, which would
+# read every published row still in the table on each pass. Set with the BEGIN, in its
+# round trip (the simple protocol takes several statements), before the claim is planned.
+BEGIN_CLAIMING = "BEGIN; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off"
+# The shards no other pass holds are locked, and the oldest unpublished rows of those
+# locked, in one statement; the held shards come back on every row (on a lone row with
+# no outbox columns when there is nothing to publish): a pass that did not get them all
+# knows to pass again soon (module docstring).
 CLAIM_SQL = """
-    SELECT id, event_id::text, topic, key, event_type, source, subject, payload::text,
-           headers::text, occurred_at
-    FROM outbox
-    WHERE published_at IS NULL AND shard = ANY($1::smallint[])
-    ORDER BY id
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
+    WITH held AS MATERIALIZED (
+        SELECT ARRAY(
+            SELECT s::smallint FROM generate_series(0, $1::int - 1) AS s
+            WHERE pg_try_advisory_xact_lock($2::int, s)
+        ) AS shards
+    ), claimed AS (
+        SELECT id, event_id::text, topic, key, event_type, source, subject, payload::text,
+               headers::text, occurred_at
+        FROM outbox
+        WHERE published_at IS NULL AND shard = ANY((SELECT shards FROM held)::smallint[])
+        ORDER BY id
+        LIMIT $3
+        FOR UPDATE SKIP LOCKED
+    )
+    SELECT held.shards AS held, claimed.* FROM held LEFT JOIN claimed ON true
+    ORDER BY claimed.id
 """
-# Plain index scans for the claim, in the claim's transaction only (one statement, one
-# round trip). A published row's entry stays in the pending index until VACUUM; a bitmap
-# scan, which the planner picks for the few rows it expects, fetches every such row's heap
-# tuple on each pass and never marks the entry dead, so a pass's claim grew with all that
-# was published since the last vacuum (5 ms and 10,000 buffers with 30,000 rows published;
-# platform p99 at 500/s 551 ms in a full bench run). An index scan marks the dead entries
-# it passes, and later passes skip them: 0.4 ms and 215 buffers there. No sequential scan
-# either, which would read every published row still in the table on each pass.
-# The shards no other pass holds are locked in the same statement, and returned: a pass
-# that did not get them all knows to pass again soon (module docstring).
-HOLD_SHARDS_SQL = (
-    "SELECT set_config('enable_bitmapscan', 'off', true), "
-    "set_config('enable_seqscan', 'off', true), "
-    "ARRAY(SELECT s::smallint FROM generate_series(0, $1::int - 1) AS s "
-    "WHERE pg_try_advisory_xact_lock($2::int, s)) AS held"
-)
-MARK_SQL = "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])"
+# The published rows are marked, and the pass committed, in one round trip: the ids are
+# the claim's own integers, written into the text (which the simple protocol needs).
+MARK_AND_COMMIT_SQL = "UPDATE outbox SET published_at = now() WHERE id IN ({ids}); COMMIT"
 LAG_SQL = text(
     "SELECT count(*), extract(epoch FROM now() - min(created_at)) "
     "FROM outbox WHERE published_at IS NULL"
@@ -193,7 +202,7 @@ class OutboxRelay:
         # On the driver connection: through SQLAlchemy a pass's begin, shard locks, claim,
         # mark and commit were about half of its CPU, and every service process passes
         # up to 40 times a second under load.
-        async with driver_transaction(self._engine) as conn:
+        async with driver_transaction(self._engine, begin=BEGIN_CLAIMING) as conn:
             rows = await self.claim(conn)
             if not rows:
                 return 0
@@ -201,7 +210,8 @@ class OutboxRelay:
             if sent and self._after_publish is not None:
                 await self._after_publish(sent)
             if sent:
-                await conn.execute(MARK_SQL, [row.id for row in sent])
+                ids = ", ".join(str(int(row.id)) for row in sent)
+                await conn.execute(MARK_AND_COMMIT_SQL.format(ids=ids))
         self.published += len(sent)
         OUTBOX_METRICS.published.add(len(sent), {"service": self._service})
         if failure is not None:
@@ -210,14 +220,12 @@ class OutboxRelay:
 
     async def claim(self, conn: asyncpg.Connection) -> list[OutboxRow]:
         """Locks and returns the oldest unpublished rows of the shards no other pass
-        holds, in `conn`'s transaction (which holds the locks until it ends)."""
+        holds, in `conn`'s transaction (begun with BEGIN_CLAIMING; it holds the locks until
+        it ends)."""
         shards = self._settings.shards
-        held = (await conn.fetchrow(HOLD_SHARDS_SQL, shards, LOCK_NAMESPACE))["held"]
-        self._shards_missed = len(held) < shards
-        if not held:
-            return []
-        claimed = await conn.fetch(CLAIM_SQL, held, self._settings.batch_size)
-        return [OutboxRow.of(row) for row in claimed]
+        claimed = await conn.fetch(CLAIM_SQL, shards, LOCK_NAMESPACE, self._settings.batch_size)
+        self._shards_missed = len(claimed[0]["held"]) < shards
+        return [OutboxRow.of(row[1:]) for row in claimed if row["id"] is not None]
 
     async def _idle(self) -> None:
         # asyncio.timeout, not wait_for: on 3.11 wait_for swallows a cancellation
