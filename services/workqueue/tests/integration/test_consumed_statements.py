@@ -1,4 +1,4 @@
-"""What a consumed case event sends to PostgreSQL: a new case is two reads and one write."""
+"""What a consumed case event sends to PostgreSQL: a new case is one read and one write."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from careflow.testing.statements import around, statements_by_connection
 from .conftest import Service, submitted
 
 
-async def test_a_submitted_case_is_read_plainly_and_written_with_its_claim_in_one_statement(
+async def test_a_submitted_case_is_read_once_plainly_and_written_with_its_claim_in_one_statement(
     service: Service,
 ) -> None:
     event = submitted(service.org)
@@ -20,13 +20,13 @@ async def test_a_submitted_case_is_read_plainly_and_written_with_its_claim_in_on
     statements, at = around(sent, "INSERT INTO inbox", event_id)
     written = statements[at]
     assert all(f"INSERT INTO {t}" in written for t in ("inbox", "queue_items", "outbox"))
-    # Before it, on the same connection: the item's read and the parked events' read,
+    # Before it, on the same connection: one read of the item or its parked events,
     # neither locking nor begun; after it no COMMIT: the statement commits on its own.
-    item_read, parked_read = statements[at - 2 : at]
-    assert "FROM queue_items" in item_read
-    assert "FOR UPDATE" not in item_read
-    assert "FROM parked_events" in parked_read
-    if at > 2:
-        assert not statements[at - 3].strip().upper().startswith("BEGIN"), statements
+    read = statements[at - 1]
+    assert "FROM parked_events" in read
+    assert "queue_items" in read
+    assert "FOR UPDATE" not in read
+    if at > 1:
+        assert not statements[at - 2].strip().upper().startswith("BEGIN"), statements
     if at + 1 < len(statements):
         assert not statements[at + 1].strip().upper().startswith("COMMIT"), statements

@@ -36,10 +36,12 @@ class FakeItems:
     async def park(self, case_id, event_id, event_type, payload, at):  # type: ignore[no-untyped-def]
         self.parked.append((case_id, event_type, payload))
 
-    async def take_parked(self, case_id):  # type: ignore[no-untyped-def]
+    async def get_or_parked(self, case_id):  # type: ignore[no-untyped-def]
+        if case_id in self.rows:
+            return self.rows[case_id], []
         mine = [(t, p) for cid, t, p in self.parked if cid == case_id]
         self.parked = [row for row in self.parked if row[0] != case_id]
-        return mine
+        return None, mine
 
 
 class FakeAudit:

@@ -76,7 +76,7 @@ def _from_row(row: Any) -> QueueItem:
 _NAME_OF_RESIDENT = resident_names.c.resident_id == _C.resident_id
 
 # The consumed events' statements, on the driver connection (careflow.shared.db.driver):
-# every CaseSubmitted reads its item and parked events plainly, then writes at the commit.
+# every CaseSubmitted reads its item or parked events plainly, then writes at the commit.
 _COLUMNS = [c.name for c in queue_items.c]
 _SELECT_ITEM_FOR_UPDATE = (
     f"SELECT {', '.join(_COLUMNS)} FROM queue_items WHERE case_id = $1 FOR UPDATE"  # noqa: S608
@@ -86,7 +86,12 @@ _INSERT_ITEM = (
     f"INSERT INTO queue_items ({', '.join(_COLUMNS)}) "  # noqa: S608
     f"VALUES {value_rows(1, len(_COLUMNS))}"
 )
-_SELECT_PARKED = "SELECT id, event_type, payload FROM parked_events WHERE case_id = $1 ORDER BY id"
+_SELECT_ITEM_OR_PARKED = (
+    f"SELECT {', '.join('q.' + c for c in _COLUMNS)}, "  # noqa: S608
+    "(SELECT json_agg(json_build_array(p.id, p.event_type, p.payload) ORDER BY p.id) "
+    "FROM parked_events AS p WHERE p.case_id = $1) AS parked "
+    "FROM (SELECT 1) AS one LEFT JOIN queue_items AS q ON q.case_id = $1"
+)
 _DELETE_PARKED = "DELETE FROM parked_events WHERE id = ANY($1::int[])"
 #: Every consumed follow-up and every command changes one item: $1 is its key.
 _UPDATE_ORDER = ["case_id", *(name for name in _COLUMNS if name != "case_id")]
@@ -215,18 +220,24 @@ class SqlItemRepository:
             )
         )
 
-    async def take_parked(self, case_id: UUID) -> list[tuple[str, dict[str, Any]]]:
-        """Returns (event_type, payload) parked for the case, oldest first; they are
-        removed with the commit (a write of the batch, by id: one parked after this read
-        stays for the next)."""
+    async def get_or_parked(
+        self, case_id: UUID
+    ) -> tuple[QueueItem | None, list[tuple[str, dict[str, Any]]]]:
+        """The item, read plainly; with none, the (event_type, payload) parked for its
+        case, oldest first, which are removed with the commit (a write of the batch, by
+        id: one parked after this read stays for the next). One statement for both: every
+        consumed CaseSubmitted asks."""
         await self._send_writes_of(case_id)
         async with outside_sqlalchemy(self.session):
             driver = await statement_connection(self.session)
-            records = await driver.fetch(_SELECT_PARKED, case_id)
-        if records:
-            self.writes.add(_DELETE_PARKED, [r["id"] for r in records])
+            record = await driver.fetchrow(_SELECT_ITEM_OR_PARKED, case_id)
+        if record["case_id"] is not None:
+            return _from_record(record), []
+        parked = json_value(record["parked"]) or []
+        if parked:
+            self.writes.add(_DELETE_PARKED, [row_id for row_id, _, _ in parked])
             self._waiting.add(case_id)
-        return [(r["event_type"], json_value(r["payload"])) for r in records]
+        return None, [(event_type, payload) for _, event_type, payload in parked]
 
     async def purge_closed(self, closed_no_later_than: datetime, *, limit: int) -> int:
         """Deletes up to `limit` ended items closed no later than the cutoff

@@ -120,10 +120,11 @@ async def on_case_created(
     # A plain read: a case not in the queue has no row to lock, and one that is was
     # announced again under a new event id (a republish) - still one item. Its own
     # partition brings the case's events one at a time, so nothing else inserts it.
-    if await uow.items.get(event.case_id) is not None:
+    existing, parked = await uow.items.get_or_parked(event.case_id)
+    if existing is not None:
         return
     item = _new_item(event, policies.for_organisation(event.organisation_id), now)
-    for event_type, payload in await uow.items.take_parked(event.case_id):
+    for event_type, payload in parked:
         apply_follow_up(item, PARKABLE[event_type].model_validate(payload), now)
     await uow.items.add(item)
     if item.status is Status.REMOVED:
