@@ -1,11 +1,12 @@
 """driver_connection(): hot-path statements on asyncpg, inside the session's own transaction;
-driver_transaction(): a loop's statements in a transaction of their own."""
+connection_for_statement(): one statement, in that transaction or on a pooled connection
+of its own; driver_transaction(): a loop's statements in a transaction of their own."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 import asyncpg
@@ -15,6 +16,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from careflow.shared.db.driver import (
+    connection_for_statement,
     driver_connection,
     driver_transaction,
     json_param,
@@ -186,19 +188,55 @@ async def test_a_driver_transaction_cancelled_half_way_leaves_no_transaction_beh
     assert [i for i in found if i < 1000] == list(range(300, 316))
 
 
-async def test_a_driver_transaction_on_a_dropped_connection_discards_it(engine):
-    async with driver_transaction(engine) as conn:
+async def test_a_statement_before_any_transaction_takes_a_pooled_connection_of_its_own(engine):
+    pool = engine.sync_engine.pool
+    async with async_sessionmaker(engine)() as session:
+        async with connection_for_statement(session) as conn:
+            assert pool.checkedout() == 1
+            await conn.execute("INSERT INTO notes (id, body) VALUES (600, '{}')")
+        # Committed on its own, the connection back in the pool at once, and nothing
+        # begun on the session for its unit of work to end.
+        assert pool.checkedout() == 0
+        assert not session.in_transaction()
+        assert await _ids_at_least(engine, 600) == [600]
+
+
+async def test_a_statement_in_the_sessions_transaction_rolls_back_with_it(engine):
+    async with async_sessionmaker(engine)() as session:
+        await session.execute(text("SELECT 1"))
+        async with connection_for_statement(session) as conn:
+            assert conn is await driver_connection(session)
+            await conn.execute("INSERT INTO notes (id, body) VALUES (610, '{}')")
+        await session.rollback()
+    assert await _ids_at_least(engine, 610) == []
+
+
+@contextlib.asynccontextmanager
+async def _one_statement(engine) -> AsyncIterator[asyncpg.Connection]:  # type: ignore[no-untyped-def]
+    async with (
+        async_sessionmaker(engine)() as session,
+        connection_for_statement(session) as conn,
+    ):
+        yield conn
+
+
+@pytest.mark.parametrize("way", [driver_transaction, _one_statement])
+async def test_a_dropped_pooled_connection_is_discarded(
+    engine, way: Callable[[Any], contextlib.AbstractAsyncContextManager[asyncpg.Connection]]
+):
+    async with way(engine) as conn:
         pid = conn.get_server_pid()
     async with create_async_engine(engine.url).connect() as admin:
         await admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         await admin.commit()
     await asyncio.sleep(0.2)
-    # The pooled connection is dead: that pass fails as a database outage would...
+    # The pooled connection is dead: that statement fails as a database outage would...
     with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)):
-        async with driver_transaction(engine) as conn:
+        async with way(engine) as conn:
             await conn.execute("INSERT INTO notes (id, body) VALUES (400, '{}')")
     # ... and the next one gets a fresh connection instead of the dead one again.
-    async with driver_transaction(engine) as conn:
+    async with way(engine) as conn:
         assert conn.get_server_pid() != pid
         await conn.execute("INSERT INTO notes (id, body) VALUES (401, '{}')")
     assert await _ids_at_least(engine, 400) == [401]
+    assert engine.sync_engine.pool.checkedout() == 0

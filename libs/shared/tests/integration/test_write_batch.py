@@ -46,6 +46,17 @@ async def test_before_any_transaction_the_writes_commit_as_one_statement(engine)
     assert not any(query.strip().upper() in ("BEGIN", "COMMIT") for query in sent)
 
 
+async def test_writes_before_any_transaction_begin_none_on_the_session(engine):
+    async with async_sessionmaker(engine)() as session:
+        batch = WriteBatch()
+        batch.add(PARENT, 7)
+        await write(session, batch)
+        # A pooled connection for the statement alone: nothing for the unit of work to end.
+        assert not session.in_transaction()
+        assert engine.sync_engine.pool.checkedout() == 0
+    assert await _rows(engine) == ([7], [])
+
+
 async def test_one_failing_part_leaves_nothing_of_the_others(engine):
     sessions = async_sessionmaker(engine)
     for parts in (2, MAX_PARTS + 4):  # one statement; one statement each in a transaction

@@ -20,13 +20,14 @@ async def test_a_submitted_case_is_read_once_plainly_and_written_with_its_claim_
     statements, at = around(sent, "INSERT INTO inbox", event_id)
     written = statements[at]
     assert all(f"INSERT INTO {t}" in written for t in ("inbox", "queue_items", "outbox"))
-    # Before it, on the same connection: one read of the item or its parked events,
-    # neither locking nor begun; after it no COMMIT: the statement commits on its own.
-    read = statements[at - 1]
-    assert "FROM parked_events" in read
-    assert "queue_items" in read
-    assert "FOR UPDATE" not in read
-    if at > 1:
-        assert not statements[at - 2].strip().upper().startswith("BEGIN"), statements
+    # No COMMIT after it: the statement commits on its own.
     if at + 1 < len(statements):
         assert not statements[at + 1].strip().upper().startswith("COMMIT"), statements
+    # One read before it, of the item or its parked events, neither locking nor begun
+    # (a pooled connection of its own, taken for that statement alone).
+    reads, read_at = around(sent, "FROM parked_events", str(event.case_id))
+    read = reads[read_at]
+    assert "queue_items" in read
+    assert "FOR UPDATE" not in read
+    if read_at > 0:
+        assert not reads[read_at - 1].strip().upper().startswith("BEGIN"), reads

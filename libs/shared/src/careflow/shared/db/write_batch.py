@@ -36,8 +36,8 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from careflow.shared.db.driver import (
+    connection_for_statement,
     outside_sqlalchemy,
-    statement_connection,
     transaction_connection,
 )
 
@@ -94,17 +94,17 @@ async def write(session: AsyncSession, batch: WriteBatch) -> None:
         if expected:
             raise ValueError("expectations without writes")
         return
-    async with outside_sqlalchemy(session):
-        if len(parts) <= MAX_PARTS and sum(len(args) for _, args in parts) <= MAX_PARAMETERS:
-            connection = await statement_connection(session)
-            sql, args = one_statement(parts, expected)
-            try:
+    if len(parts) <= MAX_PARTS and sum(len(args) for _, args in parts) <= MAX_PARAMETERS:
+        sql, args = one_statement(parts, expected)
+        try:
+            async with connection_for_statement(session) as connection:
                 await connection.execute(sql, *args)
-            except asyncpg.DivisionByZeroError:
-                if expected:  # the parts divide nothing: the check refused (_compose)
-                    raise ExpectationFailed from None
-                raise
-            return
+        except asyncpg.DivisionByZeroError:
+            if expected:  # the parts divide nothing: the check refused (_compose)
+                raise ExpectationFailed from None
+            raise
+        return
+    async with outside_sqlalchemy(session):
         connection = await transaction_connection(session)
         if expected:
             condition, args = _conjunction(expected)

@@ -68,6 +68,8 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if _untouched(self.session):
+            return
         try:
             await self.session.rollback()
         finally:
@@ -76,7 +78,8 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         self.outbox.move_to(self.writes)
         await write(self.session, self.writes)
-        await self.session.commit()
+        if not _untouched(self.session):
+            await self.session.commit()
         written, self.outbox.written = self.outbox.written, 0
         if written and self._events_committed is not None:
             self._events_committed()
@@ -85,3 +88,11 @@ class SqlUnitOfWork:
         self.writes.take()
         self.outbox.written = 0
         await self.session.rollback()
+
+
+def _untouched(session: AsyncSession) -> bool:
+    """Nothing to commit, roll back or close: no transaction was begun on the session and
+    it holds no objects. A use case whose reads and writes took pooled connections of
+    their own (careflow.shared.db.driver.connection_for_statement) leaves it so, and
+    skips SQLAlchemy's commit and close, each a greenlet round of bookkeeping."""
+    return not session.in_transaction() and not session.identity_map and not session.new

@@ -21,9 +21,8 @@ from careflow.intake.domain.sections import Closing, ClosingProposal, Coaching, 
 from careflow.shared.audit import AuditQuery, AuditRecordOut
 from careflow.shared.audit.sql import keyset_page, organisation_records
 from careflow.shared.db.driver import (
+    connection_for_statement,
     json_param,
-    outside_sqlalchemy,
-    statement_connection,
     transaction_connection,
     value_rows,
 )
@@ -280,8 +279,7 @@ class ResidentRepository:
             driver = await transaction_connection(self.session)
             record = await driver.fetchrow(_SELECT_RESIDENT_FOR_UPDATE, resident_id)
         else:
-            async with outside_sqlalchemy(self.session):
-                driver = await statement_connection(self.session)
+            async with connection_for_statement(self.session) as driver:
                 record = await driver.fetchrow(_SELECT_RESIDENT, resident_id)
         return None if record is None else Resident(**{k: record[k] for k in _RESIDENT_FIELDS})
 

@@ -26,9 +26,8 @@ from careflow.notification.domain.history import (
 )
 from careflow.notification.domain.notification import DECIDED, PARKED, NotificationRequest
 from careflow.shared.db.driver import (
+    connection_for_statement,
     json_param,
-    outside_sqlalchemy,
-    statement_connection,
     transaction_connection,
 )
 from careflow.shared.db.upsert import upsert
@@ -371,8 +370,7 @@ class SqlDeliveries:
     async def _save_alone(self, delivery: Delivery, now: datetime) -> None:
         # The session's first statement, outside any transaction (no BEGIN, no COMMIT
         # round trip): it commits on its own.
-        async with outside_sqlalchemy(self._session):
-            driver = await statement_connection(self._session)
+        async with connection_for_statement(self._session) as driver:
             await driver.execute(SAVE_ALONE, *outcome_values(delivery, now))
 
     async def of_notifications(self, ids: list[UUID]) -> list[DeliveryRecord]:

@@ -14,10 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from careflow.shared.audit import AuditQuery, AuditRecordOut
 from careflow.shared.audit.sql import keyset_page, organisation_records
 from careflow.shared.db.driver import (
+    connection_for_statement,
     json_param,
     json_value,
-    outside_sqlalchemy,
-    statement_connection,
     transaction_connection,
     value_rows,
 )
@@ -142,8 +141,7 @@ class SqlItemRepository:
             driver = await transaction_connection(self.session)
             record = await driver.fetchrow(_SELECT_ITEM_FOR_UPDATE, case_id)
         else:
-            async with outside_sqlalchemy(self.session):
-                driver = await statement_connection(self.session)
+            async with connection_for_statement(self.session) as driver:
                 record = await driver.fetchrow(_SELECT_ITEM, case_id)
         return None if record is None else _from_record(record)
 
@@ -228,8 +226,7 @@ class SqlItemRepository:
         id: one parked after this read stays for the next). One statement for both: every
         consumed CaseSubmitted asks."""
         await self._send_writes_of(case_id)
-        async with outside_sqlalchemy(self.session):
-            driver = await statement_connection(self.session)
+        async with connection_for_statement(self.session) as driver:
             record = await driver.fetchrow(_SELECT_ITEM_OR_PARKED, case_id)
         if record["case_id"] is not None:
             return _from_record(record), []
