@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from careflow.shared.settings import ServiceSettings, service_config
+from careflow.shared.settings import GcSettings, ServiceSettings, service_config
 
 
 class Settings(ServiceSettings):
@@ -19,6 +19,10 @@ class Settings(ServiceSettings):
     http_port: int = 8002
     #: Consumer group on intake.cases.v1 (= the consuming service, per style.md).
     consumer_group: str = "workqueue"
+    #: WORKQUEUE_GC__THRESHOLD0 etc.: a consumed event's young objects get 10,000
+    #: allocations, not 700, to die before promotion, as intake's and messaging's do
+    #: (README, issue 15's eleventh round).
+    gc: GcSettings = GcSettings(threshold0=10_000)
     #: The urgency-scale override as JSON (contracts.urgency.load_scale) for every
     #: organisation without its own; empty = CareFlow's default scale.
     urgency_scale: str = ""
