@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from aiokafka.errors import KafkaConnectionError, UnknownTopicOrPartitionError
 
+from careflow.contracts.probes import ProbeEmitted
 from careflow.contracts.registry import PLATFORM_PROBES
 from careflow.shared.messaging.consumer import EventConsumer
 from careflow.shared.messaging.dead_letters import H_CODE, header, write_dead_letter
@@ -77,6 +78,10 @@ async def test_a_dead_letter_write_that_cannot_heal_is_raised_at_once() -> None:
     assert producer.written == []
 
 
+async def _never_called(*_: Any) -> None:
+    pytest.fail("a malformed message reached its handler")
+
+
 async def test_the_consumer_returns_a_bad_message_only_once_its_dead_letter_is_written() -> None:
     """The subscription commits a partition's offset only after process_batch returns."""
     producer = _FlakyProducer(failures=10**9, error=UnknownTopicOrPartitionError())
@@ -87,6 +92,7 @@ async def test_the_consumer_returns_a_bad_message_only_once_its_dead_letter_is_w
         producer=producer,  # type: ignore[arg-type]
         settings=quick_consumer(retry_initial_seconds=0.01, retry_max_seconds=0.02),
     )
+    consumer.on(ProbeEmitted)(_never_called)  # a body is read only for a handled type
     processing = asyncio.create_task(consumer.process_batch([_bad_record()]))
     while producer.attempts < 5:
         await asyncio.sleep(0.01)
