@@ -144,9 +144,10 @@ async def pooled_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connec
     disconnect it sees."""
     pooled = await engine.raw_connection()
     raw = pooled.driver_connection
+    if not isinstance(raw, asyncpg.Connection):
+        await greenlet_spawn(pooled.close)
+        raise TypeError("the platform's engines run on asyncpg")
     try:
-        if not isinstance(raw, asyncpg.Connection):
-            raise TypeError("the platform's engines run on asyncpg")
         yield raw
     except BaseException as error:
         outage = is_database_outage(error)
