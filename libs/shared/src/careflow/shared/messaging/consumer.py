@@ -175,10 +175,7 @@ class EventConsumer(Generic[U]):
             try:
                 decoded = self._decode(record)
             except PermanentError as exc:
-                with self._span(record) as span:
-                    await self._dead_letter(record, exc.reason, exc.code)
-                    span.set_attribute("careflow.outcome", "dead_lettered")
-                outcomes[index] = "dead_lettered"
+                outcomes[index] = await self._dead_letter_traced(record, exc)
                 continue
             if decoded is None:
                 continue
@@ -278,10 +275,7 @@ class EventConsumer(Generic[U]):
         try:
             decoded = self._decode(record)
         except PermanentError as exc:
-            with self._span(record) as span:
-                await self._dead_letter(record, exc.reason, exc.code)
-                span.set_attribute("careflow.outcome", "dead_lettered")
-            outcome = "dead_lettered"
+            outcome = await self._dead_letter_traced(record, exc)
         else:
             entry = None if decoded is None else self._handler_for(decoded)
             if decoded is None or entry is None:
@@ -449,6 +443,13 @@ class EventConsumer(Generic[U]):
                 _CLAIM_INBOX_DRIVER, self.group, event_ids, event_types, topic
             )
         return {row[0] for row in rows}
+
+    async def _dead_letter_traced(self, record: ConsumerRecord, exc: PermanentError) -> str:
+        """A message that can never be applied, dead-lettered in a span of its own."""
+        with self._span(record) as span:
+            await self._dead_letter(record, exc.reason, exc.code)
+            span.set_attribute("careflow.outcome", "dead_lettered")
+        return "dead_lettered"
 
     async def _dead_letter(self, record: ConsumerRecord, reason: str, code: str) -> None:
         log.error(

@@ -368,8 +368,8 @@ class SqlDeliveries:
             await self._session.execute(delivery_steps.insert(), steps)
 
     async def _save_alone(self, delivery: Delivery, now: datetime) -> None:
-        # The session's first statement, outside any transaction (no BEGIN, no COMMIT
-        # round trip): it commits on its own.
+        # Outside any transaction, on a pooled connection of its own (no BEGIN, no
+        # COMMIT round trip): it commits on its own.
         async with connection_for_statement(self._session) as driver:
             await driver.execute(SAVE_ALONE, *outcome_values(delivery, now))
 
