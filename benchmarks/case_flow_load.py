@@ -59,7 +59,7 @@ class NewRows:
     def saw(self, ids: list[int], now: float) -> None:
         for passed in set(range(self.highest + 1, max(ids, default=0))) - set(ids):
             self.missing[passed] = now
-        self.highest = max(self.highest, *ids) if ids else self.highest
+        self.highest = max([self.highest, *ids])
         for found in ids:
             self.missing.pop(found, None)
         for gone in [i for i, since in self.missing.items() if now - since > self._forget_after]:

@@ -277,8 +277,7 @@ class EventConsumer(Generic[U]):
         except PermanentError as exc:
             outcome = await self._dead_letter_traced(record, exc)
         else:
-            entry = None if decoded is None else self._handler_for(decoded)
-            if decoded is None or entry is None:
+            if decoded is None or (entry := self._handler_for(decoded)) is None:
                 outcome = "ignored"  # a known type (or event) this consumer does not act on
             else:
                 with self._span(record) as span:
